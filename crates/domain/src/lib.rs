@@ -1,0 +1,14 @@
+//! Linli's domain rules, free of I/O: roles and the one permission table, the
+//! administrative tree and its codes, and the parse-don't-validate newtypes that every
+//! form and API call goes through. Later waves add case workflow, calendars, vote
+//! tallies, indicators and alarm rules here.
+
+pub mod admin;
+pub mod field;
+pub mod identity;
+pub mod permission;
+pub mod role;
+
+pub use field::FieldError;
+pub use permission::{Action, Assignment, Principal};
+pub use role::Role;

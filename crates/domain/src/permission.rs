@@ -1,0 +1,202 @@
+//! The one permission table. Every route names an [`Action`]; [`permits`] decides
+//! whether a role may perform it at all, and [`Principal`] narrows that to the scope
+//! of each role assignment (own grids, own community, own street).
+
+use crate::role::{Role, ScopeKind};
+use serde::Serialize;
+
+/// Everything a route can ask permission for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The personal home page (工作台).
+    ViewHome,
+    /// Own account: password, language, API tokens.
+    ManageOwnAccount,
+    /// A community's overview: its parties and grids (no personal data).
+    ViewCommunity,
+    /// A grid's detail: buildings, households and residents in it.
+    ViewGrid,
+    /// A street's overview across its communities.
+    ViewStreet,
+    /// Accounts and role assignments.
+    ManageAccounts,
+    /// The parties of a community (Party branch, committees, companies, organisations).
+    ManageOrganisations,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::ViewHome,
+        Action::ManageOwnAccount,
+        Action::ViewCommunity,
+        Action::ViewGrid,
+        Action::ViewStreet,
+        Action::ManageAccounts,
+        Action::ManageOrganisations,
+    ];
+}
+
+use Role::*;
+
+/// Which roles may perform each action. Scope is checked separately.
+const TABLE: &[(Action, &[Role])] = &[
+    (Action::ViewHome, &Role::ALL),
+    (Action::ManageOwnAccount, &Role::ALL),
+    (Action::ViewCommunity, &Role::ALL),
+    (Action::ViewGrid, &[GridWorker, CommunityStaff, CommunityDirector, StreetSupervisor]),
+    (Action::ViewStreet, &[StreetSupervisor, SystemAdmin]),
+    (Action::ManageAccounts, &[SystemAdmin]),
+    (Action::ManageOrganisations, &[CommunityDirector, SystemAdmin]),
+];
+
+/// Whether `role` may perform `action` anywhere in its scope.
+pub fn permits(role: Role, action: Action) -> bool {
+    TABLE.iter().find(|(a, _)| *a == action).is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+/// One role held by an account, with the place it applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub role: Role,
+    pub street_id: Option<i64>,
+    pub community_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    /// For grid workers: the grids they cover (as worker or deputy).
+    pub grid_ids: Vec<i64>,
+}
+
+impl Assignment {
+    fn covers_community(&self, community_id: i64, street_id: i64) -> bool {
+        match self.role.scope_kind() {
+            ScopeKind::Global => true,
+            ScopeKind::Street => self.street_id == Some(street_id),
+            ScopeKind::Community | ScopeKind::Grids | ScopeKind::Organisation => {
+                self.community_id == Some(community_id)
+            }
+        }
+    }
+
+    fn covers_grid(&self, community_id: i64, street_id: i64, grid_id: i64) -> bool {
+        match self.role.scope_kind() {
+            ScopeKind::Grids => self.community_id == Some(community_id) && self.grid_ids.contains(&grid_id),
+            _ => self.covers_community(community_id, street_id),
+        }
+    }
+}
+
+/// The signed-in person as the permission checks see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    pub account_id: i64,
+    pub display_name: String,
+    pub assignments: Vec<Assignment>,
+}
+
+impl Principal {
+    pub fn roles(&self) -> impl Iterator<Item = Role> + '_ {
+        self.assignments.iter().map(|a| a.role)
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles().any(|r| r == role)
+    }
+
+    /// May perform `action` somewhere.
+    pub fn can(&self, action: Action) -> bool {
+        self.roles().any(|r| permits(r, action))
+    }
+
+    /// May perform `action` on something belonging to this community.
+    pub fn can_in_community(&self, action: Action, community_id: i64, street_id: i64) -> bool {
+        self.assignments.iter().any(|a| permits(a.role, action) && a.covers_community(community_id, street_id))
+    }
+
+    /// May perform `action` on something in this grid. A grid worker reaches only own grids.
+    pub fn can_in_grid(&self, action: Action, community_id: i64, street_id: i64, grid_id: i64) -> bool {
+        self.assignments.iter().any(|a| permits(a.role, action) && a.covers_grid(community_id, street_id, grid_id))
+    }
+
+    /// May perform `action` on a street as a whole (its supervisor, or a global role).
+    pub fn can_in_street(&self, action: Action, street_id: i64) -> bool {
+        self.assignments.iter().any(|a| {
+            permits(a.role, action)
+                && match a.role.scope_kind() {
+                    ScopeKind::Global => true,
+                    ScopeKind::Street => a.street_id == Some(street_id),
+                    _ => false,
+                }
+        })
+    }
+
+    /// The communities this person's `action` reaches directly (not via a street or global
+    /// scope), in the order of the assignments.
+    pub fn community_ids(&self, action: Action) -> Vec<i64> {
+        let mut ids: Vec<i64> =
+            self.assignments.iter().filter(|a| permits(a.role, action)).filter_map(|a| a.community_id).collect();
+        ids.dedup();
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, community: Option<i64>, street: Option<i64>, grids: Vec<i64>) -> Principal {
+        Principal {
+            account_id: 1,
+            display_name: "测试".into(),
+            assignments: vec![Assignment {
+                role,
+                street_id: street,
+                community_id: community,
+                organisation_id: None,
+                grid_ids: grids,
+            }],
+        }
+    }
+
+    #[test]
+    fn every_action_is_in_the_table_once() {
+        for action in Action::ALL {
+            assert_eq!(TABLE.iter().filter(|(a, _)| *a == action).count(), 1, "{action:?}");
+        }
+        assert_eq!(TABLE.len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn grid_worker_reaches_only_own_grids() {
+        let p = principal(GridWorker, Some(10), None, vec![1, 2]);
+        assert!(p.can_in_grid(Action::ViewGrid, 10, 5, 1));
+        assert!(p.can_in_grid(Action::ViewGrid, 10, 5, 2));
+        assert!(!p.can_in_grid(Action::ViewGrid, 10, 5, 3));
+        assert!(!p.can_in_grid(Action::ViewGrid, 11, 5, 1));
+    }
+
+    #[test]
+    fn street_supervisor_reaches_every_community_of_the_street_only() {
+        let p = principal(StreetSupervisor, None, Some(5), vec![]);
+        assert!(p.can_in_grid(Action::ViewGrid, 10, 5, 3));
+        assert!(p.can_in_community(Action::ViewCommunity, 99, 5));
+        assert!(!p.can_in_community(Action::ViewCommunity, 99, 6));
+        assert!(p.can_in_street(Action::ViewStreet, 5));
+        assert!(!p.can_in_street(Action::ViewStreet, 6));
+    }
+
+    #[test]
+    fn system_admin_has_no_routine_access_to_residents() {
+        let p = principal(SystemAdmin, None, None, vec![]);
+        assert!(p.can(Action::ManageAccounts));
+        assert!(!p.can_in_grid(Action::ViewGrid, 10, 5, 1));
+    }
+
+    #[test]
+    fn residents_see_their_community_but_not_grids() {
+        let p = principal(Resident, Some(10), None, vec![]);
+        assert!(p.can_in_community(Action::ViewCommunity, 10, 5));
+        assert!(!p.can_in_community(Action::ViewCommunity, 11, 5));
+        assert!(!p.can_in_grid(Action::ViewGrid, 10, 5, 1));
+        assert!(!p.can(Action::ManageAccounts));
+    }
+}

@@ -1,0 +1,261 @@
+//! Accounts, their role assignments and what a login needs. Phones are kept as a keyed
+//! blind index (for login lookup) and a masked form (for display), never in the clear.
+
+use crate::crypto::hash_password;
+use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
+use linli_domain::identity::{DisplayName, LoginName, NewPassword, Phone, Username};
+use linli_domain::{Assignment, Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Purpose label of the phone blind index.
+pub const PHONE_INDEX: &str = "account.phone";
+
+/// What is needed to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: Option<Username>,
+    pub phone: Option<Phone>,
+    pub display_name: DisplayName,
+    pub password: NewPassword,
+    pub assignments: Vec<NewAssignment>,
+}
+
+/// A role to grant, with its anchor (street, community or organisation).
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    pub role: Role,
+    pub street_id: Option<i64>,
+    pub community_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+}
+
+/// What the login form needs to check a password.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginRecord {
+    pub id: i64,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub locale: String,
+}
+
+/// An account as listed to administrators.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct AccountSummary {
+    pub id: i64,
+    pub username: Option<String>,
+    /// Masked, e.g. `138****5678`.
+    pub phone_masked: Option<String>,
+    pub display_name: String,
+    pub locale: String,
+    pub disabled: bool,
+    /// Comma-separated role names.
+    pub roles: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    display_name: String,
+    disabled: bool,
+    locale: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    id: i64,
+    username: Option<String>,
+    phone_masked: Option<String>,
+    display_name: String,
+    locale: String,
+    disabled: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    role: String,
+    street_id: Option<i64>,
+    community_id: Option<i64>,
+    organisation_id: Option<i64>,
+}
+
+impl Store {
+    /// Creates an account with its roles in one transaction.
+    pub async fn create_account(&self, new: &NewAccount) -> StoreResult<i64> {
+        let hash = hash_password(new.password.expose())?;
+        let phone_index = new.phone.as_ref().map(|p| self.key().blind_index(PHONE_INDEX, p.as_str()));
+        let phone_masked = new.phone.as_ref().map(Phone::masked);
+        let now = now_ms();
+        transaction!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO accounts (username, phone_index, phone_masked, display_name, password_hash, password_changed_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            )
+            .bind(new.username.as_ref().map(Username::as_str))
+            .bind(&phone_index)
+            .bind(&phone_masked)
+            .bind(new.display_name.as_str())
+            .bind(&hash)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| {
+                let field = if e.to_string().contains("phone") { "phone" } else { "username" };
+                StoreError::on_unique(field)(e)
+            })?;
+            for a in &new.assignments {
+                sqlx::query(
+                    "INSERT INTO role_assignments (account_id, role, street_id, community_id, organisation_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(a.role.as_str())
+                .bind(a.street_id)
+                .bind(a.community_id)
+                .bind(a.organisation_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            id
+        })
+    }
+
+    /// Finds the account a login name refers to.
+    pub async fn login_record(&self, login: &LoginName) -> StoreResult<Option<LoginRecord>> {
+        let (sql, value) = match login {
+            LoginName::Username(u) => {
+                ("SELECT id, password_hash, disabled, locale FROM accounts WHERE username = $1", u.as_str().to_owned())
+            }
+            LoginName::Phone(p) => (
+                "SELECT id, password_hash, disabled, locale FROM accounts WHERE phone_index = $1",
+                self.key().blind_index(PHONE_INDEX, p.as_str()),
+            ),
+        };
+        Ok(read!(self, |db| sqlx::query_as(sql).bind(&value).fetch_optional(db).await?))
+    }
+
+    pub async fn password_hash(&self, account_id: i64) -> StoreResult<String> {
+        read!(self, |db| sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(db)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Sets a new password and ends every other session of the account.
+    pub async fn change_password(
+        &self,
+        account_id: i64,
+        new: &NewPassword,
+        keep_session: Option<&str>,
+    ) -> StoreResult<()> {
+        let hash = hash_password(new.expose())?;
+        let keep = keep_session.map(crate::crypto::token_hash).unwrap_or_default();
+        transaction!(self, |tx| {
+            sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+                .bind(&hash)
+                .bind(now_ms())
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
+                .bind(account_id)
+                .bind(&keep)
+                .execute(&mut *tx)
+                .await?;
+        })
+    }
+
+    pub async fn set_locale(&self, account_id: i64, locale: &str) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
+                .bind(locale)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        })
+    }
+
+    /// Loads the signed-in person with every role and its scope; `None` if the account
+    /// is gone or disabled.
+    pub async fn principal(&self, account_id: i64) -> StoreResult<Option<(Principal, String)>> {
+        let (account, rows, grids): (Option<PrincipalRow>, Vec<AssignmentRow>, Vec<i64>) = read!(self, |db| {
+            let account = sqlx::query_as("SELECT display_name, disabled, locale FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(db)
+                .await?;
+            let rows = sqlx::query_as(
+                "SELECT role, street_id, community_id, organisation_id FROM role_assignments WHERE account_id = $1 ORDER BY id",
+            )
+            .bind(account_id)
+            .fetch_all(db)
+            .await?;
+            let grids = sqlx::query_scalar("SELECT grid_id FROM grid_workers WHERE account_id = $1 ORDER BY grid_id")
+                .bind(account_id)
+                .fetch_all(db)
+                .await?;
+            (account, rows, grids)
+        });
+        let Some(PrincipalRow { display_name, disabled, locale }) = account else { return Ok(None) };
+        if disabled {
+            return Ok(None);
+        }
+        let grid_ids = grids;
+        let assignments = rows
+            .into_iter()
+            .filter_map(|r| {
+                let role = Role::parse(&r.role)?;
+                Some(Assignment {
+                    role,
+                    street_id: r.street_id,
+                    community_id: r.community_id,
+                    organisation_id: r.organisation_id,
+                    grid_ids: if role == Role::GridWorker { grid_ids.clone() } else { Vec::new() },
+                })
+            })
+            .collect();
+        Ok(Some((Principal { account_id, display_name, assignments }, locale)))
+    }
+
+    /// Accounts for the administrators' list, newest last, paged.
+    pub async fn accounts(&self, offset: i64, limit: i64) -> StoreResult<Vec<AccountSummary>> {
+        let rows: Vec<AccountRow> = read!(self, |db| {
+            sqlx::query_as(
+            "SELECT id, username, phone_masked, display_name, locale, disabled FROM accounts ORDER BY id LIMIT $1 OFFSET $2"
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db)
+        .await?
+        });
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let roles: Vec<(i64, String)> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            let (lo, hi) = (ids[0], ids[ids.len() - 1]);
+            read!(self, |db| sqlx::query_as(
+                "SELECT account_id, role FROM role_assignments WHERE account_id BETWEEN $1 AND $2 ORDER BY id"
+            )
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(db)
+            .await?)
+        };
+        Ok(rows
+            .into_iter()
+            .map(|AccountRow { id, username, phone_masked, display_name, locale, disabled }| AccountSummary {
+                id,
+                username,
+                phone_masked,
+                display_name,
+                locale,
+                disabled,
+                roles: roles.iter().filter(|(a, _)| *a == id).map(|(_, r)| r.as_str()).collect::<Vec<_>>().join(","),
+            })
+            .collect())
+    }
+
+    pub async fn account_count(&self) -> StoreResult<i64> {
+        Ok(read!(self, |db| sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(db).await?))
+    }
+}

@@ -1,0 +1,52 @@
+//! An append-only record of security-relevant events (logins, lockouts, password and
+//! token changes). Later waves add reveals and exports of personal data here.
+
+use crate::{Store, StoreResult, now_ms, read, transaction};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub community_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub action: String,
+    pub detail: String,
+    pub at: i64,
+}
+
+impl Store {
+    pub async fn audit(
+        &self,
+        account_id: Option<i64>,
+        community_id: Option<i64>,
+        action: &str,
+        detail: &str,
+    ) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO audit_events (community_id, account_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(community_id)
+            .bind(account_id)
+            .bind(action)
+            .bind(detail)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        })
+    }
+
+    /// The latest events of an account, newest first.
+    pub async fn audit_events_of(&self, account_id: i64, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+        Ok(read!(self, |db| {
+            sqlx::query_as(
+            "SELECT id, community_id, account_id, action, detail, at FROM audit_events WHERE account_id = $1 ORDER BY id DESC LIMIT $2"
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(db)
+        .await?
+        }))
+    }
+}

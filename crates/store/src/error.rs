@@ -1,0 +1,34 @@
+//! The data layer's typed errors. Handlers map them to the one web error.
+
+use thiserror::Error;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist (or is outside the caller's reach).
+    #[error("not found")]
+    NotFound,
+    /// A unique value is already taken; names the field.
+    #[error("{field} is already taken")]
+    Taken { field: &'static str },
+    /// Start-up configuration is unusable; the message says why.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+impl StoreError {
+    /// Turns a unique-key violation into [`StoreError::Taken`] naming `field`.
+    pub fn on_unique(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Taken { field },
+            _ => StoreError::Database(e),
+        }
+    }
+}

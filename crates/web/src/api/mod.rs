@@ -1,0 +1,72 @@
+//! The JSON API under `/api/v1`. Routes and the OpenAPI document come from the same
+//! definitions (utoipa-axum), so the document cannot drift from the router. Errors use
+//! one shape: `{"error":{"code","message","field","request_id"}}`.
+
+pub mod accounts;
+pub mod communities;
+pub mod me;
+pub mod tokens;
+
+use crate::error::AppError;
+use axum::extract::{FromRequest, Request};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Linli 邻里 API", description = "Community governance platform: the JSON API. Authenticate with a personal access token (`Authorization: Bearer lnl_…`) or a browser session plus the `X-CSRF-Token` header on writes."),
+    modifiers(&Security),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags((name = "account", description = "The caller's own account"), (name = "communities", description = "Communities, grids and parties"), (name = "admin", description = "System administration"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The error shape of every API response that is not a success.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: invalid, unauthenticated, forbidden, csrf, not_found, locked_out, taken, internal.
+    pub code: String,
+    /// A sentence in the caller's language.
+    pub message: String,
+    /// The offending field, when there is one.
+    pub field: Option<String>,
+    /// Quote this when reporting a problem; it is in the server log.
+    pub request_id: String,
+}
+
+/// A JSON body whose rejection is our error shape, naming `body` as the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|axum::Json(v)| ApiJson(v))
+            .map_err(|_| AppError::invalid("body", "error.body"))
+    }
+}

@@ -1,0 +1,300 @@
+//! Who is asking, in what language, and whether a state-changing request carries its
+//! CSRF token. The [`context`] middleware resolves this once per request into a [`Ctx`]
+//! extension that handlers extract; it also renders every [`ErrorInfo`] response into
+//! an HTML page or the JSON error shape (see `error.rs`).
+//!
+//! - Browser sessions: an HttpOnly, SameSite=Lax cookie holding a random token whose
+//!   hash is the session's key in the database; `Secure` behind TLS.
+//! - API clients: `Authorization: Bearer lnl_…` personal access tokens. A bad token is a
+//!   401, never a silent fall-back to anonymous.
+//! - CSRF: every POST/PUT/PATCH/DELETE made with cookies must echo the session's token
+//!   (or, before login, the `linli_csrf` cookie's) in the `_csrf` form field or the
+//!   `X-CSRF-Token` header. Bearer-token requests carry no ambient credentials and skip it.
+
+pub mod login;
+
+use crate::error::{AppError, ErrorInfo};
+use crate::i18n::{Lang, Tr};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use linli_domain::{Action, Principal};
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "linli_session";
+pub const LANG_COOKIE: &str = "linli_lang";
+pub const CSRF_COOKIE: &str = "linli_csrf";
+pub const CSRF_FIELD: &str = "_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A browser session; holds the cookie token.
+    Session(String),
+    ApiToken,
+}
+
+#[derive(Debug)]
+pub struct Authed {
+    pub principal: Principal,
+    pub credential: Credential,
+}
+
+/// The request's context: the signed-in person (if any), language, CSRF token to embed
+/// in forms, and the request id that error pages quote.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub user: Option<Arc<Authed>>,
+    pub lang: Lang,
+    pub csrf: String,
+    pub request_id: String,
+    pub path: String,
+    /// The peer address, when the server was started with connect info.
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl Ctx {
+    pub fn tr(&self) -> Tr {
+        Tr::new(self.lang)
+    }
+
+    pub fn principal(&self) -> Option<&Principal> {
+        self.user.as_deref().map(|a| &a.principal)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("context middleware missing")))
+    }
+}
+
+/// A signed-in caller; extracting it from an anonymous request is a 401.
+pub struct User(pub Ctx, pub Arc<Authed>);
+
+impl User {
+    pub fn principal(&self) -> &Principal {
+        &self.1.principal
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for User {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let authed = ctx.user.clone().ok_or(AppError::Unauthenticated)?;
+        Ok(User(ctx, authed))
+    }
+}
+
+/// Paths served without looking up a session: fast, and never personal.
+fn is_bare(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico") || path.starts_with("/static/")
+}
+
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Resolves [`Ctx`], checks CSRF, runs the request, and renders errors.
+pub async fn context(State(state): State<AppState>, jar: CookieJar, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let cookie_lang = jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value()));
+    let client_ip = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let mut ctx =
+        Ctx { user: None, lang: cookie_lang.unwrap_or_default(), csrf: String::new(), request_id, path, client_ip };
+    if is_bare(&ctx.path) {
+        return next.run(with_ctx(req, ctx)).await;
+    }
+    match resolve(&state, &jar, req.headers(), &mut ctx, cookie_lang).await {
+        Ok(()) => {}
+        Err(e) => return render_error(&ctx, e.into_response()),
+    }
+    let mut new_csrf_cookie = None;
+    if ctx.csrf.is_empty() {
+        // Anonymous: double-submit token from the pre-session cookie, made on first visit.
+        ctx.csrf = match jar.get(CSRF_COOKIE) {
+            Some(c) if c.value().len() >= 32 => c.value().to_owned(),
+            _ => {
+                let fresh = linli_store::crypto::random_token();
+                new_csrf_cookie = Some(fresh.clone());
+                fresh
+            }
+        };
+    }
+    let needs_csrf = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && !matches!(ctx.user.as_deref(), Some(Authed { credential: Credential::ApiToken, .. }));
+    let req = if needs_csrf {
+        match check_csrf(req, &ctx.csrf).await {
+            Ok(req) => req,
+            Err(e) => return render_error(&ctx, e.into_response()),
+        }
+    } else {
+        req
+    };
+    let response = next.run(with_ctx(req, ctx.clone())).await;
+    let mut response = render_error(&ctx, response);
+    if let Some(token) = new_csrf_cookie {
+        let cookie = Cookie::build((CSRF_COOKIE, token))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(state.settings.secure_cookies)
+            .build();
+        if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+fn with_ctx(mut req: Request, ctx: Ctx) -> Request {
+    req.extensions_mut().insert(ctx);
+    req
+}
+
+async fn resolve(
+    state: &AppState,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    ctx: &mut Ctx,
+    cookie_lang: Option<Lang>,
+) -> Result<(), AppError> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(AppError::Unauthenticated)?;
+        let account_id = state.store.authenticate_api_token(token).await?.ok_or(AppError::Unauthenticated)?;
+        let (principal, locale) = state.store.principal(account_id).await?.ok_or(AppError::Unauthenticated)?;
+        ctx.lang = cookie_lang.or_else(|| Lang::parse(&locale)).unwrap_or_default();
+        ctx.user = Some(Arc::new(Authed { principal, credential: Credential::ApiToken }));
+        return Ok(());
+    }
+    let Some(cookie) = jar.get(SESSION_COOKIE) else { return Ok(()) };
+    let token = cookie.value().to_owned();
+    let Some(session) = state.store.session(&token, state.settings.session_ttl_ms).await? else { return Ok(()) };
+    let Some((principal, locale)) = state.store.principal(session.account_id).await? else { return Ok(()) };
+    ctx.lang = cookie_lang.or_else(|| Lang::parse(&locale)).unwrap_or_default();
+    ctx.csrf = session.csrf_token;
+    ctx.user = Some(Arc::new(Authed { principal, credential: Credential::Session(token) }));
+    Ok(())
+}
+
+/// Largest form body read to find its `_csrf` field.
+const FORM_LIMIT: usize = 1024 * 1024;
+
+async fn check_csrf(req: Request, expected: &str) -> Result<Request, AppError> {
+    if let Some(v) = req.headers().get(CSRF_HEADER) {
+        return if constant_time_eq(v.as_bytes(), expected.as_bytes()) { Ok(req) } else { Err(AppError::Csrf) };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::Csrf);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes =
+        axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| AppError::invalid("body", "error.too_large"))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::Csrf)?;
+    let given = pairs.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str()).unwrap_or("");
+    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        return Err(AppError::Csrf);
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && !a.is_empty() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Route guard: the caller must be signed in and hold a role that permits `action`.
+pub async fn require(action: Action, req: Request, next: Next) -> Response {
+    let Some(ctx) = req.extensions().get::<Ctx>() else {
+        return AppError::Internal(anyhow::anyhow!("context middleware missing")).into_response();
+    };
+    match ctx.principal() {
+        None => AppError::Unauthenticated.into_response(),
+        Some(p) if !p.can(action) => AppError::Forbidden.into_response(),
+        Some(_) => next.run(req).await,
+    }
+}
+
+/// Turns a response carrying [`ErrorInfo`] into the page or JSON the caller expects.
+fn render_error(ctx: &Ctx, response: Response) -> Response {
+    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else { return response };
+    let status = response.status();
+    let tr = ctx.tr();
+    let message = match info.field {
+        Some(field) => tr.field_error(field, info.key),
+        None => tr.get(info.key).to_owned(),
+    };
+    if is_api(&ctx.path) {
+        let body = serde_json::json!({
+            "error": { "code": info.code, "message": message, "field": info.field, "request_id": ctx.request_id }
+        });
+        let mut r = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        return r;
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let next = if ctx.path == "/" { String::new() } else { format!("?next={}", urlencode(&ctx.path)) };
+        return Redirect::to(&format!("/login{next}")).into_response();
+    }
+    crate::pages::error_page(ctx, status, &message)
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_owned()).unwrap_or_default()
+}
+
+/// Only local paths are followed after login, so `next` cannot send anyone off-site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(safe_next(Some("/grids/3")), "/grids/3");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn csrf_comparison_needs_equal_non_empty_tokens() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

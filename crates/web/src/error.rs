@@ -1,0 +1,111 @@
+//! The error policy.
+//!
+//! - Inside a request, handlers return [`AppError`]. It carries a stable `code` (which the
+//!   front end and API clients can rely on), a message key for the localized sentence,
+//!   and the name of the offending field where there is one.
+//! - `AppError` does not render itself: it becomes a bare response carrying an
+//!   [`ErrorInfo`] extension, and the `render_errors` middleware turns that into an HTML
+//!   page or the JSON shape `{"error":{"code","message","field"}}`, in the user's
+//!   language, with the request id as the reference a user can quote.
+//! - Internal errors are logged with their cause chain and answered with an opaque 500.
+//! - Outside requests (start-up, CLI) the binary uses `anyhow`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use linli_domain::FieldError;
+use linli_store::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// Bad input in one field (422).
+    Invalid(FieldError),
+    /// Not signed in, or the credentials are not valid (401).
+    Unauthenticated,
+    /// Signed in but not allowed (403).
+    Forbidden,
+    /// The CSRF token is missing or wrong (403).
+    Csrf,
+    /// Unknown thing, or outside the caller's reach (404).
+    NotFound,
+    /// Too many failed logins (429).
+    LockedOut,
+    /// A value that must be unique is taken (409).
+    Taken(&'static str),
+    /// Anything else (500); the cause is logged, never shown.
+    Internal(anyhow::Error),
+}
+
+/// What the renderer needs to know about an error, passed as a response extension.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub key: &'static str,
+    pub field: Option<&'static str>,
+}
+
+impl AppError {
+    pub fn invalid(field: &'static str, key: &'static str) -> Self {
+        AppError::Invalid(FieldError::new(field, key))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::LockedOut => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Taken(_) => StatusCode::CONFLICT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn info(&self) -> ErrorInfo {
+        let (code, key, field) = match self {
+            AppError::Invalid(e) => ("invalid", e.key, Some(e.field)),
+            AppError::Unauthenticated => ("unauthenticated", "error.unauthenticated", None),
+            AppError::Forbidden => ("forbidden", "error.forbidden", None),
+            AppError::Csrf => ("csrf", "error.csrf", None),
+            AppError::NotFound => ("not_found", "error.not_found", None),
+            AppError::LockedOut => ("locked_out", "error.locked_out", None),
+            AppError::Taken(field) => ("taken", "error.taken", Some(*field)),
+            AppError::Internal(_) => ("internal", "error.internal", None),
+        };
+        ErrorInfo { code, key, field }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Taken { field } => AppError::Taken(field),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(self.info());
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,144 @@
+//! Localization. Chinese is the default; English on request. Messages live in
+//! `locales/{zh,en}.toml` (flat `key = "text"` tables, embedded in the binary); a test
+//! checks that both files have the same keys. `{name}` placeholders are filled by
+//! [`Tr::fill`].
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "zh-hans" => Some(Lang::Zh),
+            "en" | "en-us" | "en-gb" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// The value of the `lang` attribute of `<html>`.
+    pub fn html_tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+}
+
+type Catalog = HashMap<String, String>;
+
+fn parse_catalog(src: &str) -> Catalog {
+    // The catalogs are part of the binary and checked by tests; a broken one is a
+    // build mistake, and an empty catalog shows keys rather than crashing the server.
+    toml::from_str::<Catalog>(src).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "message catalog does not parse");
+        Catalog::new()
+    })
+}
+
+static ZH: LazyLock<Catalog> = LazyLock::new(|| parse_catalog(include_str!("../locales/zh.toml")));
+static EN: LazyLock<Catalog> = LazyLock::new(|| parse_catalog(include_str!("../locales/en.toml")));
+
+/// A translator for one language, cheap to copy into every template.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    pub fn new(lang: Lang) -> Tr {
+        Tr { lang }
+    }
+
+    /// The message for `key`, or the key itself if it is missing.
+    pub fn get<'a>(&self, key: &'a str) -> &'a str {
+        let catalog: &'static Catalog = match self.lang {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        };
+        catalog.get(key).map(String::as_str).unwrap_or(key)
+    }
+
+    /// The message for `key` with `{name}` placeholders replaced.
+    pub fn fill(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let mut out = self.get(key).to_owned();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), &value.to_string());
+        }
+        out
+    }
+
+    /// The localized sentence for a validation failure, naming the field.
+    pub fn field_error(&self, field: &str, key: &str) -> String {
+        let field_key = format!("field.{field}");
+        let label = self.get(&field_key);
+        self.fill(key, &[("field", &label)])
+    }
+
+    /// The name of an organisation kind (`party_branch`, …).
+    pub fn org_kind(&self, kind: &str) -> String {
+        self.get(&format!("org.{kind}")).to_owned()
+    }
+
+    pub fn role(&self, role: linli_domain::Role) -> &'static str {
+        let key: &'static str = match role {
+            linli_domain::Role::Resident => "role.resident",
+            linli_domain::Role::GridWorker => "role.grid_worker",
+            linli_domain::Role::CommunityStaff => "role.community_staff",
+            linli_domain::Role::CommunityDirector => "role.community_director",
+            linli_domain::Role::OwnersCommitteeMember => "role.owners_committee_member",
+            linli_domain::Role::PropertyStaff => "role.property_staff",
+            linli_domain::Role::SocialOrgStaff => "role.social_org_staff",
+            linli_domain::Role::StreetSupervisor => "role.street_supervisor",
+            linli_domain::Role::SystemAdmin => "role.system_admin",
+        };
+        self.get(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogs_have_the_same_keys_and_no_empty_text() {
+        assert!(ZH.len() > 50, "zh catalog parsed: {}", ZH.len());
+        let mut missing: Vec<_> = ZH.keys().filter(|k| !EN.contains_key(*k)).collect();
+        missing.extend(EN.keys().filter(|k| !ZH.contains_key(*k)));
+        assert!(missing.is_empty(), "keys in one catalog only: {missing:?}");
+        assert!(ZH.values().chain(EN.values()).all(|v| !v.trim().is_empty()));
+    }
+
+    #[test]
+    fn field_errors_name_the_field_in_the_language() {
+        assert_eq!(
+            Tr::new(Lang::Zh).field_error("phone", "error.phone.invalid"),
+            "手机号码格式不正确，请输入 11 位手机号"
+        );
+        assert_eq!(
+            Tr::new(Lang::En).field_error("phone", "error.phone.invalid"),
+            "Phone number is not a valid 11-digit mobile number"
+        );
+        assert_eq!(Tr::new(Lang::En).field_error("login", "error.required"), "Phone or username is required");
+    }
+}

@@ -1,0 +1,107 @@
+//! The grid map, drawn server-side as SVG from the grids' GeoJSON boundaries and the
+//! buildings' positions (no tile server, no client library).
+
+use askama::Template;
+use linli_store::admin::Grid;
+use linli_store::registry::BuildingSummary;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Polygon {
+    coordinates: Vec<Vec<[f64; 2]>>,
+}
+
+pub struct MapGrid {
+    pub id: i64,
+    pub name: String,
+    pub points: String,
+    pub label_x: f64,
+    pub label_y: f64,
+    pub href: Option<String>,
+    pub highlight: bool,
+}
+
+pub struct MapBuilding {
+    pub name: String,
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Template)]
+#[template(path = "map.svg", escape = "html")]
+pub struct GridMap {
+    pub width: f64,
+    pub height: f64,
+    pub title: String,
+    pub grids: Vec<MapGrid>,
+    pub buildings: Vec<MapBuilding>,
+}
+
+const WIDTH: f64 = 640.0;
+const PAD: f64 = 8.0;
+
+impl GridMap {
+    /// Projects lon/lat onto the SVG plane (equirectangular, scaled by the latitude's
+    /// cosine so that squares stay square). `link` says which grids are clickable.
+    pub fn new(
+        title: String,
+        grids: &[Grid],
+        buildings: &[BuildingSummary],
+        link: impl Fn(&Grid) -> bool,
+        highlight: Option<i64>,
+    ) -> Option<GridMap> {
+        let rings: Vec<(&Grid, Vec<[f64; 2]>)> = grids
+            .iter()
+            .filter_map(|g| {
+                let poly: Polygon = serde_json::from_str(g.boundary.as_deref()?).ok()?;
+                Some((g, poly.coordinates.into_iter().next()?))
+            })
+            .collect();
+        let all = rings.iter().flat_map(|(_, r)| r.iter());
+        let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for [x, y] in all {
+            min_x = min_x.min(*x);
+            max_x = max_x.max(*x);
+            min_y = min_y.min(*y);
+            max_y = max_y.max(*y);
+        }
+        if rings.is_empty() || max_x <= min_x || max_y <= min_y {
+            return None;
+        }
+        let k = ((min_y + max_y) / 2.0).to_radians().cos();
+        let scale = (WIDTH - 2.0 * PAD) / ((max_x - min_x) * k);
+        let height = (max_y - min_y) * scale + 2.0 * PAD;
+        let project = |x: f64, y: f64| (PAD + (x - min_x) * k * scale, PAD + (max_y - y) * scale);
+        let grids = rings
+            .iter()
+            .map(|(g, ring)| {
+                let pts: Vec<(f64, f64)> = ring.iter().map(|[x, y]| project(*x, *y)).collect();
+                let n = pts.len().saturating_sub(1).max(1) as f64;
+                let (sx, sy) =
+                    pts.iter().take(pts.len().saturating_sub(1).max(1)).fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+                MapGrid {
+                    id: g.id,
+                    name: g.name.clone(),
+                    points: pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" "),
+                    label_x: sx / n,
+                    label_y: sy / n,
+                    href: link(g).then(|| format!("/grids/{}", g.id)),
+                    highlight: highlight == Some(g.id),
+                }
+            })
+            .collect();
+        let buildings = buildings
+            .iter()
+            .map(|b| {
+                let (x, y) = project(b.lon, b.lat);
+                MapBuilding { name: b.name.clone(), x, y }
+            })
+            .collect();
+        Some(GridMap { width: WIDTH, height, title, grids, buildings })
+    }
+
+    /// The SVG markup, or nothing if it cannot be drawn.
+    pub fn svg(&self) -> String {
+        self.render().unwrap_or_default()
+    }
+}

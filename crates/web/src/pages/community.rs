@@ -1,0 +1,169 @@
+//! Community, grid and street pages. Every page checks the caller's scope for the
+//! specific community, grid or street, not only the role.
+
+use super::{Chrome, render};
+use crate::auth::User;
+use crate::error::{AppError, AppResult};
+use crate::map::GridMap;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use linli_domain::Action;
+use linli_store::admin::{Community, Grid, GridWorker, Organisation, Street};
+use linli_store::registry::{BuildingSummary, CommunityTotals, GridSummary};
+
+pub struct GridRow {
+    pub grid: Grid,
+    pub workers: String,
+    pub summary: Option<GridSummary>,
+    pub linked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "community.html")]
+struct CommunityPage {
+    chrome: Chrome,
+    community: Community,
+    organisations: Vec<Organisation>,
+    grids: Vec<GridRow>,
+    map: String,
+}
+
+pub async fn show_community(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+) -> AppResult<Response> {
+    let community = state.store.community(community_id).await?;
+    let p = user.principal();
+    if !p.can_in_community(Action::ViewCommunity, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    let t = user.0.tr();
+    let grids = state.store.grids(community.id).await?;
+    let workers = state.store.grid_workers(community.id).await?;
+    let summaries = state.store.grid_summaries(community.id, chrono::Utc::now().date_naive()).await?;
+    let buildings = state.store.buildings_in_community(community.id).await?;
+    let linked = |g: &Grid| p.can_in_grid(Action::ViewGrid, community.id, community.street_id, g.id);
+    let map = GridMap::new(t.fill("map.title", &[("name", &community.name)]), &grids, &buildings, linked, None)
+        .map(|m| m.svg())
+        .unwrap_or_default();
+    let rows = grids
+        .iter()
+        .map(|g| GridRow {
+            grid: g.clone(),
+            workers: worker_names(&workers, g.id, t.get("grid.no_worker")),
+            // Counts of residents are shown only to those who may open the grid.
+            summary: linked(g).then(|| summaries.iter().find(|s| s.grid_id == g.id).cloned()).flatten(),
+            linked: linked(g),
+        })
+        .collect();
+    let page = CommunityPage {
+        chrome: Chrome::new(&user.0, community.name.clone()),
+        organisations: state.store.organisations(community.id).await?,
+        community,
+        grids: rows,
+        map,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn worker_names(workers: &[GridWorker], grid_id: i64, none: &str) -> String {
+    let names: Vec<&str> = workers.iter().filter(|w| w.grid_id == grid_id).map(|w| w.display_name.as_str()).collect();
+    if names.is_empty() { none.to_owned() } else { names.join("、") }
+}
+
+#[derive(Template)]
+#[template(path = "grid.html")]
+struct GridPage {
+    chrome: Chrome,
+    community: Community,
+    grid: Grid,
+    workers: Vec<GridWorker>,
+    summary: Option<GridSummary>,
+    buildings: Vec<BuildingSummary>,
+    map: String,
+}
+
+pub async fn show_grid(State(state): State<AppState>, user: User, Path(grid_id): Path<i64>) -> AppResult<Response> {
+    let grid = state.store.grid(grid_id).await?;
+    let community = state.store.community(grid.community_id).await?;
+    if !user.principal().can_in_grid(Action::ViewGrid, community.id, community.street_id, grid.id) {
+        return Err(AppError::Forbidden);
+    }
+    let t = user.0.tr();
+    let summary = state
+        .store
+        .grid_summaries(community.id, chrono::Utc::now().date_naive())
+        .await?
+        .into_iter()
+        .find(|s| s.grid_id == grid.id);
+    let buildings = state.store.buildings_in_grid(grid.id).await?;
+    let workers = state.store.grid_workers(community.id).await?.into_iter().filter(|w| w.grid_id == grid.id).collect();
+    let map = GridMap::new(
+        t.fill("map.title", &[("name", &grid.name)]),
+        std::slice::from_ref(&grid),
+        &buildings,
+        |_| false,
+        Some(grid.id),
+    )
+    .map(|m| m.svg())
+    .unwrap_or_default();
+    let page = GridPage {
+        chrome: Chrome::new(&user.0, format!("{} · {}", grid.name, community.name)),
+        community,
+        grid,
+        workers,
+        summary,
+        buildings,
+        map,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub struct CommunityRow {
+    pub community: Community,
+    pub totals: Option<CommunityTotals>,
+}
+
+#[derive(Template)]
+#[template(path = "street.html")]
+struct StreetPage {
+    chrome: Chrome,
+    street: Street,
+    rows: Vec<CommunityRow>,
+}
+
+pub async fn show_street(State(state): State<AppState>, user: User, Path(street_id): Path<i64>) -> AppResult<Response> {
+    let street = state.store.street(street_id).await?;
+    let p = user.principal();
+    if !p.can_in_street(Action::ViewStreet, street.id) {
+        return Err(AppError::Forbidden);
+    }
+    let communities = state.store.communities(Some(street.id)).await?;
+    let totals = state.store.community_totals(Some(street.id)).await?;
+    let rows = communities
+        .into_iter()
+        .map(|c| CommunityRow { totals: totals.iter().find(|t| t.community_id == c.id).cloned(), community: c })
+        .collect();
+    let page = StreetPage { chrome: Chrome::new(&user.0, street.name.clone()), street, rows };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "streets.html")]
+struct StreetsPage {
+    chrome: Chrome,
+    streets: Vec<Street>,
+}
+
+pub async fn list_streets(State(state): State<AppState>, user: User) -> AppResult<Response> {
+    let p = user.principal();
+    let streets =
+        state.store.streets().await?.into_iter().filter(|s| p.can_in_street(Action::ViewStreet, s.id)).collect();
+    let t = user.0.tr();
+    let page = StreetsPage { chrome: Chrome::new(&user.0, t.get("nav.street")), streets };
+    Ok(render(StatusCode::OK, &page))
+}

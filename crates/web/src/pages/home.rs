@@ -1,0 +1,161 @@
+//! The home page (工作台): for each role the person holds, what needs doing today and
+//! the numbers behind it.
+
+use super::{Chrome, render};
+use crate::auth::User;
+use crate::error::AppResult;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use linli_domain::{Action, Role};
+use linli_store::admin::{Community, Organisation};
+use linli_store::registry::GridSummary;
+
+/// One grid's card.
+pub struct GridCard {
+    pub id: i64,
+    pub name: String,
+    pub code: String,
+    pub workers: String,
+    pub summary: Option<GridSummary>,
+    pub deputy: bool,
+}
+
+/// A task derived from the data (never a placeholder).
+pub struct Todo {
+    pub text: String,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    greeting: String,
+    todos: Vec<Todo>,
+    community: Option<Community>,
+    organisations: Vec<Organisation>,
+    own_org: Option<Organisation>,
+    grid_cards: Vec<GridCard>,
+    grid_title: String,
+    totals: Option<GridSummary>,
+    street_link: Option<(String, String)>,
+    admin_accounts: Option<i64>,
+}
+
+pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Response> {
+    let User(ctx, _) = &user;
+    let p = user.principal();
+    let t = ctx.tr();
+    let today = chrono::Utc::now().date_naive();
+    let mut todos = Vec::new();
+    let mut page = HomePage {
+        chrome: Chrome::new(ctx, t.get("home.title")),
+        greeting: t.fill("home.greeting", &[("name", &p.display_name)]),
+        todos: Vec::new(),
+        community: None,
+        organisations: Vec::new(),
+        own_org: None,
+        grid_cards: Vec::new(),
+        grid_title: String::new(),
+        totals: None,
+        street_link: None,
+        admin_accounts: None,
+    };
+
+    if let Some(&community_id) = p.community_ids(Action::ViewCommunity).first() {
+        let community = state.store.community(community_id).await?;
+        let organisations = state.store.organisations(community_id).await?;
+        page.own_org = p
+            .assignments
+            .iter()
+            .filter_map(|a| a.organisation_id)
+            .find_map(|id| organisations.iter().find(|o| o.id == id).cloned());
+        page.organisations = organisations;
+
+        let grids = state.store.grids(community_id).await?;
+        let reachable: Vec<_> =
+            grids.iter().filter(|g| p.can_in_grid(Action::ViewGrid, community_id, community.street_id, g.id)).collect();
+        if !reachable.is_empty() {
+            let summaries = state.store.grid_summaries(community_id, today).await?;
+            let workers = state.store.grid_workers(community_id).await?;
+            let mine = p.has_role(Role::GridWorker);
+            for g in reachable {
+                let summary = summaries.iter().find(|s| s.grid_id == g.id).cloned();
+                let names: Vec<&str> =
+                    workers.iter().filter(|w| w.grid_id == g.id).map(|w| w.display_name.as_str()).collect();
+                let deputy =
+                    workers.iter().any(|w| w.grid_id == g.id && w.account_id == p.account_id && w.duty == "deputy");
+                page.grid_cards.push(GridCard {
+                    id: g.id,
+                    name: g.name.clone(),
+                    code: g.code.clone(),
+                    workers: if names.is_empty() { t.get("grid.no_worker").to_owned() } else { names.join("、") },
+                    summary,
+                    deputy,
+                });
+            }
+            page.grid_title = t.get(if mine { "home.my_grids" } else { "home.all_grids" }).to_owned();
+            let mut total = GridSummary {
+                grid_id: 0,
+                buildings: 0,
+                households: 0,
+                residents: 0,
+                aged_80_plus: 0,
+                elderly_living_alone: 0,
+            };
+            for s in page.grid_cards.iter().filter(|c| !c.deputy).filter_map(|c| c.summary.as_ref()) {
+                total.buildings += s.buildings;
+                total.households += s.households;
+                total.residents += s.residents;
+                total.aged_80_plus += s.aged_80_plus;
+                total.elderly_living_alone += s.elderly_living_alone;
+            }
+            if mine && total.elderly_living_alone > 0 {
+                // Care plan of the domain guide: living-alone elderly are visited weekly.
+                todos.push(Todo {
+                    text: t.fill("todo.visit_alone", &[("n", &total.elderly_living_alone)]),
+                    href: page.grid_cards.first().map(|c| format!("/grids/{}", c.id)).unwrap_or_default(),
+                });
+            }
+            if !mine {
+                for card in page.grid_cards.iter().filter(|c| c.workers == t.get("grid.no_worker")) {
+                    todos.push(Todo {
+                        text: t.fill("todo.assign_worker", &[("grid", &card.name)]),
+                        href: format!("/grids/{}", card.id),
+                    });
+                }
+            }
+            page.totals = Some(total);
+        }
+        page.community = Some(community);
+    }
+
+    if p.can(Action::ViewStreet)
+        && let Some(street_id) = p.assignments.iter().find_map(|a| a.street_id)
+    {
+        let street = state.store.street(street_id).await?;
+        todos.push(Todo {
+            text: t.fill("todo.review_street", &[("n", &street.communities), ("street", &street.name)]),
+            href: format!("/streets/{street_id}"),
+        });
+        page.street_link = Some((format!("/streets/{street_id}"), street.name));
+    }
+    if p.can(Action::ManageAccounts) {
+        let n = state.store.account_count().await?;
+        page.admin_accounts = Some(n);
+        todos.push(Todo { text: t.fill("todo.review_accounts", &[("n", &n)]), href: "/admin/accounts".into() });
+    }
+    if todos.is_empty()
+        && let Some(c) = &page.community
+    {
+        todos.push(Todo {
+            text: t.fill("todo.know_community", &[("community", &c.name)]),
+            href: format!("/communities/{}", c.id),
+        });
+    }
+    page.todos = todos;
+    Ok(render(StatusCode::OK, &page))
+}

@@ -1,0 +1,127 @@
+//! Server-rendered pages (askama). Every page struct holds a [`Chrome`], the shared
+//! frame (language, user, navigation, CSRF token), and is turned into a response by
+//! [`render`]. Templates autoescape; no HTML is built with `format!`.
+
+pub mod account;
+pub mod admin;
+pub mod community;
+pub mod home;
+
+use crate::auth::Ctx;
+use crate::i18n::{Lang, Tr};
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use linli_domain::Action;
+
+/// One entry of the navigation bar.
+pub struct NavItem {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The frame around every page.
+pub struct Chrome {
+    pub t: Tr,
+    pub lang: Lang,
+    pub title: String,
+    pub csrf: String,
+    pub user_name: Option<String>,
+    pub user_roles: Vec<&'static str>,
+    pub nav: Vec<NavItem>,
+    pub path: String,
+    pub request_id: String,
+}
+
+impl Chrome {
+    pub fn new(ctx: &Ctx, title: impl Into<String>) -> Chrome {
+        let t = ctx.tr();
+        let mut nav = Vec::new();
+        let mut user_roles = Vec::new();
+        if let Some(p) = ctx.principal() {
+            let mut push = |href: String, key: &'static str| {
+                let current = if href == "/" { ctx.path == "/" } else { ctx.path.starts_with(&href) };
+                nav.push(NavItem { href, label: t.get(key), current });
+            };
+            push("/".into(), "nav.home");
+            if let Some(c) = p.community_ids(Action::ViewCommunity).first() {
+                push(format!("/communities/{c}"), "nav.community");
+            }
+            if let Some(s) = p.assignments.iter().find_map(|a| a.street_id.filter(|_| p.can(Action::ViewStreet))) {
+                push(format!("/streets/{s}"), "nav.street");
+            } else if p.can(Action::ViewStreet) {
+                push("/streets".into(), "nav.street");
+            }
+            if p.can(Action::ManageAccounts) {
+                push("/admin/accounts".into(), "nav.accounts");
+            }
+            push("/account".into(), "nav.account");
+            user_roles = p.roles().map(|r| t.role(r)).collect();
+            user_roles.dedup();
+        }
+        Chrome {
+            t,
+            lang: ctx.lang,
+            title: title.into(),
+            csrf: ctx.csrf.clone(),
+            user_name: ctx.principal().map(|p| p.display_name.clone()),
+            user_roles,
+            nav,
+            path: ctx.path.clone(),
+            request_id: ctx.request_id.clone(),
+        }
+    }
+
+    /// Label of the language switch: the name of the other language, in itself.
+    pub fn other_lang_label(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "English",
+            Lang::En => "中文",
+        }
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        self.lang.other().as_str()
+    }
+}
+
+/// Renders a template with a status; pages are private and never cached.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut r = (status, Html(html)).into_response();
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => crate::error::AppError::from(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    status: u16,
+    message: &'a str,
+}
+
+/// The friendly error page, quoting the request id that is in the log.
+pub fn error_page(ctx: &Ctx, status: StatusCode, message: &str) -> Response {
+    let t = ctx.tr();
+    let page = ErrorPage { chrome: Chrome::new(ctx, t.get("error.title")), status: status.as_u16(), message };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "error page failed to render");
+            (status, message.to_owned()).into_response()
+        }
+    }
+}
+
+/// Formats epoch milliseconds in China Standard Time for display.
+pub fn format_ms(ms: i64) -> String {
+    use chrono::{FixedOffset, TimeZone};
+    let cst = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"));
+    cst.timestamp_millis_opt(ms).single().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+}

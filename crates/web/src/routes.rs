@@ -1,0 +1,125 @@
+//! Every route in one list, each with the [`Action`] it needs (or none, for public
+//! routes). The router, the OpenAPI document and the route × role permission test are
+//! all built from this list, so a route cannot exist without a permission decision.
+
+use crate::api;
+use crate::assets;
+use crate::auth::{self, login};
+use crate::ops;
+use crate::pages::{account, admin, community, home};
+use crate::state::AppState;
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::from_fn;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use linli_domain::Action;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
+
+/// One route as the permission test sees it.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub method: Method,
+    /// In axum syntax, e.g. `/grids/{grid_id}`.
+    pub path: String,
+    /// `None` for public routes.
+    pub action: Option<Action>,
+}
+
+/// The router and the list it was built from.
+pub struct Routes {
+    pub router: Router<AppState>,
+    pub catalog: Vec<RouteInfo>,
+    pub openapi: utoipa::openapi::OpenApi,
+}
+
+struct Builder {
+    router: Router<AppState>,
+    api: OpenApiRouter<AppState>,
+    catalog: Vec<RouteInfo>,
+}
+
+fn guarded(action: Option<Action>, mr: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    match action {
+        Some(action) => mr.route_layer(from_fn(move |req, next| auth::require(action, req, next))),
+        None => mr,
+    }
+}
+
+impl Builder {
+    fn page<H, T>(mut self, method: Method, path: &str, action: Option<Action>, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+        self.router = self.router.route(path, guarded(action, on(filter, handler)));
+        self.catalog.push(RouteInfo { method, path: path.to_owned(), action });
+        self
+    }
+
+    fn api(mut self, action: Option<Action>, (schemas, paths, mr): UtoipaMethodRouter<AppState>) -> Self {
+        for (path, item) in &paths.paths {
+            let methods = [
+                (Method::GET, item.get.is_some()),
+                (Method::POST, item.post.is_some()),
+                (Method::PUT, item.put.is_some()),
+                (Method::PATCH, item.patch.is_some()),
+                (Method::DELETE, item.delete.is_some()),
+            ];
+            for (method, present) in methods {
+                if present {
+                    self.catalog.push(RouteInfo { method, path: path.clone(), action });
+                }
+            }
+        }
+        self.api = self.api.routes((schemas, paths, guarded(action, mr)));
+        self
+    }
+}
+
+pub fn build() -> Routes {
+    use Action::*;
+    let b = Builder {
+        router: Router::new(),
+        api: OpenApiRouter::with_openapi(api::ApiDoc::openapi()),
+        catalog: Vec::new(),
+    };
+    let b = b
+        // Operations and assets.
+        .page(Method::GET, "/healthz", None, ops::healthz)
+        .page(Method::GET, "/readyz", None, ops::readyz)
+        .page(Method::GET, "/metrics", None, ops::metrics)
+        .page(Method::GET, "/static/{file}", None, assets::serve)
+        .page(Method::GET, "/favicon.ico", None, assets::favicon)
+        // Signing in and out, language.
+        .page(Method::GET, "/login", None, login::login_form)
+        .page(Method::POST, "/login", None, login::login)
+        .page(Method::POST, "/language", None, login::set_language)
+        .page(Method::POST, "/logout", Some(ViewHome), login::logout)
+        // Pages.
+        .page(Method::GET, "/", Some(ViewHome), home::show)
+        .page(Method::GET, "/communities/{community_id}", Some(ViewCommunity), community::show_community)
+        .page(Method::GET, "/grids/{grid_id}", Some(ViewGrid), community::show_grid)
+        .page(Method::GET, "/streets", Some(ViewStreet), community::list_streets)
+        .page(Method::GET, "/streets/{street_id}", Some(ViewStreet), community::show_street)
+        .page(Method::GET, "/account", Some(ManageOwnAccount), account::show)
+        .page(Method::POST, "/account/password", Some(ManageOwnAccount), account::change_password)
+        .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), account::create_token)
+        .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)
+        .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)
+        // JSON API.
+        .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
+        .api(Some(ViewHome), routes!(api::me::me))
+        .api(Some(ViewCommunity), routes!(api::communities::list))
+        .api(Some(ViewCommunity), routes!(api::communities::show))
+        .api(Some(ViewGrid), routes!(api::communities::grid))
+        .api(Some(ManageOwnAccount), routes!(api::tokens::list))
+        .api(Some(ManageOwnAccount), routes!(api::tokens::create))
+        .api(Some(ManageOwnAccount), routes!(api::tokens::revoke))
+        .api(Some(ManageAccounts), routes!(api::accounts::list));
+    let (api_router, openapi) = b.api.split_for_parts();
+    Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }
+}
