@@ -1,1 +1,244 @@
-fn main() {}
+//! `linli`: the one binary. `serve` runs the platform; `migrate`, `backup`, `demo`,
+//! `generate-key` and `print-config` are the operator's tools.
+
+mod config;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use config::{DbArgs, ServeArgs, Settings};
+use linli_store::demo::{self, DemoSpec};
+use linli_store::{PoolSettings, Store, Target};
+use linli_web::WebSettings;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "linli", version, about = "邻里 Linli: community governance platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Load the demo community 和谐家园 if the database is empty, and print its accounts.
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        size: DemoSize,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write a consistent copy of the SQLite database to PATH while Linli runs.
+    Backup {
+        path: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Generate demo data into an empty database (scales up for benchmarks).
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        size: DemoSize,
+    },
+    /// Print a new random secret key for LINLI_SECRET_KEY.
+    GenerateKey,
+    /// Print the effective configuration (defaults, file, environment and flags).
+    PrintConfig {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct DemoSize {
+    /// Number of communities to generate (the first is 和谐家园).
+    #[arg(long, default_value_t = 1)]
+    communities: u32,
+    /// Households per community.
+    #[arg(long, default_value_t = 2000)]
+    households: u32,
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+impl DemoSize {
+    fn spec(&self) -> DemoSpec {
+        DemoSpec { seed: self.seed, communities: self.communities, households_per_community: self.households, ..DemoSpec::default() }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("linli: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("linli: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(settings: &Settings) -> Result<Store> {
+    let target = Target::resolve(settings.database_url.as_deref(), &settings.data)?;
+    target.prepare()?;
+    let key = config::secret_key(settings, &target)?;
+    let pool = PoolSettings { max_connections: settings.max_connections, ..PoolSettings::default() };
+    let store = Store::connect(&target, &pool, key).await?;
+    store.migrate().await.context("database migration failed")?;
+    tracing::info!(database = %target.describe(), "database ready");
+    Ok(store)
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { db, serve, demo, size } => {
+            let settings = Settings::resolve(&db, &serve)?;
+            serve_forever(settings, demo.then(|| size.spec())).await
+        }
+        Command::Migrate { db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { path, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            store.backup(&path).await?;
+            store.close().await;
+            println!("backup written to {}", path.display());
+            Ok(())
+        }
+        Command::Demo { db, size } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            if !demo::is_empty(&store).await? {
+                bail!("the database already holds communities; the demo loads only into an empty database");
+            }
+            let started = Instant::now();
+            let report = demo::load(&store, &size.spec()).await?;
+            println!(
+                "generated {} communities, {} grids, {} buildings, {} households, {} residents in {:.1} s",
+                report.communities,
+                report.grids,
+                report.buildings,
+                report.households,
+                report.residents,
+                started.elapsed().as_secs_f64()
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::GenerateKey => {
+            println!("{}", linli_store::SecretKey::generate().to_base64());
+            Ok(())
+        }
+        Command::PrintConfig { db, serve } => {
+            print!("{}", Settings::resolve(&db, &serve)?.to_toml()?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve_forever(settings: Settings, demo: Option<DemoSpec>) -> Result<()> {
+    let store = open(&settings).await?;
+    let mut web = WebSettings {
+        session_ttl_ms: i64::from(settings.session_hours) * 3600 * 1000,
+        secure_cookies: settings.secure_cookies,
+        ..WebSettings::default()
+    };
+    if let Some(spec) = demo {
+        if demo::is_empty(&store).await? {
+            let started = Instant::now();
+            let report = demo::load(&store, &spec).await?;
+            println!(
+                "Loaded the demo community 和谐家园: {} grids, {} buildings, {} households, {} residents ({:.1} s)",
+                report.grids,
+                report.buildings,
+                report.households,
+                report.residents,
+                started.elapsed().as_secs_f64()
+            );
+        } else {
+            println!("The database already holds data; the demo was not loaded again.");
+        }
+        println!("Demo accounts (password {}):", demo::DEMO_PASSWORD);
+        for (role, login) in demo::logins() {
+            println!("  {:<26} {login}", role.as_str());
+        }
+        web.demo_logins = demo::logins().map(|(r, l)| (r, l.to_owned())).collect();
+    }
+    let (router, _state) = linli_web::app(store.clone(), web);
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.addr))?;
+    let local = listener.local_addr()?;
+    println!("Linli listening on http://{local}");
+    tracing::info!(addr = %local, "listening");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("shut down; requests in flight finished");
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C; axum then stops accepting and finishes requests in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

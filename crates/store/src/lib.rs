@@ -117,6 +117,14 @@ impl Target {
         }
     }
 
+    /// Creates the data folder of a [`Target::SqliteDir`] if its parent exists.
+    pub fn prepare(&self) -> StoreResult<()> {
+        match self {
+            Target::SqliteDir(dir) => ensure_data_dir(dir),
+            _ => Ok(()),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Target::SqliteDir(dir) => format!("SQLite in {}", dir.join(SQLITE_FILE).display()),

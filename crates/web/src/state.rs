@@ -17,7 +17,7 @@ pub struct WebSettings {
     /// Failed logins per client address before a lockout.
     pub address_policy: ThrottlePolicy,
     /// Shown on the login page when the demo community is loaded.
-    pub demo_logins: Vec<(String, String)>,
+    pub demo_logins: Vec<(linli_domain::Role, String)>,
 }
 
 impl Default for WebSettings {

@@ -362,19 +362,27 @@ struct AccountPlan {
     name: &'static str,
 }
 
-/// One account for every role, in 和谐家园 and its street.
+/// One account for every role. Residents sign in with a phone number.
+const PLANS: [AccountPlan; 9] = [
+    AccountPlan { role: Role::SystemAdmin, username: Some("admin"), phone: None, name: "系统管理员" },
+    AccountPlan { role: Role::StreetSupervisor, username: Some("jiedao"), phone: None, name: "陈建国" },
+    AccountPlan { role: Role::CommunityDirector, username: Some("shuji"), phone: None, name: "王秀英" },
+    AccountPlan { role: Role::CommunityStaff, username: Some("shequ"), phone: None, name: "李敏" },
+    AccountPlan { role: Role::GridWorker, username: Some("wangge1"), phone: Some("13900000001"), name: "刘洋" },
+    AccountPlan { role: Role::OwnersCommitteeMember, username: Some("yeweihui"), phone: None, name: "赵志强" },
+    AccountPlan { role: Role::PropertyStaff, username: Some("wuye"), phone: None, name: "孙丽" },
+    AccountPlan { role: Role::SocialOrgStaff, username: Some("shegong"), phone: None, name: "周静" },
+    AccountPlan { role: Role::Resident, username: None, phone: Some("13800138000"), name: "张伟" },
+];
+
+/// The demo logins, one per role, for the start-up banner and the login page.
+pub fn logins() -> impl Iterator<Item = (Role, &'static str)> {
+    PLANS.iter().map(|p| (p.role, p.username.or(p.phone).unwrap_or_default()))
+}
+
+/// Creates the accounts of [`PLANS`] in 和谐家园 and its street, and the grid workers.
 async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommunity) -> StoreResult<Vec<DemoAccount>> {
-    let plans = [
-        AccountPlan { role: Role::SystemAdmin, username: Some("admin"), phone: None, name: "系统管理员" },
-        AccountPlan { role: Role::StreetSupervisor, username: Some("jiedao"), phone: None, name: "陈建国" },
-        AccountPlan { role: Role::CommunityDirector, username: Some("shuji"), phone: None, name: "王秀英" },
-        AccountPlan { role: Role::CommunityStaff, username: Some("shequ"), phone: None, name: "李敏" },
-        AccountPlan { role: Role::GridWorker, username: Some("wangge1"), phone: Some("13900000001"), name: "刘洋" },
-        AccountPlan { role: Role::OwnersCommitteeMember, username: Some("yeweihui"), phone: None, name: "赵志强" },
-        AccountPlan { role: Role::PropertyStaff, username: Some("wuye"), phone: None, name: "孙丽" },
-        AccountPlan { role: Role::SocialOrgStaff, username: Some("shegong"), phone: None, name: "周静" },
-        AccountPlan { role: Role::Resident, username: None, phone: Some("13800138000"), name: "张伟" },
-    ];
+    let plans = PLANS;
     let password =
         NewPassword::parse("password", DEMO_PASSWORD).map_err(|e| crate::StoreError::Config(e.to_string()))?;
     let mut out = Vec::new();

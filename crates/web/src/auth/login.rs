@@ -56,7 +56,7 @@ fn login_page(
         next,
         error,
         error_field,
-        demo_logins: state.settings.demo_logins.clone(),
+        demo_logins: state.settings.demo_logins.iter().map(|(r, l)| (t.role(*r).to_owned(), l.clone())).collect(),
         demo_password: linli_store::demo::DEMO_PASSWORD,
     };
     render(status, &page)
