@@ -1,0 +1,185 @@
+//! Store behaviour on both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use linli_domain::Role;
+use linli_domain::identity::{DisplayName, LoginName, NewPassword, Phone, Username};
+use linli_store::accounts::{NewAccount, NewAssignment};
+use linli_store::throttle::ThrottlePolicy;
+use linli_store::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, StoreError, read};
+use linli_test_support::{dual_backend_test, small_demo};
+
+#[test]
+fn both_migration_trees_have_the_same_versions() {
+    let versions = |m: &sqlx::migrate::Migrator| {
+        m.iter().map(|x| (x.version, x.description.to_string())).collect::<Vec<_>>()
+    };
+    assert!(!versions(&SQLITE_MIGRATIONS).is_empty());
+    assert_eq!(versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS));
+}
+
+fn account(username: Option<&str>, phone: Option<&str>) -> NewAccount {
+    NewAccount {
+        username: username.map(|u| Username::parse("username", u).unwrap()),
+        phone: phone.map(|p| Phone::parse("phone", p).unwrap()),
+        display_name: DisplayName::parse("display_name", "测试用户").unwrap(),
+        password: NewPassword::parse("password", "secret123").unwrap(),
+        assignments: vec![NewAssignment { role: Role::Resident, street_id: None, community_id: None, organisation_id: None }],
+    }
+}
+
+dual_backend_test!(demo_community_has_the_promised_size_and_every_role, |db| {
+    let report = linli_store::demo::load(&db.store, &linli_store::demo::DemoSpec::default()).await.unwrap();
+    assert_eq!(report.grids, 6);
+    assert_eq!(report.buildings, 40);
+    assert_eq!(report.households, 2000);
+    assert!((4700..=5300).contains(&report.residents), "{} residents", report.residents);
+    for role in Role::ALL {
+        assert!(report.account(role).is_some(), "no demo account for {role:?}");
+    }
+    // Every building sits in exactly one grid of the community, and the counts agree.
+    let summaries = db.store.grid_summaries(report.community_id, chrono::Utc::now().date_naive()).await.unwrap();
+    assert_eq!(summaries.len(), 6);
+    assert_eq!(summaries.iter().map(|s| s.buildings).sum::<i64>(), 40);
+    assert_eq!(summaries.iter().map(|s| s.households).sum::<i64>(), 2000);
+    assert_eq!(summaries.iter().map(|s| s.residents).sum::<i64>() as u64, report.residents);
+    assert!(summaries.iter().all(|s| s.aged_80_plus > 0 && s.elderly_living_alone > 0));
+    let grids = db.store.grids(report.community_id).await.unwrap();
+    assert!(grids.iter().all(|g| g.code.len() == 15 && g.code.starts_with("310117004001")));
+});
+
+dual_backend_test!(the_demo_is_the_same_for_the_same_seed, |db| {
+    let other = linli_test_support::TestDb::sqlite().await;
+    linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    linli_store::demo::load(&other.store, &small_demo()).await.unwrap();
+    let names = |store: &linli_store::Store| {
+        let store = store.clone();
+        async move {
+            let rows: Vec<(String, String, String)> = read!(store, |db| sqlx::query_as(
+                "SELECT name, gender, relation FROM residents ORDER BY id"
+            )
+            .fetch_all(db)
+            .await
+            .unwrap());
+            rows
+        }
+    };
+    let a = names(&db.store).await;
+    assert!(a.len() > 200);
+    assert_eq!(a, names(&other.store).await);
+});
+
+dual_backend_test!(accounts_are_unique_by_username_and_phone_and_phones_are_not_stored_in_clear, |db| {
+    let store = &db.store;
+    store.create_account(&account(Some("zhangsan"), Some("13812345678"))).await.unwrap();
+    let dup_name = store.create_account(&account(Some("zhangsan"), None)).await.unwrap_err();
+    assert!(matches!(dup_name, StoreError::Taken { field: "username" }), "{dup_name:?}");
+    let dup_phone = store.create_account(&account(Some("lisi"), Some("138-1234-5678"))).await.unwrap_err();
+    assert!(matches!(dup_phone, StoreError::Taken { field: "phone" }), "{dup_phone:?}");
+
+    let by_phone = store.login_record(&LoginName::parse("login", "13812345678").unwrap()).await.unwrap().unwrap();
+    let by_name = store.login_record(&LoginName::parse("login", "ZhangSan").unwrap()).await.unwrap().unwrap();
+    assert_eq!(by_phone.id, by_name.id);
+    assert!(linli_store::crypto::verify_password("secret123", &by_phone.password_hash));
+
+    let rows: Vec<(Option<String>, Option<String>)> =
+        read!(store, |db| sqlx::query_as("SELECT phone_index, phone_masked FROM accounts").fetch_all(db).await.unwrap());
+    assert_eq!(rows[0].1.as_deref(), Some("138****5678"));
+    assert!(!rows[0].0.as_deref().unwrap().contains("12345678"));
+});
+
+dual_backend_test!(sessions_live_until_ended, |db| {
+    let store = &db.store;
+    let id = store.create_account(&account(Some("wangwu"), None)).await.unwrap();
+    let (token, csrf) = store.create_session(id, 60_000, "test").await.unwrap();
+    let s = store.session(&token, 60_000).await.unwrap().unwrap();
+    assert_eq!((s.account_id, s.csrf_token.as_str()), (id, csrf.as_str()));
+    assert!(store.session("not-a-token", 60_000).await.unwrap().is_none());
+    let (expired, _) = store.create_session(id, -1, "test").await.unwrap();
+    assert!(store.session(&expired, 60_000).await.unwrap().is_none());
+    store.end_session(&token).await.unwrap();
+    assert!(store.session(&token, 60_000).await.unwrap().is_none());
+});
+
+dual_backend_test!(failed_logins_lock_a_key_after_the_limit, |db| {
+    let store = &db.store;
+    let policy = ThrottlePolicy { max_failures: 3, window_ms: 60_000, lockout_ms: 60_000 };
+    assert_eq!(store.record_login_failure("login:a", policy).await.unwrap(), None);
+    assert_eq!(store.record_login_failure("login:a", policy).await.unwrap(), None);
+    assert!(store.locked_until("login:a").await.unwrap().is_none());
+    assert!(store.record_login_failure("login:a", policy).await.unwrap().is_some());
+    assert!(store.locked_until("login:a").await.unwrap().is_some());
+    assert!(store.locked_until("login:b").await.unwrap().is_none());
+    store.clear_login_failures("login:a").await.unwrap();
+    assert!(store.locked_until("login:a").await.unwrap().is_none());
+    // Failures outside the window start a new count.
+    let short = ThrottlePolicy { max_failures: 2, window_ms: 0, lockout_ms: 60_000 };
+    store.record_login_failure("login:c", short).await.unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(store.record_login_failure("login:c", short).await.unwrap(), None);
+});
+
+dual_backend_test!(api_tokens_authenticate_until_revoked_and_only_by_their_owner, |db| {
+    let store = &db.store;
+    let alice = store.create_account(&account(Some("alice"), None)).await.unwrap();
+    let bob = store.create_account(&account(Some("bob"), None)).await.unwrap();
+    let (secret, record) = store.create_api_token(alice, "大屏").await.unwrap();
+    assert!(secret.starts_with("lnl_") && secret.starts_with(&record.prefix));
+    assert_eq!(store.authenticate_api_token(&secret).await.unwrap(), Some(alice));
+    assert!(store.api_tokens(alice).await.unwrap()[0].last_used_at.is_some());
+    assert!(matches!(store.revoke_api_token(bob, record.id).await, Err(StoreError::NotFound)));
+    assert_eq!(store.authenticate_api_token(&secret).await.unwrap(), Some(alice));
+    store.revoke_api_token(alice, record.id).await.unwrap();
+    assert_eq!(store.authenticate_api_token(&secret).await.unwrap(), None);
+});
+
+dual_backend_test!(concurrent_writers_never_fail_with_busy, |db| {
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            for j in 0..10 {
+                store.audit(None, None, "test.write", &format!("{i}-{j}")).await?;
+                store.record_login_failure(&format!("k{}", j % 3), ThrottlePolicy { max_failures: 1000, window_ms: 60_000, lockout_ms: 1 }).await?;
+            }
+            Ok::<_, StoreError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let n: i64 = read!(db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(db).await.unwrap());
+    assert_eq!(n, 640);
+});
+
+dual_backend_test!(a_grid_worker_principal_carries_own_grids_only, |db| {
+    let report = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let worker = report.account(Role::GridWorker).unwrap();
+    let (p, locale) = db.store.principal(worker.account_id).await.unwrap().unwrap();
+    assert_eq!(locale, "zh");
+    assert_eq!(p.assignments.len(), 1);
+    assert_eq!(p.assignments[0].grid_ids, report.grid_ids[..2].to_vec());
+    let director = report.account(Role::CommunityDirector).unwrap();
+    let (p, _) = db.store.principal(director.account_id).await.unwrap().unwrap();
+    assert!(p.assignments[0].grid_ids.is_empty());
+    assert_eq!(p.assignments[0].community_id, Some(report.community_id));
+});
+
+#[tokio::test]
+async fn a_sqlite_backup_is_a_complete_copy_taken_while_open() {
+    let db = linli_test_support::TestDb::sqlite().await;
+    let report = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("copy.db");
+    db.store.backup(&dest).await.unwrap();
+    assert!(db.store.backup(&dest).await.is_err(), "an existing file is never overwritten");
+    let copy = linli_store::Store::connect(
+        &linli_store::Target::SqliteFile(dest),
+        &linli_store::PoolSettings::default(),
+        linli_test_support::test_key(),
+    )
+    .await
+    .unwrap();
+    let n: i64 = read!(copy, |db| sqlx::query_scalar("SELECT COUNT(*) FROM residents").fetch_one(db).await.unwrap());
+    assert_eq!(n as u64, report.residents);
+}

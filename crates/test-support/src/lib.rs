@@ -1,0 +1,236 @@
+//! Test support: a database per test on either backend, the [`dual_backend_test!`]
+//! macro that runs a test body on SQLite and on PostgreSQL, and [`TestApp`], which
+//! drives the real router in-process with a small cookie jar, like a browser would.
+//!
+//! PostgreSQL runs when `LINLI_TEST_DATABASE_URL` names a server; each test gets its own
+//! schema, dropped afterwards, so tests run in parallel without seeing each other.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use linli_store::demo::{DemoReport, DemoSpec};
+use linli_store::{PoolSettings, SecretKey, Store, Target};
+use linli_web::WebSettings;
+use rand::Rng;
+use std::collections::BTreeMap;
+use tower::ServiceExt;
+
+/// Runs `$body` twice: with `$db` on a fresh SQLite database and, when
+/// `LINLI_TEST_DATABASE_URL` is set, on a fresh PostgreSQL schema.
+#[macro_export]
+macro_rules! dual_backend_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $db = $crate::TestDb::sqlite().await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($db) = $crate::TestDb::postgres().await else {
+                    eprintln!("LINLI_TEST_DATABASE_URL is not set: PostgreSQL variant skipped");
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+/// The fixed key of test databases.
+pub fn test_key() -> SecretKey {
+    SecretKey::from_bytes([7; 32])
+}
+
+/// A migrated, empty database that removes itself when dropped.
+pub struct TestDb {
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::SqliteDir(dir.path().join("data"));
+        let store = Store::connect(&target, &PoolSettings::default(), test_key()).await.unwrap();
+        store.migrate().await.unwrap();
+        TestDb { store, _dir: Some(dir), pg_schema: None }
+    }
+
+    /// `None` when no PostgreSQL server is configured for tests.
+    pub async fn postgres() -> Option<TestDb> {
+        let url = std::env::var("LINLI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+        let schema = format!("t_{}", hex::encode(rand::thread_rng().r#gen::<[u8; 8]>()));
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.unwrap();
+        let settings = PoolSettings { max_connections: 4, pg_schema: Some(schema.clone()), ..PoolSettings::default() };
+        let store = Store::connect(&Target::Postgres(url.clone()), &settings, test_key()).await.unwrap();
+        store.migrate().await.unwrap();
+        Some(TestDb { store, _dir: None, pg_schema: Some((url, schema)) })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.pg_schema.take() else { return };
+        // Drop the schema from a separate thread: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A small demo: 和谐家园 with every role's account, 6 grids, 120 households.
+pub fn small_demo() -> DemoSpec {
+    DemoSpec { households_per_community: 120, buildings_per_community: 12, ..DemoSpec::default() }
+}
+
+/// The router over a test database with the small demo loaded.
+pub struct TestApp {
+    pub router: Router,
+    pub demo: DemoReport,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn new(db: TestDb) -> TestApp {
+        Self::with_settings(db, WebSettings::default()).await
+    }
+
+    pub async fn with_settings(db: TestDb, settings: WebSettings) -> TestApp {
+        let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+        let (router, _) = linli_web::app(db.store.clone(), settings);
+        TestApp { router, demo, db }
+    }
+
+    /// A browser with no cookies yet.
+    pub fn browser(&self) -> Browser {
+        Browser { router: self.router.clone(), cookies: BTreeMap::new(), csrf: String::new() }
+    }
+
+    /// A browser signed in as `login` with the demo password.
+    pub async fn signed_in(&self, login: &str) -> Browser {
+        let mut b = self.browser();
+        let r = b.login(login, linli_store::demo::DEMO_PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "login as {login}: {}", r.text);
+        b.refresh_csrf().await;
+        b
+    }
+
+    /// The demo login of a role.
+    pub fn login_of(&self, role: linli_domain::Role) -> String {
+        self.demo.account(role).unwrap().login.clone()
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// An in-process browser: keeps cookies and the page's CSRF token.
+#[derive(Clone)]
+pub struct Browser {
+    router: Router,
+    pub cookies: BTreeMap<String, String>,
+    pub csrf: String,
+}
+
+impl Browser {
+    pub async fn send(&mut self, method: Method, path: &str, body: Option<(&str, Vec<u8>)>, extra: &[(&str, &str)]) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            req = req.header(header::COOKIE, cookie);
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let req = match body {
+            Some((content_type, bytes)) => req.header(header::CONTENT_TYPE, content_type).body(Body::from(bytes)),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let removed = set.contains("Max-Age=0") || value.is_empty();
+            if removed {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    /// Posts a form, adding the CSRF token the page carried.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut all: Vec<(String, String)> = vec![("_csrf".into(), self.csrf.clone())];
+        all.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let body = serde_urlencoded::to_string(&all).unwrap().into_bytes();
+        self.send(Method::POST, path, Some(("application/x-www-form-urlencoded", body)), &[]).await
+    }
+
+    /// Sends JSON with the CSRF header, as the API expects from a browser session.
+    pub async fn send_json(&mut self, method: Method, path: &str, json: &serde_json::Value) -> Reply {
+        let csrf = self.csrf.clone();
+        self.send(method, path, Some(("application/json", json.to_string().into_bytes())), &[("x-csrf-token", &csrf)]).await
+    }
+
+    /// Reads the CSRF token from a page, as the page's forms would carry it.
+    pub async fn refresh_csrf(&mut self) {
+        let page = self.get("/login").await;
+        let page = if page.status == StatusCode::SEE_OTHER { self.get("/account").await } else { page };
+        self.csrf = csrf_of(&page.text).unwrap_or_default();
+    }
+
+    pub async fn login(&mut self, login: &str, password: &str) -> Reply {
+        self.refresh_csrf().await;
+        self.post_form("/login", &[("login", login), ("password", password)]).await
+    }
+}
+
+/// The CSRF token embedded in a page.
+pub fn csrf_of(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf-token\" content=\"")? + "name=\"csrf-token\" content=\"".len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
