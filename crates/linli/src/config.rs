@@ -74,8 +74,10 @@ impl Settings {
     pub fn resolve(db: &DbArgs, serve: &ServeArgs) -> Result<Settings> {
         let file = match &db.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text).with_context(|| format!("config file {} is not valid", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("config file {} is not valid", path.display()))?
             }
             None => FileConfig::default(),
         };
@@ -107,7 +109,11 @@ impl Settings {
         let mut shown = self.clone();
         shown.database_url = shown.database_url.as_deref().map(linli_store::redact_url);
         let mut out = toml::to_string(&shown)?;
-        out.push_str(if self.secret_key.is_some() { "secret_key = \"***\"\n" } else { "# secret_key: generated into the data folder on SQLite; required on PostgreSQL\n" });
+        out.push_str(if self.secret_key.is_some() {
+            "secret_key = \"***\"\n"
+        } else {
+            "# secret_key: generated into the data folder on SQLite; required on PostgreSQL\n"
+        });
         Ok(out)
     }
 }
@@ -128,7 +134,8 @@ pub fn secret_key(settings: &Settings, target: &linli_store::Target) -> Result<l
 fn key_file(path: &Path) -> Result<linli_store::SecretKey> {
     if path.exists() {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        return linli_store::SecretKey::from_base64(&text).with_context(|| format!("{} is not a valid key", path.display()));
+        return linli_store::SecretKey::from_base64(&text)
+            .with_context(|| format!("{} is not a valid key", path.display()));
     }
     let key = linli_store::SecretKey::generate();
     write_private(path, &key.to_base64()).with_context(|| format!("cannot write {}", path.display()))?;

@@ -78,7 +78,12 @@ struct DemoSize {
 
 impl DemoSize {
     fn spec(&self) -> DemoSpec {
-        DemoSpec { seed: self.seed, communities: self.communities, households_per_community: self.households, ..DemoSpec::default() }
+        DemoSpec {
+            seed: self.seed,
+            communities: self.communities,
+            households_per_community: self.households,
+            ..DemoSpec::default()
+        }
     }
 }
 

@@ -11,9 +11,8 @@ use linli_test_support::{dual_backend_test, small_demo};
 
 #[test]
 fn both_migration_trees_have_the_same_versions() {
-    let versions = |m: &sqlx::migrate::Migrator| {
-        m.iter().map(|x| (x.version, x.description.to_string())).collect::<Vec<_>>()
-    };
+    let versions =
+        |m: &sqlx::migrate::Migrator| m.iter().map(|x| (x.version, x.description.to_string())).collect::<Vec<_>>();
     assert!(!versions(&SQLITE_MIGRATIONS).is_empty());
     assert_eq!(versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS));
 }
@@ -24,7 +23,12 @@ fn account(username: Option<&str>, phone: Option<&str>) -> NewAccount {
         phone: phone.map(|p| Phone::parse("phone", p).unwrap()),
         display_name: DisplayName::parse("display_name", "测试用户").unwrap(),
         password: NewPassword::parse("password", "secret123").unwrap(),
-        assignments: vec![NewAssignment { role: Role::Resident, street_id: None, community_id: None, organisation_id: None }],
+        assignments: vec![NewAssignment {
+            role: Role::Resident,
+            street_id: None,
+            community_id: None,
+            organisation_id: None,
+        }],
     }
 }
 
@@ -55,12 +59,11 @@ dual_backend_test!(the_demo_is_the_same_for_the_same_seed, |db| {
     let names = |store: &linli_store::Store| {
         let store = store.clone();
         async move {
-            let rows: Vec<(String, String, String)> = read!(store, |db| sqlx::query_as(
-                "SELECT name, gender, relation FROM residents ORDER BY id"
-            )
-            .fetch_all(db)
-            .await
-            .unwrap());
+            let rows: Vec<(String, String, String)> =
+                read!(store, |db| sqlx::query_as("SELECT name, gender, relation FROM residents ORDER BY id")
+                    .fetch_all(db)
+                    .await
+                    .unwrap());
             rows
         }
     };
@@ -83,7 +86,10 @@ dual_backend_test!(accounts_are_unique_by_username_and_phone_and_phones_are_not_
     assert!(linli_store::crypto::verify_password("secret123", &by_phone.password_hash));
 
     let rows: Vec<(Option<String>, Option<String>)> =
-        read!(store, |db| sqlx::query_as("SELECT phone_index, phone_masked FROM accounts").fetch_all(db).await.unwrap());
+        read!(store, |db| sqlx::query_as("SELECT phone_index, phone_masked FROM accounts")
+            .fetch_all(db)
+            .await
+            .unwrap());
     assert_eq!(rows[0].1.as_deref(), Some("138****5678"));
     assert!(!rows[0].0.as_deref().unwrap().contains("12345678"));
 });
@@ -140,7 +146,12 @@ dual_backend_test!(concurrent_writers_never_fail_with_busy, |db| {
         tasks.push(tokio::spawn(async move {
             for j in 0..10 {
                 store.audit(None, None, "test.write", &format!("{i}-{j}")).await?;
-                store.record_login_failure(&format!("k{}", j % 3), ThrottlePolicy { max_failures: 1000, window_ms: 60_000, lockout_ms: 1 }).await?;
+                store
+                    .record_login_failure(
+                        &format!("k{}", j % 3),
+                        ThrottlePolicy { max_failures: 1000, window_ms: 60_000, lockout_ms: 1 },
+                    )
+                    .await?;
             }
             Ok::<_, StoreError>(())
         }));
@@ -148,7 +159,8 @@ dual_backend_test!(concurrent_writers_never_fail_with_busy, |db| {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let n: i64 = read!(db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(db).await.unwrap());
+    let n: i64 =
+        read!(db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(db).await.unwrap());
     assert_eq!(n, 640);
 });
 

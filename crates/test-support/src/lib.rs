@@ -95,9 +95,9 @@ impl Drop for TestDb {
     }
 }
 
-/// A small demo: 和谐家园 with every role's account, 6 grids, 120 households.
+/// A small demo: 和谐家园 with every role's account, 6 grids, 300 households.
 pub fn small_demo() -> DemoSpec {
-    DemoSpec { households_per_community: 120, buildings_per_community: 12, ..DemoSpec::default() }
+    DemoSpec { households_per_community: 300, buildings_per_community: 12, ..DemoSpec::default() }
 }
 
 /// The router over a test database with the small demo loaded.
@@ -165,7 +165,13 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub async fn send(&mut self, method: Method, path: &str, body: Option<(&str, Vec<u8>)>, extra: &[(&str, &str)]) -> Reply {
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(path);
         if !self.cookies.is_empty() {
             let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
@@ -212,7 +218,8 @@ impl Browser {
     /// Sends JSON with the CSRF header, as the API expects from a browser session.
     pub async fn send_json(&mut self, method: Method, path: &str, json: &serde_json::Value) -> Reply {
         let csrf = self.csrf.clone();
-        self.send(method, path, Some(("application/json", json.to_string().into_bytes())), &[("x-csrf-token", &csrf)]).await
+        self.send(method, path, Some(("application/json", json.to_string().into_bytes())), &[("x-csrf-token", &csrf)])
+            .await
     }
 
     /// Reads the CSRF token from a page, as the page's forms would carry it.

@@ -1,0 +1,368 @@
+//! The web layer driven through the real router, on both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::http::{Method, StatusCode};
+use linli_domain::Role;
+use linli_domain::permission::permits;
+use linli_test_support::{Browser, TestApp, dual_backend_test};
+use linli_web::routes::RouteInfo;
+
+const PASSWORD: &str = linli_store::demo::DEMO_PASSWORD;
+
+/// Fills a route template with ids from the demo, inside the caller's scope.
+fn example_path(app: &TestApp, route: &RouteInfo) -> String {
+    route
+        .path
+        .replace("{community_id}", &app.demo.community_id.to_string())
+        .replace("{grid_id}", &app.demo.grid_ids[0].to_string())
+        .replace("{street_id}", &app.demo.street_id.to_string())
+        .replace("{token_id}", "999999")
+        .replace("{file}", "app.css")
+}
+
+async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {
+    match *method {
+        Method::GET => b.get(path).await,
+        Method::POST if path.starts_with("/api/") => b.send_json(Method::POST, path, &serde_json::json!({})).await,
+        Method::POST => b.post_form(path, &[]).await,
+        ref m => b.send_json(m.clone(), path, &serde_json::json!({})).await,
+    }
+}
+
+fn routes_with_logout_last() -> Vec<RouteInfo> {
+    let mut routes = linli_web::routes::build().catalog;
+    routes.sort_by_key(|r| r.path == "/logout");
+    routes
+}
+
+dual_backend_test!(every_route_allows_or_denies_every_role_as_the_permission_table_says, |db| {
+    let app = TestApp::new(db).await;
+    let routes = routes_with_logout_last();
+    assert!(routes.len() >= 25, "the catalog lists {} routes", routes.len());
+    for role in Role::ALL {
+        let mut b = app.signed_in(&app.login_of(role)).await;
+        for route in &routes {
+            let path = example_path(&app, route);
+            let reply = call(&mut b, &route.method, &path).await;
+            let allowed = route.action.is_none_or(|a| permits(role, a));
+            if allowed {
+                assert!(
+                    reply.status != StatusCode::FORBIDDEN && reply.status != StatusCode::UNAUTHORIZED,
+                    "{role:?} should reach {} {path}, got {}",
+                    route.method,
+                    reply.status
+                );
+            } else {
+                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role:?} must be refused {} {path}", route.method);
+            }
+        }
+    }
+    // Anonymous callers reach public routes only: pages send them to the login form,
+    // the API answers 401.
+    let mut anon = app.browser();
+    anon.refresh_csrf().await;
+    for route in routes.iter().filter(|r| r.action.is_some()) {
+        let path = example_path(&app, route);
+        let reply = call(&mut anon, &route.method, &path).await;
+        if path.starts_with("/api/") {
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "anonymous {} {path}", route.method);
+            assert_eq!(reply.json()["error"]["code"], "unauthenticated");
+        } else {
+            assert_eq!(reply.status, StatusCode::SEE_OTHER, "anonymous {} {path}", route.method);
+            assert!(reply.location().unwrap().starts_with("/login"));
+        }
+    }
+});
+
+dual_backend_test!(the_openapi_document_lists_exactly_the_api_routes, |db| {
+    let app = TestApp::new(db).await;
+    let doc = app.browser().get("/api/v1/openapi.json").await.json();
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), path.clone())))
+        .collect();
+    let mut routed: Vec<(String, String)> = linli_web::routes::build()
+        .catalog
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json")
+        .map(|r| (r.method.to_string(), r.path))
+        .collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(documented, routed);
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+});
+
+dual_backend_test!(each_role_lands_on_its_own_home_page, |db| {
+    let app = TestApp::new(db).await;
+    let expectations = [
+        (Role::GridWorker, "我负责的网格"),
+        (Role::CommunityDirector, "社区网格"),
+        (Role::CommunityStaff, "社区网格"),
+        (Role::StreetSupervisor, "个社区的概况"),
+        (Role::SystemAdmin, "账号总数"),
+        (Role::PropertyStaff, "安居物业服务有限公司"),
+        (Role::SocialOrgStaff, "我的单位"),
+        (Role::Resident, "社区共治各方"),
+        (Role::OwnersCommitteeMember, "社区共治各方"),
+    ];
+    for (role, text) in expectations {
+        let mut b = app.signed_in(&app.login_of(role)).await;
+        let home = b.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.text.contains(text), "{role:?} home lacks {text}");
+    }
+    // The grid worker's day starts from real numbers: the living-alone elderly to visit.
+    let summaries = app.db.store.grid_summaries(app.demo.community_id, chrono::Utc::now().date_naive()).await.unwrap();
+    let alone = summaries.iter().find(|s| s.grid_id == app.demo.grid_ids[0]).unwrap().elderly_living_alone;
+    assert!(alone > 0, "the demo grid has living-alone elderly");
+    let mut worker = app.signed_in(&app.login_of(Role::GridWorker)).await;
+    let home = worker.get("/").await.text;
+    assert!(home.contains(&format!("本周走访 {alone} 位独居老人")), "{home}");
+    // A resident sees no grid figures.
+    let mut resident = app.signed_in("13800138000").await;
+    assert!(!resident.get("/").await.text.contains("位居民"));
+});
+
+dual_backend_test!(a_grid_worker_reaches_no_other_grid_by_page_or_api, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.signed_in(&app.login_of(Role::GridWorker)).await;
+    let own = app.demo.grid_ids[0];
+    let other = app.demo.grid_ids[3];
+    assert_eq!(b.get(&format!("/grids/{own}")).await.status, StatusCode::OK);
+    assert_eq!(b.get(&format!("/api/v1/grids/{own}")).await.status, StatusCode::OK);
+    assert_eq!(b.get(&format!("/grids/{other}")).await.status, StatusCode::FORBIDDEN);
+    let api = b.get(&format!("/api/v1/grids/{other}")).await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.json()["error"]["code"], "forbidden");
+    // The community page shows figures only for the grids the worker may open.
+    let page = b.get(&format!("/communities/{}", app.demo.community_id)).await.text;
+    assert!(page.contains(&format!("href=\"/grids/{own}\"")));
+    assert!(!page.contains(&format!("href=\"/grids/{other}\"")));
+});
+
+dual_backend_test!(scopes_stop_at_the_community_and_the_street, |db| {
+    let spec = linli_store::demo::DemoSpec { communities: 2, ..linli_test_support::small_demo() };
+    let demo = linli_store::demo::load(&db.store, &spec).await.unwrap();
+    let (router, _) = linli_web::app(db.store.clone(), Default::default());
+    let app = TestApp { router, demo, db };
+    let second = app.demo.community_id + 1;
+    let mut director = app.signed_in("shuji").await;
+    assert_eq!(director.get(&format!("/communities/{second}")).await.status, StatusCode::FORBIDDEN);
+    let listed = director.get("/api/v1/communities").await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let mut street = app.signed_in("jiedao").await;
+    assert_eq!(street.get(&format!("/communities/{second}")).await.status, StatusCode::OK);
+    assert_eq!(street.get("/api/v1/communities").await.json().as_array().unwrap().len(), 2);
+    assert_eq!(street.get(&format!("/streets/{}", app.demo.street_id + 1)).await.status, StatusCode::NOT_FOUND);
+});
+
+dual_backend_test!(wrong_passwords_are_refused_then_locked_out, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.browser();
+    let r = b.login("shequ", "wrong-password1").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.text.contains("手机号/用户名或密码不正确"));
+    assert!(r.text.contains("value=\"shequ\""), "the login name is kept in the form");
+    let r = b.login("", "x").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("请填写手机号或用户名"));
+    let r = b.login("12345", "x").await;
+    assert!(r.text.contains("手机号或用户名格式不正确"), "{}", r.text);
+    for _ in 0..3 {
+        b.login("shequ", "wrong-password1").await;
+    }
+    let locked = b.login("shequ", "wrong-password1").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    // Locked: even the right password is refused now.
+    let r = b.login("shequ", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text.contains("分钟后再试"));
+    // Other accounts are not affected.
+    assert_eq!(b.login("shuji", PASSWORD).await.status, StatusCode::SEE_OTHER);
+});
+
+dual_backend_test!(state_changes_without_the_csrf_token_are_refused, |db| {
+    let app = TestApp::new(db).await;
+    let mut anon = app.browser();
+    anon.refresh_csrf().await;
+    anon.csrf = "forged".into();
+    let r = anon.post_form("/login", &[("login", "shuji"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text.contains("页面已过期"));
+
+    let mut b = app.signed_in("shuji").await;
+    let good = b.csrf.clone();
+    b.csrf = String::new();
+    let r = b.post_form("/account/tokens", &[("name", "大屏")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = b.send_json(Method::POST, "/api/v1/tokens", &serde_json::json!({"name": "大屏"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"]["code"], "csrf");
+    b.csrf = good;
+    assert_eq!(b.post_form("/account/tokens", &[("name", "大屏")]).await.status, StatusCode::CREATED);
+});
+
+dual_backend_test!(the_english_switch_sticks_across_pages_and_logins, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.signed_in("shuji").await;
+    assert!(b.get("/").await.text.contains("今日待办"));
+    let r = b.post_form("/language", &[("lang", "en"), ("next", "/account")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), Some("/account"));
+    let home = b.get("/").await.text;
+    assert!(home.contains("To do today") && home.contains("lang=\"en\""));
+    // A new browser without the cookie gets English from the account after login.
+    let mut fresh = app.signed_in("shuji").await;
+    assert!(fresh.get("/").await.text.contains("To do today"));
+    // Errors speak the language too.
+    let api = fresh.get("/api/v1/grids/999999").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.json()["error"]["message"], "The page or record was not found");
+});
+
+dual_backend_test!(api_tokens_work_for_clients_and_stop_when_revoked, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.signed_in("shuji").await;
+    let created = b.send_json(Method::POST, "/api/v1/tokens", &serde_json::json!({"name": "数据大屏"})).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let token = created.json()["token"].as_str().unwrap().to_owned();
+    let id = created.json()["id"].as_i64().unwrap();
+    let bad = b.send_json(Method::POST, "/api/v1/tokens", &serde_json::json!({"name": ""})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["error"]["field"], "name");
+    assert_eq!(bad.json()["error"]["message"], "请填写名称");
+    let garbled = b
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(("application/json", b"{".to_vec())),
+            &[("x-csrf-token", &b.csrf.clone())],
+        )
+        .await;
+    assert_eq!(garbled.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(garbled.json()["error"]["field"], "body");
+
+    let mut client = app.browser();
+    let auth = format!("Bearer {token}");
+    let me = client.send(Method::GET, "/api/v1/me", None, &[("authorization", &auth)]).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["roles"][0]["role"], "community_director");
+    // Bearer requests carry no ambient credentials: no CSRF token needed.
+    let r = client
+        .send(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(("application/json", br#"{"name":"second"}"#.to_vec())),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // A wrong token is a 401, never a silent anonymous request.
+    let wrong = client.send(Method::GET, "/api/v1/me", None, &[("authorization", "Bearer lnl_nope")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.headers.get("www-authenticate").unwrap(), "Bearer");
+
+    let revoked = client.send(Method::DELETE, &format!("/api/v1/tokens/{id}"), None, &[("authorization", &auth)]).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let after = client.send(Method::GET, "/api/v1/me", None, &[("authorization", &auth)]).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    // The account page lists both tokens, one revoked, and never a secret.
+    let page = b.get("/account").await.text;
+    assert!(page.contains("数据大屏") && page.contains("已撤销") && !page.contains(&token));
+});
+
+dual_backend_test!(changing_the_password_signs_out_other_devices, |db| {
+    let app = TestApp::new(db).await;
+    let mut phone = app.signed_in("shequ").await;
+    let mut desk = app.signed_in("shequ").await;
+    let r = desk
+        .post_form("/account/password", &[("current", "nope"), ("new", "newpass2026"), ("confirm", "newpass2026")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("当前密码不正确"));
+    let r =
+        desk.post_form("/account/password", &[("current", PASSWORD), ("new", "short1"), ("confirm", "short1")]).await;
+    assert!(r.text.contains("新密码至少需要 8 个字符"));
+    let r = desk
+        .post_form("/account/password", &[("current", PASSWORD), ("new", "newpass2026"), ("confirm", "other2026")])
+        .await;
+    assert!(r.text.contains("两次输入的新密码不一致"));
+    let r = desk
+        .post_form("/account/password", &[("current", PASSWORD), ("new", "newpass2026"), ("confirm", "newpass2026")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("密码已修改"));
+    assert_eq!(desk.get("/").await.status, StatusCode::OK, "the device that changed it stays in");
+    assert_eq!(phone.get("/").await.status, StatusCode::SEE_OTHER, "other devices are signed out");
+    let mut again = app.browser();
+    assert_eq!(again.login("shequ", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(again.login("shequ", "newpass2026").await.status, StatusCode::SEE_OTHER);
+});
+
+dual_backend_test!(logout_ends_the_session, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.signed_in("13800138000").await;
+    let stolen = b.cookies.clone();
+    let r = b.post_form("/logout", &[]).await;
+    assert_eq!(r.location(), Some("/login"));
+    let mut thief = app.browser();
+    thief.cookies = stolen;
+    assert_eq!(thief.get("/").await.status, StatusCode::SEE_OTHER);
+});
+
+dual_backend_test!(pages_stay_under_sixty_kilobytes_with_their_css, |db| {
+    let app = TestApp::new(db).await;
+    let mut anon = app.browser();
+    let css = anon.get("/static/app.css").await.text.len();
+    let mut pages = vec![("anonymous".to_owned(), anon.get("/login").await.text.len())];
+    for role in Role::ALL {
+        let mut b = app.signed_in(&app.login_of(role)).await;
+        for path in [
+            "/",
+            "/account",
+            &format!("/communities/{}", app.demo.community_id),
+            &format!("/grids/{}", app.demo.grid_ids[0]),
+        ] {
+            let r = b.get(path).await;
+            if r.status == StatusCode::OK {
+                pages.push((format!("{role:?} {path}"), r.text.len()));
+            }
+        }
+    }
+    for (page, size) in &pages {
+        assert!(size + css < 60 * 1024, "{page}: {size} bytes + {css} bytes of CSS");
+    }
+    assert!(pages.len() > 25);
+});
+
+dual_backend_test!(errors_are_friendly_pages_with_the_logged_reference, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.signed_in("shuji").await;
+    let r = b.get("/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let id = r.headers.get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    assert!(r.text.contains("找不到您要的页面或数据") && r.text.contains(&id), "{}", r.text);
+    let r = b.get("/grids/not-a-number").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let anon = app.browser().get("/account").await;
+    assert_eq!(anon.location(), Some("/login?next=%2Faccount"));
+});
+
+dual_backend_test!(operations_endpoints_answer, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.browser();
+    assert_eq!(b.get("/healthz").await.text, "ok");
+    assert_eq!(b.get("/readyz").await.status, StatusCode::OK);
+    b.get("/login").await;
+    let metrics = b.get("/metrics").await.text;
+    assert!(
+        metrics.contains("linli_http_requests_total{method=\"GET\",route=\"/login\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("linli_db_pool_connections{state=\"open\"}"));
+    assert!(b.get("/").await.headers.get("content-security-policy").is_some());
+});
