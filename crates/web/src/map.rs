@@ -76,15 +76,15 @@ impl GridMap {
             .iter()
             .map(|(g, ring)| {
                 let pts: Vec<(f64, f64)> = ring.iter().map(|[x, y]| project(*x, *y)).collect();
-                let n = pts.len().saturating_sub(1).max(1) as f64;
-                let (sx, sy) =
-                    pts.iter().take(pts.len().saturating_sub(1).max(1)).fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
+                // The label sits in the top-left corner, clear of the buildings.
+                let left = pts.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+                let top = pts.iter().map(|p| p.1).fold(f64::MAX, f64::min);
                 MapGrid {
                     id: g.id,
                     name: g.name.clone(),
                     points: pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" "),
-                    label_x: sx / n,
-                    label_y: sy / n,
+                    label_x: left + 6.0,
+                    label_y: top + 18.0,
                     href: link(g).then(|| format!("/grids/{}", g.id)),
                     highlight: highlight == Some(g.id),
                 }

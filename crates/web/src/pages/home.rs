@@ -120,6 +120,15 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                     href: page.grid_cards.first().map(|c| format!("/grids/{}", c.id)).unwrap_or_default(),
                 });
             }
+            if !mine && total.elderly_living_alone > 0 {
+                todos.push(Todo {
+                    text: t.fill(
+                        "todo.care_overview",
+                        &[("alone", &total.elderly_living_alone), ("aged", &total.aged_80_plus)],
+                    ),
+                    href: format!("/communities/{community_id}"),
+                });
+            }
             if !mine {
                 for card in page.grid_cards.iter().filter(|c| c.workers == t.get("grid.no_worker")) {
                     todos.push(Todo {

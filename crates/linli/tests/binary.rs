@@ -1,0 +1,302 @@
+//! The real `linli` binary: started on port 0, used with a real HTTP client and a real
+//! browser, refused bad configuration, backed up.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_linli");
+const PASSWORD: &str = "linli2026";
+
+/// A running server, stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    banner: Vec<String>,
+}
+
+impl Drop for Server {
+    /// A test that fails half-way still leaves no server behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    #[allow(clippy::zombie_processes, reason = "the child is reaped in Server's Drop")]
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(["--addr", "127.0.0.1:0", "--demo", "--households", "200"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(120)).expect("the server printed its address in time");
+            if let Some(addr) = line.strip_prefix("Linli listening on ") {
+                return Server { child, base: addr.trim().to_owned(), banner };
+            }
+            banner.push(line);
+        }
+    }
+
+    /// SIGTERM, then the exit status.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.child.kill().unwrap();
+        panic!("the server did not stop on SIGTERM");
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf-token\" content=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+async fn log_in_over_http(base: &str, login: &str) -> String {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("演示账号"), "the demo login page lists the demo accounts");
+    let form = [("_csrf", csrf_of(&page)), ("login", login.to_owned()), ("password", PASSWORD.to_owned())];
+    let home = client.post(format!("{base}/login")).form(&form).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert_eq!(home.url().path(), "/");
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    home.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_demo_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = Server::start(&["--data", data.to_str().unwrap()]);
+    assert!(server.banner.iter().any(|l| l.contains("和谐家园")), "{:?}", server.banner);
+    assert!(server.banner.iter().any(|l| l.contains("grid_worker") && l.contains("wangge1")));
+    let home = log_in_over_http(&server.base, "wangge1").await;
+    assert!(home.contains("刘洋，您好") && home.contains("我负责的网格"));
+    let status = server.stop();
+    assert!(status.success(), "exit status {status}");
+    assert!(data.join("linli.db").is_file() && data.join("secret.key").is_file());
+
+    // A second start keeps the data and does not load the demo twice.
+    let mut again = Server::start(&["--data", data.to_str().unwrap()]);
+    assert!(again.banner.iter().any(|l| l.contains("already holds data")), "{:?}", again.banner);
+    log_in_over_http(&again.base, "13800138000").await;
+    assert!(again.stop().success());
+}
+
+#[tokio::test]
+async fn the_binary_runs_on_postgresql() {
+    let Ok(url) = std::env::var("LINLI_TEST_DATABASE_URL") else {
+        eprintln!("LINLI_TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    let schema = format!("bin_{}", std::process::id());
+    let admin = Command::new("psql")
+        .args([url.as_str(), "-qc", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")])
+        .status();
+    assert!(admin.unwrap().success());
+    let scoped = format!("{url}{}options=-c%20search_path%3D{schema}", if url.contains('?') { '&' } else { '?' });
+    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let mut server = Server::start(&["--database-url", &scoped, "--secret-key", key]);
+    let home = log_in_over_http(&server.base, "shuji").await;
+    assert!(home.contains("社区网格"));
+    assert!(server.stop().success());
+    Command::new("psql").args([url.as_str(), "-qc", &format!("DROP SCHEMA {schema} CASCADE")]).status().unwrap();
+}
+
+fn linli(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN).args(args).env_remove("LINLI_SECRET_KEY").output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_database_settings_are_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.db");
+    let (ok, _, err) = linli(&["migrate", "--database-url", missing.to_str().unwrap()]);
+    assert!(!ok && err.contains("does not exist"), "{err}");
+    assert!(!missing.exists(), "no empty database was created");
+
+    let typo = dir.path().join("typo/data");
+    let (ok, _, err) = linli(&["migrate", "--data", typo.to_str().unwrap()]);
+    assert!(!ok && err.contains("does not exist"), "{err}");
+
+    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let (ok, _, err) =
+        linli(&["migrate", "--database-url", "postgres://postgres@127.0.0.1:1/none", "--secret-key", key]);
+    assert!(!ok && err.contains("cannot reach PostgreSQL"), "{err}");
+    let (ok, _, err) = linli(&["migrate", "--database-url", "postgres://postgres@127.0.0.1:1/none"]);
+    assert!(!ok && err.contains("LINLI_SECRET_KEY"), "{err}");
+}
+
+#[test]
+fn backup_writes_a_copy_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, out, err) = linli(&["demo", "--data", data.to_str().unwrap(), "--households", "100"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("100 households"), "{out}");
+    let copy = dir.path().join("copy.db");
+    let (ok, _, err) = linli(&["backup", copy.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(copy.metadata().unwrap().len() > 100_000);
+    let (ok, _, err) = linli(&["backup", copy.to_str().unwrap(), "--data", data.to_str().unwrap()]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    // The copy is a working database.
+    let (ok, _, err) = linli(&[
+        "migrate",
+        "--database-url",
+        copy.to_str().unwrap(),
+        "--secret-key",
+        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+    ]);
+    assert!(ok, "{err}");
+}
+
+#[test]
+fn print_config_shows_the_defaults_and_hides_secrets() {
+    let (ok, out, _) = linli(&["print-config", "--database-url", "postgres://u:hunter2@db/linli"]);
+    assert!(ok);
+    assert!(out.contains("addr = \"127.0.0.1:8080\"") && out.contains("session_hours = 12"), "{out}");
+    assert!(!out.contains("hunter2") && out.contains("u:***@db"), "{out}");
+}
+
+/// Finds chromedriver, or says why the browser test cannot run.
+fn chromedriver() -> Option<&'static str> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| Path::new(p).exists())
+}
+
+#[tokio::test]
+async fn a_person_logs_in_with_a_real_browser_at_phone_and_desk_widths() {
+    let Some(driver_bin) = chromedriver() else {
+        assert!(std::env::var("LINLI_REQUIRE_BROWSER").is_err(), "chromedriver is required but missing");
+        eprintln!("chromedriver not installed: browser test skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&["--data", dir.path().join("data").to_str().unwrap()]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut driver = Command::new(driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let result = drive_browser(&server.base, port).await;
+    driver.kill().ok();
+    driver.wait().ok();
+    assert!(server.stop().success());
+    result.unwrap();
+}
+
+async fn browser(port: u16, phone: bool) -> Result<fantoccini::Client, Box<dyn std::error::Error>> {
+    let mut options = serde_json::json!({
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--no-first-run", "--window-size=1280,900"]
+    });
+    if phone {
+        options["mobileEmulation"] =
+            serde_json::json!({"deviceMetrics": {"width": 360, "height": 780, "pixelRatio": 2}});
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match fantoccini::ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return Ok(c),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    Err("chromedriver did not accept a session".into())
+}
+
+async fn sign_in(c: &fantoccini::Client, login: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use fantoccini::Locator;
+    c.find(Locator::Id("login")).await?.send_keys(login).await?;
+    c.find(Locator::Id("password")).await?.send_keys(PASSWORD).await?;
+    c.find(Locator::Css("form.form button[type=submit]")).await?.click().await?;
+    Ok(())
+}
+
+async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
+    use fantoccini::Locator;
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots)?;
+
+    // A grid worker on a phone (360 px wide).
+    let c = browser(port, true).await?;
+    c.goto(&format!("{base}/grids/1")).await?;
+    // Not signed in: the browser lands on the login form, which remembers where to go.
+    assert!(c.current_url().await?.as_str().contains("/login?next=%2Fgrids%2F1"));
+    std::fs::write(shots.join("login-phone.png"), c.screenshot().await?)?;
+    sign_in(&c, "wangge1").await?;
+    // The grid page's figures appear only once the browser has followed the redirect.
+    c.wait().for_element(Locator::Css("section.stats")).await?;
+    assert_eq!(c.current_url().await?.path(), "/grids/1");
+    assert_eq!(c.find(Locator::Css("h1")).await?.text().await?, "第1网格");
+    std::fs::write(shots.join("grid-phone.png"), c.screenshot().await?)?;
+    c.goto(base).await?;
+    let greeting = c.wait().for_element(Locator::Css("h1")).await?.text().await?;
+    assert_eq!(greeting, "刘洋，您好");
+    let width = c.execute("return window.innerWidth", vec![]).await?;
+    assert_eq!(width.as_i64(), Some(360));
+    // At 360 px the page does not scroll sideways.
+    let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await?;
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "horizontal overflow at phone width: {overflow}");
+    std::fs::write(shots.join("home-phone.png"), c.screenshot().await?)?;
+    // The language switch in the header.
+    c.find(Locator::Css("header form button")).await?.click().await?;
+    let english = c.wait().for_element(Locator::XPath("//h1[starts-with(., 'Hello')]")).await?.text().await?;
+    assert_eq!(english, "Hello, 刘洋");
+    c.close().await?;
+
+    // The community director at a desk.
+    let c = browser(port, false).await?;
+    c.goto(&format!("{base}/login")).await?;
+    sign_in(&c, "shuji").await?;
+    c.wait().for_element(Locator::XPath("//h1[contains(., '王秀英')]")).await?;
+    std::fs::write(shots.join("home-desk.png"), c.screenshot().await?)?;
+    c.goto(&format!("{base}/communities/1")).await?;
+    c.wait().for_element(Locator::Css("svg.map")).await?;
+    std::fs::write(shots.join("community-desk.png"), c.screenshot().await?)?;
+    c.goto(&format!("{base}/account")).await?;
+    std::fs::write(shots.join("account-desk.png"), c.screenshot().await?)?;
+    c.close().await?;
+    Ok(())
+}
