@@ -170,6 +170,7 @@ impl Default for PoolSettings {
 pub struct Store {
     backend: Backend,
     key: SecretKey,
+    summaries: std::sync::Arc<registry::SummaryCache>,
 }
 
 /// A snapshot of the pool for `/metrics`.
@@ -203,7 +204,7 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Store { backend, key })
+        Ok(Store { backend, key, summaries: Default::default() })
     }
 
     pub fn backend(&self) -> &Backend {
@@ -212,6 +213,10 @@ impl Store {
 
     pub fn key(&self) -> &SecretKey {
         &self.key
+    }
+
+    pub(crate) fn summary_cache(&self) -> &registry::SummaryCache {
+        &self.summaries
     }
 
     pub fn backend_name(&self) -> &'static str {

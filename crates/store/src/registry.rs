@@ -1,6 +1,8 @@
 //! The community registry: buildings (楼栋), households (户) and residents (居民).
 //! This wave keeps the skeleton the demo and the home pages need; the registry issue
-//! adds ID numbers and phones (encrypted), owners, care tags and visits.
+//! adds ID numbers and phones (encrypted), owners, care tags and visits. Every write to
+//! these tables must run [`BUMP_REGISTRY_VERSION`] for its community in the same
+//! transaction, so cached counts stay exact.
 
 use crate::{Store, StoreResult, read};
 use serde::Serialize;
@@ -45,31 +47,138 @@ pub fn born_on_or_before(today: chrono::NaiveDate, age: i32) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// Per-grid counts of one community, valid for one registry version and one day (age
+/// bands move with the date).
+#[derive(Debug, Clone)]
+pub struct CachedSummaries {
+    version: i64,
+    day: chrono::NaiveDate,
+    rows: Vec<GridSummary>,
+}
+
+/// Per-community grid counts, validated by `communities.registry_version`.
+#[derive(Debug, Default)]
+pub struct SummaryCache(std::sync::Mutex<std::collections::HashMap<i64, CachedSummaries>>);
+
+impl SummaryCache {
+    pub(crate) fn get(&self, community_id: i64, version: i64, day: chrono::NaiveDate) -> Option<Vec<GridSummary>> {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&community_id).and_then(|c| c.matches(version, day))
+    }
+
+    pub(crate) fn put(&self, community_id: i64, entry: CachedSummaries) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        map.insert(community_id, entry);
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct GridCount {
+    grid_id: i64,
+    n: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ResidentCounts {
+    grid_id: i64,
+    residents: i64,
+    aged_80_plus: i64,
+    elderly_living_alone: i64,
+}
+
+/// Statement of the registry-version bump that every registry write runs in its transaction.
+pub const BUMP_REGISTRY_VERSION: &str = "UPDATE communities SET registry_version = registry_version + 1 WHERE id = $1";
+
+impl CachedSummaries {
+    fn matches(&self, version: i64, day: chrono::NaiveDate) -> Option<Vec<GridSummary>> {
+        (self.version == version && self.day == day).then(|| self.rows.clone())
+    }
+}
+
 impl Store {
-    /// Per-grid counts for every grid of a community (or only `grid_ids`, if given).
+    /// Per-grid counts for every grid of a community.
+    ///
+    /// Computed by three grouped queries over the community's rows, and cached in this
+    /// process keyed by the community's `registry_version`, which every registry write
+    /// bumps in its own transaction. A cached answer is therefore never stale, on one
+    /// instance or many: each request pays one primary-key read to validate it.
     pub async fn grid_summaries(&self, community_id: i64, today: chrono::NaiveDate) -> StoreResult<Vec<GridSummary>> {
+        let version: Option<i64> =
+            read!(self, |db| sqlx::query_scalar("SELECT registry_version FROM communities WHERE id = $1")
+                .bind(community_id)
+                .fetch_optional(db)
+                .await?);
+        let Some(version) = version else { return Ok(Vec::new()) };
+        if let Some(hit) = self.summary_cache().get(community_id, version, today) {
+            return Ok(hit);
+        }
+        let rows = self.count_grids(community_id, today).await?;
+        self.summary_cache().put(community_id, CachedSummaries { version, day: today, rows: rows.clone() });
+        Ok(rows)
+    }
+
+    async fn count_grids(&self, community_id: i64, today: chrono::NaiveDate) -> StoreResult<Vec<GridSummary>> {
         let aged_80 = born_on_or_before(today, 80);
         let aged_70 = born_on_or_before(today, 70);
-        Ok(read!(self, |db| {
-            sqlx::query_as(
-            "SELECT g.id AS grid_id, \
-               (SELECT COUNT(*) FROM buildings b WHERE b.grid_id = g.id) AS buildings, \
-               (SELECT COUNT(*) FROM households h JOIN buildings b ON b.id = h.building_id WHERE b.grid_id = g.id) AS households, \
-               (SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id \
-                  WHERE b.grid_id = g.id) AS residents, \
-               (SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id \
-                  WHERE b.grid_id = g.id AND r.birth_date <= $2) AS aged_80_plus, \
-               (SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id \
-                  WHERE b.grid_id = g.id AND r.birth_date <= $3 \
-                  AND NOT EXISTS (SELECT 1 FROM residents o WHERE o.household_id = r.household_id AND o.id <> r.id)) AS elderly_living_alone \
-             FROM grids g WHERE g.community_id = $1 ORDER BY g.code"
-        )
-        .bind(community_id)
-        .bind(&aged_80)
-        .bind(&aged_70)
-        .fetch_all(db)
-        .await?
-        }))
+        let (grids, buildings, households, residents): (Vec<i64>, Vec<GridCount>, Vec<GridCount>, Vec<ResidentCounts>) = read!(
+            self,
+            |db| {
+                let grids = sqlx::query_scalar("SELECT id FROM grids WHERE community_id = $1 ORDER BY code")
+                    .bind(community_id)
+                    .fetch_all(db)
+                    .await?;
+                let buildings = sqlx::query_as(
+                    "SELECT grid_id, COUNT(*) AS n FROM buildings WHERE community_id = $1 GROUP BY grid_id",
+                )
+                .bind(community_id)
+                .fetch_all(db)
+                .await?;
+                let households = sqlx::query_as(
+                    "SELECT b.grid_id, COUNT(*) AS n FROM households h JOIN buildings b ON b.id = h.building_id \
+                     WHERE h.community_id = $1 GROUP BY b.grid_id",
+                )
+                .bind(community_id)
+                .fetch_all(db)
+                .await?;
+                // One pass over the community's residents: household sizes first, then
+                // the bands, attributed to the grid of the household's building.
+                let residents = sqlx::query_as(
+                    "SELECT b.grid_id, COUNT(*) AS residents, \
+                       SUM(CASE WHEN r.birth_date <= $2 THEN 1 ELSE 0 END) AS aged_80_plus, \
+                       SUM(CASE WHEN r.birth_date <= $3 AND m.n = 1 THEN 1 ELSE 0 END) AS elderly_living_alone \
+                     FROM residents r \
+                     JOIN (SELECT household_id, COUNT(*) AS n FROM residents WHERE community_id = $1 GROUP BY household_id) m \
+                       ON m.household_id = r.household_id \
+                     JOIN households h ON h.id = r.household_id \
+                     JOIN buildings b ON b.id = h.building_id \
+                     WHERE r.community_id = $1 GROUP BY b.grid_id",
+                )
+                .bind(community_id)
+                .bind(&aged_80)
+                .bind(&aged_70)
+                .fetch_all(db)
+                .await?;
+                (grids, buildings, households, residents)
+            }
+        );
+        let count = |rows: &[GridCount], grid: i64| rows.iter().find(|r| r.grid_id == grid).map_or(0, |r| r.n);
+        Ok(grids
+            .into_iter()
+            .map(|grid_id| {
+                let r = residents.iter().find(|r| r.grid_id == grid_id);
+                GridSummary {
+                    grid_id,
+                    buildings: count(&buildings, grid_id),
+                    households: count(&households, grid_id),
+                    residents: r.map_or(0, |r| r.residents),
+                    aged_80_plus: r.map_or(0, |r| r.aged_80_plus),
+                    elderly_living_alone: r.map_or(0, |r| r.elderly_living_alone),
+                }
+            })
+            .collect())
     }
 
     /// The buildings of a grid with household and resident counts.

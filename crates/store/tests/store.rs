@@ -195,3 +195,66 @@ async fn a_sqlite_backup_is_a_complete_copy_taken_while_open() {
     let n: i64 = read!(copy, |db| sqlx::query_scalar("SELECT COUNT(*) FROM residents").fetch_one(db).await.unwrap());
     assert_eq!(n as u64, report.residents);
 }
+
+dual_backend_test!(grid_counts_match_a_row_by_row_count_and_follow_registry_writes, |db| {
+    let report = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let rows: Vec<(i64, i64, String)> = read!(db.store, |db| sqlx::query_as(
+        "SELECT b.grid_id, r.household_id, r.birth_date FROM residents r \
+         JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id"
+    )
+    .fetch_all(db)
+    .await
+    .unwrap());
+    let aged_80 = linli_store::registry::born_on_or_before(today, 80);
+    let aged_70 = linli_store::registry::born_on_or_before(today, 70);
+    let summaries = db.store.grid_summaries(report.community_id, today).await.unwrap();
+    for s in &summaries {
+        let in_grid: Vec<_> = rows.iter().filter(|r| r.0 == s.grid_id).collect();
+        let size = |h: i64| rows.iter().filter(|r| r.1 == h).count();
+        assert_eq!(s.residents as usize, in_grid.len());
+        assert_eq!(s.aged_80_plus as usize, in_grid.iter().filter(|r| r.2 <= aged_80).count());
+        assert_eq!(
+            s.elderly_living_alone as usize,
+            in_grid.iter().filter(|r| r.2 <= aged_70 && size(r.1) == 1).count()
+        );
+    }
+
+    // A registry write (with its version bump) shows at once, cache or not.
+    let grid = report.grid_ids[0];
+    let before = summaries.iter().find(|s| s.grid_id == grid).unwrap().clone();
+    let write = async {
+        linli_store::transaction!(db.store, |tx| {
+            let building: i64 = sqlx::query_scalar("SELECT id FROM buildings WHERE grid_id = $1 ORDER BY id LIMIT 1")
+                .bind(grid)
+                .fetch_one(&mut *tx)
+                .await?;
+            let household: i64 = sqlx::query_scalar(
+            "INSERT INTO households (community_id, building_id, unit, room) VALUES ($1, $2, 9, '9901') RETURNING id",
+        )
+        .bind(report.community_id)
+        .bind(building)
+        .fetch_one(&mut *tx)
+        .await?;
+            sqlx::query(
+            "INSERT INTO residents (community_id, household_id, name, gender, birth_date, relation, residence_type) \
+             VALUES ($1, $2, '独居老人', 'F', '1940-01-01', 'head', 'registered')",
+        )
+        .bind(report.community_id)
+        .bind(household)
+        .execute(&mut *tx)
+        .await?;
+            sqlx::query(linli_store::registry::BUMP_REGISTRY_VERSION)
+                .bind(report.community_id)
+                .execute(&mut *tx)
+                .await?;
+        })
+    };
+    write.await.unwrap();
+    let after = db.store.grid_summaries(report.community_id, today).await.unwrap();
+    let after = after.iter().find(|s| s.grid_id == grid).unwrap();
+    assert_eq!(after.households, before.households + 1);
+    assert_eq!(after.residents, before.residents + 1);
+    assert_eq!(after.aged_80_plus, before.aged_80_plus + 1);
+    assert_eq!(after.elderly_living_alone, before.elderly_living_alone + 1);
+});

@@ -22,6 +22,8 @@ CREATE TABLE communities (
     code TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     address TEXT NOT NULL DEFAULT '',
+    -- Bumped by every registry write in the same transaction; validates cached counts.
+    registry_version INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
 );
 CREATE INDEX communities_street ON communities (street_id);
@@ -146,7 +148,8 @@ CREATE TABLE residents (
     residence_type TEXT NOT NULL
 );
 CREATE INDEX residents_household ON residents (household_id);
-CREATE INDEX residents_community ON residents (community_id);
+-- Covers the per-grid counts: household sizes and age bands without touching the table.
+CREATE INDEX residents_community ON residents (community_id, household_id, birth_date);
 
 CREATE TABLE audit_events (
     id INTEGER PRIMARY KEY,

@@ -255,6 +255,7 @@ async fn generate_community(
             }
             report.buildings += 1;
         }
+        sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
     })?;
     report.households += u64::from(households - remaining);
     report.residents += resident_total;
