@@ -192,6 +192,8 @@ impl Store {
             Target::Postgres(url) => {
                 let mut opts = PgConnectOptions::from_str(url)
                     .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL {}: {e}", redact_url(url))))?;
+                // JIT compilation costs more than it saves on short OLTP queries.
+                opts = opts.options([("jit", "off")]);
                 if let Some(schema) = &settings.pg_schema {
                     opts = opts.options([("search_path", schema.as_str())]);
                 }
@@ -231,6 +233,19 @@ impl Store {
         match &self.backend {
             Backend::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics, after a bulk load.
+    pub async fn analyze(&self) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite { write, .. } => {
+                sqlx::query("ANALYZE").execute(write).await?;
+            }
+            Backend::Postgres(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
         }
         Ok(())
     }

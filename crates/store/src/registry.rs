@@ -89,6 +89,16 @@ struct ResidentCounts {
     elderly_living_alone: i64,
 }
 
+/// Totals for one community, for street overviews.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct CommunityTotals {
+    pub community_id: i64,
+    pub grids: i64,
+    pub buildings: i64,
+    pub households: i64,
+    pub residents: i64,
+}
+
 /// Statement of the registry-version bump that every registry write runs in its transaction.
 pub const BUMP_REGISTRY_VERSION: &str = "UPDATE communities SET registry_version = registry_version + 1 WHERE id = $1";
 
@@ -181,46 +191,27 @@ impl Store {
             .collect())
     }
 
-    /// The buildings of a grid with household and resident counts.
+    /// The buildings of a grid with household and resident counts (grouped once, not
+    /// counted building by building).
     pub async fn buildings_in_grid(&self, grid_id: i64) -> StoreResult<Vec<BuildingSummary>> {
         Ok(read!(self, |db| {
             sqlx::query_as(
             "SELECT b.id, b.grid_id, b.name, b.address, b.floors, b.units, b.lon, b.lat, \
-               (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id) AS households, \
-               (SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id WHERE h.building_id = b.id) AS residents \
-             FROM buildings b WHERE b.grid_id = $1 ORDER BY b.id"
+               COALESCE(hc.n, 0) AS households, COALESCE(rc.n, 0) AS residents \
+             FROM buildings b \
+             LEFT JOIN (SELECT h.building_id, COUNT(*) AS n FROM households h JOIN buildings hb ON hb.id = h.building_id \
+                        WHERE hb.grid_id = $1 GROUP BY h.building_id) hc ON hc.building_id = b.id \
+             LEFT JOIN (SELECT h.building_id, COUNT(*) AS n FROM residents r JOIN households h ON h.id = r.household_id \
+                        JOIN buildings rb ON rb.id = h.building_id WHERE rb.grid_id = $1 GROUP BY h.building_id) rc \
+                    ON rc.building_id = b.id \
+             WHERE b.grid_id = $1 ORDER BY b.id"
         )
         .bind(grid_id)
         .fetch_all(db)
         .await?
         }))
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn age_cutoffs_include_the_birthday() {
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(born_on_or_before(today, 80), "1946-11-27");
-        let leap = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
-        assert_eq!(born_on_or_before(leap, 1), "2023-02-28");
-    }
-}
-
-/// Totals for one community, for street overviews.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
-pub struct CommunityTotals {
-    pub community_id: i64,
-    pub grids: i64,
-    pub buildings: i64,
-    pub households: i64,
-    pub residents: i64,
-}
-
-impl Store {
     /// Totals of every community of a street (or of all communities).
     pub async fn community_totals(&self, street_id: Option<i64>) -> StoreResult<Vec<CommunityTotals>> {
         Ok(read!(self, |db| sqlx::query_as(
@@ -246,5 +237,18 @@ impl Store {
         .bind(community_id)
         .fetch_all(db)
         .await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_cutoffs_include_the_birthday() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert_eq!(born_on_or_before(today, 80), "1946-11-27");
+        let leap = chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        assert_eq!(born_on_or_before(leap, 1), "2023-02-28");
     }
 }

@@ -115,6 +115,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
         }
     }
     report.communities = spec.communities.max(1);
+    store.analyze().await?;
     Ok(report)
 }
 
