@@ -65,6 +65,10 @@ WORKER=$(session wangge1)
 DIRECTOR=$(session shuji)
 [ -n "$WORKER" ] && [ -n "$DIRECTOR" ] || { echo "login failed"; cat "$WORK/server.log"; exit 1; }
 
+COLD=$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: linli_session=$DIRECTOR" "http://127.0.0.1:$PORT/")
+WARM=$(curl -s -o /dev/null -w '%{time_total}' -H "Cookie: linli_session=$DIRECTOR" "http://127.0.0.1:$PORT/")
+awk -v c="$COLD" -v w="$WARM" 'BEGIN { printf "first director home after start (grid counts computed): %.1f ms; second: %.1f ms\n", c * 1000, w * 1000 }'
+
 echo "== wrk: ${DURATION}s each, $CONNECTIONS connections, 2 threads (machine: $(nproc) cores)"
 H=$(run "/healthz" "http://127.0.0.1:$PORT/healthz")
 W=$(run "/ as grid worker" "http://127.0.0.1:$PORT/" "$WORKER")

@@ -58,16 +58,19 @@ pub struct CachedSummaries {
 
 /// Per-community grid counts, validated by `communities.registry_version`.
 #[derive(Debug, Default)]
-pub struct SummaryCache(std::sync::Mutex<std::collections::HashMap<i64, CachedSummaries>>);
+pub struct SummaryCache {
+    entries: std::sync::Mutex<std::collections::HashMap<i64, CachedSummaries>>,
+    computing: tokio::sync::Mutex<()>,
+}
 
 impl SummaryCache {
     pub(crate) fn get(&self, community_id: i64, version: i64, day: chrono::NaiveDate) -> Option<Vec<GridSummary>> {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(&community_id).and_then(|c| c.matches(version, day))
     }
 
     pub(crate) fn put(&self, community_id: i64, entry: CachedSummaries) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if map.len() > 100_000 {
             map.clear();
         }
@@ -122,6 +125,12 @@ impl Store {
                 .fetch_optional(db)
                 .await?);
         let Some(version) = version else { return Ok(Vec::new()) };
+        if let Some(hit) = self.summary_cache().get(community_id, version, today) {
+            return Ok(hit);
+        }
+        // One computation at a time: requests that miss together wait for the first one
+        // instead of all running the same grouped queries (after start or a registry write).
+        let _computing = self.summary_cache().computing.lock().await;
         if let Some(hit) = self.summary_cache().get(community_id, version, today) {
             return Ok(hit);
         }
@@ -191,25 +200,20 @@ impl Store {
             .collect())
     }
 
-    /// The buildings of a grid with household and resident counts (grouped once, not
-    /// counted building by building).
+    /// The buildings of a grid with household and resident counts. Per-building index
+    /// lookups (households by building, residents by household) suit both backends once
+    /// the planner has statistics; see `Store::analyze`.
     pub async fn buildings_in_grid(&self, grid_id: i64) -> StoreResult<Vec<BuildingSummary>> {
-        Ok(read!(self, |db| {
-            sqlx::query_as(
+        Ok(read!(self, |db| sqlx::query_as(
             "SELECT b.id, b.grid_id, b.name, b.address, b.floors, b.units, b.lon, b.lat, \
-               COALESCE(hc.n, 0) AS households, COALESCE(rc.n, 0) AS residents \
-             FROM buildings b \
-             LEFT JOIN (SELECT h.building_id, COUNT(*) AS n FROM households h JOIN buildings hb ON hb.id = h.building_id \
-                        WHERE hb.grid_id = $1 GROUP BY h.building_id) hc ON hc.building_id = b.id \
-             LEFT JOIN (SELECT h.building_id, COUNT(*) AS n FROM residents r JOIN households h ON h.id = r.household_id \
-                        JOIN buildings rb ON rb.id = h.building_id WHERE rb.grid_id = $1 GROUP BY h.building_id) rc \
-                    ON rc.building_id = b.id \
-             WHERE b.grid_id = $1 ORDER BY b.id"
+               (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id) AS households, \
+               (SELECT COUNT(*) FROM households h JOIN residents r ON r.household_id = h.id \
+                  WHERE h.building_id = b.id) AS residents \
+             FROM buildings b WHERE b.grid_id = $1 ORDER BY b.id"
         )
         .bind(grid_id)
         .fetch_all(db)
-        .await?
-        }))
+        .await?))
     }
 
     /// Totals of every community of a street (or of all communities).
