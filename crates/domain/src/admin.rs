@@ -108,6 +108,12 @@ impl OrganisationKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// A community has one Party organisation, one residents' committee and one owners'
+    /// committee; property companies and social organisations may be several.
+    pub fn one_per_community(self) -> bool {
+        matches!(self, Self::PartyBranch | Self::ResidentsCommittee | Self::OwnersCommittee)
+    }
 }
 
 #[cfg(test)]

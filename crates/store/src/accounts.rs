@@ -19,6 +19,8 @@ pub struct NewAccount {
     pub display_name: DisplayName,
     pub password: NewPassword,
     pub assignments: Vec<NewAssignment>,
+    /// Grids the account works in as their grid worker (must belong to the assignment's community).
+    pub grid_ids: Vec<i64>,
 }
 
 /// A role to grant, with its anchor (street, community or organisation).
@@ -115,6 +117,20 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            }
+            for grid_id in &new.grid_ids {
+                let placed = sqlx::query(
+                    "INSERT INTO grid_workers (community_id, grid_id, account_id, duty) \
+                     SELECT community_id, id, $2, 'worker' FROM grids WHERE id = $1",
+                )
+                .bind(grid_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if placed != 1 {
+                    return Err(StoreError::NotFound);
+                }
             }
             id
         })
@@ -253,6 +269,24 @@ impl Store {
                 roles: roles.iter().filter(|(a, _)| *a == id).map(|(_, r)| r.as_str()).collect::<Vec<_>>().join(","),
             })
             .collect())
+    }
+
+    /// Disables or re-enables an account; disabling ends its sessions and stops its tokens
+    /// (a disabled account has no principal).
+    pub async fn set_account_disabled(&self, account_id: i64, disabled: bool) -> StoreResult<()> {
+        let changed = transaction!(self, |tx| {
+            let n = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
+                .bind(disabled)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if disabled {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+            }
+            n
+        })?;
+        if changed == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
     pub async fn account_count(&self) -> StoreResult<i64> {

@@ -226,6 +226,16 @@ impl Store {
         .await?))
     }
 
+    pub async fn organisation(&self, id: i64) -> StoreResult<Organisation> {
+        read!(self, |db| sqlx::query_as(
+            "SELECT id, community_id, kind, name, contact FROM organisations WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
     pub async fn organisations(&self, community_id: i64) -> StoreResult<Vec<Organisation>> {
         Ok(read!(self, |db| sqlx::query_as(
             "SELECT id, community_id, kind, name, contact FROM organisations WHERE community_id = $1 ORDER BY id"

@@ -29,6 +29,7 @@ fn account(username: Option<&str>, phone: Option<&str>) -> NewAccount {
             community_id: None,
             organisation_id: None,
         }],
+        grid_ids: Vec::new(),
     }
 }
 
@@ -257,4 +258,14 @@ dual_backend_test!(grid_counts_match_a_row_by_row_count_and_follow_registry_writ
     assert_eq!(after.residents, before.residents + 1);
     assert_eq!(after.aged_80_plus, before.aged_80_plus + 1);
     assert_eq!(after.elderly_living_alone, before.elderly_living_alone + 1);
+});
+
+dual_backend_test!(an_account_with_a_grid_outside_the_database_is_not_half_created, |db| {
+    let mut new = account(Some("halfway"), None);
+    new.assignments[0].role = Role::GridWorker;
+    new.grid_ids = vec![424242];
+    assert!(matches!(db.store.create_account(&new).await, Err(StoreError::NotFound)));
+    let login = LoginName::parse("login", "halfway").unwrap();
+    assert!(db.store.login_record(&login).await.unwrap().is_none(), "the account was rolled back");
+    assert_eq!(db.store.account_count().await.unwrap(), 0);
 });

@@ -2,6 +2,7 @@
 //! endpoints. [`app`] assembles them with the middleware stack; `routes.rs` holds the
 //! one list of routes.
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod i18n;
 pub mod map;
 pub mod metrics;
 pub mod ops;
+pub mod organisations;
 pub mod pages;
 pub mod routes;
 pub mod state;

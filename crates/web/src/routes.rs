@@ -110,6 +110,16 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), account::create_token)
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)
+        .page(Method::GET, "/admin/accounts/new", Some(ManageAccounts), admin::new_account)
+        .page(Method::POST, "/admin/accounts", Some(ManageAccounts), admin::create_account)
+        .page(Method::POST, "/admin/accounts/{account_id}/disable", Some(ManageAccounts), admin::disable_account)
+        .page(Method::POST, "/admin/accounts/{account_id}/enable", Some(ManageAccounts), admin::enable_account)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/organisations",
+            Some(ManageOrganisations),
+            community::add_organisation,
+        )
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
         .api(Some(ViewHome), routes!(api::me::me))
@@ -119,7 +129,10 @@ pub fn build() -> Routes {
         .api(Some(ManageOwnAccount), routes!(api::tokens::list))
         .api(Some(ManageOwnAccount), routes!(api::tokens::create))
         .api(Some(ManageOwnAccount), routes!(api::tokens::revoke))
-        .api(Some(ManageAccounts), routes!(api::accounts::list));
+        .api(Some(ManageAccounts), routes!(api::accounts::list))
+        .api(Some(ManageAccounts), routes!(api::accounts::create))
+        .api(Some(ManageAccounts), routes!(api::accounts::update))
+        .api(Some(ManageOrganisations), routes!(api::communities::add_organisation));
     let (api_router, openapi) = b.api.split_for_parts();
     Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }
 }

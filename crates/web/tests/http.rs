@@ -18,6 +18,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{grid_id}", &app.demo.grid_ids[0].to_string())
         .replace("{street_id}", &app.demo.street_id.to_string())
         .replace("{token_id}", "999999")
+        .replace("{account_id}", "999999")
         .replace("{file}", "app.css")
 }
 
@@ -365,4 +366,144 @@ dual_backend_test!(operations_endpoints_answer, |db| {
     );
     assert!(metrics.contains("linli_db_pool_connections{state=\"open\"}"));
     assert!(b.get("/").await.headers.get("content-security-policy").is_some());
+});
+
+dual_backend_test!(an_administrator_creates_accounts_anchored_where_their_role_acts, |db| {
+    let app = TestApp::new(db).await;
+    let mut admin = app.signed_in("admin").await;
+    let community = app.demo.community_id.to_string();
+    let grid = app.demo.grid_ids[2].to_string();
+    let form = admin.get(&format!("/admin/accounts/new?community_id={community}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.text.contains("第3网格") && form.text.contains("安居物业服务有限公司"));
+
+    // A grid worker for grid 3, signing in by phone.
+    let fields = [
+        ("display_name", "新网格员"),
+        ("username", ""),
+        ("phone", "139 0000 0099"),
+        ("password", "start2026"),
+        ("role", "grid_worker"),
+        ("community_id", &community),
+        ("grid_ids", &grid),
+    ];
+    let r = admin.post_form("/admin/accounts", &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let mut worker = app.browser();
+    assert_eq!(worker.login("13900000099", "start2026").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(worker.get(&format!("/grids/{grid}")).await.status, StatusCode::OK);
+    assert_eq!(worker.get(&format!("/grids/{}", app.demo.grid_ids[0])).await.status, StatusCode::FORBIDDEN);
+
+    // Each missing or mismatched anchor is named.
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (
+            &[("display_name", "甲"), ("username", "staff9"), ("password", "start2026"), ("role", "community_staff")],
+            "请填写社区",
+        ),
+        (
+            &[
+                ("display_name", "乙"),
+                ("username", "wg9"),
+                ("password", "start2026"),
+                ("role", "grid_worker"),
+                ("community_id", &community),
+            ],
+            "请填写负责网格",
+        ),
+        (
+            &[
+                ("display_name", "丙"),
+                ("username", "wy9"),
+                ("password", "start2026"),
+                ("role", "property_staff"),
+                ("community_id", &community),
+                ("organisation_id", "5"),
+            ],
+            "所属单位的类别与角色不符",
+        ),
+        (
+            &[("display_name", "丁"), ("password", "start2026"), ("role", "resident"), ("community_id", &community)],
+            "用户名和手机号码至少填写一项",
+        ),
+        (
+            &[("display_name", "戊"), ("username", "admin"), ("password", "start2026"), ("role", "system_admin")],
+            "用户名已被使用",
+        ),
+    ];
+    for (fields, message) in cases {
+        let r = admin.post_form("/admin/accounts", fields).await;
+        assert!(r.status.is_client_error(), "{message}: {}", r.status);
+        assert!(r.text.contains(message), "expected «{message}»");
+        assert!(r.text.contains(fields[0].1), "the form keeps what was typed");
+    }
+
+    // Disabling signs the account out at once; nobody disables themselves.
+    let listing = admin.get("/admin/accounts").await.text;
+    assert!(listing.contains("新网格员") && listing.contains("139****0099"));
+    let id = app
+        .db
+        .store
+        .login_record(&linli_domain::identity::LoginName::parse("l", "13900000099").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(admin.post_form(&format!("/admin/accounts/{id}/disable"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(worker.get("/").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.browser().login("13900000099", "start2026").await.status, StatusCode::UNAUTHORIZED);
+    let me = app.demo.account(Role::SystemAdmin).unwrap().account_id;
+    let r = admin.post_form(&format!("/admin/accounts/{me}/disable"), &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("不能停用自己的账号"));
+    admin.post_form(&format!("/admin/accounts/{id}/enable"), &[]).await;
+    assert_eq!(app.browser().login("13900000099", "start2026").await.status, StatusCode::SEE_OTHER);
+
+    // The API takes the same input and gives the same answers.
+    let body = serde_json::json!({"display_name": "街道干部", "username": "jd2", "password": "start2026", "role": "street_supervisor"});
+    let r = admin.send_json(Method::POST, "/api/v1/accounts", &body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["field"], "street_id");
+    let body = serde_json::json!({"display_name": "街道干部", "username": "jd2", "password": "start2026", "role": "street_supervisor", "street_id": app.demo.street_id});
+    let r = admin.send_json(Method::POST, "/api/v1/accounts", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let new_id = r.json()["id"].as_i64().unwrap();
+    let r = admin
+        .send_json(Method::PATCH, &format!("/api/v1/accounts/{new_id}"), &serde_json::json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.browser().login("jd2", "start2026").await.status, StatusCode::UNAUTHORIZED);
+});
+
+dual_backend_test!(a_director_registers_the_parties_of_the_community, |db| {
+    let app = TestApp::new(db).await;
+    let path = format!("/communities/{}/organisations", app.demo.community_id);
+    let mut director = app.signed_in("shuji").await;
+    let r = director
+        .post_form(
+            &path,
+            &[("kind", "social_organisation"), ("name", "夕阳红养老服务社"), ("contact", "每周二上午 老年活动室")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut resident = app.signed_in("13800138000").await;
+    assert!(resident.get("/").await.text.contains("夕阳红养老服务社"));
+    let r = director.post_form(&path, &[("kind", "owners_committee"), ("name", "第二业委会"), ("contact", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("本社区已登记该类别的单位"));
+    let r = director.post_form(&path, &[("kind", "club"), ("name", "x"), ("contact", "")]).await;
+    assert!(r.text.contains("类别的取值无效"));
+    let mut worker = app.signed_in("wangge1").await;
+    assert_eq!(
+        worker.post_form(&path, &[("kind", "social_organisation"), ("name", "x")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let api = director
+        .send_json(
+            Method::POST,
+            &format!("/api/v1{path}"),
+            &serde_json::json!({"kind": "property_company", "name": "第二物业", "contact": ""}),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::CREATED);
+    assert_eq!(api.json()["kind"], "property_company");
 });

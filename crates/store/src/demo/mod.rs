@@ -405,6 +405,7 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
             display_name: DisplayName::parse("display_name", plan.name).map_err(config)?,
             password: password.clone(),
             assignments: vec![assignment],
+            grid_ids: Vec::new(),
         };
         let id = store.create_account(&account).await?;
         out.push(DemoAccount {
@@ -434,9 +435,9 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
                 community_id: Some(community.id),
                 organisation_id: None,
             }],
+            grid_ids: vec![grid],
         };
-        let id = store.create_account(&account).await?;
-        store.assign_grid_worker(grid, id, "worker").await?;
+        store.create_account(&account).await?;
     }
     Ok(out)
 }

@@ -29,3 +29,42 @@ pub async fn list(
     let limit = p.limit.unwrap_or(100).clamp(1, 500);
     Ok(Json(state.store.accounts(p.offset.unwrap_or(0).max(0), limit).await?))
 }
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CreatedAccount {
+    pub id: i64,
+}
+
+/// Creates an account with one role, anchored where the role acts.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "admin", request_body = crate::accounts::AccountInput,
+    responses((status = 201, body = CreatedAccount), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: User,
+    crate::api::ApiJson(input): crate::api::ApiJson<crate::accounts::AccountInput>,
+) -> AppResult<(axum::http::StatusCode, Json<CreatedAccount>)> {
+    let id = crate::accounts::create(&state, user.principal().account_id, &input).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(CreatedAccount { id })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AccountChange {
+    /// Disable (signs the account out everywhere and stops its tokens) or enable.
+    pub disabled: bool,
+}
+
+/// Disables or enables an account.
+#[utoipa::path(patch, path = "/api/v1/accounts/{account_id}", tag = "admin", request_body = AccountChange,
+    params(("account_id" = i64, Path, description = "Account id")),
+    responses((status = 204), (status = 404, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    user: User,
+    axum::extract::Path(account_id): axum::extract::Path<i64>,
+    crate::api::ApiJson(change): crate::api::ApiJson<AccountChange>,
+) -> AppResult<axum::http::StatusCode> {
+    crate::accounts::set_disabled(&state, user.principal().account_id, account_id, change.disabled).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

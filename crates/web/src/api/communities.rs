@@ -86,3 +86,20 @@ pub async fn grid(State(state): State<AppState>, user: User, Path(grid_id): Path
     let boundary = grid.boundary.as_deref().and_then(|b| serde_json::from_str(b).ok());
     Ok(Json(GridDetail { buildings: state.store.buildings_in_grid(grid.id).await?, summary, boundary, grid }))
 }
+
+/// Registers a party of the community. One Party organisation, residents' committee and
+/// owners' committee per community.
+#[utoipa::path(post, path = "/api/v1/communities/{community_id}/organisations", tag = "communities",
+    params(("community_id" = i64, Path, description = "Community id")),
+    request_body = crate::organisations::OrganisationInput,
+    responses((status = 201, body = Organisation), (status = 403, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn add_organisation(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    crate::api::ApiJson(input): crate::api::ApiJson<crate::organisations::OrganisationInput>,
+) -> AppResult<(axum::http::StatusCode, Json<Organisation>)> {
+    let org = crate::organisations::register(&state, &user, community_id, &input).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(org)))
+}

@@ -5,12 +5,15 @@ use super::{Chrome, render};
 use crate::auth::User;
 use crate::error::{AppError, AppResult};
 use crate::map::GridMap;
+use crate::organisations::OrganisationInput;
 use crate::state::AppState;
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::Action;
+use linli_domain::admin::OrganisationKind;
 use linli_store::admin::{Community, Grid, GridWorker, Organisation, Street};
 use linli_store::registry::{BuildingSummary, CommunityTotals, GridSummary};
 
@@ -29,12 +32,45 @@ struct CommunityPage {
     organisations: Vec<Organisation>,
     grids: Vec<GridRow>,
     map: String,
+    can_manage: bool,
+    kinds: Vec<(&'static str, String)>,
+    form: OrganisationInput,
+    error: Option<String>,
 }
 
 pub async fn show_community(
     State(state): State<AppState>,
     user: User,
     Path(community_id): Path<i64>,
+) -> AppResult<Response> {
+    community_page(&state, &user, community_id, StatusCode::OK, OrganisationInput::default(), None).await
+}
+
+/// Registers a party of the community (党组织, 居委会, 业委会, 物业, 社会组织).
+pub async fn add_organisation(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Form(form): Form<OrganisationInput>,
+) -> AppResult<Response> {
+    match crate::organisations::register(&state, &user, community_id, &form).await {
+        Ok(_) => Ok(Redirect::to(&format!("/communities/{community_id}#parties")).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Taken(_))) => {
+            let info = e.info();
+            let message = user.0.tr().field_error(info.field.unwrap_or(""), info.key);
+            community_page(&state, &user, community_id, e.status(), form, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn community_page(
+    state: &AppState,
+    user: &User,
+    community_id: i64,
+    status: StatusCode,
+    form: OrganisationInput,
+    error: Option<String>,
 ) -> AppResult<Response> {
     let community = state.store.community(community_id).await?;
     let p = user.principal();
@@ -63,11 +99,15 @@ pub async fn show_community(
     let page = CommunityPage {
         chrome: Chrome::new(&user.0, community.name.clone()),
         organisations: state.store.organisations(community.id).await?,
+        can_manage: p.can_in_community(Action::ManageOrganisations, community.id, community.street_id),
+        kinds: OrganisationKind::ALL.into_iter().map(|k| (k.as_str(), t.org_kind(k.as_str()))).collect(),
         community,
         grids: rows,
         map,
+        form,
+        error,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
 }
 
 fn worker_names(workers: &[GridWorker], grid_id: i64, none: &str) -> String {
