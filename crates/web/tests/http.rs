@@ -322,12 +322,11 @@ dual_backend_test!(pages_stay_under_sixty_kilobytes_with_their_css, |db| {
     let mut pages = vec![("anonymous".to_owned(), anon.get("/login").await.text.len())];
     for role in Role::ALL {
         let mut b = app.signed_in(&app.login_of(role)).await;
-        for path in [
-            "/",
-            "/account",
-            &format!("/communities/{}", app.demo.community_id),
-            &format!("/grids/{}", app.demo.grid_ids[0]),
-        ] {
+        let community = format!("/communities/{}", app.demo.community_id);
+        let grid = format!("/grids/{}", app.demo.grid_ids[0]);
+        let street = format!("/streets/{}", app.demo.street_id);
+        let new_account = format!("/admin/accounts/new?community_id={}", app.demo.community_id);
+        for path in ["/", "/account", &community, &grid, &street, "/admin/accounts", &new_account] {
             let r = b.get(path).await;
             if r.status == StatusCode::OK {
                 pages.push((format!("{role:?} {path}"), r.text.len()));
