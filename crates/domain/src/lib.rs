@@ -7,6 +7,7 @@ pub mod admin;
 pub mod field;
 pub mod identity;
 pub mod permission;
+pub mod person;
 pub mod role;
 
 pub use field::FieldError;

@@ -1,4 +1,4 @@
-//! Static assets, embedded in the binary: no CDN, no web font.
+//! Static assets, embedded in the binary: no CDN, no web font, one small script.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 const CSS: &str = include_str!("../static/app.css");
 const FAVICON: &str = include_str!("../static/favicon.svg");
+const JS: &str = include_str!("../static/app.js");
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut r = body.into_response();
@@ -19,6 +20,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
     match file.as_str() {
         "app.css" => asset(CSS, "text/css; charset=utf-8"),
         "favicon.svg" => asset(FAVICON, "image/svg+xml"),
+        "app.js" => asset(JS, "text/javascript; charset=utf-8"),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }

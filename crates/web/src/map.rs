@@ -35,6 +35,8 @@ pub struct GridMap {
     pub title: String,
     pub grids: Vec<MapGrid>,
     pub buildings: Vec<MapBuilding>,
+    /// Name the buildings (on a one-grid map, where there is room).
+    pub labels: bool,
 }
 
 const WIDTH: f64 = 640.0;
@@ -72,7 +74,7 @@ impl GridMap {
         let scale = (WIDTH - 2.0 * PAD) / ((max_x - min_x) * k);
         let height = (max_y - min_y) * scale + 2.0 * PAD;
         let project = |x: f64, y: f64| (PAD + (x - min_x) * k * scale, PAD + (max_y - y) * scale);
-        let grids = rings
+        let grids: Vec<MapGrid> = rings
             .iter()
             .map(|(g, ring)| {
                 let pts: Vec<(f64, f64)> = ring.iter().map(|[x, y]| project(*x, *y)).collect();
@@ -97,7 +99,8 @@ impl GridMap {
                 MapBuilding { name: b.name.clone(), x, y }
             })
             .collect();
-        Some(GridMap { width: WIDTH, height, title, grids, buildings })
+        let labels = grids.len() == 1;
+        Some(GridMap { width: WIDTH, height, title, grids, buildings, labels })
     }
 
     /// The SVG markup, or nothing if it cannot be drawn.

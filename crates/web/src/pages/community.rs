@@ -33,6 +33,8 @@ struct CommunityPage {
     grids: Vec<GridRow>,
     map: String,
     can_manage: bool,
+    /// Whether the caller may see the counts of at least one grid.
+    show_counts: bool,
     kinds: Vec<(&'static str, String)>,
     form: OrganisationInput,
     error: Option<String>,
@@ -86,7 +88,7 @@ async fn community_page(
     let map = GridMap::new(t.fill("map.title", &[("name", &community.name)]), &grids, &buildings, linked, None)
         .map(|m| m.svg())
         .unwrap_or_default();
-    let rows = grids
+    let rows: Vec<GridRow> = grids
         .iter()
         .map(|g| GridRow {
             grid: g.clone(),
@@ -99,6 +101,7 @@ async fn community_page(
     let page = CommunityPage {
         chrome: Chrome::new(&user.0, community.name.clone()),
         organisations: state.store.organisations(community.id).await?,
+        show_counts: rows.iter().any(|r| r.linked),
         can_manage: p.can_in_community(Action::ManageOrganisations, community.id, community.street_id),
         kinds: OrganisationKind::ALL.into_iter().map(|k| (k.as_str(), t.org_kind(k.as_str()))).collect(),
         community,

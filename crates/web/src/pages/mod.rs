@@ -81,6 +81,10 @@ impl Chrome {
         }
     }
 
+    pub fn other_lang_tag(&self) -> &'static str {
+        self.lang.other().html_tag()
+    }
+
     pub fn other_lang(&self) -> &'static str {
         self.lang.other().as_str()
     }
@@ -103,13 +107,28 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
 struct ErrorPage<'a> {
     chrome: Chrome,
     status: u16,
+    heading: &'a str,
     message: &'a str,
+    signed_in: bool,
 }
 
 /// The friendly error page, quoting the request id that is in the log.
 pub fn error_page(ctx: &Ctx, status: StatusCode, message: &str) -> Response {
     let t = ctx.tr();
-    let page = ErrorPage { chrome: Chrome::new(ctx, t.get("error.title")), status: status.as_u16(), message };
+    let heading = t.get(match status {
+        StatusCode::NOT_FOUND => "error.title.404",
+        StatusCode::FORBIDDEN => "error.title.403",
+        StatusCode::TOO_MANY_REQUESTS => "error.title.429",
+        s if s.is_client_error() => "error.title.400",
+        _ => "error.title",
+    });
+    let page = ErrorPage {
+        chrome: Chrome::new(ctx, heading),
+        status: status.as_u16(),
+        heading,
+        message,
+        signed_in: ctx.user.is_some(),
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
