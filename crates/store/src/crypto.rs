@@ -1,12 +1,16 @@
 //! Secrets at rest: argon2id password hashes, SHA-256 hashes of bearer secrets (session
-//! and API tokens are stored only as hashes), and keyed blind indexes (HMAC-SHA256) that
-//! let a phone number be looked up without being stored in the clear.
+//! and API tokens are stored only as hashes), keyed blind indexes (HMAC-SHA256) that let
+//! a phone or ID number be looked up without being stored in the clear, and authenticated
+//! encryption (XChaCha20-Poly1305) of personal data. The encryption and index keys are
+//! derived from the one master key, so neither can be used for the other's job.
 
 use crate::{StoreError, StoreResult};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -47,15 +51,51 @@ impl SecretKey {
         STANDARD.encode(self.0)
     }
 
+    fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        for part in parts {
+            mac.update(part);
+            mac.update(&[0]);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
     /// A keyed, deterministic index for equality lookups of a sensitive value. The
     /// `purpose` separates indexes of different fields.
     pub fn blind_index(&self, purpose: &str, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-        mac.update(purpose.as_bytes());
-        mac.update(&[0]);
-        mac.update(value.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        hex::encode(Self::mac(&self.0, &[purpose.as_bytes(), value.as_bytes()]))
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(&Self::mac(&self.0, &[b"linli.aead.v1"]).into())
+    }
+
+    /// Encrypts `plain` for the column named by `field` (bound as associated data, so a
+    /// value cannot be moved to another column). Output: base64 of nonce ‖ ciphertext.
+    pub fn seal(&self, field: &str, plain: &str) -> StoreResult<String> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::rngs::OsRng);
+        let sealed = self
+            .cipher()
+            .encrypt(&nonce, Payload { msg: plain.as_bytes(), aad: field.as_bytes() })
+            .map_err(|_| StoreError::Crypto)?;
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        Ok(STANDARD.encode(out))
+    }
+
+    /// Decrypts a value sealed by [`SecretKey::seal`] for the same field.
+    pub fn open(&self, field: &str, sealed: &str) -> StoreResult<String> {
+        let bytes = STANDARD.decode(sealed).map_err(|_| StoreError::Crypto)?;
+        if bytes.len() < 24 {
+            return Err(StoreError::Crypto);
+        }
+        let (nonce, body) = bytes.split_at(24);
+        let plain = self
+            .cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: field.as_bytes() })
+            .map_err(|_| StoreError::Crypto)?;
+        String::from_utf8(plain).map_err(|_| StoreError::Crypto)
     }
 }
 
@@ -107,6 +147,22 @@ mod tests {
         assert_eq!(a.blind_index("phone", "13800000000"), a.blind_index("phone", "13800000000"));
         assert_ne!(a.blind_index("phone", "13800000000"), b.blind_index("phone", "13800000000"));
         assert_ne!(a.blind_index("phone", "13800000000"), a.blind_index("id", "13800000000"));
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_the_key_and_field_they_were_sealed_for() {
+        let k = SecretKey::from_bytes([3; 32]);
+        let a = k.seal("resident.phone", "13812345678").unwrap();
+        let b = k.seal("resident.phone", "13812345678").unwrap();
+        assert_ne!(a, b, "a fresh nonce each time");
+        assert!(!a.contains("13812345678"));
+        assert_eq!(k.open("resident.phone", &a).unwrap(), "13812345678");
+        assert!(k.open("resident.id_number", &a).is_err());
+        assert!(SecretKey::from_bytes([4; 32]).open("resident.phone", &a).is_err());
+        let mut tampered = STANDARD.decode(&a).unwrap();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert!(k.open("resident.phone", &STANDARD.encode(tampered)).is_err());
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A sealed value does not open: wrong key, wrong field, or damaged data.
+    #[error("encrypted value cannot be opened with this key")]
+    Crypto,
     #[error("password hashing failed: {0}")]
     Hash(String),
 }

@@ -102,6 +102,61 @@ pub struct CommunityTotals {
     pub residents: i64,
 }
 
+/// Associated-data labels of the sealed resident fields.
+pub const FIELD_ID_NUMBER: &str = "resident.id_number";
+pub const FIELD_PHONE: &str = "resident.phone";
+
+/// The stored forms of a resident's personal data: sealed, indexed, masked.
+#[derive(Debug, Clone, Default)]
+pub struct SealedPerson {
+    pub id_number_enc: Option<String>,
+    pub id_number_index: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub phone_enc: Option<String>,
+    pub phone_index: Option<String>,
+    pub phone_masked: Option<String>,
+    pub phone_last4: Option<String>,
+    pub name_initials: String,
+}
+
+/// Pinyin initials of a Chinese name (`张三` → `zs`); other letters and digits are kept,
+/// lower-cased. Polyphonic characters take their most common reading.
+pub fn name_initials(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars()
+        .filter_map(|c| match c.to_pinyin() {
+            Some(p) => p.first_letter().chars().next(),
+            None => c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase()),
+        })
+        .collect()
+}
+
+impl Store {
+    /// Seals, indexes and masks a resident's ID number and phone, and computes the search
+    /// initials of the name: the one way personal data is prepared for storage.
+    pub fn seal_person(
+        &self,
+        name: &str,
+        id_number: Option<&linli_domain::person::IdNumber>,
+        phone: Option<&linli_domain::identity::Phone>,
+    ) -> StoreResult<SealedPerson> {
+        let key = self.key();
+        let mut out = SealedPerson { name_initials: name_initials(name), ..SealedPerson::default() };
+        if let Some(id) = id_number {
+            out.id_number_enc = Some(key.seal(FIELD_ID_NUMBER, id.as_str())?);
+            out.id_number_index = Some(key.blind_index(FIELD_ID_NUMBER, id.as_str()));
+            out.id_number_masked = Some(id.masked());
+        }
+        if let Some(p) = phone {
+            out.phone_enc = Some(key.seal(FIELD_PHONE, p.as_str())?);
+            out.phone_index = Some(key.blind_index(FIELD_PHONE, p.as_str()));
+            out.phone_masked = Some(p.masked());
+            out.phone_last4 = Some(p.as_str()[7..].to_owned());
+        }
+        Ok(out)
+    }
+}
+
 /// Statement of the registry-version bump that every registry write runs in its transaction.
 pub const BUMP_REGISTRY_VERSION: &str = "UPDATE communities SET registry_version = registry_version + 1 WHERE id = $1";
 
@@ -247,6 +302,13 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn initials_follow_pinyin() {
+        assert_eq!(name_initials("张三"), "zs");
+        assert_eq!(name_initials("欧阳娜娜"), "oynn");
+        assert_eq!(name_initials("Li 明"), "lim");
+    }
 
     #[test]
     fn age_cutoffs_include_the_birthday() {

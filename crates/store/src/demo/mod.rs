@@ -185,6 +185,7 @@ async fn generate_community(
     let today = chrono::Utc::now().date_naive();
     let mut remaining = households;
     let mut resident_total = 0u64;
+    let mut used_ids = std::collections::HashSet::new();
     transaction!(store, |tx| {
         for b in 0..buildings {
             if remaining == 0 {
@@ -239,18 +240,33 @@ async fn generate_community(
             }
             let people: Vec<Person> = household_ids.iter().flat_map(|&h| household_members(rng, h, today)).collect();
             resident_total += people.len() as u64;
-            for chunk in people.chunks(400) {
+            let mut sealed = Vec::with_capacity(people.len());
+            for p in &people {
+                let id = identity_number(rng, p, &mut used_ids, today);
+                let phone = mobile_phone(rng, p, today);
+                sealed.push(store.seal_person(&p.name, id.as_ref(), phone.as_ref())?);
+            }
+            for (chunk, sealed) in people.chunks(200).zip(sealed.chunks(200)) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO residents (community_id, household_id, name, gender, birth_date, relation, residence_type) ",
+                    "INSERT INTO residents (community_id, household_id, name, gender, birth_date, relation, residence_type, \
+                     id_number_enc, id_number_index, id_number_masked, phone_enc, phone_index, phone_masked, phone_last4, name_initials) ",
                 );
-                qb.push_values(chunk, |mut row, p| {
+                qb.push_values(chunk.iter().zip(sealed), |mut row, (p, s)| {
                     row.push_bind(community_id)
                         .push_bind(p.household_id)
                         .push_bind(p.name.clone())
                         .push_bind(p.gender)
                         .push_bind(p.birth_date.clone())
                         .push_bind(p.relation)
-                        .push_bind(p.residence_type);
+                        .push_bind(p.residence_type)
+                        .push_bind(s.id_number_enc.clone())
+                        .push_bind(s.id_number_index.clone())
+                        .push_bind(s.id_number_masked.clone())
+                        .push_bind(s.phone_enc.clone())
+                        .push_bind(s.phone_index.clone())
+                        .push_bind(s.phone_masked.clone())
+                        .push_bind(s.phone_last4.clone())
+                        .push_bind(s.name_initials.clone());
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -357,6 +373,44 @@ fn household_members(rng: &mut ChaCha8Rng, household_id: i64, today: chrono::Nai
     people
 }
 
+/// Address codes of the birthplaces of floating residents (other provinces).
+const ELSEWHERE: &[&str] = &["410102", "510104", "320106", "340104", "430102", "360102", "130102"];
+
+/// A valid, unique citizen identity number matching the person's birth date and gender.
+fn identity_number(
+    rng: &mut ChaCha8Rng,
+    p: &Person,
+    used: &mut std::collections::HashSet<String>,
+    today: chrono::NaiveDate,
+) -> Option<linli_domain::person::IdNumber> {
+    let area = if p.residence_type == "floating" { ELSEWHERE[rng.gen_range(0..ELSEWHERE.len())] } else { DISTRICT.0 };
+    let born = p.birth_date.replace('-', "");
+    let parity = u32::from(p.gender == "M");
+    for _ in 0..50 {
+        let seq = rng.gen_range(0..500) * 2 + parity;
+        let full = linli_domain::person::IdNumber::with_check(&format!("{area}{born}{seq:03}"))?;
+        if used.insert(full.clone()) {
+            return linli_domain::person::IdNumber::parse("id_number", &full, today).ok();
+        }
+    }
+    None
+}
+
+const MOBILE_PREFIXES: &[&str] = &[
+    "138", "139", "136", "137", "135", "150", "151", "152", "158", "159", "186", "187", "188", "133", "189", "177",
+    "180", "181",
+];
+
+/// Most people of 16 and over have a mobile number on record.
+fn mobile_phone(rng: &mut ChaCha8Rng, p: &Person, today: chrono::NaiveDate) -> Option<Phone> {
+    let born = chrono::NaiveDate::parse_from_str(&p.birth_date, "%Y-%m-%d").ok()?;
+    if (today - born).num_days() < 16 * 365 || rng.gen_bool(0.08) {
+        return None;
+    }
+    let prefix = MOBILE_PREFIXES[rng.gen_range(0..MOBILE_PREFIXES.len())];
+    Phone::parse("phone", &format!("{prefix}{:08}", rng.gen_range(0..100_000_000u32))).ok()
+}
+
 struct AccountPlan {
     role: Role,
     username: Option<&'static str>,
@@ -414,6 +468,41 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
             display_name: plan.name.to_owned(),
             account_id: id,
         });
+    }
+    // The demo resident is the head of the first household, with the account's phone.
+    if let Some(resident) = out.iter().find(|a| a.role == Role::Resident) {
+        let phone = Phone::parse("phone", &resident.login).map_err(config)?;
+        let sealed = store.seal_person(&resident.display_name, None, Some(&phone))?;
+        let (community_id, account_id, name) = (community.id, resident.account_id, resident.display_name.clone());
+        transaction!(store, |tx| {
+            let rid: i64 = sqlx::query_scalar(
+                "SELECT MIN(r.id) FROM residents r JOIN households h ON h.id = r.household_id \
+                 JOIN buildings b ON b.id = h.building_id WHERE r.community_id = $1 AND r.relation = 'head' AND b.grid_id = $2",
+            )
+            .bind(community_id)
+            .bind(community.grid_ids[0])
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE residents SET name = $1, gender = 'M', phone_enc = $2, phone_index = $3, phone_masked = $4, \
+                 phone_last4 = $5, name_initials = $6 WHERE id = $7",
+            )
+            .bind(&name)
+            .bind(&sealed.phone_enc)
+            .bind(&sealed.phone_index)
+            .bind(&sealed.phone_masked)
+            .bind(&sealed.phone_last4)
+            .bind(&sealed.name_initials)
+            .bind(rid)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2")
+                .bind(rid)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+        })?;
     }
     // Grid workers: the first covers grid 1 and deputises in grid 2; five more, one grid each.
     let first = out.iter().find(|a| a.role == Role::GridWorker).map(|a| a.account_id).unwrap_or_default();

@@ -1,0 +1,29 @@
+-- Personal data of residents, protected (PIPL): ID numbers and phones are sealed with
+-- XChaCha20-Poly1305 (*_enc), found by keyed blind indexes (*_index), shown masked
+-- (*_masked). The last four phone digits are kept for search; they are part of the
+-- masked form anyway. Pinyin initials of the name serve search (zs finds 张三).
+
+ALTER TABLE residents ADD COLUMN id_number_enc TEXT;
+ALTER TABLE residents ADD COLUMN id_number_index TEXT;
+ALTER TABLE residents ADD COLUMN id_number_masked TEXT;
+ALTER TABLE residents ADD COLUMN phone_enc TEXT;
+ALTER TABLE residents ADD COLUMN phone_index TEXT;
+ALTER TABLE residents ADD COLUMN phone_masked TEXT;
+ALTER TABLE residents ADD COLUMN phone_last4 TEXT;
+ALTER TABLE residents ADD COLUMN name_initials TEXT NOT NULL DEFAULT '';
+
+CREATE UNIQUE INDEX residents_id_number ON residents (community_id, id_number_index);
+CREATE INDEX residents_name ON residents (community_id, name);
+CREATE INDEX residents_initials ON residents (community_id, name_initials);
+CREATE INDEX residents_phone_last4 ON residents (community_id, phone_last4);
+
+-- A signed-in resident sees what the community holds about them through this link.
+ALTER TABLE accounts ADD COLUMN resident_id BIGINT REFERENCES residents (id);
+
+CREATE INDEX audit_events_community ON audit_events (community_id, at);
+
+-- Access to personal data (reveals, exports): whose, which field, why.
+ALTER TABLE audit_events ADD COLUMN subject_resident_id BIGINT;
+ALTER TABLE audit_events ADD COLUMN field TEXT;
+ALTER TABLE audit_events ADD COLUMN reason TEXT;
+CREATE INDEX audit_events_subject ON audit_events (subject_resident_id);
