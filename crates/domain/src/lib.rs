@@ -11,5 +11,5 @@ pub mod person;
 pub mod role;
 
 pub use field::FieldError;
-pub use permission::{Action, Assignment, Principal};
+pub use permission::{Action, Assignment, Principal, Reach};
 pub use role::Role;

@@ -23,10 +23,20 @@ pub enum Action {
     ManageAccounts,
     /// The parties of a community (Party branch, committees, companies, organisations).
     ManageOrganisations,
+    /// The registry's residents, with personal data masked.
+    ViewResidents,
+    /// A full ID number or phone, with a stated reason; every reveal is audited.
+    RevealPersonalData,
+    /// Residents as CSV or XLSX (masked), audited.
+    ExportResidents,
+    /// The log of reveals and exports of personal data.
+    ViewAuditLog,
+    /// What the community holds about oneself, and who accessed it.
+    ViewOwnData,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -34,6 +44,11 @@ impl Action {
         Action::ViewStreet,
         Action::ManageAccounts,
         Action::ManageOrganisations,
+        Action::ViewResidents,
+        Action::RevealPersonalData,
+        Action::ExportResidents,
+        Action::ViewAuditLog,
+        Action::ViewOwnData,
     ];
 }
 
@@ -48,6 +63,13 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ViewStreet, &[StreetSupervisor, SystemAdmin]),
     (Action::ManageAccounts, &[SystemAdmin]),
     (Action::ManageOrganisations, &[CommunityDirector, SystemAdmin]),
+    // Personal data: the people who work with residents, grid workers in own grids only.
+    // Street supervisors oversee figures, not people; administrators have no routine access.
+    (Action::ViewResidents, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::RevealPersonalData, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::ExportResidents, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::ViewAuditLog, &[CommunityDirector, SystemAdmin]),
+    (Action::ViewOwnData, &[Resident]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.
@@ -81,6 +103,24 @@ impl Assignment {
         match self.role.scope_kind() {
             ScopeKind::Grids => self.community_id == Some(community_id) && self.grid_ids.contains(&grid_id),
             _ => self.covers_community(community_id, street_id),
+        }
+    }
+}
+
+/// The part of a community an action reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    Community,
+    Grids(Vec<i64>),
+    Nothing,
+}
+
+impl Reach {
+    pub fn includes_grid(&self, grid_id: i64) -> bool {
+        match self {
+            Reach::Community => true,
+            Reach::Grids(g) => g.contains(&grid_id),
+            Reach::Nothing => false,
         }
     }
 }
@@ -127,6 +167,22 @@ impl Principal {
                     _ => false,
                 }
         })
+    }
+
+    /// How far `action` reaches into a community: all of it, some grids, or nothing.
+    pub fn reach(&self, action: Action, community_id: i64, street_id: i64) -> Reach {
+        let mut grids: Vec<i64> = Vec::new();
+        for a in self.assignments.iter().filter(|a| permits(a.role, action)) {
+            match a.role.scope_kind() {
+                ScopeKind::Grids if a.community_id == Some(community_id) => grids.extend(&a.grid_ids),
+                ScopeKind::Grids => {}
+                _ if a.covers_community(community_id, street_id) => return Reach::Community,
+                _ => {}
+            }
+        }
+        grids.sort_unstable();
+        grids.dedup();
+        if grids.is_empty() { Reach::Nothing } else { Reach::Grids(grids) }
     }
 
     /// The communities this person's `action` reaches directly (not via a street or global
@@ -185,10 +241,24 @@ mod tests {
     }
 
     #[test]
+    fn reach_tells_whole_community_from_own_grids() {
+        let worker = principal(GridWorker, Some(10), None, vec![2, 1]);
+        assert_eq!(worker.reach(Action::ViewResidents, 10, 5), Reach::Grids(vec![1, 2]));
+        assert_eq!(worker.reach(Action::ViewResidents, 11, 5), Reach::Nothing);
+        let staff = principal(CommunityStaff, Some(10), None, vec![]);
+        assert_eq!(staff.reach(Action::ViewResidents, 10, 5), Reach::Community);
+        let street = principal(StreetSupervisor, None, Some(5), vec![]);
+        assert_eq!(street.reach(Action::ViewResidents, 10, 5), Reach::Nothing, "figures, not people");
+        assert!(Reach::Grids(vec![1]).includes_grid(1) && !Reach::Grids(vec![1]).includes_grid(2));
+    }
+
+    #[test]
     fn system_admin_has_no_routine_access_to_residents() {
         let p = principal(SystemAdmin, None, None, vec![]);
         assert!(p.can(Action::ManageAccounts));
         assert!(!p.can_in_grid(Action::ViewGrid, 10, 5, 1));
+        assert_eq!(p.reach(Action::ViewResidents, 10, 5), Reach::Nothing);
+        assert_eq!(p.reach(Action::RevealPersonalData, 10, 5), Reach::Nothing);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod demo;
 mod error;
 pub mod registry;
+pub mod residents;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

@@ -97,7 +97,12 @@ impl Tr {
 
     /// The name of an organisation kind (`party_branch`, …).
     pub fn org_kind(&self, kind: &str) -> String {
-        self.get(&format!("org.{kind}")).to_owned()
+        self.label("org", kind)
+    }
+
+    /// The message `{prefix}.{key}`, for stored codes such as `gender.M`.
+    pub fn label(&self, prefix: &str, key: &str) -> String {
+        self.get(&format!("{prefix}.{key}")).to_owned()
     }
 
     pub fn role(&self, role: linli_domain::Role) -> &'static str {

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod ops;
 pub mod organisations;
 pub mod pages;
+pub mod residents;
 pub mod routes;
 pub mod state;
 

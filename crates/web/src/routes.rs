@@ -6,7 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, community, home};
+use crate::pages::{account, admin, community, home, residents};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -109,6 +109,12 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/password", Some(ManageOwnAccount), account::change_password)
         .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), account::create_token)
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)
+        .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::list)
+        .page(Method::POST, "/communities/{community_id}/residents/export", Some(ExportResidents), residents::export)
+        .page(Method::GET, "/residents/{resident_id}", Some(ViewResidents), residents::show)
+        .page(Method::POST, "/residents/{resident_id}/reveal", Some(RevealPersonalData), residents::reveal)
+        .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
+        .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)
         .page(Method::GET, "/admin/accounts/new", Some(ManageAccounts), admin::new_account)
         .page(Method::POST, "/admin/accounts", Some(ManageAccounts), admin::create_account)
@@ -132,7 +138,10 @@ pub fn build() -> Routes {
         .api(Some(ManageAccounts), routes!(api::accounts::list))
         .api(Some(ManageAccounts), routes!(api::accounts::create))
         .api(Some(ManageAccounts), routes!(api::accounts::update))
-        .api(Some(ManageOrganisations), routes!(api::communities::add_organisation));
+        .api(Some(ManageOrganisations), routes!(api::communities::add_organisation))
+        .api(Some(ViewResidents), routes!(api::residents::list))
+        .api(Some(ViewResidents), routes!(api::residents::show))
+        .api(Some(RevealPersonalData), routes!(api::residents::reveal));
     let (api_router, openapi) = b.api.split_for_parts();
     Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }
 }

@@ -19,6 +19,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{street_id}", &app.demo.street_id.to_string())
         .replace("{token_id}", "999999")
         .replace("{account_id}", "999999")
+        .replace("{resident_id}", &app.demo.resident_id.to_string())
         .replace("{file}", "app.css")
 }
 

@@ -58,6 +58,8 @@ pub struct DemoReport {
     pub accounts: Vec<DemoAccount>,
     /// Ids of the first community (和谐家园) and its first two grids, for tests.
     pub community_id: i64,
+    /// The registry record of the demo resident (in grid 1).
+    pub resident_id: i64,
     pub street_id: i64,
     pub grid_ids: Vec<i64>,
 }
@@ -112,6 +114,9 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
             report.street_id = *street_id;
             report.grid_ids = community.grid_ids.clone();
             report.accounts = demo_accounts(store, *street_id, &community).await?;
+            if let Some(resident) = report.account(Role::Resident) {
+                report.resident_id = store.resident_of_account(resident.account_id).await?.unwrap_or_default();
+            }
         }
     }
     report.communities = spec.communities.max(1);

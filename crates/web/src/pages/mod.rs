@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod community;
 pub mod home;
+pub mod residents;
 
 use crate::auth::Ctx;
 use crate::i18n::{Lang, Tr};
@@ -48,6 +49,9 @@ impl Chrome {
             if let Some(c) = p.community_ids(Action::ViewCommunity).first() {
                 push(format!("/communities/{c}"), "nav.community");
             }
+            if let Some(c) = p.community_ids(Action::ViewResidents).first() {
+                push(format!("/communities/{c}/residents"), "nav.residents");
+            }
             if let Some(s) = p.assignments.iter().find_map(|a| a.street_id.filter(|_| p.can(Action::ViewStreet))) {
                 push(format!("/streets/{s}"), "nav.street");
             } else if p.can(Action::ViewStreet) {
@@ -55,6 +59,12 @@ impl Chrome {
             }
             if p.can(Action::ManageAccounts) {
                 push("/admin/accounts".into(), "nav.accounts");
+            }
+            if p.can(Action::ViewAuditLog) {
+                push("/audit".into(), "nav.audit");
+            }
+            if p.can(Action::ViewOwnData) {
+                push("/account/data".into(), "nav.mydata");
             }
             push("/account".into(), "nav.account");
             user_roles = p.roles().map(|r| t.role(r)).collect();

@@ -1,0 +1,311 @@
+//! Residents as staff and grid workers look them up: scoped lists and search, one
+//! resident's record with masked personal data, reveals that are audited in the same
+//! transaction, and the access log of personal data.
+
+use crate::registry::{FIELD_ID_NUMBER, FIELD_PHONE};
+use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A resident as listed: personal data masked.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ResidentRow {
+    pub id: i64,
+    pub community_id: i64,
+    pub grid_id: i64,
+    pub household_id: i64,
+    pub building: String,
+    pub unit: i64,
+    pub room: String,
+    pub name: String,
+    /// `M` or `F`.
+    pub gender: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// head, spouse, child, parent, …
+    pub relation: String,
+    /// registered (户籍), permanent (常住) or floating (流动).
+    pub residence_type: String,
+    /// e.g. `310117********1234`.
+    pub id_number_masked: Option<String>,
+    /// e.g. `138****5678`.
+    pub phone_masked: Option<String>,
+}
+
+/// Which residents, narrowed by grids and a search text.
+#[derive(Debug, Clone, Default)]
+pub struct ResidentQuery {
+    pub community_id: i64,
+    /// `None`: the whole community; `Some`: only these grids (a grid worker's own).
+    pub grid_ids: Option<Vec<i64>>,
+    /// Name or part of it, pinyin initials (`zs`), building and room (`3号楼1202`, `3-1202`),
+    /// or the last four digits of a phone.
+    pub search: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A personal-data field that can be revealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalField {
+    IdNumber,
+    Phone,
+}
+
+impl PersonalField {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id_number" => Some(Self::IdNumber),
+            "phone" => Some(Self::Phone),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IdNumber => "id_number",
+            Self::Phone => "phone",
+        }
+    }
+}
+
+/// One access to personal data, for the audit page and the resident's own view.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct AccessRecord {
+    pub id: i64,
+    pub at: i64,
+    /// personal.reveal or personal.export.
+    pub action: String,
+    pub account_id: Option<i64>,
+    pub actor: Option<String>,
+    pub subject_resident_id: Option<i64>,
+    pub subject: Option<String>,
+    pub field: Option<String>,
+    pub reason: Option<String>,
+    pub detail: String,
+}
+
+const SELECT: &str = "SELECT r.id, r.community_id, b.grid_id, r.household_id, b.name AS building, h.unit, h.room, r.name, \
+     r.gender, r.birth_date, r.relation, r.residence_type, r.id_number_masked, r.phone_masked \
+     FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id";
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// How a search text is read.
+#[derive(Debug, PartialEq, Eq)]
+enum Search {
+    PhoneTail(String),
+    Initials(String),
+    Room { building: String, room: String },
+    Name(String),
+}
+
+fn read_search(raw: &str) -> Option<Search> {
+    let q: String = raw.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    if q.is_empty() {
+        return None;
+    }
+    if q.len() == 4 && q.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Search::PhoneTail(q));
+    }
+    if q.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Some(Search::Initials(q.to_ascii_lowercase()));
+    }
+    let split = q.split_once("号楼").or_else(|| q.split_once('-')).or_else(|| q.split_once('/'));
+    if let Some((b, r)) = split
+        && !b.is_empty()
+        && b.bytes().all(|c| c.is_ascii_digit())
+        && r.bytes().all(|c| c.is_ascii_digit())
+    {
+        return Some(Search::Room { building: format!("{b}号楼"), room: r.to_owned() });
+    }
+    Some(Search::Name(q))
+}
+
+/// The WHERE clause and its arguments, numbered from `$1`.
+fn filter(q: &ResidentQuery) -> (String, Vec<Arg>) {
+    let mut args = vec![Arg::Int(q.community_id)];
+    let mut sql = String::from(" WHERE r.community_id = $1");
+    if let Some(grids) = &q.grid_ids {
+        if grids.is_empty() {
+            sql.push_str(" AND 1 = 0");
+        } else {
+            let mut marks = Vec::new();
+            for g in grids {
+                args.push(Arg::Int(*g));
+                marks.push(format!("${}", args.len()));
+            }
+            sql.push_str(&format!(" AND b.grid_id IN ({})", marks.join(", ")));
+        }
+    }
+    match q.search.as_deref().and_then(read_search) {
+        None => {}
+        Some(Search::PhoneTail(d)) => {
+            args.push(Arg::Text(d));
+            sql.push_str(&format!(" AND r.phone_last4 = ${}", args.len()));
+        }
+        Some(Search::Initials(i)) => {
+            args.push(Arg::Text(format!("{i}%")));
+            sql.push_str(&format!(" AND r.name_initials LIKE ${}", args.len()));
+        }
+        Some(Search::Room { building, room }) => {
+            args.push(Arg::Text(building));
+            sql.push_str(&format!(" AND b.name = ${}", args.len()));
+            if !room.is_empty() {
+                args.push(Arg::Text(room));
+                sql.push_str(&format!(" AND h.room = ${}", args.len()));
+            }
+        }
+        Some(Search::Name(n)) => {
+            let escaped = n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            args.push(Arg::Text(format!("%{escaped}%")));
+            sql.push_str(&format!(" AND r.name LIKE ${} ESCAPE '\\'", args.len()));
+        }
+    }
+    (sql, args)
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Text(s) => query.bind(s.clone()),
+            };
+        }
+        query
+    }};
+}
+
+impl Store {
+    /// A page of residents and the total that match.
+    pub async fn residents(&self, q: &ResidentQuery) -> StoreResult<(Vec<ResidentRow>, i64)> {
+        let (clause, args) = filter(q);
+        let limit_at = args.len() + 1;
+        let list_sql =
+            format!("{SELECT}{clause} ORDER BY b.id, h.unit, h.room, r.id LIMIT ${limit_at} OFFSET ${}", limit_at + 1);
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id \
+             JOIN buildings b ON b.id = h.building_id{clause}"
+        );
+        Ok(read!(self, |db| {
+            let rows = bind_all!(sqlx::query_as(&list_sql), &args)
+                .bind(q.limit.clamp(1, 500))
+                .bind(q.offset.max(0))
+                .fetch_all(db)
+                .await?;
+            let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(db).await?;
+            (rows, total)
+        }))
+    }
+
+    pub async fn resident(&self, id: i64) -> StoreResult<ResidentRow> {
+        let sql = format!("{SELECT} WHERE r.id = $1");
+        read!(self, |db| sqlx::query_as(&sql).bind(id).fetch_optional(db).await?).ok_or(StoreError::NotFound)
+    }
+
+    /// The full value of one field, written to the access log in the same transaction:
+    /// no reveal without its record. `None` if the field is empty.
+    pub async fn reveal(
+        &self,
+        resident_id: i64,
+        field: PersonalField,
+        actor: i64,
+        reason: &str,
+    ) -> StoreResult<Option<String>> {
+        let (column, label) = match field {
+            PersonalField::IdNumber => ("id_number_enc", FIELD_ID_NUMBER),
+            PersonalField::Phone => ("phone_enc", FIELD_PHONE),
+        };
+        let sql = format!("SELECT community_id, {column} FROM residents WHERE id = $1");
+        let sealed: Option<String> = transaction!(self, |tx| {
+            let row: Option<(i64, Option<String>)> =
+                sqlx::query_as(&sql).bind(resident_id).fetch_optional(&mut *tx).await?;
+            let row = row.ok_or(StoreError::NotFound)?;
+            sqlx::query(
+                "INSERT INTO audit_events (community_id, account_id, action, detail, at, subject_resident_id, field, reason) \
+                 VALUES ($1, $2, 'personal.reveal', '', $3, $4, $5, $6)",
+            )
+            .bind(row.0)
+            .bind(actor)
+            .bind(now_ms())
+            .bind(resident_id)
+            .bind(field.as_str())
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+            row.1
+        })?;
+        sealed.map(|s| self.key().open(label, &s)).transpose()
+    }
+
+    /// Records an export of personal data (who, which rows, why).
+    pub async fn record_export(&self, community_id: i64, actor: i64, detail: &str, reason: &str) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO audit_events (community_id, account_id, action, detail, at, reason) \
+                 VALUES ($1, $2, 'personal.export', $3, $4, $5)",
+            )
+            .bind(community_id)
+            .bind(actor)
+            .bind(detail)
+            .bind(now_ms())
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        })
+    }
+
+    /// Accesses to personal data, newest first: of one community, of one resident, or all.
+    pub async fn personal_data_accesses(
+        &self,
+        community_id: Option<i64>,
+        resident_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AccessRecord>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT e.id, e.at, e.action, e.account_id, a.display_name AS actor, e.subject_resident_id, \
+               r.name AS subject, e.field, e.reason, e.detail \
+             FROM audit_events e LEFT JOIN accounts a ON a.id = e.account_id \
+             LEFT JOIN residents r ON r.id = e.subject_resident_id \
+             WHERE e.action LIKE 'personal.%' AND ($1 IS NULL OR e.community_id = $1) \
+               AND ($2 IS NULL OR e.subject_resident_id = $2) \
+             ORDER BY e.id DESC LIMIT $3"
+        )
+        .bind(community_id)
+        .bind(resident_id)
+        .bind(limit)
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// The resident record linked to an account, if any.
+    pub async fn resident_of_account(&self, account_id: i64) -> StoreResult<Option<i64>> {
+        let id: Option<Option<i64>> =
+            read!(self, |db| sqlx::query_scalar("SELECT resident_id FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(db)
+                .await?);
+        Ok(id.flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_texts_are_read_by_their_shape() {
+        assert_eq!(read_search("5678"), Some(Search::PhoneTail("5678".into())));
+        assert_eq!(read_search("ZS"), Some(Search::Initials("zs".into())));
+        assert_eq!(read_search("3号楼 1202"), Some(Search::Room { building: "3号楼".into(), room: "1202".into() }));
+        assert_eq!(read_search("3-1202"), Some(Search::Room { building: "3号楼".into(), room: "1202".into() }));
+        assert_eq!(read_search("12号楼"), Some(Search::Room { building: "12号楼".into(), room: String::new() }));
+        assert_eq!(read_search("张"), Some(Search::Name("张".into())));
+        assert_eq!(read_search("  "), None);
+    }
+}

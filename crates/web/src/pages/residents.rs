@@ -1,0 +1,293 @@
+//! Resident pages: the scoped list with search, one resident with masked data and the
+//! reveal form, the audited export, the access log, and a resident's own record.
+
+use super::{Chrome, format_ms, render};
+use crate::auth::User;
+use crate::error::{AppError, AppResult};
+use crate::residents::{self as shared};
+use crate::state::AppState;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use linli_domain::{Action, Reach};
+use linli_store::admin::{Community, Grid};
+use linli_store::residents::{AccessRecord, ResidentRow};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    pub grid_id: Option<i64>,
+    pub q: Option<String>,
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "residents.html")]
+struct ResidentsPage {
+    chrome: Chrome,
+    community: Community,
+    grids: Vec<Grid>,
+    grid_id: Option<i64>,
+    q: String,
+    rows: Vec<ResidentRow>,
+    total: i64,
+    page: i64,
+    has_next: bool,
+    can_export: bool,
+    export_error: Option<String>,
+}
+
+impl ResidentsPage {
+    fn grid_name(&self, id: &i64) -> &str {
+        self.grids.iter().find(|g| g.id == *id).map_or("", |g| g.name.as_str())
+    }
+
+    fn count_text(&self) -> String {
+        self.chrome.t.fill("residents.count", &[("n", &self.total)])
+    }
+
+    fn is_grid(&self, id: &i64) -> bool {
+        self.grid_id == Some(*id)
+    }
+
+    fn next_link(&self, page: i64) -> String {
+        let mut pairs: Vec<(&str, String)> = vec![("page", page.to_string())];
+        if let Some(g) = self.grid_id {
+            pairs.push(("grid_id", g.to_string()));
+        }
+        if !self.q.is_empty() {
+            pairs.push(("q", self.q.clone()));
+        }
+        format!("?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    }
+}
+
+const PAGE: i64 = 50;
+
+async fn list_page(
+    state: &AppState,
+    user: &User,
+    community_id: i64,
+    q: ListQuery,
+    export_error: Option<String>,
+) -> AppResult<Response> {
+    let (community, reach) = shared::community_reach(state, user, community_id, Action::ViewResidents).await?;
+    let search = q.q.clone().filter(|s| !s.trim().is_empty());
+    let mut query = shared::query(community.id, &reach, q.grid_id, search)?;
+    let page = q.page.unwrap_or(1).max(1);
+    query.limit = PAGE;
+    query.offset = (page - 1) * PAGE;
+    let (rows, total) = state.store.residents(&query).await?;
+    let grids = state.store.grids(community.id).await?.into_iter().filter(|g| reach.includes_grid(g.id)).collect();
+    let t = user.0.tr();
+    let status = if export_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = ResidentsPage {
+        chrome: Chrome::new(&user.0, t.fill("residents.title", &[("community", &community.name)])),
+        can_export: user.principal().reach(Action::ExportResidents, community.id, community.street_id)
+            != Reach::Nothing,
+        community,
+        grids,
+        grid_id: q.grid_id,
+        q: q.q.unwrap_or_default(),
+        has_next: page * PAGE < total,
+        rows,
+        total,
+        page,
+        export_error,
+    };
+    Ok(render(status, &page))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    list_page(&state, &user, community_id, q, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ExportForm {
+    pub grid_id: Option<i64>,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Every matching resident as CSV (masked), recorded with its reason.
+pub async fn export(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Form(form): Form<ExportForm>,
+) -> AppResult<Response> {
+    let (community, reach) = shared::community_reach(&state, &user, community_id, Action::ExportResidents).await?;
+    let why = match shared::reason(&form.reason) {
+        Ok(r) => r,
+        Err(e) => {
+            let info = e.info();
+            let message = user.0.tr().field_error(info.field.unwrap_or(""), info.key);
+            let q = ListQuery { grid_id: form.grid_id, q: Some(form.q), page: None };
+            return list_page(&state, &user, community_id, q, Some(message)).await;
+        }
+    };
+    let search = Some(form.q.clone()).filter(|s| !s.trim().is_empty());
+    let mut query = shared::query(community.id, &reach, form.grid_id, search)?;
+    let mut rows = Vec::new();
+    loop {
+        query.limit = 500;
+        let (batch, total) = state.store.residents(&query).await?;
+        let done = batch.is_empty() || query.offset + 500 >= total;
+        rows.extend(batch);
+        if done {
+            break;
+        }
+        query.offset += 500;
+    }
+    let detail = format!(
+        "{} rows; grid {}; search {}",
+        rows.len(),
+        form.grid_id.map_or("all".into(), |g| g.to_string()),
+        form.q.trim()
+    );
+    state.store.record_export(community.id, user.principal().account_id, &detail, &why).await?;
+    let body = shared::to_csv(&rows)?;
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"residents.csv\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "resident.html")]
+struct ResidentPage {
+    chrome: Chrome,
+    resident: ResidentRow,
+    community: Community,
+    can_reveal: bool,
+    revealed: Option<(String, String)>,
+    error: Option<String>,
+    accesses: Vec<(String, AccessRecord)>,
+}
+
+async fn resident_page(
+    state: &AppState,
+    user: &User,
+    resident: ResidentRow,
+    status: StatusCode,
+    revealed: Option<(String, String)>,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let community = state.store.community(resident.community_id).await?;
+    let p = user.principal();
+    let accesses = state
+        .store
+        .personal_data_accesses(Some(community.id), Some(resident.id), 10)
+        .await?
+        .into_iter()
+        .map(|a| (format_ms(a.at), a))
+        .collect();
+    let page = ResidentPage {
+        chrome: Chrome::new(&user.0, resident.name.clone()),
+        can_reveal: p.can_in_grid(Action::RevealPersonalData, community.id, community.street_id, resident.grid_id),
+        community,
+        resident,
+        revealed,
+        error,
+        accesses,
+    };
+    Ok(render(status, &page))
+}
+
+pub async fn show(State(state): State<AppState>, user: User, Path(resident_id): Path<i64>) -> AppResult<Response> {
+    let resident = shared::reachable_resident(&state, &user, resident_id, Action::ViewResidents).await?;
+    resident_page(&state, &user, resident, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    #[serde(default)]
+    pub field: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn reveal(
+    State(state): State<AppState>,
+    user: User,
+    Path(resident_id): Path<i64>,
+    Form(form): Form<RevealForm>,
+) -> AppResult<Response> {
+    let t = user.0.tr();
+    match shared::reveal(&state, &user, resident_id, &form.field, &form.reason).await {
+        Ok((resident, field, value)) => {
+            let label = t.get(&format!("field.{}", field.as_str())).to_owned();
+            let shown = value.unwrap_or_else(|| t.get("residents.none").to_owned());
+            resident_page(&state, &user, resident, StatusCode::OK, Some((label, shown)), None).await
+        }
+        Err(e @ AppError::Invalid(_)) => {
+            let resident = shared::reachable_resident(&state, &user, resident_id, Action::ViewResidents).await?;
+            let info = e.info();
+            let message = t.field_error(info.field.unwrap_or(""), info.key);
+            resident_page(&state, &user, resident, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    accesses: Vec<(String, AccessRecord)>,
+}
+
+/// Reveals and exports of personal data: a director sees the community's, an
+/// administrator all.
+pub async fn audit(State(state): State<AppState>, user: User) -> AppResult<Response> {
+    let p = user.principal();
+    let t = user.0.tr();
+    let mut accesses = Vec::new();
+    if p.has_role(linli_domain::Role::SystemAdmin) {
+        accesses = state.store.personal_data_accesses(None, None, 200).await?;
+    } else {
+        for c in p.community_ids(Action::ViewAuditLog) {
+            accesses.extend(state.store.personal_data_accesses(Some(c), None, 200).await?);
+        }
+    }
+    let accesses = accesses.into_iter().map(|a| (format_ms(a.at), a)).collect();
+    let page = AuditPage { chrome: Chrome::new(&user.0, t.get("audit.title")), accesses };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "my_data.html")]
+struct MyDataPage {
+    chrome: Chrome,
+    resident: Option<ResidentRow>,
+    accesses: Vec<(String, AccessRecord)>,
+}
+
+/// What the community holds about the signed-in resident, and who has looked at it.
+pub async fn my_data(State(state): State<AppState>, user: User) -> AppResult<Response> {
+    let t = user.0.tr();
+    let resident = match state.store.resident_of_account(user.principal().account_id).await? {
+        Some(id) => Some(state.store.resident(id).await?),
+        None => None,
+    };
+    let accesses = match &resident {
+        Some(r) => state.store.personal_data_accesses(None, Some(r.id), 50).await?,
+        None => Vec::new(),
+    }
+    .into_iter()
+    .map(|a| (format_ms(a.at), a))
+    .collect();
+    let page = MyDataPage { chrome: Chrome::new(&user.0, t.get("mydata.title")), resident, accesses };
+    Ok(render(StatusCode::OK, &page))
+}

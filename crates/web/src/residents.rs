@@ -1,0 +1,123 @@
+//! Residents' personal data as the page and the API share it: scoping (a grid worker
+//! reaches own grids only, by every route), reveals with a reason, and audited exports.
+
+use crate::auth::User;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use linli_domain::{Action, FieldError, Reach};
+use linli_store::admin::Community;
+use linli_store::residents::{PersonalField, ResidentQuery, ResidentRow};
+
+/// The community and how far `action` reaches into it; nothing reached is a 403.
+pub async fn community_reach(
+    state: &AppState,
+    user: &User,
+    community_id: i64,
+    action: Action,
+) -> AppResult<(Community, Reach)> {
+    let community = state.store.community(community_id).await?;
+    match user.principal().reach(action, community.id, community.street_id) {
+        Reach::Nothing => Err(AppError::Forbidden),
+        reach => Ok((community, reach)),
+    }
+}
+
+/// The query for a list or export: the reach, narrowed to one grid if asked (which must
+/// lie within the reach).
+pub fn query(
+    community_id: i64,
+    reach: &Reach,
+    grid_id: Option<i64>,
+    search: Option<String>,
+) -> AppResult<ResidentQuery> {
+    let grid_ids = match (reach, grid_id) {
+        (_, Some(g)) if !reach.includes_grid(g) => return Err(AppError::Forbidden),
+        (_, Some(g)) => Some(vec![g]),
+        (Reach::Grids(gs), None) => Some(gs.clone()),
+        _ => None,
+    };
+    Ok(ResidentQuery { community_id, grid_ids, search, offset: 0, limit: 50 })
+}
+
+/// One resident, if `action` reaches the resident's grid.
+pub async fn reachable_resident(
+    state: &AppState,
+    user: &User,
+    resident_id: i64,
+    action: Action,
+) -> AppResult<ResidentRow> {
+    let resident = state.store.resident(resident_id).await?;
+    let community = state.store.community(resident.community_id).await?;
+    if !user.principal().can_in_grid(action, community.id, community.street_id, resident.grid_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(resident)
+}
+
+/// A reason for looking at personal data: 2–200 characters.
+pub fn reason(raw: &str) -> AppResult<String> {
+    let r = raw.trim();
+    let n = r.chars().count();
+    if n < 2 {
+        return Err(FieldError::new("reason", "error.reason.required").into());
+    }
+    if n > 200 || r.chars().any(char::is_control) {
+        return Err(FieldError::new("reason", "error.name.invalid").into());
+    }
+    Ok(r.to_owned())
+}
+
+/// Reveals one field after checking permission, scope and reason; the store writes the
+/// access record in the same transaction.
+pub async fn reveal(
+    state: &AppState,
+    user: &User,
+    resident_id: i64,
+    field: &str,
+    why: &str,
+) -> AppResult<(ResidentRow, PersonalField, Option<String>)> {
+    let resident = reachable_resident(state, user, resident_id, Action::RevealPersonalData).await?;
+    let field = PersonalField::parse(field).ok_or(FieldError::new("field", "error.choice"))?;
+    let why = reason(why)?;
+    let value = state.store.reveal(resident.id, field, user.principal().account_id, &why).await?;
+    Ok((resident, field, value))
+}
+
+/// Residents as CSV, masked, with a header row. Cells that a spreadsheet would run as a
+/// formula are prefixed with an apostrophe.
+pub fn to_csv(rows: &[ResidentRow]) -> AppResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| AppError::Internal(e.into());
+    w.write_record([
+        "id",
+        "building",
+        "unit",
+        "room",
+        "name",
+        "gender",
+        "birth_date",
+        "relation",
+        "residence_type",
+        "id_number",
+        "phone",
+    ])
+    .map_err(internal)?;
+    let safe = |s: &str| if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    for r in rows {
+        w.write_record([
+            r.id.to_string(),
+            safe(&r.building),
+            r.unit.to_string(),
+            safe(&r.room),
+            safe(&r.name),
+            r.gender.clone(),
+            r.birth_date.clone(),
+            r.relation.clone(),
+            r.residence_type.clone(),
+            r.id_number_masked.clone().unwrap_or_default(),
+            r.phone_masked.clone().unwrap_or_default(),
+        ])
+        .map_err(internal)?;
+    }
+    w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+}

@@ -1,0 +1,222 @@
+//! Residents' personal data through every route: scoping, masking, audited reveals and
+//! exports, search. On both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::http::{Method, StatusCode};
+use linli_store::read;
+use linli_test_support::{TestApp, dual_backend_test};
+
+/// Every full ID number and phone in the registry, decrypted with the test key.
+async fn full_values(app: &TestApp) -> Vec<String> {
+    let rows: Vec<(Option<String>, Option<String>)> =
+        read!(app.db.store, |db| sqlx::query_as("SELECT id_number_enc, phone_enc FROM residents")
+            .fetch_all(db)
+            .await
+            .unwrap());
+    let key = app.db.store.key();
+    let mut out = Vec::new();
+    for (id, phone) in rows {
+        if let Some(id) = id {
+            out.push(key.open(linli_store::registry::FIELD_ID_NUMBER, &id).unwrap());
+        }
+        if let Some(p) = phone {
+            out.push(key.open(linli_store::registry::FIELD_PHONE, &p).unwrap());
+        }
+    }
+    out
+}
+
+fn leaks<'a>(text: &str, values: &'a [String]) -> Option<&'a String> {
+    values.iter().find(|v| text.contains(v.as_str()))
+}
+
+dual_backend_test!(a_grid_worker_reaches_only_own_grids_residents_by_every_route, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let own = &app.demo.grid_ids[..2];
+    let other = app.demo.grid_ids[4];
+    let mut w = app.signed_in("wangge1").await;
+
+    // API list: only own grids, and asking for another grid is refused.
+    let all = w.get(&format!("/api/v1/communities/{community}/residents?limit=500")).await.json();
+    let rows = all["residents"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| own.contains(&r["grid_id"].as_i64().unwrap())));
+    assert_eq!(all["total"].as_i64().unwrap() as usize, rows.len());
+    let refused = w.get(&format!("/api/v1/communities/{community}/residents?grid_id={other}")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // A resident of another grid: not by page, API, reveal or search.
+    let stranger: (i64, String) = read!(app.db.store, |db| sqlx::query_as(
+        "SELECT r.id, r.name FROM residents r JOIN households h ON h.id = r.household_id \
+         JOIN buildings b ON b.id = h.building_id WHERE b.grid_id = $1 ORDER BY r.id LIMIT 1"
+    )
+    .bind(other)
+    .fetch_one(db)
+    .await
+    .unwrap());
+    assert_eq!(w.get(&format!("/residents/{}", stranger.0)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.get(&format!("/api/v1/residents/{}", stranger.0)).await.status, StatusCode::FORBIDDEN);
+    let r = w.post_form(&format!("/residents/{}/reveal", stranger.0), &[("field", "phone"), ("reason", "走访")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let page = w.get(&format!("/communities/{community}/residents?grid_id={other}")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let q = linli_web::auth::urlencode(&stranger.1);
+    let found = w.get(&format!("/api/v1/communities/{community}/residents?q={q}&limit=500")).await.json();
+    assert!(found["residents"].as_array().unwrap().iter().all(|r| r["id"] != stranger.0));
+
+    // Export: own grids only.
+    let csv = w.post_form(&format!("/communities/{community}/residents/export"), &[("reason", "季度走访名单")]).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let exported: Vec<i64> = csv.text.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    let mut listed: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    listed.sort_unstable();
+    let mut exported_sorted = exported.clone();
+    exported_sorted.sort_unstable();
+    assert_eq!(exported_sorted, listed, "the export holds exactly the worker's own residents");
+    assert!(!exported.contains(&stranger.0));
+
+    // Staff see the whole community.
+    let mut staff = app.signed_in("shequ").await;
+    let all = staff.get(&format!("/api/v1/communities/{community}/residents?limit=1")).await.json();
+    assert!(all["total"].as_i64().unwrap() > rows.len() as i64);
+    assert_eq!(staff.get(&format!("/residents/{}", stranger.0)).await.status, StatusCode::OK);
+});
+
+dual_backend_test!(personal_data_is_masked_in_pages_api_and_exports, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let values = full_values(&app).await;
+    assert!(values.len() > 500, "the demo carries ID numbers and phones");
+    let mut staff = app.signed_in("shequ").await;
+    let list = staff.get(&format!("/communities/{community}/residents")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains("310117********"), "masked ID numbers are shown");
+    assert_eq!(leaks(&list.text, &values), None);
+    let api = staff.get(&format!("/api/v1/communities/{community}/residents?limit=500")).await;
+    assert_eq!(leaks(&api.text, &values), None);
+    let one = staff.get(&format!("/residents/{}", app.demo.resident_id)).await;
+    assert!(one.text.contains("138****8000"));
+    assert_eq!(leaks(&one.text, &values), None);
+    let csv = staff.post_form(&format!("/communities/{community}/residents/export"), &[("reason", "核对户籍")]).await;
+    assert!(csv.text.starts_with("id,building,unit,room,name"));
+    assert_eq!(leaks(&csv.text, &values), None);
+    // The database holds no full value in the clear either.
+    let raw: Vec<(String, Option<String>, Option<String>)> =
+        read!(app.db.store, |db| sqlx::query_as("SELECT name, id_number_masked, phone_masked FROM residents")
+            .fetch_all(db)
+            .await
+            .unwrap());
+    let dump = format!("{raw:?}");
+    assert_eq!(leaks(&dump, &values), None);
+});
+
+dual_backend_test!(every_reveal_needs_a_reason_and_leaves_a_record_the_resident_can_see, |db| {
+    let app = TestApp::new(db).await;
+    let rid = app.demo.resident_id;
+    let mut w = app.signed_in("wangge1").await;
+    let no_reason = w.post_form(&format!("/residents/{rid}/reveal"), &[("field", "phone"), ("reason", " ")]).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.text.contains("请填写用途"));
+    assert!(!no_reason.text.contains("13800138000"));
+    let shown =
+        w.post_form(&format!("/residents/{rid}/reveal"), &[("field", "phone"), ("reason", "入户走访前电话联系")]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.text.contains("13800138000"));
+
+    // The API reveal is recorded too.
+    let mut staff = app.signed_in("shequ").await;
+    let api = staff
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/residents/{rid}/reveal"),
+            &serde_json::json!({"field": "phone", "reason": "核实联系方式"}),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.json()["value"], "13800138000");
+    let bad = staff
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/residents/{rid}/reveal"),
+            &serde_json::json!({"field": "salary", "reason": "x y"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["error"]["field"], "field");
+
+    // Exactly the two reveals are on record, with who and why; the failed ones are not.
+    let log = app.db.store.personal_data_accesses(None, Some(rid), 50).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1].actor.as_deref(), Some("刘洋"));
+    assert_eq!(log[1].reason.as_deref(), Some("入户走访前电话联系"));
+    assert_eq!(log[0].field.as_deref(), Some("phone"));
+
+    // The director's access log and the resident's own page show them.
+    let mut director = app.signed_in("shuji").await;
+    let audit = director.get("/audit").await.text;
+    assert!(audit.contains("入户走访前电话联系") && audit.contains("核实联系方式") && audit.contains("张伟"));
+    let mut resident = app.signed_in("13800138000").await;
+    let mine = resident.get("/account/data").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(
+        mine.text.contains("138****8000") && mine.text.contains("刘洋") && mine.text.contains("入户走访前电话联系")
+    );
+    // Street supervisors and administrators do not see residents at all.
+    let mut street = app.signed_in("jiedao").await;
+    assert_eq!(street.get(&format!("/residents/{rid}")).await.status, StatusCode::FORBIDDEN);
+    let mut admin = app.signed_in("admin").await;
+    assert_eq!(admin.get(&format!("/api/v1/residents/{rid}")).await.status, StatusCode::FORBIDDEN);
+});
+
+dual_backend_test!(exports_need_a_reason_and_are_recorded, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let mut staff = app.signed_in("shequ").await;
+    let refused = staff.post_form(&format!("/communities/{community}/residents/export"), &[("reason", "")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.db.store.personal_data_accesses(Some(community), None, 10).await.unwrap().is_empty());
+    let grid = app.demo.grid_ids[1].to_string();
+    let csv = staff
+        .post_form(&format!("/communities/{community}/residents/export"), &[("reason", "网格核查"), ("grid_id", &grid)])
+        .await;
+    assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
+    let log = app.db.store.personal_data_accesses(Some(community), None, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "personal.export");
+    assert_eq!(log[0].reason.as_deref(), Some("网格核查"));
+    assert!(log[0].detail.starts_with(&format!("{} rows", csv.text.lines().count() - 1)));
+});
+
+dual_backend_test!(residents_are_found_by_name_initials_room_and_phone_tail, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let mut staff = app.signed_in("shequ").await;
+    let mut find = async |q: &str| {
+        let q = linli_web::auth::urlencode(q);
+        staff.get(&format!("/api/v1/communities/{community}/residents?q={q}&limit=500")).await.json()
+    };
+    let by_name = find("张伟").await;
+    assert!(by_name["residents"].as_array().unwrap().iter().any(|r| r["id"] == app.demo.resident_id));
+    let by_initials = find("zw").await;
+    let names: Vec<&str> =
+        by_initials["residents"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"张伟"));
+    assert!(names.iter().all(|n| linli_store::registry::name_initials(n).starts_with("zw")), "{names:?}");
+    let by_phone = find("8000").await;
+    assert!(by_phone["residents"].as_array().unwrap().iter().any(|r| r["id"] == app.demo.resident_id));
+    assert!(
+        by_phone["residents"].as_array().unwrap().iter().all(|r| r["phone_masked"].as_str().unwrap().ends_with("8000"))
+    );
+    let me =
+        &by_name["residents"].as_array().unwrap().iter().find(|r| r["id"] == app.demo.resident_id).unwrap().clone();
+    let room = format!("{}{}", me["building"].as_str().unwrap(), me["room"].as_str().unwrap());
+    let by_room = find(&room).await;
+    let rows = by_room["residents"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["room"] == me["room"] && r["building"] == me["building"]));
+    let nobody = find("不存在的人").await;
+    assert_eq!(nobody["total"], 0);
+    // A search with LIKE wildcards matches literally.
+    assert_eq!(find("%").await["total"], 0);
+});
