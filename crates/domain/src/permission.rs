@@ -29,6 +29,8 @@ pub enum Action {
     RevealPersonalData,
     /// Residents as CSV or XLSX (masked), audited.
     ExportResidents,
+    /// Residents added from a file, checked first, all or nothing.
+    ImportResidents,
     /// The log of reveals and exports of personal data.
     ViewAuditLog,
     /// What the community holds about oneself, and who accessed it.
@@ -36,7 +38,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -47,6 +49,7 @@ impl Action {
         Action::ViewResidents,
         Action::RevealPersonalData,
         Action::ExportResidents,
+        Action::ImportResidents,
         Action::ViewAuditLog,
         Action::ViewOwnData,
     ];
@@ -68,6 +71,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ViewResidents, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::RevealPersonalData, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ExportResidents, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::ImportResidents, &[CommunityStaff, CommunityDirector]),
     (Action::ViewAuditLog, &[CommunityDirector, SystemAdmin]),
     (Action::ViewOwnData, &[Resident]),
 ];

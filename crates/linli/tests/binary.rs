@@ -271,6 +271,16 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     assert_eq!(c.current_url().await?.path(), "/grids/1");
     assert_eq!(c.find(Locator::Css("h1")).await?.text().await?, "第1网格");
     std::fs::write(shots.join("grid-phone.png"), c.screenshot().await?)?;
+    // The grid worker's residents, searched by pinyin initials, then one resident revealed.
+    c.goto(&format!("{base}/communities/1/residents?q=zw")).await?;
+    let first = c.wait().for_element(Locator::Css("table.table tbody a")).await?;
+    std::fs::write(shots.join("residents-phone.png"), c.screenshot().await?)?;
+    first.click().await?;
+    c.wait().for_element(Locator::Id("reason")).await?.send_keys("入户走访前电话联系").await?;
+    c.find(Locator::Css("form[action$='/reveal'] button")).await?.click().await?;
+    let revealed = c.wait().for_element(Locator::Id("revealed")).await?.text().await?;
+    assert_eq!(revealed.len(), 11, "a full mobile number: {revealed}");
+    std::fs::write(shots.join("resident-phone.png"), c.screenshot().await?)?;
     c.goto(base).await?;
     let greeting = c.wait().for_element(Locator::Css("h1")).await?.text().await?;
     assert_eq!(greeting, "刘洋，您好");
@@ -297,6 +307,10 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     std::fs::write(shots.join("community-desk.png"), c.screenshot().await?)?;
     c.goto(&format!("{base}/account")).await?;
     std::fs::write(shots.join("account-desk.png"), c.screenshot().await?)?;
+    c.goto(&format!("{base}/audit")).await?;
+    let audit = c.wait().for_element(Locator::Css("main")).await?.text().await?;
+    assert!(audit.contains("入户走访前电话联系"), "the director sees the grid worker's reveal");
+    std::fs::write(shots.join("audit-desk.png"), c.screenshot().await?)?;
     c.close().await?;
     Ok(())
 }

@@ -170,6 +170,11 @@ impl Store {
         read!(self, |db| sqlx::query_as(&sql).bind(id).fetch_optional(db).await?).ok_or(StoreError::NotFound)
     }
 
+    pub async fn community_by_code(&self, code: &str) -> StoreResult<Community> {
+        let sql = format!("{COMMUNITY_SELECT} WHERE c.code = $1");
+        read!(self, |db| sqlx::query_as(&sql).bind(code).fetch_optional(db).await?).ok_or(StoreError::NotFound)
+    }
+
     /// All communities, or those of one street, by code.
     pub async fn communities(&self, street_id: Option<i64>) -> StoreResult<Vec<Community>> {
         let sql = format!("{COMMUNITY_SELECT} WHERE ($1 IS NULL OR c.street_id = $1) ORDER BY c.code");

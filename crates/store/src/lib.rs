@@ -16,6 +16,7 @@ pub mod audit;
 pub mod crypto;
 pub mod demo;
 mod error;
+pub mod import;
 pub mod registry;
 pub mod residents;
 pub mod sessions;

@@ -83,9 +83,13 @@ pub async fn reveal(
     Ok((resident, field, value))
 }
 
-/// Residents as CSV, masked, with a header row. Cells that a spreadsheet would run as a
-/// formula are prefixed with an apostrophe.
-pub fn to_csv(rows: &[ResidentRow]) -> AppResult<Vec<u8>> {
+/// Full values of the exported residents, by resident id (ID number, phone).
+pub type FullValues = std::collections::HashMap<i64, (Option<String>, Option<String>)>;
+
+/// Residents as CSV with a header row: masked, or with full values for re-import. The
+/// columns are the ones the import reads. Cells that a spreadsheet would run as a formula
+/// are prefixed with an apostrophe.
+pub fn to_csv(rows: &[ResidentRow], full: Option<&FullValues>) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.into());
     w.write_record([
@@ -104,6 +108,11 @@ pub fn to_csv(rows: &[ResidentRow]) -> AppResult<Vec<u8>> {
     .map_err(internal)?;
     let safe = |s: &str| if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
     for r in rows {
+        let (id_number, phone) = match full.and_then(|f| f.get(&r.id)) {
+            Some((n, p)) => (n.clone().unwrap_or_default(), p.clone().unwrap_or_default()),
+            None if full.is_some() => (String::new(), String::new()),
+            None => (r.id_number_masked.clone().unwrap_or_default(), r.phone_masked.clone().unwrap_or_default()),
+        };
         w.write_record([
             r.id.to_string(),
             safe(&r.building),
@@ -114,8 +123,8 @@ pub fn to_csv(rows: &[ResidentRow]) -> AppResult<Vec<u8>> {
             r.birth_date.clone(),
             r.relation.clone(),
             r.residence_type.clone(),
-            r.id_number_masked.clone().unwrap_or_default(),
-            r.phone_masked.clone().unwrap_or_default(),
+            id_number,
+            phone,
         ])
         .map_err(internal)?;
     }

@@ -6,7 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, community, home, residents};
+use crate::pages::{account, admin, community, home, import, residents};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -57,6 +57,18 @@ impl Builder {
         let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
         self.router = self.router.route(path, guarded(action, on(filter, handler)));
         self.catalog.push(RouteInfo { method, path: path.to_owned(), action });
+        self
+    }
+
+    /// A route that accepts uploads up to `limit` bytes (the default is [`crate::BODY_LIMIT`]).
+    fn upload<H, T>(mut self, path: &str, action: Action, handler: H, limit: usize) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let mr = guarded(Some(action), axum::routing::post(handler).layer(axum::extract::DefaultBodyLimit::max(limit)));
+        self.router = self.router.route(path, mr);
+        self.catalog.push(RouteInfo { method: Method::POST, path: path.to_owned(), action: Some(action) });
         self
     }
 
@@ -111,6 +123,14 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)
         .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::list)
         .page(Method::POST, "/communities/{community_id}/residents/export", Some(ExportResidents), residents::export)
+        .page(Method::GET, "/communities/{community_id}/residents/import", Some(ImportResidents), import::form)
+        .upload("/communities/{community_id}/residents/import", ImportResidents, import::check, 64 * 1024 * 1024)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/residents/import/{batch_id}",
+            Some(ImportResidents),
+            import::commit,
+        )
         .page(Method::GET, "/residents/{resident_id}", Some(ViewResidents), residents::show)
         .page(Method::POST, "/residents/{resident_id}/reveal", Some(RevealPersonalData), residents::reveal)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)

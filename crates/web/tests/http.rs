@@ -20,6 +20,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{token_id}", "999999")
         .replace("{account_id}", "999999")
         .replace("{resident_id}", &app.demo.resident_id.to_string())
+        .replace("{batch_id}", "999999")
         .replace("{file}", "app.css")
 }
 

@@ -9,7 +9,8 @@
 //!   401, never a silent fall-back to anonymous.
 //! - CSRF: every POST/PUT/PATCH/DELETE made with cookies must echo the session's token
 //!   (or, before login, the `linli_csrf` cookie's) in the `_csrf` form field or the
-//!   `X-CSRF-Token` header. Bearer-token requests carry no ambient credentials and skip it.
+//!   `X-CSRF-Token` header (file uploads: the `_csrf` query parameter). Bearer-token
+//!   requests carry no ambient credentials and skip it.
 
 pub mod login;
 
@@ -204,12 +205,19 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, AppError> {
     if let Some(v) = req.headers().get(CSRF_HEADER) {
         return if constant_time_eq(v.as_bytes(), expected.as_bytes()) { Ok(req) } else { Err(AppError::Csrf) };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("multipart/form-data") {
+        // File uploads carry the token in the action's query string, so the body (which
+        // can be large) is not read twice.
+        let given = req
+            .uri()
+            .query()
+            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v))
+            .unwrap_or_default();
+        return if constant_time_eq(given.as_bytes(), expected.as_bytes()) { Ok(req) } else { Err(AppError::Csrf) };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::Csrf);
     }
     let (parts, body) = req.into_parts();

@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod community;
 pub mod home;
+pub mod import;
 pub mod residents;
 
 use crate::auth::Ctx;
@@ -42,8 +43,7 @@ impl Chrome {
         let mut user_roles = Vec::new();
         if let Some(p) = ctx.principal() {
             let mut push = |href: String, key: &'static str| {
-                let current = if href == "/" { ctx.path == "/" } else { ctx.path.starts_with(&href) };
-                nav.push(NavItem { href, label: t.get(key), current });
+                nav.push(NavItem { href, label: t.get(key), current: false });
             };
             push("/".into(), "nav.home");
             if let Some(c) = p.community_ids(Action::ViewCommunity).first() {
@@ -67,6 +67,16 @@ impl Chrome {
                 push("/account/data".into(), "nav.mydata");
             }
             push("/account".into(), "nav.account");
+            // The current item is the one whose link is the longest prefix of the path.
+            let best = nav
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| if i.href == "/" { ctx.path == "/" } else { ctx.path.starts_with(&i.href) })
+                .max_by_key(|(_, i)| i.href.len())
+                .map(|(n, _)| n);
+            if let Some(n) = best {
+                nav[n].current = true;
+            }
             user_roles = p.roles().map(|r| t.role(r)).collect();
             user_roles.dedup();
         }

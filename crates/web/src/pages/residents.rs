@@ -21,6 +21,8 @@ pub struct ListQuery {
     pub grid_id: Option<i64>,
     pub q: Option<String>,
     pub page: Option<i64>,
+    /// Set after an import, to say how many were added.
+    pub imported: Option<i64>,
 }
 
 #[derive(Template)]
@@ -36,6 +38,9 @@ struct ResidentsPage {
     page: i64,
     has_next: bool,
     can_export: bool,
+    can_export_full: bool,
+    can_import: bool,
+    notice: Option<String>,
     export_error: Option<String>,
 }
 
@@ -87,6 +92,11 @@ async fn list_page(
         chrome: Chrome::new(&user.0, t.fill("residents.title", &[("community", &community.name)])),
         can_export: user.principal().reach(Action::ExportResidents, community.id, community.street_id)
             != Reach::Nothing,
+        can_export_full: user.principal().reach(Action::RevealPersonalData, community.id, community.street_id)
+            != Reach::Nothing,
+        can_import: user.principal().reach(Action::ImportResidents, community.id, community.street_id)
+            == Reach::Community,
+        notice: q.imported.map(|n| t.fill("residents.imported", &[("n", &n)])),
         community,
         grids,
         grid_id: q.grid_id,
@@ -112,6 +122,9 @@ pub async fn list(
 #[derive(Deserialize)]
 pub struct ExportForm {
     pub grid_id: Option<i64>,
+    /// Full ID numbers and phones, for an export meant to be imported again.
+    #[serde(default)]
+    pub full: Option<String>,
     #[serde(default)]
     pub q: String,
     #[serde(default)]
@@ -131,7 +144,7 @@ pub async fn export(
         Err(e) => {
             let info = e.info();
             let message = user.0.tr().field_error(info.field.unwrap_or(""), info.key);
-            let q = ListQuery { grid_id: form.grid_id, q: Some(form.q), page: None };
+            let q = ListQuery { grid_id: form.grid_id, q: Some(form.q), page: None, imported: None };
             return list_page(&state, &user, community_id, q, Some(message)).await;
         }
     };
@@ -148,14 +161,23 @@ pub async fn export(
         }
         query.offset += 500;
     }
+    let full = if form.full.is_some() {
+        if user.principal().reach(Action::RevealPersonalData, community.id, community.street_id) == Reach::Nothing {
+            return Err(AppError::Forbidden);
+        }
+        Some(state.store.full_personal_data(community.id).await?)
+    } else {
+        None
+    };
     let detail = format!(
-        "{} rows; grid {}; search {}",
+        "{} rows; grid {}; search {}{}",
         rows.len(),
         form.grid_id.map_or("all".into(), |g| g.to_string()),
-        form.q.trim()
+        form.q.trim(),
+        if full.is_some() { "; FULL personal data" } else { "" }
     );
     state.store.record_export(community.id, user.principal().account_id, &detail, &why).await?;
-    let body = shared::to_csv(&rows)?;
+    let body = shared::to_csv(&rows, full.as_ref())?;
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
