@@ -52,6 +52,19 @@ enum Command {
         #[command(flatten)]
         size: DemoSize,
     },
+    /// Check a residents CSV for a community and, with --commit, import it (all or nothing).
+    ImportResidents {
+        /// 12-digit code of the community.
+        #[arg(long)]
+        community: String,
+        /// The CSV file (the columns of the export).
+        file: PathBuf,
+        /// Write the residents; without it the file is only checked.
+        #[arg(long)]
+        commit: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print a new random secret key for LINLI_SECRET_KEY.
     GenerateKey,
     /// Print the effective configuration (defaults, file, environment and flags).
@@ -166,6 +179,32 @@ async fn run(cli: Cli) -> Result<()> {
                 report.residents,
                 started.elapsed().as_secs_f64()
             );
+            store.close().await;
+            Ok(())
+        }
+        Command::ImportResidents { community, file, commit, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            let community = store.community_by_code(community.trim()).await.context("no community with that code")?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let started = Instant::now();
+            let checked = linli_web::import::check(&store, community.id, &bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{:?}", e.info()))?;
+            let checked_in = started.elapsed().as_secs_f64();
+            if !checked.errors.is_empty() {
+                for e in checked.errors.iter().take(50) {
+                    eprintln!("line {}: {}: {}", e.line, e.column, e.key);
+                }
+                bail!("{} bad cells; nothing was written", checked.errors.len());
+            }
+            println!("checked {} rows in {checked_in:.2} s", checked.rows.len());
+            if commit {
+                let written = Instant::now();
+                let n = store.import_residents(community.id, &checked.rows).await?;
+                let secs = written.elapsed().as_secs_f64();
+                println!("imported {n} residents in {secs:.2} s ({:.0} rows/s)", n as f64 / secs);
+            }
             store.close().await;
             Ok(())
         }

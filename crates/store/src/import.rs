@@ -59,6 +59,13 @@ impl Store {
                     .await?;
             let mut households: HashMap<(i64, i64, String), i64> =
                 existing.into_iter().map(|(b, u, r, id)| ((b, u, r), id)).collect();
+            let grids: HashMap<i64, i64> =
+                sqlx::query_as::<_, (i64, i64)>("SELECT id, grid_id FROM buildings WHERE community_id = $1")
+                    .bind(community_id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
             for r in rows {
                 let key = (r.building_id, r.unit, r.room.clone());
                 if let std::collections::hash_map::Entry::Vacant(slot) = households.entry(key) {
@@ -76,13 +83,14 @@ impl Store {
             }
             for (chunk, sealed) in rows.chunks(200).zip(sealed.chunks(200)) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO residents (community_id, household_id, name, gender, birth_date, relation, residence_type, \
+                    "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, residence_type, \
                      id_number_enc, id_number_index, id_number_masked, phone_enc, phone_index, phone_masked, phone_last4, name_initials) ",
                 );
                 qb.push_values(chunk.iter().zip(sealed), |mut row, (r, s)| {
                     let household =
                         households.get(&(r.building_id, r.unit, r.room.clone())).copied().unwrap_or_default();
                     row.push_bind(community_id)
+                        .push_bind(grids.get(&r.building_id).copied())
                         .push_bind(household)
                         .push_bind(r.name.clone())
                         .push_bind(r.gender)

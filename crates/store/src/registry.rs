@@ -217,18 +217,16 @@ impl Store {
                 .bind(community_id)
                 .fetch_all(db)
                 .await?;
-                // One pass over the community's residents: household sizes first, then
-                // the bands, attributed to the grid of the household's building.
+                // One pass over the community's residents: household sizes first, then the
+                // bands, by the grid kept on each resident row.
                 let residents = sqlx::query_as(
-                    "SELECT b.grid_id, COUNT(*) AS residents, \
+                    "SELECT r.grid_id, COUNT(*) AS residents, \
                        SUM(CASE WHEN r.birth_date <= $2 THEN 1 ELSE 0 END) AS aged_80_plus, \
                        SUM(CASE WHEN r.birth_date <= $3 AND m.n = 1 THEN 1 ELSE 0 END) AS elderly_living_alone \
                      FROM residents r \
                      JOIN (SELECT household_id, COUNT(*) AS n FROM residents WHERE community_id = $1 GROUP BY household_id) m \
                        ON m.household_id = r.household_id \
-                     JOIN households h ON h.id = r.household_id \
-                     JOIN buildings b ON b.id = h.building_id \
-                     WHERE r.community_id = $1 GROUP BY b.grid_id",
+                     WHERE r.community_id = $1 GROUP BY r.grid_id",
                 )
                 .bind(community_id)
                 .bind(&aged_80)

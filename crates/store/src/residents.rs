@@ -85,7 +85,7 @@ pub struct AccessRecord {
     pub detail: String,
 }
 
-const SELECT: &str = "SELECT r.id, r.community_id, b.grid_id, r.household_id, b.name AS building, h.unit, h.room, r.name, \
+const SELECT: &str = "SELECT r.id, r.community_id, r.grid_id, r.household_id, b.name AS building, h.unit, h.room, r.name, \
      r.gender, r.birth_date, r.relation, r.residence_type, r.id_number_masked, r.phone_masked \
      FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id";
 
@@ -125,8 +125,35 @@ fn read_search(raw: &str) -> Option<Search> {
     Some(Search::Name(q))
 }
 
+/// A prefix match that walks an index: the one dialect difference of this module.
+/// PostgreSQL: `LIKE 'p%'` against a `text_pattern_ops` index; SQLite: `GLOB 'p*'`
+/// (its `LIKE` ignores case and cannot use a plain index).
+fn prefix_operator(postgres: bool) -> &'static str {
+    if postgres { "LIKE" } else { "GLOB" }
+}
+
+fn prefix_pattern(prefix: &str, postgres: bool) -> String {
+    let mut out = String::new();
+    for c in prefix.chars() {
+        match (postgres, c) {
+            (true, '%' | '_' | '\\') => {
+                out.push('\\');
+                out.push(c);
+            }
+            (false, '*' | '?' | '[') => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push(if postgres { '%' } else { '*' });
+    out
+}
+
 /// The WHERE clause and its arguments, numbered from `$1`.
-fn filter(q: &ResidentQuery) -> (String, Vec<Arg>) {
+fn filter(q: &ResidentQuery, postgres: bool) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Int(q.community_id)];
     let mut sql = String::from(" WHERE r.community_id = $1");
     if let Some(grids) = &q.grid_ids {
@@ -138,7 +165,7 @@ fn filter(q: &ResidentQuery) -> (String, Vec<Arg>) {
                 args.push(Arg::Int(*g));
                 marks.push(format!("${}", args.len()));
             }
-            sql.push_str(&format!(" AND b.grid_id IN ({})", marks.join(", ")));
+            sql.push_str(&format!(" AND r.grid_id IN ({})", marks.join(", ")));
         }
     }
     match q.search.as_deref().and_then(read_search) {
@@ -148,8 +175,8 @@ fn filter(q: &ResidentQuery) -> (String, Vec<Arg>) {
             sql.push_str(&format!(" AND r.phone_last4 = ${}", args.len()));
         }
         Some(Search::Initials(i)) => {
-            args.push(Arg::Text(format!("{i}%")));
-            sql.push_str(&format!(" AND r.name_initials LIKE ${}", args.len()));
+            args.push(Arg::Text(prefix_pattern(&i, postgres)));
+            sql.push_str(&format!(" AND r.name_initials {} ${}", prefix_operator(postgres), args.len()));
         }
         Some(Search::Room { building, room }) => {
             args.push(Arg::Text(building));
@@ -160,9 +187,9 @@ fn filter(q: &ResidentQuery) -> (String, Vec<Arg>) {
             }
         }
         Some(Search::Name(n)) => {
-            let escaped = n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            args.push(Arg::Text(format!("%{escaped}%")));
-            sql.push_str(&format!(" AND r.name LIKE ${} ESCAPE '\\'", args.len()));
+            // Names are found from their start (surname first), walking the index.
+            args.push(Arg::Text(prefix_pattern(&n, postgres)));
+            sql.push_str(&format!(" AND r.name {} ${}", prefix_operator(postgres), args.len()));
         }
     }
     (sql, args)
@@ -184,14 +211,19 @@ macro_rules! bind_all {
 impl Store {
     /// A page of residents and the total that match.
     pub async fn residents(&self, q: &ResidentQuery) -> StoreResult<(Vec<ResidentRow>, i64)> {
-        let (clause, args) = filter(q);
+        let (clause, args) = filter(q, matches!(self.backend(), crate::Backend::Postgres(_)));
         let limit_at = args.len() + 1;
         let list_sql =
             format!("{SELECT}{clause} ORDER BY b.id, h.unit, h.room, r.id LIMIT ${limit_at} OFFSET ${}", limit_at + 1);
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id \
-             JOIN buildings b ON b.id = h.building_id{clause}"
-        );
+        // Only a building-and-room search needs the joins to count.
+        let count_sql = if clause.contains("b.name") {
+            format!(
+                "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id \
+                 JOIN buildings b ON b.id = h.building_id{clause}"
+            )
+        } else {
+            format!("SELECT COUNT(*) FROM residents r{clause}")
+        };
         Ok(read!(self, |db| {
             let rows = bind_all!(sqlx::query_as(&list_sql), &args)
                 .bind(q.limit.clamp(1, 500))
@@ -297,6 +329,13 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_patterns_escape_the_wildcards_of_each_dialect() {
+        assert_eq!(prefix_pattern("张", true), "张%");
+        assert_eq!(prefix_pattern("a%_\\", true), "a\\%\\_\\\\%");
+        assert_eq!(prefix_pattern("a*?[", false), "a[*][?][[]*");
+    }
 
     #[test]
     fn search_texts_are_read_by_their_shape() {

@@ -207,6 +207,14 @@ dual_backend_test!(grid_counts_match_a_row_by_row_count_and_follow_registry_writ
     .fetch_all(db)
     .await
     .unwrap());
+    let misplaced: i64 = read!(db.store, |db| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id \
+         JOIN buildings b ON b.id = h.building_id WHERE r.grid_id IS NULL OR r.grid_id <> b.grid_id"
+    )
+    .fetch_one(db)
+    .await
+    .unwrap());
+    assert_eq!(misplaced, 0, "every resident row carries its building's grid");
     let aged_80 = linli_store::registry::born_on_or_before(today, 80);
     let aged_70 = linli_store::registry::born_on_or_before(today, 70);
     let summaries = db.store.grid_summaries(report.community_id, today).await.unwrap();
@@ -238,10 +246,11 @@ dual_backend_test!(grid_counts_match_a_row_by_row_count_and_follow_registry_writ
         .fetch_one(&mut *tx)
         .await?;
             sqlx::query(
-            "INSERT INTO residents (community_id, household_id, name, gender, birth_date, relation, residence_type) \
-             VALUES ($1, $2, '独居老人', 'F', '1940-01-01', 'head', 'registered')",
+            "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, residence_type) \
+             VALUES ($1, $2, $3, '独居老人', 'F', '1940-01-01', 'head', 'registered')",
         )
         .bind(report.community_id)
+        .bind(grid)
         .bind(household)
         .execute(&mut *tx)
         .await?;

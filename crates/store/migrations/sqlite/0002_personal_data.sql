@@ -11,8 +11,14 @@ ALTER TABLE residents ADD COLUMN phone_index TEXT;
 ALTER TABLE residents ADD COLUMN phone_masked TEXT;
 ALTER TABLE residents ADD COLUMN phone_last4 TEXT;
 ALTER TABLE residents ADD COLUMN name_initials TEXT NOT NULL DEFAULT '';
+-- The grid of the resident's building, kept with the row: every grid worker's query is
+-- scoped by it. Written with the row, and rewritten when a building changes grid.
+ALTER TABLE residents ADD COLUMN grid_id INTEGER REFERENCES grids (id);
+UPDATE residents SET grid_id = (SELECT b.grid_id FROM households h JOIN buildings b ON b.id = h.building_id
+                                WHERE h.id = residents.household_id);
 
 CREATE UNIQUE INDEX residents_id_number ON residents (community_id, id_number_index);
+CREATE INDEX residents_grid ON residents (community_id, grid_id, household_id);
 CREATE INDEX residents_name ON residents (community_id, name);
 CREATE INDEX residents_initials ON residents (community_id, name_initials);
 CREATE INDEX residents_phone_last4 ON residents (community_id, phone_last4);

@@ -193,9 +193,8 @@ async fn generate_community(
     let mut used_ids = std::collections::HashSet::new();
     transaction!(store, |tx| {
         for b in 0..buildings {
-            if remaining == 0 {
-                break;
-            }
+            // Buildings are made even when no households are asked for (an empty registry
+            // to import into); households fill them in order.
             let count = per_building.min(remaining);
             remaining -= count;
             let units: u32 = rng.gen_range(2..=3);
@@ -253,11 +252,12 @@ async fn generate_community(
             }
             for (chunk, sealed) in people.chunks(200).zip(sealed.chunks(200)) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO residents (community_id, household_id, name, gender, birth_date, relation, residence_type, \
+                    "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, residence_type, \
                      id_number_enc, id_number_index, id_number_masked, phone_enc, phone_index, phone_masked, phone_last4, name_initials) ",
                 );
                 qb.push_values(chunk.iter().zip(sealed), |mut row, (p, s)| {
                     row.push_bind(community_id)
+                        .push_bind(grid_id)
                         .push_bind(p.household_id)
                         .push_bind(p.name.clone())
                         .push_bind(p.gender)
@@ -480,7 +480,7 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
         let sealed = store.seal_person(&resident.display_name, None, Some(&phone))?;
         let (community_id, account_id, name) = (community.id, resident.account_id, resident.display_name.clone());
         transaction!(store, |tx| {
-            let rid: i64 = sqlx::query_scalar(
+            let rid: Option<i64> = sqlx::query_scalar(
                 "SELECT MIN(r.id) FROM residents r JOIN households h ON h.id = r.household_id \
                  JOIN buildings b ON b.id = h.building_id WHERE r.community_id = $1 AND r.relation = 'head' AND b.grid_id = $2",
             )
@@ -488,24 +488,27 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
             .bind(community.grid_ids[0])
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE residents SET name = $1, gender = 'M', phone_enc = $2, phone_index = $3, phone_masked = $4, \
-                 phone_last4 = $5, name_initials = $6 WHERE id = $7",
-            )
-            .bind(&name)
-            .bind(&sealed.phone_enc)
-            .bind(&sealed.phone_index)
-            .bind(&sealed.phone_masked)
-            .bind(&sealed.phone_last4)
-            .bind(&sealed.name_initials)
-            .bind(rid)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2")
+            // An empty registry (no households generated) has nobody to link.
+            if let Some(rid) = rid {
+                sqlx::query(
+                    "UPDATE residents SET name = $1, gender = 'M', phone_enc = $2, phone_index = $3, phone_masked = $4, \
+                     phone_last4 = $5, name_initials = $6 WHERE id = $7",
+                )
+                .bind(&name)
+                .bind(&sealed.phone_enc)
+                .bind(&sealed.phone_index)
+                .bind(&sealed.phone_masked)
+                .bind(&sealed.phone_last4)
+                .bind(&sealed.name_initials)
                 .bind(rid)
-                .bind(account_id)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2")
+                    .bind(rid)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
         })?;
     }
