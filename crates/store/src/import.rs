@@ -51,7 +51,7 @@ impl Store {
             .iter()
             .map(|r| self.seal_person(&r.name, r.id_number.as_ref(), r.phone.as_ref()))
             .collect::<StoreResult<Vec<_>>>()?;
-        transaction!(self, |tx| {
+        let written = transaction!(self, |tx| {
             let existing: Vec<(i64, i64, String, i64)> =
                 sqlx::query_as("SELECT building_id, unit, room, id FROM households WHERE community_id = $1")
                     .bind(community_id)
@@ -110,7 +110,12 @@ impl Store {
             }
             sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
             rows.len() as u64
-        })
+        })?;
+        // A bulk load changes the shape of the data: give the planner fresh statistics.
+        if rows.len() >= 1000 {
+            self.analyze().await?;
+        }
+        Ok(written)
     }
 
     /// Keeps a checked file, sealed, until its commit.

@@ -224,15 +224,24 @@ impl Store {
         } else {
             format!("SELECT COUNT(*) FROM residents r{clause}")
         };
-        Ok(read!(self, |db| {
-            let rows = bind_all!(sqlx::query_as(&list_sql), &args)
-                .bind(q.limit.clamp(1, 500))
-                .bind(q.offset.max(0))
-                .fetch_all(db)
-                .await?;
-            let total: i64 = bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(db).await?;
-            (rows, total)
-        }))
+        let rows: Vec<ResidentRow> = read!(self, |db| bind_all!(sqlx::query_as(&list_sql), &args)
+            .bind(q.limit.clamp(1, 500))
+            .bind(q.offset.max(0))
+            .fetch_all(db)
+            .await?);
+        // Without a search the total is the sum of the (cached, version-checked) grid counts.
+        let has_search = q.search.as_deref().is_some_and(|s| !s.trim().is_empty());
+        let total = if has_search {
+            read!(self, |db| bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(db).await?)
+        } else {
+            self.grid_summaries(q.community_id, chrono::Utc::now().date_naive())
+                .await?
+                .iter()
+                .filter(|s| q.grid_ids.as_ref().is_none_or(|g| g.contains(&s.grid_id)))
+                .map(|s| s.residents)
+                .sum()
+        };
+        Ok((rows, total))
     }
 
     pub async fn resident(&self, id: i64) -> StoreResult<ResidentRow> {

@@ -18,7 +18,9 @@ UPDATE residents SET grid_id = (SELECT b.grid_id FROM households h JOIN building
                                 WHERE h.id = residents.household_id);
 
 CREATE UNIQUE INDEX residents_id_number ON residents (community_id, id_number_index);
-CREATE INDEX residents_grid ON residents (community_id, grid_id, household_id);
+-- Lists page through residents in household order without sorting.
+CREATE INDEX residents_order ON residents (community_id, household_id, id);
+CREATE INDEX residents_grid ON residents (community_id, grid_id, household_id, id);
 CREATE INDEX residents_name ON residents (community_id, name);
 CREATE INDEX residents_initials ON residents (community_id, name_initials);
 CREATE INDEX residents_phone_last4 ON residents (community_id, phone_last4);
