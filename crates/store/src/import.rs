@@ -81,33 +81,21 @@ impl Store {
                     slot.insert(id);
                 }
             }
-            for (chunk, sealed) in rows.chunks(200).zip(sealed.chunks(200)) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, residence_type, \
-                     id_number_enc, id_number_index, id_number_masked, phone_enc, phone_index, phone_masked, phone_last4, name_initials) ",
-                );
-                qb.push_values(chunk.iter().zip(sealed), |mut row, (r, s)| {
-                    let household =
-                        households.get(&(r.building_id, r.unit, r.room.clone())).copied().unwrap_or_default();
-                    row.push_bind(community_id)
-                        .push_bind(grids.get(&r.building_id).copied())
-                        .push_bind(household)
-                        .push_bind(r.name.clone())
-                        .push_bind(r.gender)
-                        .push_bind(r.birth_date.clone())
-                        .push_bind(r.relation)
-                        .push_bind(r.residence_type)
-                        .push_bind(s.id_number_enc.clone())
-                        .push_bind(s.id_number_index.clone())
-                        .push_bind(s.id_number_masked.clone())
-                        .push_bind(s.phone_enc.clone())
-                        .push_bind(s.phone_index.clone())
-                        .push_bind(s.phone_masked.clone())
-                        .push_bind(s.phone_last4.clone())
-                        .push_bind(s.name_initials.clone());
-                });
-                qb.build().execute(&mut *tx).await.map_err(StoreError::on_unique("id_number"))?;
-            }
+            let inserts: Vec<crate::registry::ResidentInsert<'_>> = rows
+                .iter()
+                .zip(&sealed)
+                .map(|(r, s)| crate::registry::ResidentInsert {
+                    grid_id: grids.get(&r.building_id).copied(),
+                    household_id: households.get(&(r.building_id, r.unit, r.room.clone())).copied().unwrap_or_default(),
+                    name: &r.name,
+                    gender: r.gender,
+                    birth_date: &r.birth_date,
+                    relation: r.relation,
+                    residence_type: r.residence_type,
+                    sealed: s,
+                })
+                .collect();
+            crate::insert_residents!(tx, community_id, &inserts);
             sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
             rows.len() as u64
         })?;

@@ -102,6 +102,54 @@ pub struct CommunityTotals {
     pub residents: i64,
 }
 
+/// A resident row ready for `insert_residents!`: plain columns plus the sealed forms.
+pub struct ResidentInsert<'a> {
+    pub grid_id: Option<i64>,
+    pub household_id: i64,
+    pub name: &'a str,
+    pub gender: &'a str,
+    pub birth_date: &'a str,
+    pub relation: &'a str,
+    pub residence_type: &'a str,
+    pub sealed: &'a SealedPerson,
+}
+
+/// Inserts [`ResidentInsert`] rows in batches of 200 on an open transaction (`$tx`) of
+/// either backend: the one statement that writes residents.
+#[macro_export]
+macro_rules! insert_residents {
+    ($tx:expr, $community_id:expr, $rows:expr) => {{
+        let rows: &[$crate::registry::ResidentInsert<'_>] = $rows;
+        for chunk in rows.chunks(200) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, \
+                 residence_type, id_number_enc, id_number_index, id_number_masked, phone_enc, phone_index, \
+                 phone_masked, phone_last4, name_initials) ",
+            );
+            qb.push_values(chunk, |mut row, r| {
+                let s = r.sealed;
+                row.push_bind($community_id)
+                    .push_bind(r.grid_id)
+                    .push_bind(r.household_id)
+                    .push_bind(r.name.to_owned())
+                    .push_bind(r.gender.to_owned())
+                    .push_bind(r.birth_date.to_owned())
+                    .push_bind(r.relation.to_owned())
+                    .push_bind(r.residence_type.to_owned())
+                    .push_bind(s.id_number_enc.clone())
+                    .push_bind(s.id_number_index.clone())
+                    .push_bind(s.id_number_masked.clone())
+                    .push_bind(s.phone_enc.clone())
+                    .push_bind(s.phone_index.clone())
+                    .push_bind(s.phone_masked.clone())
+                    .push_bind(s.phone_last4.clone())
+                    .push_bind(s.name_initials.clone());
+            });
+            qb.build().execute(&mut *$tx).await.map_err($crate::StoreError::on_unique("id_number"))?;
+        }
+    }};
+}
+
 /// Associated-data labels of the sealed resident fields.
 pub const FIELD_ID_NUMBER: &str = "resident.id_number";
 pub const FIELD_PHONE: &str = "resident.phone";

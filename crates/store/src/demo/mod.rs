@@ -250,31 +250,21 @@ async fn generate_community(
                 let phone = mobile_phone(rng, p, today);
                 sealed.push(store.seal_person(&p.name, id.as_ref(), phone.as_ref())?);
             }
-            for (chunk, sealed) in people.chunks(200).zip(sealed.chunks(200)) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, residence_type, \
-                     id_number_enc, id_number_index, id_number_masked, phone_enc, phone_index, phone_masked, phone_last4, name_initials) ",
-                );
-                qb.push_values(chunk.iter().zip(sealed), |mut row, (p, s)| {
-                    row.push_bind(community_id)
-                        .push_bind(grid_id)
-                        .push_bind(p.household_id)
-                        .push_bind(p.name.clone())
-                        .push_bind(p.gender)
-                        .push_bind(p.birth_date.clone())
-                        .push_bind(p.relation)
-                        .push_bind(p.residence_type)
-                        .push_bind(s.id_number_enc.clone())
-                        .push_bind(s.id_number_index.clone())
-                        .push_bind(s.id_number_masked.clone())
-                        .push_bind(s.phone_enc.clone())
-                        .push_bind(s.phone_index.clone())
-                        .push_bind(s.phone_masked.clone())
-                        .push_bind(s.phone_last4.clone())
-                        .push_bind(s.name_initials.clone());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
+            let inserts: Vec<crate::registry::ResidentInsert<'_>> = people
+                .iter()
+                .zip(&sealed)
+                .map(|(p, s)| crate::registry::ResidentInsert {
+                    grid_id: Some(grid_id),
+                    household_id: p.household_id,
+                    name: &p.name,
+                    gender: p.gender,
+                    birth_date: &p.birth_date,
+                    relation: p.relation,
+                    residence_type: p.residence_type,
+                    sealed: s,
+                })
+                .collect();
+            crate::insert_residents!(tx, community_id, &inserts);
             report.buildings += 1;
         }
         sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
