@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod field;
+pub mod geometry;
 pub mod identity;
 pub mod permission;
 pub mod person;

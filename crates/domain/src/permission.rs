@@ -23,6 +23,8 @@ pub enum Action {
     ManageAccounts,
     /// The parties of a community (Party branch, committees, companies, organisations).
     ManageOrganisations,
+    /// Grid boundaries (GeoJSON) and the buildings they place.
+    ManageGrids,
     /// The registry's residents, with personal data masked.
     ViewResidents,
     /// A full ID number or phone, with a stated reason; every reveal is audited.
@@ -38,7 +40,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -46,6 +48,7 @@ impl Action {
         Action::ViewStreet,
         Action::ManageAccounts,
         Action::ManageOrganisations,
+        Action::ManageGrids,
         Action::ViewResidents,
         Action::RevealPersonalData,
         Action::ExportResidents,
@@ -66,6 +69,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ViewStreet, &[StreetSupervisor, SystemAdmin]),
     (Action::ManageAccounts, &[SystemAdmin]),
     (Action::ManageOrganisations, &[CommunityDirector, SystemAdmin]),
+    (Action::ManageGrids, &[CommunityStaff, CommunityDirector]),
     // Personal data: the people who work with residents, grid workers in own grids only.
     // Street supervisors oversee figures, not people; administrators have no routine access.
     (Action::ViewResidents, &[GridWorker, CommunityStaff, CommunityDirector]),

@@ -250,3 +250,73 @@ impl Store {
         .await?))
     }
 }
+
+/// A building's position, for placing it in a grid.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BuildingPlace {
+    pub id: i64,
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub grid_id: i64,
+}
+
+impl Store {
+    pub async fn building_places(&self, community_id: i64) -> StoreResult<Vec<BuildingPlace>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT id, name, lon, lat, grid_id FROM buildings WHERE community_id = $1 ORDER BY id"
+        )
+        .bind(community_id)
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Writes new grid boundaries (updating grids by code, adding new ones) and moves
+    /// buildings, their residents' grid, all in one transaction. `placements` pairs a
+    /// building id with its grid's code. Returns how many buildings changed grid.
+    pub async fn apply_grid_shapes(
+        &self,
+        community_id: i64,
+        grids: &[(String, String, String)],
+        placements: &[(i64, String)],
+    ) -> StoreResult<u64> {
+        transaction!(self, |tx| {
+            for (code, name, geometry) in grids {
+                sqlx::query(
+                    "INSERT INTO grids (community_id, code, name, boundary) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, boundary = excluded.boundary",
+                )
+                .bind(community_id)
+                .bind(code)
+                .bind(name)
+                .bind(geometry)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let mut moved = 0;
+            for (building, code) in placements {
+                moved += sqlx::query(
+                    "UPDATE buildings SET grid_id = (SELECT id FROM grids WHERE code = $1 AND community_id = $2) \
+                     WHERE id = $3 AND community_id = $2 AND grid_id <> (SELECT id FROM grids WHERE code = $1 AND community_id = $2)",
+                )
+                .bind(code)
+                .bind(community_id)
+                .bind(building)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            if moved > 0 {
+                sqlx::query(
+                    "UPDATE residents SET grid_id = (SELECT b.grid_id FROM households h JOIN buildings b ON b.id = h.building_id \
+                     WHERE h.id = residents.household_id) WHERE community_id = $1",
+                )
+                .bind(community_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+            moved
+        })
+    }
+}

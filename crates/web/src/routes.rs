@@ -6,7 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, community, home, import, residents};
+use crate::pages::{account, admin, community, grids, home, import, residents};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -121,6 +121,9 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/password", Some(ManageOwnAccount), account::change_password)
         .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), account::create_token)
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)
+        .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
+        .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)
+        .upload("/communities/{community_id}/grids/import", ManageGrids, grids::import, 8 * 1024 * 1024)
         .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::list)
         .page(Method::POST, "/communities/{community_id}/residents/export", Some(ExportResidents), residents::export)
         .page(Method::GET, "/communities/{community_id}/residents/import", Some(ImportResidents), import::form)

@@ -9,13 +9,14 @@ use crate::organisations::OrganisationInput;
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::Action;
 use linli_domain::admin::OrganisationKind;
 use linli_store::admin::{Community, Grid, GridWorker, Organisation, Street};
 use linli_store::registry::{BuildingSummary, CommunityTotals, GridSummary};
+use serde::Deserialize;
 
 pub struct GridRow {
     pub grid: Grid,
@@ -33,6 +34,8 @@ struct CommunityPage {
     grids: Vec<GridRow>,
     map: String,
     can_manage: bool,
+    can_manage_grids: bool,
+    notice: Option<String>,
     /// Whether the caller may see the counts of at least one grid.
     show_counts: bool,
     kinds: Vec<(&'static str, String)>,
@@ -40,12 +43,20 @@ struct CommunityPage {
     error: Option<String>,
 }
 
+#[derive(Deserialize)]
+pub struct CommunityQuery {
+    /// Set after a grid import: how many buildings changed grid.
+    pub moved: Option<i64>,
+}
+
 pub async fn show_community(
     State(state): State<AppState>,
     user: User,
     Path(community_id): Path<i64>,
+    Query(q): Query<CommunityQuery>,
 ) -> AppResult<Response> {
-    community_page(&state, &user, community_id, StatusCode::OK, OrganisationInput::default(), None).await
+    let notice = q.moved.map(|n| user.0.tr().fill("grids.moved", &[("n", &n)]));
+    community_page(&state, &user, community_id, StatusCode::OK, OrganisationInput::default(), None, notice).await
 }
 
 /// Registers a party of the community (党组织, 居委会, 业委会, 物业, 社会组织).
@@ -60,7 +71,7 @@ pub async fn add_organisation(
         Err(e @ (AppError::Invalid(_) | AppError::Taken(_))) => {
             let info = e.info();
             let message = user.0.tr().field_error(info.field.unwrap_or(""), info.key);
-            community_page(&state, &user, community_id, e.status(), form, Some(message)).await
+            community_page(&state, &user, community_id, e.status(), form, Some(message), None).await
         }
         Err(e) => Err(e),
     }
@@ -73,6 +84,7 @@ async fn community_page(
     status: StatusCode,
     form: OrganisationInput,
     error: Option<String>,
+    notice: Option<String>,
 ) -> AppResult<Response> {
     let community = state.store.community(community_id).await?;
     let p = user.principal();
@@ -102,6 +114,8 @@ async fn community_page(
         chrome: Chrome::new(&user.0, community.name.clone()),
         organisations: state.store.organisations(community.id).await?,
         show_counts: rows.iter().any(|r| r.linked),
+        can_manage_grids: p.can_in_community(Action::ManageGrids, community.id, community.street_id),
+        notice,
         can_manage: p.can_in_community(Action::ManageOrganisations, community.id, community.street_id),
         kinds: OrganisationKind::ALL.into_iter().map(|k| (k.as_str(), t.org_kind(k.as_str()))).collect(),
         community,

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod community;
+pub mod grids;
 pub mod home;
 pub mod import;
 pub mod residents;
