@@ -4,6 +4,7 @@
 //! tallies, indicators and alarm rules here.
 
 pub mod admin;
+pub mod care;
 pub mod field;
 pub mod geometry;
 pub mod identity;

@@ -33,6 +33,8 @@ pub enum Action {
     ExportResidents,
     /// Residents added from a file, checked first, all or nothing.
     ImportResidents,
+    /// Care tags and visit records (走访) of residents.
+    ManageCare,
     /// The log of reveals and exports of personal data.
     ViewAuditLog,
     /// What the community holds about oneself, and who accessed it.
@@ -40,7 +42,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -53,6 +55,7 @@ impl Action {
         Action::RevealPersonalData,
         Action::ExportResidents,
         Action::ImportResidents,
+        Action::ManageCare,
         Action::ViewAuditLog,
         Action::ViewOwnData,
     ];
@@ -76,6 +79,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::RevealPersonalData, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ExportResidents, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ImportResidents, &[CommunityStaff, CommunityDirector]),
+    (Action::ManageCare, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ViewAuditLog, &[CommunityDirector, SystemAdmin]),
     (Action::ViewOwnData, &[Resident]),
 ];

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod care;
 pub mod crypto;
 pub mod demo;
 mod error;

@@ -6,7 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, community, grids, home, import, residents};
+use crate::pages::{account, admin, care, community, grids, home, import, residents};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -136,6 +136,9 @@ pub fn build() -> Routes {
         )
         .page(Method::GET, "/residents/{resident_id}", Some(ViewResidents), residents::show)
         .page(Method::POST, "/residents/{resident_id}/reveal", Some(RevealPersonalData), residents::reveal)
+        .page(Method::POST, "/residents/{resident_id}/tags", Some(ManageCare), care::add_tag)
+        .page(Method::POST, "/residents/{resident_id}/tags/{tag}/remove", Some(ManageCare), care::remove_tag)
+        .page(Method::POST, "/residents/{resident_id}/visits", Some(ManageCare), care::record_visit)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
         .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)

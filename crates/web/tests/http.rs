@@ -21,6 +21,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{account_id}", "999999")
         .replace("{resident_id}", &app.demo.resident_id.to_string())
         .replace("{batch_id}", "999999")
+        .replace("{tag}", "veteran")
         .replace("{file}", "app.css")
 }
 
@@ -119,12 +120,14 @@ dual_backend_test!(each_role_lands_on_its_own_home_page, |db| {
         assert!(home.text.contains(text), "{role:?} home lacks {text}");
     }
     // The grid worker's day starts from real numbers: the living-alone elderly to visit.
-    let summaries = app.db.store.grid_summaries(app.demo.community_id, chrono::Utc::now().date_naive()).await.unwrap();
-    let alone = summaries.iter().find(|s| s.grid_id == app.demo.grid_ids[0]).unwrap().elderly_living_alone;
-    assert!(alone > 0, "the demo grid has living-alone elderly");
+    let today = chrono::Utc::now().date_naive();
+    let overdue =
+        app.db.store.overdue_visits(app.demo.community_id, Some(&app.demo.grid_ids[..2]), today).await.unwrap();
+    assert!(!overdue.is_empty(), "the demo has people overdue for a visit");
     let mut worker = app.signed_in(&app.login_of(Role::GridWorker)).await;
     let home = worker.get("/").await.text;
-    assert!(home.contains(&format!("本周走访 {alone} 位独居老人")), "{home}");
+    assert!(home.contains(&format!("{} 位关爱对象走访已逾期", overdue.len())), "{home}");
+    assert!(home.contains(&overdue[0].name));
     // A resident sees no grid figures.
     let mut resident = app.signed_in("13800138000").await;
     assert!(!resident.get("/").await.text.contains("位居民"));

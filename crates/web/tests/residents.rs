@@ -260,6 +260,8 @@ dual_backend_test!(a_full_export_imports_back_unchanged, |db| {
     let wipe = async {
         linli_store::transaction!(app.db.store, |tx| {
             sqlx::query("UPDATE accounts SET resident_id = NULL").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM visits").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM care_tags").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM residents").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM households").execute(&mut *tx).await?;
         })
@@ -321,4 +323,61 @@ dual_backend_test!(a_file_with_any_bad_row_changes_nothing_and_says_why, |db| {
     assert_eq!(upload(&mut worker, community, &csv).await.status, StatusCode::FORBIDDEN);
     staff.csrf = "forged".into();
     assert_eq!(upload(&mut staff, community, &csv).await.status, StatusCode::FORBIDDEN);
+});
+
+dual_backend_test!(a_visit_is_recorded_sealed_and_clears_the_overdue_reminder, |db| {
+    let app = TestApp::new(db).await;
+    let today = chrono::Utc::now().date_naive();
+    let own = &app.demo.grid_ids[..2];
+    let overdue = app.db.store.overdue_visits(app.demo.community_id, Some(own), today).await.unwrap();
+    let target = overdue.first().expect("someone is overdue").clone();
+    let mut w = app.signed_in("wangge1").await;
+    let path = format!("/residents/{}/visits", target.resident_id);
+    let r = w.post_form(&path, &[("visited_on", "2999-01-01"), ("kind", "home"), ("notes", "x")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = w
+        .post_form(
+            &path,
+            &[
+                ("visited_on", &today.to_string()),
+                ("kind", "home"),
+                ("notes", "血压正常，已送药上门"),
+                ("follow_up", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = w.get(&format!("/residents/{}", target.resident_id)).await.text;
+    assert!(page.contains("血压正常，已送药上门") && page.contains("需跟进") && page.contains("刘洋"));
+    let after = app.db.store.overdue_visits(app.demo.community_id, Some(own), today).await.unwrap();
+    assert!(after.iter().all(|o| o.resident_id != target.resident_id));
+    assert_eq!(after.len(), overdue.len() - 1);
+    let stored: Vec<Option<String>> =
+        read!(app.db.store, |db| sqlx::query_scalar("SELECT notes_enc FROM visits").fetch_all(db).await.unwrap());
+    assert!(stored.iter().flatten().all(|n| !n.contains("血压")), "notes are sealed at rest");
+
+    // Tags: added and removed by the grid worker; another grid's residents are out of reach.
+    let rid = app.demo.resident_id;
+    assert_eq!(
+        w.post_form(&format!("/residents/{rid}/tags"), &[("tag", "veteran")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(app.db.store.care_tags(rid).await.unwrap().contains(&"veteran".to_owned()));
+    assert!(w.get(&format!("/residents/{rid}")).await.text.contains("退役军人"));
+    assert_eq!(w.post_form(&format!("/residents/{rid}/tags/veteran/remove"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(!app.db.store.care_tags(rid).await.unwrap().contains(&"veteran".to_owned()));
+    assert_eq!(
+        w.post_form(&format!("/residents/{rid}/tags"), &[("tag", "vip")]).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let stranger: i64 =
+        read!(app.db.store, |db| sqlx::query_scalar("SELECT MIN(id) FROM residents WHERE grid_id = $1")
+            .bind(app.demo.grid_ids[4])
+            .fetch_one(db)
+            .await
+            .unwrap());
+    let r = w
+        .post_form(&format!("/residents/{stranger}/visits"), &[("visited_on", &today.to_string()), ("kind", "home")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 });

@@ -267,6 +267,30 @@ async fn generate_community(
             crate::insert_residents!(tx, community_id, &inserts);
             report.buildings += 1;
         }
+        // People who need care: the elderly living alone, and everyone aged 80 or more,
+        // tagged a month ago.
+        let tagged_at = crate::now_ms() - 30 * 86_400_000;
+        let alone = crate::registry::born_on_or_before(today, 70);
+        let aged = crate::registry::born_on_or_before(today, 80);
+        sqlx::query(
+            "INSERT INTO care_tags (community_id, resident_id, tag, created_at) SELECT r.community_id, r.id, 'elderly_alone', $2 \
+             FROM residents r WHERE r.community_id = $1 AND r.birth_date <= $3 \
+             AND NOT EXISTS (SELECT 1 FROM residents o WHERE o.household_id = r.household_id AND o.id <> r.id)",
+        )
+        .bind(community_id)
+        .bind(tagged_at)
+        .bind(&alone)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO care_tags (community_id, resident_id, tag, created_at) SELECT community_id, id, 'aged', $2 \
+             FROM residents WHERE community_id = $1 AND birth_date <= $3",
+        )
+        .bind(community_id)
+        .bind(tagged_at)
+        .bind(&aged)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
     })?;
     report.households += u64::from(households - remaining);
@@ -526,7 +550,53 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
         };
         store.create_account(&account).await?;
     }
+    demo_visits(store, community).await?;
     Ok(out)
+}
+
+const VISIT_NOTES: &[&str] = &[
+    "身体状况良好，已提醒按时服药",
+    "家中燃气、用电检查无异常",
+    "反映楼道灯不亮，已记录待报修",
+    "子女本周来探望过，情绪稳定",
+    "血压偏高，建议到社区卫生站复查",
+    "电话联系，老人一切正常",
+];
+
+/// A few weeks of visits by each grid's worker: most people who need care were visited
+/// recently, some are overdue, as in a real community.
+async fn demo_visits(store: &Store, community: &GeneratedCommunity) -> StoreResult<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let today = chrono::Utc::now().date_naive();
+    let tagged: Vec<(i64, i64)> = read!(store, |db| sqlx::query_as(
+        "SELECT DISTINCT r.id, r.grid_id FROM care_tags t JOIN residents r ON r.id = t.resident_id \
+         WHERE t.community_id = $1 ORDER BY r.id"
+    )
+    .bind(community.id)
+    .fetch_all(db)
+    .await?);
+    let workers: Vec<(i64, i64)> = read!(store, |db| sqlx::query_as(
+        "SELECT grid_id, account_id FROM grid_workers WHERE community_id = $1 AND duty = 'worker'"
+    )
+    .bind(community.id)
+    .fetch_all(db)
+    .await?);
+    for (resident_id, grid_id) in tagged {
+        let Some(&(_, worker)) = workers.iter().find(|(g, _)| *g == grid_id) else { continue };
+        if rng.gen_bool(0.3) {
+            continue;
+        }
+        let visit = crate::care::NewVisit {
+            resident_id,
+            account_id: worker,
+            visited_on: today - chrono::Duration::days(rng.gen_range(1..=12)),
+            kind: if rng.gen_bool(0.7) { "home" } else { "phone" },
+            notes: VISIT_NOTES[rng.gen_range(0..VISIT_NOTES.len())].to_owned(),
+            follow_up: rng.gen_bool(0.1),
+        };
+        store.record_visit(&visit).await?;
+    }
+    Ok(())
 }
 
 fn config(e: linli_domain::FieldError) -> crate::StoreError {

@@ -43,6 +43,8 @@ struct HomePage {
     totals: Option<GridSummary>,
     street_link: Option<(String, String)>,
     admin_accounts: Option<i64>,
+    /// Overdue visits: the resident, how late, the last visit, the tags.
+    overdue: Vec<(linli_store::care::OverdueVisit, String, String, String)>,
 }
 
 pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Response> {
@@ -63,6 +65,7 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
         totals: None,
         street_link: None,
         admin_accounts: None,
+        overdue: Vec::new(),
     };
 
     if let Some(&community_id) = p.community_ids(Action::ViewCommunity).first() {
@@ -113,13 +116,28 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 total.aged_80_plus += s.aged_80_plus;
                 total.elderly_living_alone += s.elderly_living_alone;
             }
-            if mine && total.elderly_living_alone > 0 {
-                // Care plan of the domain guide: living-alone elderly are visited weekly.
+            // Care plans: tagged residents whose visit is overdue, within the person's reach.
+            let overdue = match p.reach(Action::ManageCare, community_id, community.street_id) {
+                linli_domain::Reach::Community => state.store.overdue_visits(community_id, None, today).await?,
+                linli_domain::Reach::Grids(g) => state.store.overdue_visits(community_id, Some(&g), today).await?,
+                linli_domain::Reach::Nothing => Vec::new(),
+            };
+            if let Some(first) = overdue.first() {
                 todos.push(Todo {
-                    text: t.fill("todo.visit_alone", &[("n", &total.elderly_living_alone)]),
-                    href: page.grid_cards.first().map(|c| format!("/grids/{}", c.id)).unwrap_or_default(),
+                    text: t.fill("todo.overdue_visits", &[("n", &overdue.len())]),
+                    href: format!("/residents/{}#visits", first.resident_id),
                 });
             }
+            page.overdue = overdue
+                .into_iter()
+                .take(10)
+                .map(|o| {
+                    let when = t.fill("home.overdue_days", &[("n", &o.days_overdue)]);
+                    let last = o.last_visit.clone().unwrap_or_else(|| t.get("home.never_visited").to_owned());
+                    let tags = o.tags.iter().map(|tag| t.label("care", tag)).collect::<Vec<_>>().join("、");
+                    (o, when, last, tags)
+                })
+                .collect();
             if !mine && total.elderly_living_alone > 0 {
                 todos.push(Todo {
                     text: t.fill(

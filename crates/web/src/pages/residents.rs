@@ -196,6 +196,11 @@ struct ResidentPage {
     revealed: Option<(String, String)>,
     error: Option<String>,
     accesses: Vec<(String, AccessRecord)>,
+    can_care: bool,
+    tags: Vec<String>,
+    other_tags: Vec<&'static str>,
+    visits: Vec<linli_store::care::Visit>,
+    today: String,
 }
 
 async fn resident_page(
@@ -215,8 +220,16 @@ async fn resident_page(
         .into_iter()
         .map(|a| (format_ms(a.at), a))
         .collect();
+    let tags = state.store.care_tags(resident.id).await?;
+    let other_tags =
+        linli_domain::care::CareTag::ALL.iter().map(|t| t.as_str()).filter(|t| !tags.iter().any(|x| x == t)).collect();
     let page = ResidentPage {
         chrome: Chrome::new(&user.0, resident.name.clone()),
+        can_care: p.can_in_grid(Action::ManageCare, community.id, community.street_id, resident.grid_id),
+        visits: state.store.visits_of(resident.id, 20).await?,
+        today: chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+        tags,
+        other_tags,
         can_reveal: p.can_in_grid(Action::RevealPersonalData, community.id, community.street_id, resident.grid_id),
         community,
         resident,

@@ -1,0 +1,89 @@
+//! Care tags and visits on a resident's page: add or remove a tag, record a visit.
+
+use crate::auth::User;
+use crate::error::{AppError, AppResult};
+use crate::residents as shared;
+use crate::state::AppState;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use linli_domain::care::CareTag;
+use linli_domain::{Action, FieldError};
+use linli_store::care::NewVisit;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct TagForm {
+    #[serde(default)]
+    pub tag: String,
+}
+
+fn tag(raw: &str) -> AppResult<CareTag> {
+    CareTag::parse(raw.trim()).ok_or_else(|| FieldError::new("tag", "error.choice").into())
+}
+
+pub async fn add_tag(
+    State(state): State<AppState>,
+    user: User,
+    Path(resident_id): Path<i64>,
+    Form(form): Form<TagForm>,
+) -> AppResult<Response> {
+    let resident = shared::reachable_resident(&state, &user, resident_id, Action::ManageCare).await?;
+    state.store.add_care_tag(resident.id, tag(&form.tag)?).await?;
+    Ok(Redirect::to(&format!("/residents/{}#care", resident.id)).into_response())
+}
+
+pub async fn remove_tag(
+    State(state): State<AppState>,
+    user: User,
+    Path((resident_id, raw)): Path<(i64, String)>,
+) -> AppResult<Response> {
+    let resident = shared::reachable_resident(&state, &user, resident_id, Action::ManageCare).await?;
+    state.store.remove_care_tag(resident.id, tag(&raw)?).await?;
+    Ok(Redirect::to(&format!("/residents/{}#care", resident.id)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct VisitForm {
+    #[serde(default)]
+    pub visited_on: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub notes: String,
+    pub follow_up: Option<String>,
+}
+
+/// Records a visit; the date may not be in the future, notes at most 1,000 characters.
+pub async fn record_visit(
+    State(state): State<AppState>,
+    user: User,
+    Path(resident_id): Path<i64>,
+    Form(form): Form<VisitForm>,
+) -> AppResult<Response> {
+    let resident = shared::reachable_resident(&state, &user, resident_id, Action::ManageCare).await?;
+    let today = chrono::Utc::now().date_naive();
+    let visited_on = chrono::NaiveDate::parse_from_str(form.visited_on.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| *d <= today && *d > today - chrono::Duration::days(366))
+        .ok_or(FieldError::new("visited_on", "error.visit.date"))?;
+    let kind = match form.kind.as_str() {
+        "home" => "home",
+        "phone" => "phone",
+        "other" => "other",
+        _ => return Err(FieldError::new("kind", "error.choice").into()),
+    };
+    if form.notes.chars().count() > 1000 {
+        return Err(AppError::invalid("notes", "error.visit.notes"));
+    }
+    let visit = NewVisit {
+        resident_id: resident.id,
+        account_id: user.principal().account_id,
+        visited_on,
+        kind,
+        notes: form.notes,
+        follow_up: form.follow_up.is_some(),
+    };
+    state.store.record_visit(&visit).await?;
+    Ok(Redirect::to(&format!("/residents/{}#visits", resident.id)).into_response())
+}
