@@ -34,6 +34,7 @@ pub struct Visit {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OverdueVisit {
     pub resident_id: i64,
+    pub grid_id: i64,
     pub name: String,
     pub building: String,
     pub room: String,
@@ -56,12 +57,26 @@ struct VisitRow {
 #[derive(sqlx::FromRow)]
 struct TaggedRow {
     resident_id: i64,
+    grid_id: i64,
     name: String,
     building: String,
     room: String,
     tag: String,
     tagged_at: i64,
     last_visit: Option<String>,
+}
+
+/// Bumps the registry version of a resident's community (tags and visits change the
+/// overdue list), on either backend's open transaction.
+macro_rules! bump_for_resident {
+    ($tx:expr, $resident:expr) => {
+        sqlx::query(
+            "UPDATE communities SET registry_version = registry_version + 1 \
+             WHERE id = (SELECT community_id FROM residents WHERE id = $1)",
+        )
+        .bind($resident)
+        .execute(&mut **$tx)
+    };
 }
 
 impl Store {
@@ -83,6 +98,7 @@ impl Store {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
+            bump_for_resident!(&mut tx, resident_id).await?;
         })
     }
 
@@ -93,6 +109,7 @@ impl Store {
                 .bind(tag.as_str())
                 .execute(&mut *tx)
                 .await?;
+            bump_for_resident!(&mut tx, resident_id).await?;
         })
     }
 
@@ -113,7 +130,9 @@ impl Store {
             .bind(now_ms())
             .fetch_optional(&mut *tx)
             .await?;
-            id.ok_or(StoreError::NotFound)?
+            let id = id.ok_or(StoreError::NotFound)?;
+            bump_for_resident!(&mut tx, v.resident_id).await?;
+            id
         })
     }
 
@@ -136,45 +155,41 @@ impl Store {
             .collect()
     }
 
-    /// Tagged residents whose next visit is due before `today`, most overdue first.
+    /// Tagged residents whose next visit is due before `today`, most overdue first, in
+    /// the whole community or the given grids. Cached by registry version: tags and
+    /// visits bump it.
     pub async fn overdue_visits(
         &self,
         community_id: i64,
         grid_ids: Option<&[i64]>,
         today: chrono::NaiveDate,
     ) -> StoreResult<Vec<OverdueVisit>> {
-        let rows: Vec<TaggedRow> = read!(self, |db| sqlx::query_as(
-            "SELECT r.id AS resident_id, r.name, b.name AS building, h.room, t.tag, t.created_at AS tagged_at, \
+        let cache = self.caches().overdue.clone();
+        let all = self
+            .cached(&cache, community_id, today, || self.compute_overdue(community_id, today))
+            .await?
+            .unwrap_or_default();
+        Ok(all.into_iter().filter(|o| grid_ids.is_none_or(|g| g.contains(&o.grid_id))).collect())
+    }
+
+    async fn compute_overdue(&self, community_id: i64, today: chrono::NaiveDate) -> StoreResult<Vec<OverdueVisit>> {
+        let rows: Vec<TaggedRow> = read!(self, |db| {
+            sqlx::query_as(
+            "SELECT r.id AS resident_id, r.grid_id, r.name, b.name AS building, h.room, t.tag, t.created_at AS tagged_at, \
                (SELECT MAX(v.visited_on) FROM visits v WHERE v.resident_id = r.id) AS last_visit \
              FROM care_tags t JOIN residents r ON r.id = t.resident_id JOIN households h ON h.id = r.household_id \
              JOIN buildings b ON b.id = h.building_id WHERE t.community_id = $1 ORDER BY r.id, t.id"
         )
         .bind(community_id)
         .fetch_all(db)
-        .await?);
-        let grid_of: std::collections::HashMap<i64, i64> = if grid_ids.is_some() {
-            read!(self, |db| sqlx::query_as::<_, (i64, i64)>(
-                "SELECT r.id, r.grid_id FROM residents r JOIN care_tags t ON t.resident_id = r.id WHERE t.community_id = $1"
-            )
-            .bind(community_id)
-            .fetch_all(db)
-            .await?)
-            .into_iter()
-            .collect()
-        } else {
-            Default::default()
-        };
+        .await?
+        });
         let mut out: Vec<OverdueVisit> = Vec::new();
         let mut i = 0;
         while i < rows.len() {
             let id = rows[i].resident_id;
             let group: Vec<&TaggedRow> = rows[i..].iter().take_while(|r| r.resident_id == id).collect();
             i += group.len();
-            if let Some(grids) = grid_ids
-                && !grid_of.get(&id).is_some_and(|g| grids.contains(g))
-            {
-                continue;
-            }
             let tags: Vec<CareTag> = group.iter().filter_map(|r| CareTag::parse(&r.tag)).collect();
             let first = &group[0];
             let tagged = group.iter().map(|r| r.tagged_at).min().unwrap_or_default();
@@ -187,6 +202,7 @@ impl Store {
             if due < today {
                 out.push(OverdueVisit {
                     resident_id: id,
+                    grid_id: first.grid_id,
                     name: first.name.clone(),
                     building: first.building.clone(),
                     room: first.room.clone(),

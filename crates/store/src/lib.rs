@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+mod cache;
 pub mod care;
 pub mod crypto;
 pub mod demo;
@@ -173,7 +174,14 @@ impl Default for PoolSettings {
 pub struct Store {
     backend: Backend,
     key: SecretKey,
-    summaries: std::sync::Arc<registry::SummaryCache>,
+    caches: std::sync::Arc<Caches>,
+}
+
+/// The registry-derived values this process keeps, each validated by registry version.
+#[derive(Debug, Default)]
+pub(crate) struct Caches {
+    pub(crate) summaries: std::sync::Arc<cache::VersionedCache<Vec<registry::GridSummary>>>,
+    pub(crate) overdue: std::sync::Arc<cache::VersionedCache<Vec<care::OverdueVisit>>>,
 }
 
 /// A snapshot of the pool for `/metrics`.
@@ -209,7 +217,7 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Store { backend, key, summaries: Default::default() })
+        Ok(Store { backend, key, caches: Default::default() })
     }
 
     pub fn backend(&self) -> &Backend {
@@ -220,8 +228,8 @@ impl Store {
         &self.key
     }
 
-    pub(crate) fn summary_cache(&self) -> &registry::SummaryCache {
-        &self.summaries
+    pub(crate) fn caches(&self) -> &Caches {
+        &self.caches
     }
 
     pub fn backend_name(&self) -> &'static str {

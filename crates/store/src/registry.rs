@@ -47,37 +47,6 @@ pub fn born_on_or_before(today: chrono::NaiveDate, age: i32) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
-/// Per-grid counts of one community, valid for one registry version and one day (age
-/// bands move with the date).
-#[derive(Debug, Clone)]
-pub struct CachedSummaries {
-    version: i64,
-    day: chrono::NaiveDate,
-    rows: Vec<GridSummary>,
-}
-
-/// Per-community grid counts, validated by `communities.registry_version`.
-#[derive(Debug, Default)]
-pub struct SummaryCache {
-    entries: std::sync::Mutex<std::collections::HashMap<i64, CachedSummaries>>,
-    computing: tokio::sync::Mutex<()>,
-}
-
-impl SummaryCache {
-    pub(crate) fn get(&self, community_id: i64, version: i64, day: chrono::NaiveDate) -> Option<Vec<GridSummary>> {
-        let map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&community_id).and_then(|c| c.matches(version, day))
-    }
-
-    pub(crate) fn put(&self, community_id: i64, entry: CachedSummaries) {
-        let mut map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > 100_000 {
-            map.clear();
-        }
-        map.insert(community_id, entry);
-    }
-}
-
 #[derive(sqlx::FromRow)]
 struct GridCount {
     grid_id: i64,
@@ -208,38 +177,15 @@ impl Store {
 /// Statement of the registry-version bump that every registry write runs in its transaction.
 pub const BUMP_REGISTRY_VERSION: &str = "UPDATE communities SET registry_version = registry_version + 1 WHERE id = $1";
 
-impl CachedSummaries {
-    fn matches(&self, version: i64, day: chrono::NaiveDate) -> Option<Vec<GridSummary>> {
-        (self.version == version && self.day == day).then(|| self.rows.clone())
-    }
-}
-
 impl Store {
-    /// Per-grid counts for every grid of a community.
-    ///
-    /// Computed by three grouped queries over the community's rows, and cached in this
-    /// process keyed by the community's `registry_version`, which every registry write
-    /// bumps in its own transaction. A cached answer is therefore never stale, on one
-    /// instance or many: each request pays one primary-key read to validate it.
+    /// Per-grid counts for every grid of a community: three grouped queries, cached by
+    /// registry version (see `cache.rs`).
     pub async fn grid_summaries(&self, community_id: i64, today: chrono::NaiveDate) -> StoreResult<Vec<GridSummary>> {
-        let version: Option<i64> =
-            read!(self, |db| sqlx::query_scalar("SELECT registry_version FROM communities WHERE id = $1")
-                .bind(community_id)
-                .fetch_optional(db)
-                .await?);
-        let Some(version) = version else { return Ok(Vec::new()) };
-        if let Some(hit) = self.summary_cache().get(community_id, version, today) {
-            return Ok(hit);
-        }
-        // One computation at a time: requests that miss together wait for the first one
-        // instead of all running the same grouped queries (after start or a registry write).
-        let _computing = self.summary_cache().computing.lock().await;
-        if let Some(hit) = self.summary_cache().get(community_id, version, today) {
-            return Ok(hit);
-        }
-        let rows = self.count_grids(community_id, today).await?;
-        self.summary_cache().put(community_id, CachedSummaries { version, day: today, rows: rows.clone() });
-        Ok(rows)
+        let cache = self.caches().summaries.clone();
+        Ok(self
+            .cached(&cache, community_id, today, || self.count_grids(community_id, today))
+            .await?
+            .unwrap_or_default())
     }
 
     async fn count_grids(&self, community_id: i64, today: chrono::NaiveDate) -> StoreResult<Vec<GridSummary>> {
