@@ -144,6 +144,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub text: String,
+    /// The raw body, for downloads that are not text.
+    pub body: Vec<u8>,
 }
 
 impl Reply {
@@ -200,7 +202,7 @@ impl Browser {
             }
         }
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned(), body: bytes.to_vec() }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {

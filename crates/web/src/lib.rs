@@ -16,6 +16,7 @@ pub mod organisations;
 pub mod pages;
 pub mod residents;
 pub mod routes;
+pub mod spreadsheet;
 pub mod state;
 
 use crate::auth::Ctx;

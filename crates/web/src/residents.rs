@@ -86,47 +86,56 @@ pub async fn reveal(
 /// Full values of the exported residents, by resident id (ID number, phone).
 pub type FullValues = std::collections::HashMap<i64, (Option<String>, Option<String>)>;
 
-/// Residents as CSV with a header row: masked, or with full values for re-import. The
-/// columns are the ones the import reads. Cells that a spreadsheet would run as a formula
-/// are prefixed with an apostrophe.
-pub fn to_csv(rows: &[ResidentRow], full: Option<&FullValues>) -> AppResult<Vec<u8>> {
+/// The columns of an export, which are the columns the import reads.
+pub const EXPORT_HEADER: [&str; 11] = [
+    "id",
+    "building",
+    "unit",
+    "room",
+    "name",
+    "gender",
+    "birth_date",
+    "relation",
+    "residence_type",
+    "id_number",
+    "phone",
+];
+
+/// Export rows: masked, or with full values for re-import. Cells that a spreadsheet would
+/// run as a formula are prefixed with an apostrophe.
+pub fn export_records(rows: &[ResidentRow], full: Option<&FullValues>) -> Vec<Vec<String>> {
+    let safe = |s: &str| if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    rows.iter()
+        .map(|r| {
+            let (id_number, phone) = match full.and_then(|f| f.get(&r.id)) {
+                Some((n, p)) => (n.clone().unwrap_or_default(), p.clone().unwrap_or_default()),
+                None if full.is_some() => (String::new(), String::new()),
+                None => (r.id_number_masked.clone().unwrap_or_default(), r.phone_masked.clone().unwrap_or_default()),
+            };
+            vec![
+                r.id.to_string(),
+                safe(&r.building),
+                r.unit.to_string(),
+                safe(&r.room),
+                safe(&r.name),
+                r.gender.clone(),
+                r.birth_date.clone(),
+                r.relation.clone(),
+                r.residence_type.clone(),
+                id_number,
+                phone,
+            ]
+        })
+        .collect()
+}
+
+/// Rows as CSV with the export header.
+pub fn to_csv(records: &[Vec<String>]) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record([
-        "id",
-        "building",
-        "unit",
-        "room",
-        "name",
-        "gender",
-        "birth_date",
-        "relation",
-        "residence_type",
-        "id_number",
-        "phone",
-    ])
-    .map_err(internal)?;
-    let safe = |s: &str| if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    for r in rows {
-        let (id_number, phone) = match full.and_then(|f| f.get(&r.id)) {
-            Some((n, p)) => (n.clone().unwrap_or_default(), p.clone().unwrap_or_default()),
-            None if full.is_some() => (String::new(), String::new()),
-            None => (r.id_number_masked.clone().unwrap_or_default(), r.phone_masked.clone().unwrap_or_default()),
-        };
-        w.write_record([
-            r.id.to_string(),
-            safe(&r.building),
-            r.unit.to_string(),
-            safe(&r.room),
-            safe(&r.name),
-            r.gender.clone(),
-            r.birth_date.clone(),
-            r.relation.clone(),
-            r.residence_type.clone(),
-            id_number,
-            phone,
-        ])
-        .map_err(internal)?;
+    w.write_record(EXPORT_HEADER).map_err(internal)?;
+    for r in records {
+        w.write_record(r).map_err(internal)?;
     }
     w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
 }

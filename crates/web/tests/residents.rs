@@ -221,16 +221,23 @@ dual_backend_test!(residents_are_found_by_name_initials_room_and_phone_tail, |db
     assert_eq!(find("%").await["total"], 0);
 });
 
-fn multipart(csv: &str) -> (String, Vec<u8>) {
+fn multipart(file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "linliboundary7MA4YWxk";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"residents.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
-    );
-    (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"residents\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 async fn upload(b: &mut linli_test_support::Browser, community: i64, csv: &str) -> linli_test_support::Reply {
-    let (content_type, body) = multipart(csv);
+    upload_bytes(b, community, csv.as_bytes()).await
+}
+
+async fn upload_bytes(b: &mut linli_test_support::Browser, community: i64, file: &[u8]) -> linli_test_support::Reply {
+    let (content_type, body) = multipart(file);
     let path = format!("/communities/{community}/residents/import?_csrf={}", b.csrf);
     b.send(Method::POST, &path, Some((&content_type, body)), &[]).await
 }
@@ -380,4 +387,53 @@ dual_backend_test!(a_visit_is_recorded_sealed_and_clears_the_overdue_reminder, |
         .post_form(&format!("/residents/{stranger}/visits"), &[("visited_on", &today.to_string()), ("kind", "home")])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+});
+
+dual_backend_test!(an_excel_export_imports_back_unchanged, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let mut staff = app.signed_in("shequ").await;
+    let path = format!("/communities/{community}/residents/export");
+    let csv = staff.post_form(&path, &[("reason", "迁移备份"), ("full", "1")]).await.text;
+    let (content_type, body) = {
+        let r = staff
+            .send(
+                Method::POST,
+                &path,
+                Some((
+                    "application/x-www-form-urlencoded",
+                    serde_urlencoded::to_string([
+                        ("_csrf", staff.csrf.as_str()),
+                        ("reason", "迁移备份"),
+                        ("full", "1"),
+                        ("format", "xlsx"),
+                    ])
+                    .unwrap()
+                    .into_bytes(),
+                )),
+                &[],
+            )
+            .await;
+        (r.headers.get("content-type").unwrap().to_str().unwrap().to_owned(), r.body)
+    };
+    assert!(content_type.starts_with("application/vnd.openxmlformats"));
+    assert!(body.starts_with(b"PK"));
+    let wipe = async {
+        linli_store::transaction!(app.db.store, |tx| {
+            sqlx::query("UPDATE accounts SET resident_id = NULL").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM visits").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM care_tags").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM residents").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM households").execute(&mut *tx).await?;
+        })
+    };
+    wipe.await.unwrap();
+    let checked = upload_bytes(&mut staff, community, &body).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
+    let marker = format!("/communities/{community}/residents/import/");
+    let start = checked.text.find(&marker).unwrap() + marker.len();
+    let batch: String = checked.text[start..].chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(staff.post_form(&format!("{marker}{batch}"), &[]).await.status, StatusCode::SEE_OTHER);
+    let again = staff.post_form(&path, &[("reason", "核对"), ("full", "1")]).await.text;
+    assert_eq!(without_ids(&again), without_ids(&csv));
 });

@@ -74,6 +74,9 @@ pub async fn check(
         return page(&state, &user, community.id, StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), None, Some(problem))
             .await;
     };
+    // A workbook is read as the CSV of its first sheet: one checking path for both.
+    let bytes =
+        if crate::spreadsheet::is_xlsx(&bytes) { crate::spreadsheet::xlsx_to_csv(&bytes)?.into() } else { bytes };
     let checked = import::check(&state.store, community.id, &bytes).await?;
     if !checked.errors.is_empty() {
         return page(&state, &user, community.id, StatusCode::UNPROCESSABLE_ENTITY, checked.errors, None, None).await;

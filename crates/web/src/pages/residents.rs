@@ -125,6 +125,9 @@ pub struct ExportForm {
     /// Full ID numbers and phones, for an export meant to be imported again.
     #[serde(default)]
     pub full: Option<String>,
+    /// `csv` (default) or `xlsx`.
+    #[serde(default)]
+    pub format: String,
     #[serde(default)]
     pub q: String,
     #[serde(default)]
@@ -177,11 +180,20 @@ pub async fn export(
         if full.is_some() { "; FULL personal data" } else { "" }
     );
     state.store.record_export(community.id, user.principal().account_id, &detail, &why).await?;
-    let body = shared::to_csv(&rows, full.as_ref())?;
+    let records = shared::export_records(&rows, full.as_ref());
+    let (body, content_type, disposition) = if form.format == "xlsx" {
+        (
+            crate::spreadsheet::to_xlsx(&shared::EXPORT_HEADER, &records)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "attachment; filename=\"residents.xlsx\"",
+        )
+    } else {
+        (shared::to_csv(&records)?, "text/csv; charset=utf-8", "attachment; filename=\"residents.csv\"")
+    };
     let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"residents.csv\""));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
