@@ -331,7 +331,11 @@ dual_backend_test!(pages_stay_under_sixty_kilobytes_with_their_css, |db| {
         let grid = format!("/grids/{}", app.demo.grid_ids[0]);
         let street = format!("/streets/{}", app.demo.street_id);
         let new_account = format!("/admin/accounts/new?community_id={}", app.demo.community_id);
-        for path in ["/", "/account", &community, &grid, &street, "/admin/accounts", &new_account] {
+        let residents = format!("/communities/{}/residents", app.demo.community_id);
+        let resident = format!("/residents/{}", app.demo.resident_id);
+        let pages_of_role =
+            ["/", "/account", &community, &grid, &street, "/admin/accounts", &new_account, &residents, &resident];
+        for path in pages_of_role {
             let r = b.get(path).await;
             if r.status == StatusCode::OK {
                 pages.push((format!("{role:?} {path}"), r.text.len()));
@@ -342,7 +346,7 @@ dual_backend_test!(pages_stay_under_sixty_kilobytes_with_their_css, |db| {
         assert!(size + css < 60 * 1024, "{page}: {size} bytes + {css} bytes of CSS");
     }
     // Every role's home, account, community page; grid, street and admin pages where allowed.
-    assert!(pages.len() >= 35, "{} pages measured", pages.len());
+    assert!(pages.len() >= 41, "{} pages measured", pages.len());
 });
 
 dual_backend_test!(errors_are_friendly_pages_with_the_logged_reference, |db| {

@@ -246,6 +246,29 @@ async fn resident_count(app: &TestApp) -> i64 {
     read!(app.db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM residents").fetch_one(db).await.unwrap())
 }
 
+/// Removes every resident and household (and what refers to them) from the database.
+async fn empty_registry(app: &TestApp) {
+    let wipe = async {
+        linli_store::transaction!(app.db.store, |tx| {
+            sqlx::query("UPDATE accounts SET resident_id = NULL").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM visits").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM care_tags").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM residents").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM households").execute(&mut *tx).await?;
+        })
+    };
+    wipe.await.unwrap();
+    assert_eq!(resident_count(app).await, 0);
+}
+
+/// The commit form's action on a checked-import page.
+fn commit_link(checked: &linli_test_support::Reply, community: i64) -> String {
+    let marker = format!("/communities/{community}/residents/import/");
+    let start = checked.text.find(&marker).expect("a commit form") + marker.len();
+    let batch: String = checked.text[start..].chars().take_while(char::is_ascii_digit).collect();
+    format!("{marker}{batch}")
+}
+
 /// The export without its first column (database ids differ after a re-import).
 fn without_ids(csv: &str) -> Vec<String> {
     let mut lines: Vec<String> = csv.lines().map(|l| l.split_once(',').unwrap().1.to_owned()).collect();
@@ -264,30 +287,18 @@ dual_backend_test!(a_full_export_imports_back_unchanged, |db| {
     let before = resident_count(&app).await;
 
     // Empty the registry of the community, then import the file back.
-    let wipe = async {
-        linli_store::transaction!(app.db.store, |tx| {
-            sqlx::query("UPDATE accounts SET resident_id = NULL").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM visits").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM care_tags").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM residents").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM households").execute(&mut *tx).await?;
-        })
-    };
-    wipe.await.unwrap();
-    assert_eq!(resident_count(&app).await, 0);
+    empty_registry(&app).await;
     let checked = upload(&mut staff, community, &first.text).await;
     assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
     assert_eq!(resident_count(&app).await, 0, "checking writes nothing");
-    let marker = format!("/communities/{community}/residents/import/");
-    let start = checked.text.find(&marker).unwrap() + marker.len();
-    let batch: String = checked.text[start..].chars().take_while(char::is_ascii_digit).collect();
-    let done = staff.post_form(&format!("{marker}{batch}"), &[]).await;
+    let commit = commit_link(&checked, community);
+    let done = staff.post_form(&commit, &[]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(resident_count(&app).await, before);
     let again = staff.post_form(&path, &[("reason", "核对"), ("full", "1")]).await;
     assert_eq!(without_ids(&again.text), without_ids(&first.text));
     // The same batch cannot be committed twice.
-    assert_eq!(staff.post_form(&format!("{marker}{batch}"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(staff.post_form(&commit, &[]).await.status, StatusCode::NOT_FOUND);
 });
 
 dual_backend_test!(a_file_with_any_bad_row_changes_nothing_and_says_why, |db| {
@@ -418,22 +429,11 @@ dual_backend_test!(an_excel_export_imports_back_unchanged, |db| {
     };
     assert!(content_type.starts_with("application/vnd.openxmlformats"));
     assert!(body.starts_with(b"PK"));
-    let wipe = async {
-        linli_store::transaction!(app.db.store, |tx| {
-            sqlx::query("UPDATE accounts SET resident_id = NULL").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM visits").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM care_tags").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM residents").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM households").execute(&mut *tx).await?;
-        })
-    };
-    wipe.await.unwrap();
+    empty_registry(&app).await;
     let checked = upload_bytes(&mut staff, community, &body).await;
     assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
-    let marker = format!("/communities/{community}/residents/import/");
-    let start = checked.text.find(&marker).unwrap() + marker.len();
-    let batch: String = checked.text[start..].chars().take_while(char::is_ascii_digit).collect();
-    assert_eq!(staff.post_form(&format!("{marker}{batch}"), &[]).await.status, StatusCode::SEE_OTHER);
+    let commit = commit_link(&checked, community);
+    assert_eq!(staff.post_form(&commit, &[]).await.status, StatusCode::SEE_OTHER);
     let again = staff.post_form(&path, &[("reason", "核对"), ("full", "1")]).await.text;
     assert_eq!(without_ids(&again), without_ids(&csv));
 });
