@@ -8,6 +8,7 @@ pub mod care;
 pub mod field;
 pub mod geometry;
 pub mod identity;
+pub mod ownership;
 pub mod permission;
 pub mod person;
 pub mod role;

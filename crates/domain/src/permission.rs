@@ -39,10 +39,16 @@ pub enum Action {
     ViewAuditLog,
     /// What the community holds about oneself, and who accessed it.
     ViewOwnData,
+    /// Moves of residents: to another household, or out of the community.
+    RecordMoves,
+    /// The property register: owners of record of each unit, and the units' areas.
+    ManageOwnership,
+    /// The owners' assembly totals (units, owners by number, area): no personal data.
+    ViewElectorate,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -58,6 +64,9 @@ impl Action {
         Action::ManageCare,
         Action::ViewAuditLog,
         Action::ViewOwnData,
+        Action::RecordMoves,
+        Action::ManageOwnership,
+        Action::ViewElectorate,
     ];
 }
 
@@ -82,6 +91,9 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ManageCare, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ViewAuditLog, &[CommunityDirector, SystemAdmin]),
     (Action::ViewOwnData, &[Resident]),
+    (Action::RecordMoves, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::ManageOwnership, &[CommunityStaff, CommunityDirector]),
+    (Action::ViewElectorate, &[CommunityStaff, CommunityDirector, OwnersCommitteeMember]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

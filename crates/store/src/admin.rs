@@ -165,6 +165,32 @@ impl Store {
         })
     }
 
+    /// Takes a worker off duty in a grid.
+    pub async fn remove_grid_worker(&self, grid_id: i64, account_id: i64) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            let gone = sqlx::query("DELETE FROM grid_workers WHERE grid_id = $1 AND account_id = $2")
+                .bind(grid_id)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if gone == 0 {
+                return Err(StoreError::NotFound);
+            }
+        })
+    }
+
+    /// The enabled grid-worker accounts of a community, who may be put on duty.
+    pub async fn grid_worker_accounts(&self, community_id: i64) -> StoreResult<Vec<(i64, String)>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT a.id, a.display_name FROM accounts a JOIN role_assignments r ON r.account_id = a.id \
+             WHERE r.role = 'grid_worker' AND r.community_id = $1 AND NOT a.disabled ORDER BY a.id"
+        )
+        .bind(community_id)
+        .fetch_all(db)
+        .await?))
+    }
+
     pub async fn community(&self, id: i64) -> StoreResult<Community> {
         let sql = format!("{COMMUNITY_SELECT} WHERE c.id = $1");
         read!(self, |db| sqlx::query_as(&sql).bind(id).fetch_optional(db).await?).ok_or(StoreError::NotFound)
@@ -259,12 +285,14 @@ pub struct BuildingPlace {
     pub lon: f64,
     pub lat: f64,
     pub grid_id: i64,
+    /// Placed by hand: boundary imports leave it where it is.
+    pub grid_pinned: bool,
 }
 
 impl Store {
     pub async fn building_places(&self, community_id: i64) -> StoreResult<Vec<BuildingPlace>> {
         Ok(read!(self, |db| sqlx::query_as(
-            "SELECT id, name, lon, lat, grid_id FROM buildings WHERE community_id = $1 ORDER BY id"
+            "SELECT id, name, lon, lat, grid_id, grid_pinned FROM buildings WHERE community_id = $1 ORDER BY id"
         )
         .bind(community_id)
         .fetch_all(db)
@@ -297,7 +325,8 @@ impl Store {
             for (building, code) in placements {
                 moved += sqlx::query(
                     "UPDATE buildings SET grid_id = (SELECT id FROM grids WHERE code = $1 AND community_id = $2) \
-                     WHERE id = $3 AND community_id = $2 AND grid_id <> (SELECT id FROM grids WHERE code = $1 AND community_id = $2)",
+                     WHERE id = $3 AND community_id = $2 AND NOT grid_pinned \
+                       AND grid_id <> (SELECT id FROM grids WHERE code = $1 AND community_id = $2)",
                 )
                 .bind(code)
                 .bind(community_id)
@@ -317,6 +346,31 @@ impl Store {
             }
             sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
             moved
+        })
+    }
+
+    /// Places a building in a grid by hand (`pinned`), or back where its position puts
+    /// it, moving its residents' grid with it, in one transaction.
+    pub async fn place_building(&self, building_id: i64, grid_id: i64, pinned: bool) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            let community: Option<i64> = sqlx::query_scalar(
+                "UPDATE buildings SET grid_id = $2, grid_pinned = $3 WHERE id = $1 \
+                 AND community_id = (SELECT community_id FROM grids WHERE id = $2) RETURNING community_id",
+            )
+            .bind(building_id)
+            .bind(grid_id)
+            .bind(pinned)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let community = community.ok_or(StoreError::NotFound)?;
+            sqlx::query(
+                "UPDATE residents SET grid_id = $2 WHERE household_id IN (SELECT id FROM households WHERE building_id = $1)",
+            )
+            .bind(building_id)
+            .bind(grid_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community).execute(&mut *tx).await?;
         })
     }
 }

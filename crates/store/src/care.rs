@@ -178,7 +178,7 @@ impl Store {
             "SELECT r.id AS resident_id, r.grid_id, r.name, b.name AS building, h.room, t.tag, t.created_at AS tagged_at, \
                (SELECT MAX(v.visited_on) FROM visits v WHERE v.resident_id = r.id) AS last_visit \
              FROM care_tags t JOIN residents r ON r.id = t.resident_id JOIN households h ON h.id = r.household_id \
-             JOIN buildings b ON b.id = h.building_id WHERE t.community_id = $1 ORDER BY r.id, t.id"
+             JOIN buildings b ON b.id = h.building_id WHERE t.community_id = $1 AND r.moved_out_on IS NULL ORDER BY r.id, t.id"
         )
         .bind(community_id)
         .fetch_all(db)

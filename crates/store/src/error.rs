@@ -12,6 +12,10 @@ pub enum StoreError {
     /// A unique value is already taken; names the field.
     #[error("{field} is already taken")]
     Taken { field: &'static str },
+    /// A value that contradicts what is stored (a move-out before the move-in, say);
+    /// names the field like any bad input.
+    #[error("{0}")]
+    Invalid(linli_domain::FieldError),
     /// Start-up configuration is unusable; the message says why.
     #[error("{0}")]
     Config(String),

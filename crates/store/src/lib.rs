@@ -19,6 +19,8 @@ pub mod crypto;
 pub mod demo;
 mod error;
 pub mod import;
+pub mod moves;
+pub mod ownership;
 pub mod registry;
 pub mod residents;
 pub mod sessions;

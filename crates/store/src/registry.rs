@@ -36,6 +36,22 @@ pub struct BuildingSummary {
     pub residents: i64,
 }
 
+/// One building as its page shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Building {
+    pub id: i64,
+    pub community_id: i64,
+    pub grid_id: i64,
+    pub name: String,
+    pub address: String,
+    pub floors: i64,
+    pub units: i64,
+    pub lon: f64,
+    pub lat: f64,
+    /// Placed in its grid by hand rather than by its position.
+    pub grid_pinned: bool,
+}
+
 /// Birth-date cut-offs (`YYYY-MM-DD`, compared as text) for an age on `today`.
 pub fn born_on_or_before(today: chrono::NaiveDate, age: i32) -> String {
     use chrono::Datelike;
@@ -191,9 +207,8 @@ impl Store {
     async fn count_grids(&self, community_id: i64, today: chrono::NaiveDate) -> StoreResult<Vec<GridSummary>> {
         let aged_80 = born_on_or_before(today, 80);
         let aged_70 = born_on_or_before(today, 70);
-        let (grids, buildings, households, residents): (Vec<i64>, Vec<GridCount>, Vec<GridCount>, Vec<ResidentCounts>) = read!(
-            self,
-            |db| {
+        let (grids, buildings, households, residents): (Vec<i64>, Vec<GridCount>, Vec<GridCount>, Vec<ResidentCounts>) =
+            read!(self, |db| {
                 let grids = sqlx::query_scalar("SELECT id FROM grids WHERE community_id = $1 ORDER BY code")
                     .bind(community_id)
                     .fetch_all(db)
@@ -218,9 +233,10 @@ impl Store {
                        SUM(CASE WHEN r.birth_date <= $2 THEN 1 ELSE 0 END) AS aged_80_plus, \
                        SUM(CASE WHEN r.birth_date <= $3 AND m.n = 1 THEN 1 ELSE 0 END) AS elderly_living_alone \
                      FROM residents r \
-                     JOIN (SELECT household_id, COUNT(*) AS n FROM residents WHERE community_id = $1 GROUP BY household_id) m \
+                     JOIN (SELECT household_id, COUNT(*) AS n FROM residents \
+                           WHERE community_id = $1 AND moved_out_on IS NULL GROUP BY household_id) m \
                        ON m.household_id = r.household_id \
-                     WHERE r.community_id = $1 GROUP BY r.grid_id",
+                     WHERE r.community_id = $1 AND r.moved_out_on IS NULL GROUP BY r.grid_id",
                 )
                 .bind(community_id)
                 .bind(&aged_80)
@@ -228,8 +244,7 @@ impl Store {
                 .fetch_all(db)
                 .await?;
                 (grids, buildings, households, residents)
-            }
-        );
+            });
         let count = |rows: &[GridCount], grid: i64| rows.iter().find(|r| r.grid_id == grid).map_or(0, |r| r.n);
         Ok(grids
             .into_iter()
@@ -255,7 +270,7 @@ impl Store {
             "SELECT b.id, b.grid_id, b.name, b.address, b.floors, b.units, b.lon, b.lat, \
                (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id) AS households, \
                (SELECT COUNT(*) FROM households h JOIN residents r ON r.household_id = h.id \
-                  WHERE h.building_id = b.id) AS residents \
+                  WHERE h.building_id = b.id AND r.moved_out_on IS NULL) AS residents \
              FROM buildings b WHERE b.grid_id = $1 ORDER BY b.id"
         )
         .bind(grid_id)
@@ -270,12 +285,22 @@ impl Store {
                (SELECT COUNT(*) FROM grids g WHERE g.community_id = c.id) AS grids, \
                (SELECT COUNT(*) FROM buildings b WHERE b.community_id = c.id) AS buildings, \
                (SELECT COUNT(*) FROM households h WHERE h.community_id = c.id) AS households, \
-               (SELECT COUNT(*) FROM residents r WHERE r.community_id = c.id) AS residents \
+               (SELECT COUNT(*) FROM residents r WHERE r.community_id = c.id AND r.moved_out_on IS NULL) AS residents \
              FROM communities c WHERE ($1 IS NULL OR c.street_id = $1) ORDER BY c.code"
         )
         .bind(street_id)
         .fetch_all(db)
         .await?))
+    }
+
+    pub async fn building(&self, id: i64) -> StoreResult<Building> {
+        read!(self, |db| sqlx::query_as(
+            "SELECT id, community_id, grid_id, name, address, floors, units, lon, lat, grid_pinned FROM buildings WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+        .ok_or(crate::StoreError::NotFound)
     }
 
     /// Every building of a community with its position, for the map.

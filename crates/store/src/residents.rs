@@ -30,6 +30,10 @@ pub struct ResidentRow {
     pub id_number_masked: Option<String>,
     /// e.g. `138****5678`.
     pub phone_masked: Option<String>,
+    /// When the current stay began, if known (`YYYY-MM-DD`).
+    pub moved_in_on: Option<String>,
+    /// Set when the resident has left the community; the row stays as history.
+    pub moved_out_on: Option<String>,
 }
 
 /// Which residents, narrowed by grids and a search text.
@@ -41,6 +45,8 @@ pub struct ResidentQuery {
     /// Name or part of it, pinyin initials (`zs`), building and room (`3号楼1202`, `3-1202`),
     /// or the last four digits of a phone.
     pub search: Option<String>,
+    /// List residents who moved out instead of current ones.
+    pub former: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -86,7 +92,7 @@ pub struct AccessRecord {
 }
 
 const SELECT: &str = "SELECT r.id, r.community_id, r.grid_id, r.household_id, b.name AS building, h.unit, h.room, r.name, \
-     r.gender, r.birth_date, r.relation, r.residence_type, r.id_number_masked, r.phone_masked \
+     r.gender, r.birth_date, r.relation, r.residence_type, r.id_number_masked, r.phone_masked, r.moved_in_on, r.moved_out_on \
      FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id";
 
 enum Arg {
@@ -155,7 +161,11 @@ fn prefix_pattern(prefix: &str, postgres: bool) -> String {
 /// The WHERE clause and its arguments, numbered from `$1`.
 fn filter(q: &ResidentQuery, postgres: bool) -> (String, Vec<Arg>) {
     let mut args = vec![Arg::Int(q.community_id)];
-    let mut sql = String::from(" WHERE r.community_id = $1");
+    let mut sql = String::from(if q.former {
+        " WHERE r.community_id = $1 AND r.moved_out_on IS NOT NULL"
+    } else {
+        " WHERE r.community_id = $1 AND r.moved_out_on IS NULL"
+    });
     if let Some(grids) = &q.grid_ids {
         if grids.is_empty() {
             sql.push_str(" AND 1 = 0");
@@ -231,7 +241,7 @@ impl Store {
             .await?);
         // Without a search the total is the sum of the (cached, version-checked) grid counts.
         let has_search = q.search.as_deref().is_some_and(|s| !s.trim().is_empty());
-        let total = if has_search {
+        let total = if has_search || q.former {
             read!(self, |db| bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(db).await?)
         } else {
             self.grid_summaries(q.community_id, chrono::Utc::now().date_naive())

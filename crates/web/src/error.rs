@@ -86,6 +86,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Taken { field } => AppError::Taken(field),
+            StoreError::Invalid(e) => AppError::Invalid(e),
             other => AppError::Internal(other.into()),
         }
     }

@@ -36,7 +36,7 @@ pub fn query(
         (Reach::Grids(gs), None) => Some(gs.clone()),
         _ => None,
     };
-    Ok(ResidentQuery { community_id, grid_ids, search, offset: 0, limit: 50 })
+    Ok(ResidentQuery { community_id, grid_ids, search, former: false, offset: 0, limit: 50 })
 }
 
 /// One resident, if `action` reaches the resident's grid.

@@ -124,6 +124,61 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
     Ok(report)
 }
 
+/// Owners of record: the head of each household owns the unit, delivered in mid-2016;
+/// every 37th unit belongs to the neighbour below's owner (a buyer of two units), every
+/// 53rd is still the developer's. Areas come from the property register, except every
+/// 40th unit, whose register entry is missing and whose contract area counts.
+macro_rules! seed_owners_body {
+    ($tx:expr, $community_id:expr) => {{
+        let now = crate::now_ms();
+        sqlx::query(
+            "UPDATE households SET \
+               register_area_dm2 = CASE WHEN id % 40 = 0 THEN NULL ELSE 5800 + (id * 7919) % 8400 END, \
+               contract_area_dm2 = 5900 + (id * 7919) % 8400 WHERE community_id = $1",
+        )
+        .bind($community_id)
+        .execute(&mut **$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO owners (community_id, kind, name, id_number_enc, id_number_index, id_number_masked, \
+               phone_enc, phone_masked, resident_id) \
+             SELECT community_id, 'person', name, id_number_enc, id_number_index, id_number_masked, phone_enc, \
+               phone_masked, id FROM residents \
+             WHERE community_id = $1 AND relation = 'head' AND id_number_index IS NOT NULL",
+        )
+        .bind($community_id)
+        .execute(&mut **$tx)
+        .await?;
+        let developer: i64 = sqlx::query_scalar(
+            "INSERT INTO owners (community_id, kind, name) VALUES ($1, 'developer', '安居置业有限公司') RETURNING id",
+        )
+        .bind($community_id)
+        .fetch_one(&mut **$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
+             SELECT h.community_id, h.id, o.id, '2016-06-30', $2 FROM households h \
+             JOIN residents r ON r.household_id = (CASE WHEN h.id % 37 = 0 THEN h.id - 1 ELSE h.id END) \
+               AND r.relation = 'head' \
+             JOIN owners o ON o.resident_id = r.id \
+             WHERE h.community_id = $1 AND h.id % 53 <> 0",
+        )
+        .bind($community_id)
+        .bind(now)
+        .execute(&mut **$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
+             SELECT community_id, id, $2, '2016-06-30', $3 FROM households WHERE community_id = $1 AND id % 53 = 0",
+        )
+        .bind($community_id)
+        .bind(developer)
+        .bind(now)
+        .execute(&mut **$tx)
+        .await?;
+    }};
+}
+
 struct GeneratedCommunity {
     id: i64,
     grid_ids: Vec<i64>,
@@ -291,6 +346,7 @@ async fn generate_community(
         .bind(&aged)
         .execute(&mut *tx)
         .await?;
+        seed_owners_body!(&mut tx, community_id);
         sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
     })?;
     report.households += u64::from(households - remaining);

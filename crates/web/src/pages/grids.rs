@@ -111,7 +111,8 @@ pub async fn import(
         }
     }
     let mut placements = Vec::new();
-    for b in state.store.building_places(community.id).await? {
+    // A building placed by hand stays in its grid, wherever the new boundaries run.
+    for b in state.store.building_places(community.id).await?.into_iter().filter(|b| !b.grid_pinned) {
         match geometry::locate(b.lon, b.lat, &shapes) {
             Some(i) => placements.push((b.id, shapes[i].code.clone())),
             None => problems.push(ShapeError {
