@@ -96,6 +96,15 @@ pub fn parse_grids(text: &str, community: &AdminCode) -> Result<Vec<GridShape>, 
     }
 }
 
+/// A stored grid boundary (a GeoJSON Polygon geometry, as written by an import) read
+/// back for locating points; `None` if it is not one.
+pub fn stored_shape(code: &str, name: &str, geometry: &str) -> Option<GridShape> {
+    let geometry_value: geojson::Geometry = geometry.parse().ok()?;
+    let geojson::Value::Polygon(rings) = &geometry_value.value else { return None };
+    let polygon = polygon(rings).ok()?;
+    Some(GridShape { code: code.to_owned(), name: name.to_owned(), polygon, geometry: geometry.to_owned() })
+}
+
 trait AreaSum {
     fn unsigned_area_sum(&self) -> f64;
 }

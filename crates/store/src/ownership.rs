@@ -313,24 +313,24 @@ impl Store {
     /// The owners' assembly of a community as the law counts it: units, owners by
     /// number, total exclusive area (the denominators of every Art. 278 vote).
     pub async fn electorate(&self, community_id: i64) -> StoreResult<Electorate> {
-        let (units, holders): (Vec<(i64, Option<i64>, Option<i64>, Option<i64>)>, Vec<(i64, i64, String)>) =
-            read!(self, |db| {
-                let units = sqlx::query_as(
-                    "SELECT id, register_area_dm2, survey_area_dm2, contract_area_dm2 FROM households \
+        type UnitAreasRow = (i64, Option<i64>, Option<i64>, Option<i64>);
+        let (units, holders): (Vec<UnitAreasRow>, Vec<(i64, i64, String)>) = read!(self, |db| {
+            let units = sqlx::query_as(
+                "SELECT id, register_area_dm2, survey_area_dm2, contract_area_dm2 FROM households \
                      WHERE community_id = $1 ORDER BY id",
-                )
-                .bind(community_id)
-                .fetch_all(db)
-                .await?;
-                let holders = sqlx::query_as(
-                    "SELECT s.household_id, o.id, o.kind FROM ownerships s JOIN owners o ON o.id = s.owner_id \
+            )
+            .bind(community_id)
+            .fetch_all(db)
+            .await?;
+            let holders = sqlx::query_as(
+                "SELECT s.household_id, o.id, o.kind FROM ownerships s JOIN owners o ON o.id = s.owner_id \
                      WHERE s.community_id = $1 AND s.until IS NULL",
-                )
-                .bind(community_id)
-                .fetch_all(db)
-                .await?;
-                (units, holders)
-            });
+            )
+            .bind(community_id)
+            .fetch_all(db)
+            .await?;
+            (units, holders)
+        });
         let mut by_unit: HashMap<i64, Vec<Holder>> = HashMap::new();
         for (unit, owner, kind) in holders {
             by_unit.entry(unit).or_default().push(if kind == "developer" {

@@ -52,6 +52,18 @@ pub struct Building {
     pub grid_pinned: bool,
 }
 
+/// A household's place: its building, unit and room, and the grid it lies in.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct HouseholdPlace {
+    pub id: i64,
+    pub community_id: i64,
+    pub building_id: i64,
+    pub building: String,
+    pub grid_id: i64,
+    pub unit: i64,
+    pub room: String,
+}
+
 /// Birth-date cut-offs (`YYYY-MM-DD`, compared as text) for an age on `today`.
 pub fn born_on_or_before(today: chrono::NaiveDate, age: i32) -> String {
     use chrono::Datelike;
@@ -296,6 +308,17 @@ impl Store {
     pub async fn building(&self, id: i64) -> StoreResult<Building> {
         read!(self, |db| sqlx::query_as(
             "SELECT id, community_id, grid_id, name, address, floors, units, lon, lat, grid_pinned FROM buildings WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+        .ok_or(crate::StoreError::NotFound)
+    }
+
+    pub async fn household(&self, id: i64) -> StoreResult<HouseholdPlace> {
+        read!(self, |db| sqlx::query_as(
+            "SELECT h.id, h.community_id, h.building_id, b.name AS building, b.grid_id, h.unit, h.room \
+             FROM households h JOIN buildings b ON b.id = h.building_id WHERE h.id = $1"
         )
         .bind(id)
         .fetch_optional(db)

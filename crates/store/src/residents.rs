@@ -254,6 +254,12 @@ impl Store {
         Ok((rows, total))
     }
 
+    /// The current members of a household.
+    pub async fn household_members(&self, household_id: i64) -> StoreResult<Vec<ResidentRow>> {
+        let sql = format!("{SELECT} WHERE r.household_id = $1 AND r.moved_out_on IS NULL ORDER BY r.id");
+        Ok(read!(self, |db| sqlx::query_as(&sql).bind(household_id).fetch_all(db).await?))
+    }
+
     pub async fn resident(&self, id: i64) -> StoreResult<ResidentRow> {
         let sql = format!("{SELECT} WHERE r.id = $1");
         read!(self, |db| sqlx::query_as(&sql).bind(id).fetch_optional(db).await?).ok_or(StoreError::NotFound)

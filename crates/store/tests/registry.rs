@@ -195,7 +195,7 @@ dual_backend_test!(the_electorate_is_the_domain_count_over_the_stored_register, 
                   WHERE s.community_id = $1 AND s.until IS NULL AND o.kind = 'person'), \
                (SELECT COUNT(*) FROM ownerships s JOIN owners o ON o.id = s.owner_id \
                   WHERE s.community_id = $1 AND s.until IS NULL AND o.kind = 'developer'), \
-               (SELECT SUM(COALESCE(register_area_dm2, survey_area_dm2, contract_area_dm2)) FROM households WHERE community_id = $1)"
+               (SELECT CAST(SUM(COALESCE(register_area_dm2, survey_area_dm2, contract_area_dm2)) AS BIGINT) FROM households WHERE community_id = $1)"
         )
         .bind(c)
         .fetch_one(pool)

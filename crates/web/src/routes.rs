@@ -6,7 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, care, community, grids, home, import, residents};
+use crate::pages::{account, admin, buildings, care, community, grids, home, import, residents};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -139,6 +139,14 @@ pub fn build() -> Routes {
         .page(Method::POST, "/residents/{resident_id}/tags", Some(ManageCare), care::add_tag)
         .page(Method::POST, "/residents/{resident_id}/tags/{tag}/remove", Some(ManageCare), care::remove_tag)
         .page(Method::POST, "/residents/{resident_id}/visits", Some(ManageCare), care::record_visit)
+        .page(Method::POST, "/residents/{resident_id}/move", Some(RecordMoves), residents::record_move)
+        .page(Method::GET, "/buildings/{building_id}", Some(ViewGrid), buildings::show)
+        .page(Method::POST, "/buildings/{building_id}/grid", Some(ManageGrids), buildings::place)
+        .page(Method::GET, "/households/{household_id}", Some(ViewResidents), buildings::household)
+        .page(Method::POST, "/households/{household_id}/areas", Some(ManageOwnership), buildings::set_areas)
+        .page(Method::POST, "/households/{household_id}/owners", Some(ManageOwnership), buildings::transfer)
+        .page(Method::POST, "/grids/{grid_id}/workers", Some(ManageGrids), community::assign_duty)
+        .page(Method::POST, "/grids/{grid_id}/workers/{account_id}/remove", Some(ManageGrids), community::remove_duty)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
         .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)
@@ -167,7 +175,10 @@ pub fn build() -> Routes {
         .api(Some(ManageOrganisations), routes!(api::communities::add_organisation))
         .api(Some(ViewResidents), routes!(api::residents::list))
         .api(Some(ViewResidents), routes!(api::residents::show))
-        .api(Some(RevealPersonalData), routes!(api::residents::reveal));
+        .api(Some(RevealPersonalData), routes!(api::residents::reveal))
+        .api(Some(ViewResidents), routes!(api::property::units))
+        .api(Some(ViewResidents), routes!(api::property::stays))
+        .api(Some(ViewElectorate), routes!(api::property::electorate));
     let (api_router, openapi) = b.api.split_for_parts();
     Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }
 }

@@ -246,13 +246,16 @@ async fn resident_count(app: &TestApp) -> i64 {
     read!(app.db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM residents").fetch_one(db).await.unwrap())
 }
 
-/// Removes every resident and household (and what refers to them) from the database.
+/// Removes every resident, household and owner (and what refers to them) from the database.
 async fn empty_registry(app: &TestApp) {
     let wipe = async {
         linli_store::transaction!(app.db.store, |tx| {
             sqlx::query("UPDATE accounts SET resident_id = NULL").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM visits").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM care_tags").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM residence_history").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM ownerships").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM owners").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM residents").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM households").execute(&mut *tx).await?;
         })

@@ -573,6 +573,11 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
                 .bind(rid)
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("UPDATE owners SET name = $1 WHERE resident_id = $2")
+                    .bind(&name)
+                    .bind(rid)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2")
                     .bind(rid)
                     .bind(account_id)

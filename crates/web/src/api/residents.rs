@@ -18,6 +18,8 @@ pub struct ResidentFilter {
     pub grid_id: Option<i64>,
     /// Name, pinyin initials (`zs`), `3号楼1202` / `3-1202`, or the last four phone digits.
     pub q: Option<String>,
+    /// `true`: residents who moved out, instead of current ones.
+    pub former: Option<bool>,
     /// Rows to skip (default 0).
     pub offset: Option<i64>,
     /// Rows to return, 1–500 (default 50).
@@ -43,6 +45,7 @@ pub async fn list(
 ) -> AppResult<Json<ResidentPage>> {
     let (community, reach) = shared::community_reach(&state, &user, community_id, Action::ViewResidents).await?;
     let mut query = shared::query(community.id, &reach, f.grid_id, f.q.filter(|q| !q.trim().is_empty()))?;
+    query.former = f.former.unwrap_or(false);
     query.offset = f.offset.unwrap_or(0).max(0);
     query.limit = f.limit.unwrap_or(50).clamp(1, 500);
     let (residents, total) = state.store.residents(&query).await?;

@@ -41,6 +41,8 @@ struct CommunityPage {
     kinds: Vec<(&'static str, String)>,
     form: OrganisationInput,
     error: Option<String>,
+    /// The owners' assembly totals, for those who may see them.
+    electorate: Option<linli_domain::ownership::Electorate>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +120,11 @@ async fn community_page(
         notice,
         can_manage: p.can_in_community(Action::ManageOrganisations, community.id, community.street_id),
         kinds: OrganisationKind::ALL.into_iter().map(|k| (k.as_str(), t.org_kind(k.as_str()))).collect(),
+        electorate: if p.can_in_community(Action::ViewElectorate, community.id, community.street_id) {
+            Some(state.store.electorate(community.id).await?)
+        } else {
+            None
+        },
         community,
         grids: rows,
         map,
@@ -142,6 +149,9 @@ struct GridPage {
     summary: Option<GridSummary>,
     buildings: Vec<BuildingSummary>,
     map: String,
+    /// Grid-worker accounts that may be put on duty here, for those who manage grids.
+    candidates: Vec<(i64, String)>,
+    can_manage: bool,
 }
 
 pub async fn show_grid(State(state): State<AppState>, user: User, Path(grid_id): Path<i64>) -> AppResult<Response> {
@@ -168,8 +178,12 @@ pub async fn show_grid(State(state): State<AppState>, user: User, Path(grid_id):
     )
     .map(|m| m.svg())
     .unwrap_or_default();
+    let can_manage = user.principal().can_in_community(Action::ManageGrids, community.id, community.street_id);
+    let candidates = if can_manage { state.store.grid_worker_accounts(community.id).await? } else { Vec::new() };
     let page = GridPage {
         chrome: Chrome::new(&user.0, format!("{} · {}", grid.name, community.name)),
+        candidates,
+        can_manage,
         community,
         grid,
         workers,
@@ -223,4 +237,60 @@ pub async fn list_streets(State(state): State<AppState>, user: User) -> AppResul
     let t = user.0.tr();
     let page = StreetsPage { chrome: Chrome::new(&user.0, t.get("nav.street")), streets };
     Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct DutyForm {
+    #[serde(default)]
+    pub account_id: String,
+    /// `worker` (专职网格员) or `deputy`.
+    #[serde(default)]
+    pub duty: String,
+}
+
+async fn managed_grid(state: &AppState, user: &User, grid_id: i64) -> AppResult<(Grid, Community)> {
+    let grid = state.store.grid(grid_id).await?;
+    let community = state.store.community(grid.community_id).await?;
+    if !user.principal().can_in_community(Action::ManageGrids, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok((grid, community))
+}
+
+/// Puts a grid worker of the community on duty in a grid, as its worker or deputy. A
+/// worker may cover several grids; the duty widens the account's reach at once.
+pub async fn assign_duty(
+    State(state): State<AppState>,
+    user: User,
+    Path(grid_id): Path<i64>,
+    Form(form): Form<DutyForm>,
+) -> AppResult<Response> {
+    use linli_domain::FieldError;
+    let (grid, community) = managed_grid(&state, &user, grid_id).await?;
+    let account_id: i64 = form.account_id.parse().map_err(|_| FieldError::new("account_id", "error.choice"))?;
+    if !state.store.grid_worker_accounts(community.id).await?.iter().any(|(id, _)| *id == account_id) {
+        return Err(FieldError::new("account_id", "error.choice").into());
+    }
+    let duty = match form.duty.as_str() {
+        "worker" => "worker",
+        "deputy" => "deputy",
+        _ => return Err(FieldError::new("duty", "error.choice").into()),
+    };
+    state.store.assign_grid_worker(grid.id, account_id, duty).await?;
+    let detail = format!("account {account_id} on duty in grid {} as {duty}", grid.code);
+    state.store.audit(Some(user.principal().account_id), Some(community.id), "grid.duty", &detail).await?;
+    Ok(Redirect::to(&format!("/grids/{}#duty", grid.id)).into_response())
+}
+
+/// Takes a worker off duty in a grid.
+pub async fn remove_duty(
+    State(state): State<AppState>,
+    user: User,
+    Path((grid_id, account_id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let (grid, community) = managed_grid(&state, &user, grid_id).await?;
+    state.store.remove_grid_worker(grid.id, account_id).await?;
+    let detail = format!("account {account_id} off duty in grid {}", grid.code);
+    state.store.audit(Some(user.principal().account_id), Some(community.id), "grid.duty", &detail).await?;
+    Ok(Redirect::to(&format!("/grids/{}#duty", grid.id)).into_response())
 }

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod buildings;
 pub mod care;
 pub mod community;
 pub mod grids;

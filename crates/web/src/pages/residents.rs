@@ -23,6 +23,8 @@ pub struct ListQuery {
     pub page: Option<i64>,
     /// Set after an import, to say how many were added.
     pub imported: Option<i64>,
+    /// `1`: residents who moved out.
+    pub former: Option<u8>,
 }
 
 #[derive(Template)]
@@ -40,6 +42,7 @@ struct ResidentsPage {
     can_export: bool,
     can_export_full: bool,
     can_import: bool,
+    former: bool,
     notice: Option<String>,
     export_error: Option<String>,
 }
@@ -65,6 +68,9 @@ impl ResidentsPage {
         if !self.q.is_empty() {
             pairs.push(("q", self.q.clone()));
         }
+        if self.former {
+            pairs.push(("former", "1".into()));
+        }
         format!("?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
     }
 }
@@ -81,6 +87,7 @@ async fn list_page(
     let (community, reach) = shared::community_reach(state, user, community_id, Action::ViewResidents).await?;
     let search = q.q.clone().filter(|s| !s.trim().is_empty());
     let mut query = shared::query(community.id, &reach, q.grid_id, search)?;
+    query.former = q.former == Some(1);
     let page = q.page.unwrap_or(1).max(1);
     query.limit = PAGE;
     query.offset = (page - 1) * PAGE;
@@ -96,6 +103,7 @@ async fn list_page(
             != Reach::Nothing,
         can_import: user.principal().reach(Action::ImportResidents, community.id, community.street_id)
             == Reach::Community,
+        former: query.former,
         notice: q.imported.map(|n| t.fill("residents.imported", &[("n", &n)])),
         community,
         grids,
@@ -147,7 +155,7 @@ pub async fn export(
         Err(e) => {
             let info = e.info();
             let message = user.0.tr().field_error(info.field.unwrap_or(""), info.key);
-            let q = ListQuery { grid_id: form.grid_id, q: Some(form.q), page: None, imported: None };
+            let q = ListQuery { grid_id: form.grid_id, q: Some(form.q), page: None, imported: None, former: None };
             return list_page(&state, &user, community_id, q, Some(message)).await;
         }
     };
@@ -213,6 +221,8 @@ struct ResidentPage {
     other_tags: Vec<&'static str>,
     visits: Vec<linli_store::care::Visit>,
     today: String,
+    stays: Vec<linli_store::moves::Stay>,
+    can_move: bool,
 }
 
 async fn resident_page(
@@ -237,7 +247,11 @@ async fn resident_page(
         linli_domain::care::CareTag::ALL.iter().map(|t| t.as_str()).filter(|t| !tags.iter().any(|x| x == t)).collect();
     let page = ResidentPage {
         chrome: Chrome::new(&user.0, resident.name.clone()),
-        can_care: p.can_in_grid(Action::ManageCare, community.id, community.street_id, resident.grid_id),
+        can_care: p.can_in_grid(Action::ManageCare, community.id, community.street_id, resident.grid_id)
+            && resident.moved_out_on.is_none(),
+        can_move: p.can_in_grid(Action::RecordMoves, community.id, community.street_id, resident.grid_id)
+            && resident.moved_out_on.is_none(),
+        stays: state.store.stays(resident.id).await?,
         visits: state.store.visits_of(resident.id, 20).await?,
         today: chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
         tags,
@@ -337,4 +351,50 @@ pub async fn my_data(State(state): State<AppState>, user: User) -> AppResult<Res
     .collect();
     let page = MyDataPage { chrome: Chrome::new(&user.0, t.get("mydata.title")), resident, accesses };
     Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    /// `within` (to another household of the community) or `out`.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub building: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub room: String,
+    #[serde(default)]
+    pub date: String,
+}
+
+/// Records a move: the current stay ends on the date and is kept in the history.
+pub async fn record_move(
+    State(state): State<AppState>,
+    user: User,
+    Path(resident_id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> AppResult<Response> {
+    use linli_domain::FieldError;
+    use linli_store::moves::Move;
+    let resident = shared::reachable_resident(&state, &user, resident_id, Action::RecordMoves).await?;
+    let today = chrono::Utc::now().date_naive();
+    let date = chrono::NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| *d <= today)
+        .ok_or(FieldError::new("date", "error.date"))?;
+    let to = match form.kind.as_str() {
+        "out" => Move::Out,
+        "within" => {
+            let unit: i64 = form.unit.trim().parse().map_err(|_| FieldError::new("unit", "error.import.unit"))?;
+            let building = form.building.trim();
+            let building = if building.ends_with("号楼") { building.to_owned() } else { format!("{building}号楼") };
+            let household_id =
+                state.store.household_at(resident.community_id, &building, unit, form.room.trim()).await?;
+            Move::To { household_id }
+        }
+        _ => return Err(FieldError::new("kind", "error.choice").into()),
+    };
+    state.store.move_resident(resident.id, to, date, user.principal().account_id).await?;
+    Ok(axum::response::Redirect::to(&format!("/residents/{}#stays", resident.id)).into_response())
 }

@@ -1,0 +1,84 @@
+//! The property register and residence history under the API: a building's units with
+//! their owners (masked), the owners' assembly totals, and a resident's stays.
+
+use crate::auth::User;
+use crate::error::{AppError, AppResult};
+use crate::residents as shared;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use linli_domain::Action;
+use linli_store::moves::Stay;
+use linli_store::ownership::UnitRecord;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The units of a building with residents, counted area and current owners (masked).
+#[utoipa::path(get, path = "/api/v1/buildings/{building_id}/units", tag = "registry",
+    params(("building_id" = i64, Path, description = "Building id")),
+    responses((status = 200, body = [UnitRecord]), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn units(
+    State(state): State<AppState>,
+    user: User,
+    Path(building_id): Path<i64>,
+) -> AppResult<Json<Vec<UnitRecord>>> {
+    let building = state.store.building(building_id).await?;
+    let community = state.store.community(building.community_id).await?;
+    if !user.principal().can_in_grid(Action::ViewResidents, community.id, community.street_id, building.grid_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(Json(state.store.units_of_building(building.id).await?))
+}
+
+/// The owners' assembly as Civil Code Art. 278 counts it.
+#[derive(Serialize, ToSchema)]
+pub struct ElectorateBody {
+    /// Exclusive units of record.
+    pub units: u64,
+    /// One per unit; a buyer of several units once; the developer's unsold units once.
+    pub owners: u64,
+    /// Total exclusive area in m², two decimals, as text (exact).
+    pub area_m2: String,
+    pub unsold_units: u64,
+    pub units_without_owner: u64,
+    pub units_without_area: u64,
+}
+
+#[utoipa::path(get, path = "/api/v1/communities/{community_id}/electorate", tag = "registry",
+    params(("community_id" = i64, Path, description = "Community id")),
+    responses((status = 200, body = ElectorateBody), (status = 403, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn electorate(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+) -> AppResult<Json<ElectorateBody>> {
+    let community = state.store.community(community_id).await?;
+    if !user.principal().can_in_community(Action::ViewElectorate, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    let e = state.store.electorate(community.id).await?;
+    Ok(Json(ElectorateBody {
+        units: e.units,
+        owners: e.owners,
+        area_m2: e.area.to_string(),
+        unsold_units: e.unsold_units,
+        units_without_owner: e.units_without_owner,
+        units_without_area: e.units_without_area,
+    }))
+}
+
+/// Every stay of a resident, oldest first; the current one has no `moved_out_on`.
+#[utoipa::path(get, path = "/api/v1/residents/{resident_id}/stays", tag = "registry",
+    params(("resident_id" = i64, Path, description = "Resident id")),
+    responses((status = 200, body = [Stay]), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn stays(
+    State(state): State<AppState>,
+    user: User,
+    Path(resident_id): Path<i64>,
+) -> AppResult<Json<Vec<Stay>>> {
+    let resident = shared::reachable_resident(&state, &user, resident_id, Action::ViewResidents).await?;
+    Ok(Json(state.store.stays(resident.id).await?))
+}
