@@ -5,13 +5,16 @@
 
 pub mod admin;
 pub mod care;
+pub mod case;
 pub mod field;
 pub mod geometry;
 pub mod identity;
+pub mod indicators;
 pub mod ownership;
 pub mod permission;
 pub mod person;
 pub mod role;
+pub mod worktime;
 
 pub use field::FieldError;
 pub use permission::{Action, Assignment, Principal, Reach};

@@ -1,0 +1,356 @@
+//! The closed loop of a case (domain guide §2): reported → registered (立案) or refused →
+//! dispatched → accepted → handled with feedback → verified on site (pass: closed; fail:
+//! rework) → rated by the reporter. A grid worker may fix a simple problem on the spot and
+//! close it at once (自办自结). Suspension (缓办) stops the clock and resumes where it was;
+//! escalation (上报) hands the case to the next level to dispatch again; dissatisfaction
+//! reopens a closed case. Every step is an [`Event`]; [`Case::apply`] is the only way a case
+//! changes, and it refuses every step the loop does not allow.
+
+use serde::Serialize;
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Reported,
+    Registered,
+    Refused,
+    Dispatched,
+    Accepted,
+    Handled,
+    Closed,
+    Suspended,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Reported => "reported",
+            State::Registered => "registered",
+            State::Refused => "refused",
+            State::Dispatched => "dispatched",
+            State::Accepted => "accepted",
+            State::Handled => "handled",
+            State::Closed => "closed",
+            State::Suspended => "suspended",
+        }
+    }
+
+    /// Whether the case's clock runs (it stops when closed, refused or suspended).
+    pub fn clock_runs(self) -> bool {
+        !matches!(self, State::Closed | State::Refused | State::Suspended)
+    }
+}
+
+/// The level that holds a case: grid → community → street.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Grid,
+    Community,
+    Street,
+}
+
+impl Level {
+    pub fn above(self) -> Option<Level> {
+        match self {
+            Level::Grid => Some(Level::Community),
+            Level::Community => Some(Level::Street),
+            Level::Street => None,
+        }
+    }
+}
+
+/// One step of the loop, as the timeline records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Register,
+    Refuse {
+        reason: String,
+    },
+    /// Fixed on the spot by the grid worker who found it (自办自结): registered and closed.
+    SelfResolve,
+    Dispatch,
+    Accept,
+    /// The handler's feedback: what was done.
+    Feedback,
+    VerifyPass,
+    /// The on-site check failed: back to the handler, counted as rework (返工).
+    VerifyFail,
+    Suspend,
+    Resume,
+    /// An extension approved before the deadline.
+    Extend,
+    Escalate,
+    Rate {
+        stars: u8,
+    },
+    Reopen,
+    /// A reminder (催办): recorded, changes nothing.
+    Remind,
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Register => "register",
+            Event::Refuse { .. } => "refuse",
+            Event::SelfResolve => "self_resolve",
+            Event::Dispatch => "dispatch",
+            Event::Accept => "accept",
+            Event::Feedback => "feedback",
+            Event::VerifyPass => "verify_pass",
+            Event::VerifyFail => "verify_fail",
+            Event::Suspend => "suspend",
+            Event::Resume => "resume",
+            Event::Extend => "extend",
+            Event::Escalate => "escalate",
+            Event::Rate { .. } => "rate",
+            Event::Reopen => "reopen",
+            Event::Remind => "remind",
+        }
+    }
+}
+
+/// Why a step was refused: a message key for the web layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Illegal {
+    pub from: State,
+    pub event: &'static str,
+    pub key: &'static str,
+}
+
+/// A case as the loop sees it: its state and the counters the indicators read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Case {
+    pub state: State,
+    pub level: Level,
+    /// The state a suspended case returns to.
+    pub resume_to: Option<State>,
+    pub reworks: u32,
+    pub extensions: u32,
+    pub reopened: u32,
+    pub self_resolved: bool,
+    pub rating: Option<u8>,
+}
+
+impl Case {
+    pub fn reported(level: Level) -> Case {
+        Case {
+            state: State::Reported,
+            level,
+            resume_to: None,
+            reworks: 0,
+            extensions: 0,
+            reopened: 0,
+            self_resolved: false,
+            rating: None,
+        }
+    }
+
+    /// Applies one step, or says why the loop does not allow it. `deadline_passed` guards
+    /// extensions, which must be approved before the deadline.
+    pub fn apply(&self, event: &Event, deadline_passed: bool) -> Result<Case, Illegal> {
+        use State::*;
+        let illegal = |key| Err(Illegal { from: self.state, event: event.kind(), key });
+        let mut next = self.clone();
+        match (self.state, event) {
+            (Reported, Event::Register) => next.state = Registered,
+            (Reported, Event::Refuse { reason }) => {
+                if reason.trim().is_empty() {
+                    return illegal("error.case.refuse_reason");
+                }
+                next.state = Refused;
+            }
+            (Reported, Event::SelfResolve) => {
+                if self.level != Level::Grid {
+                    return illegal("error.case.self_resolve_grid_only");
+                }
+                next.state = Closed;
+                next.self_resolved = true;
+            }
+            (Registered, Event::Dispatch) => next.state = Dispatched,
+            (Dispatched, Event::Accept) => next.state = Accepted,
+            (Accepted, Event::Feedback) => next.state = Handled,
+            (Handled, Event::VerifyPass) => next.state = Closed,
+            (Handled, Event::VerifyFail) => {
+                next.state = Dispatched;
+                next.reworks += 1;
+            }
+            (Registered | Dispatched | Accepted, Event::Suspend) => {
+                next.resume_to = Some(self.state);
+                next.state = Suspended;
+            }
+            (Suspended, Event::Resume) => {
+                next.state = self.resume_to.unwrap_or(Registered);
+                next.resume_to = None;
+            }
+            (Registered | Dispatched | Accepted | Handled, Event::Extend) => {
+                if deadline_passed {
+                    return illegal("error.case.extend_late");
+                }
+                next.extensions += 1;
+            }
+            (Reported | Registered | Dispatched | Accepted, Event::Escalate) => match self.level.above() {
+                Some(level) => {
+                    next.level = level;
+                    next.state = if self.state == Reported { Reported } else { Registered };
+                }
+                None => return illegal("error.case.top_level"),
+            },
+            (Closed, Event::Rate { stars }) => {
+                if !(1..=5).contains(stars) {
+                    return illegal("error.case.stars");
+                }
+                if self.rating.is_some() {
+                    return illegal("error.case.rated");
+                }
+                next.rating = Some(*stars);
+            }
+            (Closed, Event::Reopen) => {
+                next.state = Dispatched;
+                next.reopened += 1;
+                next.rating = None;
+            }
+            (s, Event::Remind) if s.clock_runs() => {}
+            _ => return illegal("error.case.transition"),
+        }
+        Ok(next)
+    }
+
+    /// Replays a timeline from the report; the first illegal step stops it.
+    pub fn replay<'a>(level: Level, events: impl IntoIterator<Item = &'a Event>) -> Result<Case, Illegal> {
+        events.into_iter().try_fold(Case::reported(level), |case, e| case.apply(e, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(events: &[Event]) -> Result<Case, Illegal> {
+        Case::replay(Level::Grid, events)
+    }
+
+    #[test]
+    fn the_seven_steps_close_a_case_and_the_reporter_rates_it() {
+        let c = run(&[
+            Event::Register,
+            Event::Dispatch,
+            Event::Accept,
+            Event::Feedback,
+            Event::VerifyPass,
+            Event::Rate { stars: 5 },
+        ])
+        .unwrap();
+        assert_eq!((c.state, c.rating, c.reworks), (State::Closed, Some(5), 0));
+    }
+
+    #[test]
+    fn a_failed_check_is_rework_and_goes_back_to_the_handler() {
+        let c = run(&[Event::Register, Event::Dispatch, Event::Accept, Event::Feedback, Event::VerifyFail]).unwrap();
+        assert_eq!((c.state, c.reworks), (State::Dispatched, 1));
+    }
+
+    #[test]
+    fn refusal_needs_a_reason_and_ends_the_case() {
+        assert_eq!(run(&[Event::Refuse { reason: " ".into() }]).unwrap_err().key, "error.case.refuse_reason");
+        let c = run(&[Event::Refuse { reason: "不属于社区事务".into() }]).unwrap();
+        assert_eq!(c.state, State::Refused);
+        assert!(c.apply(&Event::Dispatch, false).is_err());
+    }
+
+    #[test]
+    fn suspension_stops_the_clock_and_resumes_where_it_was() {
+        let c = run(&[Event::Register, Event::Dispatch, Event::Accept, Event::Suspend]).unwrap();
+        assert!(!c.state.clock_runs());
+        assert_eq!(c.apply(&Event::Resume, false).unwrap().state, State::Accepted);
+    }
+
+    #[test]
+    fn extensions_only_before_the_deadline() {
+        let c = run(&[Event::Register, Event::Dispatch]).unwrap();
+        assert_eq!(c.apply(&Event::Extend, true).unwrap_err().key, "error.case.extend_late");
+        assert_eq!(c.apply(&Event::Extend, false).unwrap().extensions, 1);
+    }
+
+    #[test]
+    fn escalation_climbs_to_the_street_and_no_further() {
+        let c = run(&[Event::Register, Event::Escalate, Event::Escalate]).unwrap();
+        assert_eq!((c.level, c.state), (Level::Street, State::Registered));
+        assert_eq!(c.apply(&Event::Escalate, false).unwrap_err().key, "error.case.top_level");
+    }
+
+    #[test]
+    fn self_resolved_on_the_spot_closes_at_once_at_grid_level_only() {
+        let c = run(&[Event::SelfResolve]).unwrap();
+        assert!(c.self_resolved && c.state == State::Closed);
+        let up = Case::reported(Level::Community);
+        assert!(up.apply(&Event::SelfResolve, false).is_err());
+    }
+
+    #[test]
+    fn dissatisfaction_reopens_and_a_rating_is_given_once() {
+        let closed = run(&[Event::SelfResolve, Event::Rate { stars: 2 }]).unwrap();
+        assert_eq!(closed.apply(&Event::Rate { stars: 4 }, false).unwrap_err().key, "error.case.rated");
+        let reopened = closed.apply(&Event::Reopen, false).unwrap();
+        assert_eq!((reopened.state, reopened.reopened, reopened.rating), (State::Dispatched, 1, None));
+        assert_eq!(closed.apply(&Event::Rate { stars: 0 }, false).unwrap_err().key, "error.case.stars");
+    }
+
+    fn any_event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            Just(Event::Register),
+            Just(Event::Refuse { reason: "重复上报".into() }),
+            Just(Event::SelfResolve),
+            Just(Event::Dispatch),
+            Just(Event::Accept),
+            Just(Event::Feedback),
+            Just(Event::VerifyPass),
+            Just(Event::VerifyFail),
+            Just(Event::Suspend),
+            Just(Event::Resume),
+            Just(Event::Extend),
+            Just(Event::Escalate),
+            (0u8..7).prop_map(|stars| Event::Rate { stars }),
+            Just(Event::Reopen),
+            Just(Event::Remind),
+        ]
+    }
+
+    proptest! {
+        /// Whatever is attempted, in any order: refused steps change nothing, the case is
+        /// closed only through verification or on-the-spot resolution, rework is counted
+        /// once per failed check, a rating exists only on a closed case, the level never
+        /// goes down, and replaying the accepted steps gives the same case (a consistent
+        /// timeline).
+        #[test]
+        fn no_illegal_transition_and_a_consistent_timeline(attempts in proptest::collection::vec((any_event(), any::<bool>()), 0..60)) {
+            let mut case = Case::reported(Level::Grid);
+            let mut timeline = Vec::new();
+            let mut fails = 0;
+            for (event, late) in &attempts {
+                match case.apply(event, *late) {
+                    Ok(next) => {
+                        if next.state == State::Closed && case.state != State::Closed {
+                            prop_assert!(matches!(event, Event::VerifyPass | Event::SelfResolve));
+                            prop_assert!(matches!(case.state, State::Handled | State::Reported));
+                        }
+                        if matches!(event, Event::VerifyFail) { fails += 1; }
+                        prop_assert!(next.level >= case.level);
+                        if next.state == State::Suspended { prop_assert!(next.resume_to.is_some()); }
+                        if next.rating.is_some() { prop_assert_eq!(next.state, State::Closed); }
+                        timeline.push((event.clone(), *late));
+                        case = next;
+                    }
+                    Err(e) => prop_assert_eq!(e.from, case.state),
+                }
+            }
+            prop_assert_eq!(case.reworks, fails);
+            let replayed = timeline.iter().try_fold(Case::reported(Level::Grid), |c, (e, late)| c.apply(e, *late));
+            prop_assert_eq!(replayed, Ok(case));
+        }
+    }
+}
