@@ -36,6 +36,21 @@ impl State {
         }
     }
 
+    pub fn parse(s: &str) -> Option<State> {
+        [
+            State::Reported,
+            State::Registered,
+            State::Refused,
+            State::Dispatched,
+            State::Accepted,
+            State::Handled,
+            State::Closed,
+            State::Suspended,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
     /// Whether the case's clock runs (it stops when closed, refused or suspended).
     pub fn clock_runs(self) -> bool {
         !matches!(self, State::Closed | State::Refused | State::Suspended)
@@ -52,6 +67,18 @@ pub enum Level {
 }
 
 impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Grid => "grid",
+            Level::Community => "community",
+            Level::Street => "street",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        [Level::Grid, Level::Community, Level::Street].into_iter().find(|l| l.as_str() == s)
+    }
+
     pub fn above(self) -> Option<Level> {
         match self {
             Level::Grid => Some(Level::Community),

@@ -7,6 +7,19 @@
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use std::collections::BTreeSet;
 
+/// China Standard Time, UTC+8 all year (no daylight saving): working hours are local.
+const CHINA_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// A stored UTC millisecond timestamp as the local time in China.
+pub fn china_time(utc_ms: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_millis(utc_ms + CHINA_OFFSET_MS).map(|t| t.naive_utc()).unwrap_or_default()
+}
+
+/// A local time in China as a UTC millisecond timestamp.
+pub fn utc_ms(china: NaiveDateTime) -> i64 {
+    china.and_utc().timestamp_millis() - CHINA_OFFSET_MS
+}
+
 /// How a category's limit is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitKind {

@@ -15,6 +15,7 @@ pub mod admin;
 pub mod audit;
 mod cache;
 pub mod care;
+pub mod cases;
 pub mod crypto;
 pub mod demo;
 mod error;

@@ -1,0 +1,555 @@
+//! Cases in the database: intake (idempotent), every step of the loop applied through
+//! [`linli_domain::case::Case::apply`] and written with its timeline event in one
+//! transaction, routing to whoever must act, deadlines on the holiday calendar, and the
+//! scoped lists.
+
+use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
+use linli_domain::FieldError;
+use linli_domain::case::{Case, Event, Level, State};
+use linli_domain::worktime::{Calendar, Limit, LimitKind, china_time, utc_ms};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A category of cases (two levels, by code), with its time limit and handler.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Category {
+    pub id: i64,
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub name_zh: String,
+    pub name_en: String,
+    /// `problem` or `dispute`.
+    pub kind: String,
+    pub limit_amount: i64,
+    /// `working_hours`, `working_days` or `calendar_hours`.
+    pub limit_kind: String,
+    /// `grid_worker`, `property_company`, `community_staff` or `social_organisation`.
+    pub handler: String,
+}
+
+impl Category {
+    pub fn limit(&self) -> Limit {
+        Limit {
+            amount: u32::try_from(self.limit_amount).unwrap_or(u32::MAX),
+            kind: LimitKind::parse(&self.limit_kind).unwrap_or(LimitKind::WorkingDays),
+        }
+    }
+}
+
+/// A report to register as a new case.
+#[derive(Debug, Clone, Default)]
+pub struct NewCase {
+    pub community_id: i64,
+    pub grid_id: Option<i64>,
+    pub category_id: i64,
+    /// resident, patrol, phone, visit, hotline, api, alarm.
+    pub source: &'static str,
+    pub description: String,
+    pub building_id: Option<i64>,
+    pub household_id: Option<i64>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub address: String,
+    pub reporter_account_id: Option<i64>,
+    pub reporter_name: String,
+    pub anonymous: bool,
+    pub idempotency_key: Option<String>,
+    /// Fixed on the spot by the grid worker reporting it (自办自结).
+    pub self_resolved: bool,
+}
+
+/// A case as lists and pages show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct CaseRow {
+    pub id: i64,
+    pub community_id: i64,
+    pub grid_id: Option<i64>,
+    pub category_id: i64,
+    pub category_code: String,
+    pub category_zh: String,
+    pub category_en: String,
+    pub source: String,
+    pub description: String,
+    pub building_id: Option<i64>,
+    pub household_id: Option<i64>,
+    pub address: String,
+    pub reporter_account_id: Option<i64>,
+    /// Empty for others when the reporter asked to stay anonymous (see [`CaseRow::shown_to`]).
+    pub reporter_name: String,
+    pub anonymous: bool,
+    pub state: String,
+    pub level: String,
+    pub assignee_account_id: Option<i64>,
+    pub assignee_organisation_id: Option<i64>,
+    pub reported_at: i64,
+    pub registered_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub deadline: Option<i64>,
+    pub reworks: i64,
+    pub extensions: i64,
+    pub self_resolved: bool,
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+}
+
+impl CaseRow {
+    /// The case as someone who is not staff sees it: an anonymous reporter's name hidden.
+    pub fn shown_to(mut self, is_staff: bool) -> CaseRow {
+        if self.anonymous && !is_staff {
+            self.reporter_name.clear();
+        }
+        self
+    }
+
+    pub fn is_overdue(&self, now: i64) -> bool {
+        self.deadline.is_some_and(|d| d < now)
+            && State::parse(&self.state).is_some_and(|s| s.clock_runs() && s != State::Reported)
+    }
+}
+
+/// One step of a case's timeline.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct TimelineEvent {
+    pub id: i64,
+    pub at: i64,
+    pub account_id: Option<i64>,
+    pub actor: Option<String>,
+    pub kind: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub note: String,
+}
+
+/// Which cases, narrowed by scope and filters.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    pub community_id: i64,
+    /// `Some`: only these grids (a grid worker's own).
+    pub grid_ids: Option<Vec<i64>>,
+    /// Only cases assigned to this party (property or social-organisation staff).
+    pub organisation_id: Option<i64>,
+    /// Only cases this account reported (a resident's own).
+    pub reporter_account_id: Option<i64>,
+    /// `open` (not closed or refused), `overdue`, or a state.
+    pub state: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+const SELECT: &str = "SELECT c.id, c.community_id, c.grid_id, c.category_id, k.code AS category_code, \
+     k.name_zh AS category_zh, k.name_en AS category_en, c.source, c.description, c.building_id, c.household_id, \
+     c.address, c.reporter_account_id, c.reporter_name, c.anonymous, c.state, c.level, c.assignee_account_id, \
+     c.assignee_organisation_id, c.reported_at, c.registered_at, c.closed_at, c.deadline, c.reworks, c.extensions, \
+     c.self_resolved, c.rating, c.rating_comment FROM cases c JOIN case_categories k ON k.id = c.category_id";
+
+#[derive(sqlx::FromRow)]
+struct Loop {
+    community_id: i64,
+    grid_id: Option<i64>,
+    category_id: i64,
+    state: String,
+    level: String,
+    resume_to: Option<String>,
+    suspended_at: Option<i64>,
+    registered_at: Option<i64>,
+    deadline: Option<i64>,
+    reworks: i64,
+    extensions: i64,
+    reopened: i64,
+    self_resolved: bool,
+    rating: Option<i64>,
+    version: i64,
+}
+
+impl Loop {
+    fn case(&self) -> Case {
+        Case {
+            state: State::parse(&self.state).unwrap_or(State::Reported),
+            level: Level::parse(&self.level).unwrap_or(Level::Grid),
+            resume_to: self.resume_to.as_deref().and_then(State::parse),
+            reworks: u32::try_from(self.reworks).unwrap_or(0),
+            extensions: u32::try_from(self.extensions).unwrap_or(0),
+            reopened: u32::try_from(self.reopened).unwrap_or(0),
+            self_resolved: self.self_resolved,
+            rating: self.rating.and_then(|r| u8::try_from(r).ok()),
+        }
+    }
+}
+
+/// The outcome of a report: the case, and whether this call created it (a resubmitted
+/// report with the same idempotency key returns the first case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intake {
+    pub case_id: i64,
+    pub created: bool,
+}
+
+impl Store {
+    /// Every active category, by code.
+    pub async fn case_categories(&self) -> StoreResult<Vec<Category>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT id, code, parent_code, name_zh, name_en, kind, limit_amount, limit_kind, handler \
+             FROM case_categories WHERE active ORDER BY code"
+        )
+        .fetch_all(db)
+        .await?))
+    }
+
+    pub async fn case_category(&self, id: i64) -> StoreResult<Category> {
+        read!(self, |db| sqlx::query_as(
+            "SELECT id, code, parent_code, name_zh, name_en, kind, limit_amount, limit_kind, handler \
+             FROM case_categories WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// The working calendar: weekends off, but for the days the operator recorded.
+    pub async fn work_calendar(&self) -> StoreResult<Calendar> {
+        let rows: Vec<(String, String)> =
+            read!(self, |db| sqlx::query_as("SELECT day, kind FROM calendar_days").fetch_all(db).await?);
+        let mut c = Calendar::default();
+        for (day, kind) in rows {
+            if let Ok(d) = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
+                if kind == "holiday" {
+                    c.holidays.insert(d);
+                } else {
+                    c.workdays.insert(d);
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// Takes a report. With an idempotency key already used in the community, nothing is
+    /// written and the first case is returned. A self-resolved report is registered and
+    /// closed at once, and its timeline says so.
+    pub async fn report_case(&self, new: &NewCase) -> StoreResult<Intake> {
+        if let Some(key) = &new.idempotency_key
+            && let Some(id) = self.case_by_key(new.community_id, key).await?
+        {
+            return Ok(Intake { case_id: id, created: false });
+        }
+        let now = now_ms();
+        let category = self.case_category(new.category_id).await?;
+        let deadline = if new.self_resolved {
+            let calendar = self.work_calendar().await?;
+            Some(utc_ms(calendar.deadline(china_time(now), category.limit(), &[])))
+        } else {
+            None
+        };
+        let (state, closed_at) = if new.self_resolved { (State::Closed, Some(now)) } else { (State::Reported, None) };
+        let inserted = self.insert_case(new, state, now, closed_at, deadline).await;
+        match inserted {
+            Ok(case_id) => Ok(Intake { case_id, created: true }),
+            // Two submissions raced with the same key: the other one won.
+            Err(StoreError::Taken { .. }) => {
+                let key = new.idempotency_key.as_deref().unwrap_or_default();
+                let id = self.case_by_key(new.community_id, key).await?.ok_or(StoreError::NotFound)?;
+                Ok(Intake { case_id: id, created: false })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes a new case and its first timeline event. A used idempotency key comes back
+    /// as [`StoreError::Taken`].
+    async fn insert_case(
+        &self,
+        new: &NewCase,
+        state: State,
+        now: i64,
+        closed_at: Option<i64>,
+        deadline: Option<i64>,
+    ) -> StoreResult<i64> {
+        transaction!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, household_id, \
+                 lon, lat, address, reporter_account_id, reporter_name, anonymous, state, level, reported_at, \
+                 registered_at, closed_at, deadline, self_resolved, idempotency_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'grid', $15, $16, $17, $18, $19, $20) \
+                 RETURNING id",
+            )
+            .bind(new.community_id)
+            .bind(new.grid_id)
+            .bind(new.category_id)
+            .bind(new.source)
+            .bind(&new.description)
+            .bind(new.building_id)
+            .bind(new.household_id)
+            .bind(new.lon)
+            .bind(new.lat)
+            .bind(&new.address)
+            .bind(new.reporter_account_id)
+            .bind(&new.reporter_name)
+            .bind(new.anonymous)
+            .bind(state.as_str())
+            .bind(now)
+            .bind(closed_at)
+            .bind(closed_at)
+            .bind(deadline)
+            .bind(new.self_resolved)
+            .bind(&new.idempotency_key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::on_unique("idempotency_key"))?;
+            let kind = if new.self_resolved { "self_resolve" } else { "report" };
+            sqlx::query(
+                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
+                 VALUES ($1, $2, $3, $4, 'reported', $5, '')",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(new.reporter_account_id)
+            .bind(kind)
+            .bind(state.as_str())
+            .execute(&mut *tx)
+            .await?;
+            id
+        })
+    }
+
+    async fn case_by_key(&self, community_id: i64, key: &str) -> StoreResult<Option<i64>> {
+        Ok(read!(self, |db| sqlx::query_scalar(
+            "SELECT id FROM cases WHERE community_id = $1 AND idempotency_key = $2"
+        )
+        .bind(community_id)
+        .bind(key)
+        .fetch_optional(db)
+        .await?))
+    }
+
+    /// Who must act on a dispatched case: the grid's worker, the community's property
+    /// company or social organisation, or nobody in particular (the community's staff).
+    async fn route(
+        &self,
+        community_id: i64,
+        grid_id: Option<i64>,
+        handler: &str,
+        level: Level,
+    ) -> StoreResult<(Option<i64>, Option<i64>)> {
+        Ok(match (handler, level) {
+            ("grid_worker", Level::Grid) => {
+                let account: Option<i64> = read!(self, |db| {
+                    sqlx::query_scalar(
+                    "SELECT account_id FROM grid_workers WHERE grid_id = $1 ORDER BY duty = 'worker' DESC, account_id LIMIT 1"
+                )
+                .bind(grid_id)
+                .fetch_optional(db)
+                .await?
+                });
+                (account, None)
+            }
+            ("property_company" | "social_organisation", _) => {
+                let kind = handler;
+                let org: Option<i64> = read!(self, |db| sqlx::query_scalar(
+                    "SELECT id FROM organisations WHERE community_id = $1 AND kind = $2 ORDER BY id LIMIT 1"
+                )
+                .bind(community_id)
+                .bind(kind)
+                .fetch_optional(db)
+                .await?);
+                (None, org)
+            }
+            _ => (None, None),
+        })
+    }
+
+    /// Applies one step of the loop, as `actor`, with a note for the timeline. Refused
+    /// steps write nothing. A step decided on a case that changed meanwhile is refused
+    /// too (`error.case.changed`): the page is reloaded and the step tried again.
+    pub async fn apply_case_step(
+        &self,
+        case_id: i64,
+        actor: Option<i64>,
+        event: &Event,
+        note: &str,
+    ) -> StoreResult<CaseRow> {
+        let now = now_ms();
+        let row: Loop = read!(self, |db| sqlx::query_as(
+            "SELECT community_id, grid_id, category_id, state, level, resume_to, suspended_at, registered_at, deadline, \
+             reworks, extensions, reopened, self_resolved, rating, version FROM cases WHERE id = $1"
+        )
+        .bind(case_id)
+        .fetch_optional(db)
+        .await?)
+        .ok_or(StoreError::NotFound)?;
+        let before = row.case();
+        let late = row.deadline.is_some_and(|d| d < now);
+        let after = before.apply(event, late).map_err(|e| StoreError::Invalid(FieldError::new("step", e.key)))?;
+        let category = self.case_category(row.category_id).await?;
+        let calendar = self.work_calendar().await?;
+        let limit = category.limit();
+        let mut registered_at = row.registered_at;
+        let mut deadline = row.deadline;
+        let mut suspended_at = row.suspended_at;
+        let mut assignee: Option<(Option<i64>, Option<i64>)> = None;
+        let mut set_dispatched = false;
+        let mut set_accepted = false;
+        let mut closed_at: Option<Option<i64>> = None;
+        match event {
+            Event::Register => {
+                registered_at = Some(now);
+                deadline = Some(utc_ms(calendar.deadline(china_time(now), limit, &[])));
+            }
+            Event::Dispatch => {
+                assignee = Some(self.route(row.community_id, row.grid_id, &category.handler, after.level).await?);
+                set_dispatched = true;
+            }
+            Event::Accept => set_accepted = true,
+            Event::VerifyPass => closed_at = Some(Some(now)),
+            Event::Reopen => closed_at = Some(None),
+            Event::Suspend => suspended_at = Some(now),
+            Event::Resume => {
+                if let (Some(from), Some(d)) = (suspended_at, deadline) {
+                    let zero = Limit { amount: 0, kind: limit.kind };
+                    deadline =
+                        Some(utc_ms(calendar.deadline(china_time(d), zero, &[(china_time(from), china_time(now))])));
+                }
+                suspended_at = None;
+            }
+            Event::Extend => {
+                deadline = deadline.map(|d| utc_ms(calendar.deadline(china_time(d), limit, &[])));
+            }
+            Event::Escalate => assignee = Some((None, None)),
+            _ => {}
+        }
+        let rating = match event {
+            Event::Rate { .. } => Some(note.to_owned()),
+            _ => None,
+        };
+        let changed = transaction!(self, |tx| {
+            let n = sqlx::query(
+                "UPDATE cases SET state = $2, level = $3, resume_to = $4, suspended_at = $5, registered_at = $6, \
+                 deadline = $7, reworks = $8, extensions = $9, reopened = $10, self_resolved = $11, rating = $12, \
+                 rating_comment = COALESCE($13, rating_comment), \
+                 assignee_account_id = CASE WHEN $14 THEN $15 ELSE assignee_account_id END, \
+                 assignee_organisation_id = CASE WHEN $14 THEN $16 ELSE assignee_organisation_id END, \
+                 dispatched_at = CASE WHEN $17 THEN $20 ELSE dispatched_at END, \
+                 accepted_at = CASE WHEN $18 THEN $20 ELSE accepted_at END, \
+                 closed_at = CASE WHEN $19 THEN $21 ELSE closed_at END, \
+                 version = version + 1 WHERE id = $1 AND version = $22",
+            )
+            .bind(case_id)
+            .bind(after.state.as_str())
+            .bind(after.level.as_str())
+            .bind(after.resume_to.map(State::as_str))
+            .bind(suspended_at)
+            .bind(registered_at)
+            .bind(deadline)
+            .bind(i64::from(after.reworks))
+            .bind(i64::from(after.extensions))
+            .bind(i64::from(after.reopened))
+            .bind(after.self_resolved)
+            .bind(after.rating.map(i64::from))
+            .bind(&rating)
+            .bind(assignee.is_some())
+            .bind(assignee.and_then(|a| a.0))
+            .bind(assignee.and_then(|a| a.1))
+            .bind(set_dispatched)
+            .bind(set_accepted)
+            .bind(closed_at.is_some())
+            .bind(now)
+            .bind(closed_at.flatten())
+            .bind(row.version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::Invalid(FieldError::new("step", "error.case.changed")));
+            }
+            sqlx::query(
+                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(case_id)
+            .bind(now)
+            .bind(actor)
+            .bind(event.kind())
+            .bind(before.state.as_str())
+            .bind(after.state.as_str())
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+        });
+        changed?;
+        self.case(case_id).await
+    }
+
+    pub async fn case(&self, id: i64) -> StoreResult<CaseRow> {
+        let sql = format!("{SELECT} WHERE c.id = $1");
+        read!(self, |db| sqlx::query_as(&sql).bind(id).fetch_optional(db).await?).ok_or(StoreError::NotFound)
+    }
+
+    /// A case's timeline, oldest first.
+    pub async fn case_timeline(&self, case_id: i64) -> StoreResult<Vec<TimelineEvent>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note \
+             FROM case_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.case_id = $1 ORDER BY e.id"
+        )
+        .bind(case_id)
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// A page of cases, newest first, and the total that match.
+    pub async fn cases(&self, q: &CaseQuery) -> StoreResult<(Vec<CaseRow>, i64)> {
+        let mut sql = String::from(" WHERE c.community_id = $1");
+        let mut ints: Vec<i64> = vec![q.community_id];
+        let mark = |sql: &mut String, clause: &str, v: i64, ints: &mut Vec<i64>| {
+            ints.push(v);
+            sql.push_str(&clause.replace('?', &format!("${}", ints.len())));
+        };
+        if let Some(grids) = &q.grid_ids {
+            if grids.is_empty() {
+                sql.push_str(" AND 1 = 0");
+            } else {
+                let mut marks = Vec::new();
+                for g in grids {
+                    ints.push(*g);
+                    marks.push(format!("${}", ints.len()));
+                }
+                sql.push_str(&format!(" AND c.grid_id IN ({})", marks.join(", ")));
+            }
+        }
+        if let Some(org) = q.organisation_id {
+            mark(&mut sql, " AND c.assignee_organisation_id = ?", org, &mut ints);
+        }
+        if let Some(reporter) = q.reporter_account_id {
+            mark(&mut sql, " AND c.reporter_account_id = ?", reporter, &mut ints);
+        }
+        match q.state.as_deref() {
+            None | Some("") | Some("all") => {}
+            Some("open") => sql.push_str(" AND c.state NOT IN ('closed', 'refused')"),
+            Some("overdue") => {
+                mark(
+                    &mut sql,
+                    " AND c.state NOT IN ('closed', 'refused', 'suspended', 'reported') AND c.deadline < ?",
+                    now_ms(),
+                    &mut ints,
+                );
+            }
+            Some(s) => match State::parse(s) {
+                Some(state) => sql.push_str(&format!(" AND c.state = '{}'", state.as_str())),
+                None => return Err(StoreError::Invalid(FieldError::new("state", "error.choice"))),
+            },
+        }
+        let n = ints.len();
+        let list_sql =
+            format!("{SELECT}{sql} ORDER BY c.reported_at DESC, c.id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let count_sql = format!("SELECT COUNT(*) FROM cases c{sql}");
+        read!(self, |db| {
+            let mut list = sqlx::query_as(&list_sql);
+            let mut count = sqlx::query_scalar(&count_sql);
+            for v in &ints {
+                list = list.bind(*v);
+                count = count.bind(*v);
+            }
+            let rows: Vec<CaseRow> = list.bind(q.limit.clamp(1, 200)).bind(q.offset.max(0)).fetch_all(db).await?;
+            let total: i64 = count.fetch_one(db).await?;
+            Ok((rows, total))
+        })
+    }
+}

@@ -1,0 +1,177 @@
+//! Cases in the store, on both backends: idempotent intake, the loop with its timeline,
+//! routing, deadlines, and refusals that write nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use linli_domain::case::Event;
+use linli_store::cases::{CaseQuery, NewCase};
+use linli_store::{StoreError, read};
+use linli_test_support::{TestDb, dual_backend_test, small_demo};
+
+async fn category(db: &TestDb, code: &str) -> i64 {
+    db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == code).unwrap().id
+}
+
+fn report(community_id: i64, grid_id: i64, category_id: i64) -> NewCase {
+    NewCase {
+        community_id,
+        grid_id: Some(grid_id),
+        category_id,
+        source: "resident",
+        description: "3号楼楼道堆满纸箱，影响通行".into(),
+        reporter_name: "张三".into(),
+        ..Default::default()
+    }
+}
+
+async fn events(db: &TestDb, case_id: i64) -> i64 {
+    read!(db.store, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM case_events WHERE case_id = $1")
+        .bind(case_id)
+        .fetch_one(pool)
+        .await
+        .unwrap())
+}
+
+dual_backend_test!(a_resubmitted_report_creates_one_case, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let cat = category(&db, "0103").await;
+    let mut new = report(demo.community_id, demo.grid_ids[0], cat);
+    new.idempotency_key = Some("phone-42-retry".into());
+    let first = db.store.report_case(&new).await.unwrap();
+    let again = db.store.report_case(&new).await.unwrap();
+    assert!(first.created && !again.created);
+    assert_eq!(first.case_id, again.case_id);
+    // Ten concurrent retries still make one case.
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let store = db.store.clone();
+        let mut n = new.clone();
+        n.idempotency_key = Some("burst".into());
+        handles.push(tokio::spawn(async move { store.report_case(&n).await.unwrap() }));
+    }
+    let mut ids = Vec::new();
+    for h in handles {
+        ids.push(h.await.unwrap());
+    }
+    assert_eq!(ids.iter().filter(|i| i.created).count(), 1);
+    assert!(ids.iter().all(|i| i.case_id == ids[0].case_id));
+    let q = CaseQuery { community_id: demo.community_id, limit: 50, ..Default::default() };
+    assert_eq!(db.store.cases(&q).await.unwrap().1, 2);
+});
+
+dual_backend_test!(the_loop_closes_a_case_with_a_complete_timeline_and_routes_it, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let cat = category(&db, "0103").await; // 楼道杂物: property company, 3 working days
+    let case = db.store.report_case(&report(demo.community_id, demo.grid_ids[0], cat)).await.unwrap().case_id;
+    let staff = Some(demo.accounts[0].account_id);
+    let row = db.store.apply_case_step(case, staff, &Event::Register, "").await.unwrap();
+    let deadline = row.deadline.unwrap();
+    assert!(deadline - row.registered_at.unwrap() >= 3 * 86_400_000, "three working days is at least three days");
+    let row = db.store.apply_case_step(case, staff, &Event::Dispatch, "").await.unwrap();
+    let property: i64 = read!(db.store, |pool| sqlx::query_scalar(
+        "SELECT id FROM organisations WHERE community_id = $1 AND kind = 'property_company'"
+    )
+    .bind(demo.community_id)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(row.assignee_organisation_id, Some(property), "routed to the category's handler");
+    for (step, note) in [
+        (Event::Accept, ""),
+        (Event::Feedback, "已清理"),
+        (Event::VerifyFail, "仍有杂物"),
+        (Event::Accept, ""),
+        (Event::Feedback, "全部清走"),
+        (Event::VerifyPass, "现场核查通过"),
+        (Event::Rate { stars: 5 }, "很及时"),
+    ] {
+        db.store.apply_case_step(case, staff, &step, note).await.unwrap();
+    }
+    let row = db.store.case(case).await.unwrap();
+    assert_eq!((row.state.as_str(), row.reworks, row.rating), ("closed", 1, Some(5)));
+    assert_eq!(row.rating_comment.as_deref(), Some("很及时"));
+    assert!(row.closed_at.is_some());
+    let timeline = db.store.case_timeline(case).await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "report",
+            "register",
+            "dispatch",
+            "accept",
+            "feedback",
+            "verify_fail",
+            "accept",
+            "feedback",
+            "verify_pass",
+            "rate"
+        ]
+    );
+    // Each event starts where the previous one ended.
+    assert!(timeline.windows(2).all(|w| w[0].to_state == w[1].from_state));
+
+    // A step the loop does not allow writes nothing.
+    let n = events(&db, case).await;
+    let err = db.store.apply_case_step(case, staff, &Event::Accept, "").await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(e) if e.key == "error.case.transition"));
+    assert_eq!(events(&db, case).await, n);
+});
+
+dual_backend_test!(the_timeline_cannot_be_edited_or_deleted, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let cat = category(&db, "07").await;
+    let case = db.store.report_case(&report(demo.community_id, demo.grid_ids[0], cat)).await.unwrap().case_id;
+    let edit = async {
+        linli_store::transaction!(db.store, |tx| {
+            sqlx::query("UPDATE case_events SET note = 'changed' WHERE case_id = $1")
+                .bind(case)
+                .execute(&mut *tx)
+                .await?;
+        })
+    };
+    assert!(edit.await.is_err());
+    let delete = async {
+        linli_store::transaction!(db.store, |tx| {
+            sqlx::query("DELETE FROM case_events WHERE case_id = $1").bind(case).execute(&mut *tx).await?;
+        })
+    };
+    assert!(delete.await.is_err());
+    assert_eq!(events(&db, case).await, 1);
+});
+
+dual_backend_test!(grid_cases_go_to_the_grid_worker_and_self_resolved_ones_close_at_once, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let cat = category(&db, "07").await; // 噪音扰民: grid worker
+    let worker = demo.accounts.iter().find(|a| a.login == "wangge1").unwrap().account_id;
+    let case = db.store.report_case(&report(demo.community_id, demo.grid_ids[0], cat)).await.unwrap().case_id;
+    db.store.apply_case_step(case, None, &Event::Register, "").await.unwrap();
+    let row = db.store.apply_case_step(case, None, &Event::Dispatch, "").await.unwrap();
+    assert_eq!(row.assignee_account_id, Some(worker));
+
+    let mut fixed = report(demo.community_id, demo.grid_ids[0], cat);
+    fixed.source = "patrol";
+    fixed.self_resolved = true;
+    let id = db.store.report_case(&fixed).await.unwrap().case_id;
+    let row = db.store.case(id).await.unwrap();
+    assert_eq!((row.state.as_str(), row.self_resolved), ("closed", true));
+    assert!(row.closed_at.is_some() && row.deadline.is_some());
+    let open =
+        CaseQuery { community_id: demo.community_id, state: Some("open".into()), limit: 50, ..Default::default() };
+    assert_eq!(db.store.cases(&open).await.unwrap().1, 1);
+});
+
+dual_backend_test!(suspension_pushes_the_deadline_back_and_extensions_need_time_left, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let cat = category(&db, "0202").await; // 电梯故障: 4 calendar hours
+    let case = db.store.report_case(&report(demo.community_id, demo.grid_ids[0], cat)).await.unwrap().case_id;
+    let registered = db.store.apply_case_step(case, None, &Event::Register, "").await.unwrap();
+    assert_eq!(registered.deadline.unwrap() - registered.registered_at.unwrap(), 4 * 3_600_000);
+    db.store.apply_case_step(case, None, &Event::Suspend, "等待配件").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let resumed = db.store.apply_case_step(case, None, &Event::Resume, "").await.unwrap();
+    assert!(resumed.deadline.unwrap() >= registered.deadline.unwrap() + 30, "the suspended time is added back");
+    let extended = db.store.apply_case_step(case, None, &Event::Extend, "需更换主板").await.unwrap();
+    assert_eq!(extended.deadline.unwrap() - resumed.deadline.unwrap(), 4 * 3_600_000);
+    assert_eq!(extended.extensions, 1);
+});
