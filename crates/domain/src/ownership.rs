@@ -48,6 +48,22 @@ impl Area {
     }
 }
 
+impl Area {
+    /// Whole square metres, rounded half up, with thousands separators: `200,296`.
+    pub fn grouped_m2(self) -> String {
+        let whole = (self.0 + 50) / 100;
+        let digits = whole.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
 impl std::fmt::Display for Area {
     /// Square metres with two decimals: `89.50`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -226,6 +242,8 @@ mod tests {
         assert_eq!(Area::parse("area", "89.5").unwrap().dm2(), 8_950);
         assert_eq!(Area::parse("area", "120.37㎡").unwrap().dm2(), 12_037);
         assert_eq!(Area::parse("area", "64").unwrap().to_string(), "64.00");
+        assert_eq!(Area::from_dm2(20_029_650).grouped_m2(), "200,297");
+        assert_eq!(Area::from_dm2(99_949).grouped_m2(), "999");
         for bad in ["", "0", "-3", "1.234", "abc", "1,5", "9999999", ".5"] {
             assert_eq!(Area::parse("area", bad).unwrap_err().key, "error.area", "{bad}");
         }

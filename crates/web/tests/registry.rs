@@ -118,7 +118,8 @@ dual_backend_test!(a_transfer_with_a_bad_id_number_names_the_field_and_changes_n
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(community_page.contains(&area), "the community page shows the counted area {area}");
+    let shown = linli_domain::ownership::Area::parse("area", &area).unwrap().grouped_m2();
+    assert!(community_page.contains(&format!("<b>{shown}</b>")), "the community page shows the counted area {shown}");
 });
 
 dual_backend_test!(a_move_out_recorded_by_the_grid_worker_leaves_the_list_and_stays_in_the_history, |db| {

@@ -440,3 +440,13 @@ dual_backend_test!(an_excel_export_imports_back_unchanged, |db| {
     let again = staff.post_form(&path, &[("reason", "核对"), ("full", "1")]).await.text;
     assert_eq!(without_ids(&again), without_ids(&csv));
 });
+
+dual_backend_test!(the_all_grids_choice_of_the_search_form_lists_residents, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let mut staff = app.signed_in("shequ").await;
+    // The form's default option sends an empty grid_id: it means every grid.
+    let r = staff.get(&format!("/communities/{community}/residents?q=&grid_id=")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("/residents/"));
+});

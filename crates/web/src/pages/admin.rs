@@ -98,6 +98,7 @@ impl NewAccountPage {
 
 #[derive(Deserialize)]
 pub struct NewQuery {
+    #[serde(default, deserialize_with = "crate::form::optional_id")]
     pub community_id: Option<i64>,
 }
 

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
+    #[serde(default, deserialize_with = "crate::form::optional_id")]
     pub grid_id: Option<i64>,
     pub q: Option<String>,
     pub page: Option<i64>,
@@ -129,7 +130,11 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct ExportForm {
+    #[serde(default, deserialize_with = "crate::form::optional_id")]
     pub grid_id: Option<i64>,
+    /// `1`: residents who moved out, as the list showed.
+    #[serde(default)]
+    pub former: Option<String>,
     /// Full ID numbers and phones, for an export meant to be imported again.
     #[serde(default)]
     pub full: Option<String>,
@@ -155,12 +160,14 @@ pub async fn export(
         Err(e) => {
             let info = e.info();
             let message = user.0.tr().field_error(info.field.unwrap_or(""), info.key);
-            let q = ListQuery { grid_id: form.grid_id, q: Some(form.q), page: None, imported: None, former: None };
+            let former = (form.former.as_deref() == Some("1")).then_some(1);
+            let q = ListQuery { grid_id: form.grid_id, q: Some(form.q), page: None, imported: None, former };
             return list_page(&state, &user, community_id, q, Some(message)).await;
         }
     };
     let search = Some(form.q.clone()).filter(|s| !s.trim().is_empty());
     let mut query = shared::query(community.id, &reach, form.grid_id, search)?;
+    query.former = form.former.as_deref() == Some("1");
     let mut rows = Vec::new();
     loop {
         query.limit = 500;
