@@ -17,5 +17,5 @@ pub mod role;
 pub mod worktime;
 
 pub use field::FieldError;
-pub use permission::{Action, Assignment, Principal, Reach};
+pub use permission::{Action, Assignment, CaseScope, Principal, Reach};
 pub use role::Role;

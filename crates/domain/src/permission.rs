@@ -45,10 +45,20 @@ pub enum Action {
     ManageOwnership,
     /// The owners' assembly totals (units, owners by number, area): no personal data.
     ViewElectorate,
+    /// Report a problem or a dispute (a resident from a phone, a grid worker on patrol,
+    /// staff for phone, walk-in and 12345 referrals).
+    ReportCase,
+    /// Cases within reach: a community's for its staff, own grids' for a grid worker,
+    /// the street's for a supervisor, those sent to one's party for its staff, and one's
+    /// own reports for a resident.
+    ViewCases,
+    /// Take a step of the loop on a case within reach; which steps depends on who one is
+    /// to the case (staff, the grid's worker, the assignee, the reporter).
+    ActOnCases,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 21] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -67,6 +77,9 @@ impl Action {
         Action::RecordMoves,
         Action::ManageOwnership,
         Action::ViewElectorate,
+        Action::ReportCase,
+        Action::ViewCases,
+        Action::ActOnCases,
     ];
 }
 
@@ -94,6 +107,33 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::RecordMoves, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ManageOwnership, &[CommunityStaff, CommunityDirector]),
     (Action::ViewElectorate, &[CommunityStaff, CommunityDirector, OwnersCommitteeMember]),
+    (Action::ReportCase, &[Resident, OwnersCommitteeMember, GridWorker, CommunityStaff, CommunityDirector]),
+    (
+        Action::ViewCases,
+        &[
+            Resident,
+            OwnersCommitteeMember,
+            GridWorker,
+            CommunityStaff,
+            CommunityDirector,
+            PropertyStaff,
+            SocialOrgStaff,
+            StreetSupervisor,
+        ],
+    ),
+    (
+        Action::ActOnCases,
+        &[
+            Resident,
+            OwnersCommitteeMember,
+            GridWorker,
+            CommunityStaff,
+            CommunityDirector,
+            PropertyStaff,
+            SocialOrgStaff,
+            StreetSupervisor,
+        ],
+    ),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.
@@ -146,6 +186,31 @@ impl Reach {
             Reach::Grids(g) => g.contains(&grid_id),
             Reach::Nothing => false,
         }
+    }
+}
+
+/// Which cases of one community a person sees: all of them (staff, director, the street's
+/// supervisor), those of some grids (a grid worker), those sent to some parties (property
+/// company or social organisation staff), and always the ones they reported themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseScope {
+    pub all: bool,
+    pub grids: Vec<i64>,
+    pub organisations: Vec<i64>,
+    pub reporter: Option<i64>,
+}
+
+impl CaseScope {
+    /// Whether a case with these facts is within the scope.
+    pub fn includes(&self, grid_id: Option<i64>, organisation_id: Option<i64>, reporter: Option<i64>) -> bool {
+        self.all
+            || grid_id.is_some_and(|g| self.grids.contains(&g))
+            || organisation_id.is_some_and(|o| self.organisations.contains(&o))
+            || (reporter.is_some() && reporter == self.reporter)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.grids.is_empty() && self.organisations.is_empty() && self.reporter.is_none()
     }
 }
 
@@ -207,6 +272,26 @@ impl Principal {
         grids.sort_unstable();
         grids.dedup();
         if grids.is_empty() { Reach::Nothing } else { Reach::Grids(grids) }
+    }
+
+    /// The cases of a community this person sees ([`Action::ViewCases`]).
+    pub fn case_scope(&self, community_id: i64, street_id: i64) -> CaseScope {
+        let mut scope = CaseScope::default();
+        for a in self.assignments.iter().filter(|a| permits(a.role, Action::ViewCases)) {
+            if !a.covers_community(community_id, street_id) {
+                continue;
+            }
+            match a.role {
+                Resident | OwnersCommitteeMember => scope.reporter = Some(self.account_id),
+                GridWorker => scope.grids.extend(&a.grid_ids),
+                PropertyStaff | SocialOrgStaff => scope.organisations.extend(a.organisation_id),
+                _ => scope.all = true,
+            }
+        }
+        if !scope.is_empty() && self.can_in_community(Action::ReportCase, community_id, street_id) {
+            scope.reporter = Some(self.account_id);
+        }
+        scope
     }
 
     /// The communities this person's `action` reaches directly (not via a street or global

@@ -124,12 +124,10 @@ pub struct TimelineEvent {
 #[derive(Debug, Clone, Default)]
 pub struct CaseQuery {
     pub community_id: i64,
-    /// `Some`: only these grids (a grid worker's own).
-    pub grid_ids: Option<Vec<i64>>,
-    /// Only cases assigned to this party (property or social-organisation staff).
-    pub organisation_id: Option<i64>,
-    /// Only cases this account reported (a resident's own).
-    pub reporter_account_id: Option<i64>,
+    /// `None`: the whole community; `Some`: what a person sees of it.
+    pub scope: Option<linli_domain::CaseScope>,
+    /// Only this grid (within the scope).
+    pub grid_id: Option<i64>,
     /// `open` (not closed or refused), `overdue`, or a state.
     pub state: Option<String>,
     pub offset: i64,
@@ -502,23 +500,31 @@ impl Store {
             ints.push(v);
             sql.push_str(&clause.replace('?', &format!("${}", ints.len())));
         };
-        if let Some(grids) = &q.grid_ids {
-            if grids.is_empty() {
+        if let Some(scope) = q.scope.as_ref().filter(|s| !s.all) {
+            let mut any = Vec::new();
+            let mut list = |column: &str, values: &[i64], ints: &mut Vec<i64>| {
+                if !values.is_empty() {
+                    let marks: Vec<String> = values
+                        .iter()
+                        .map(|v| {
+                            ints.push(*v);
+                            format!("${}", ints.len())
+                        })
+                        .collect();
+                    any.push(format!("{column} IN ({})", marks.join(", ")));
+                }
+            };
+            list("c.grid_id", &scope.grids, &mut ints);
+            list("c.assignee_organisation_id", &scope.organisations, &mut ints);
+            list("c.reporter_account_id", scope.reporter.as_slice(), &mut ints);
+            if any.is_empty() {
                 sql.push_str(" AND 1 = 0");
             } else {
-                let mut marks = Vec::new();
-                for g in grids {
-                    ints.push(*g);
-                    marks.push(format!("${}", ints.len()));
-                }
-                sql.push_str(&format!(" AND c.grid_id IN ({})", marks.join(", ")));
+                sql.push_str(&format!(" AND ({})", any.join(" OR ")));
             }
         }
-        if let Some(org) = q.organisation_id {
-            mark(&mut sql, " AND c.assignee_organisation_id = ?", org, &mut ints);
-        }
-        if let Some(reporter) = q.reporter_account_id {
-            mark(&mut sql, " AND c.reporter_account_id = ?", reporter, &mut ints);
+        if let Some(grid) = q.grid_id {
+            mark(&mut sql, " AND c.grid_id = ?", grid, &mut ints);
         }
         match q.state.as_deref() {
             None | Some("") | Some("all") => {}

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod cases;
 pub mod error;
 pub mod form;
 pub mod i18n;

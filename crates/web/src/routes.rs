@@ -6,7 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, buildings, care, community, grids, home, import, residents};
+use crate::pages::{account, admin, buildings, care, cases, community, grids, home, import, residents};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -147,6 +147,11 @@ pub fn build() -> Routes {
         .page(Method::POST, "/households/{household_id}/owners", Some(ManageOwnership), buildings::transfer)
         .page(Method::POST, "/grids/{grid_id}/workers", Some(ManageGrids), community::assign_duty)
         .page(Method::POST, "/grids/{grid_id}/workers/{account_id}/remove", Some(ManageGrids), community::remove_duty)
+        .page(Method::GET, "/communities/{community_id}/cases", Some(ViewCases), cases::list)
+        .page(Method::GET, "/communities/{community_id}/cases/new", Some(ReportCase), cases::new_form)
+        .page(Method::POST, "/communities/{community_id}/cases", Some(ReportCase), cases::create)
+        .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::show)
+        .page(Method::POST, "/cases/{case_id}/steps", Some(ActOnCases), cases::step)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
         .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)

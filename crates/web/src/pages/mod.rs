@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod buildings;
 pub mod care;
+pub mod cases;
 pub mod community;
 pub mod grids;
 pub mod home;
@@ -51,6 +52,9 @@ impl Chrome {
             push("/".into(), "nav.home");
             if let Some(c) = p.community_ids(Action::ViewCommunity).first() {
                 push(format!("/communities/{c}"), "nav.community");
+            }
+            if let Some(c) = p.community_ids(Action::ViewCases).first() {
+                push(format!("/communities/{c}/cases"), "nav.cases");
             }
             if let Some(c) = p.community_ids(Action::ViewResidents).first() {
                 push(format!("/communities/{c}/residents"), "nav.residents");

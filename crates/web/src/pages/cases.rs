@@ -1,0 +1,354 @@
+//! Case pages: the scoped list, the report form (a resident's, a grid worker's patrol
+//! report that may be fixed on the spot, staff intake by phone, visit or 12345), one case
+//! with its timeline and the steps the viewer may take.
+
+use super::{Chrome, format_ms, render};
+use crate::auth::User;
+use crate::cases::{reachable_case, steps_for, take_step};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use linli_domain::{Action, FieldError, Role};
+use linli_store::admin::Community;
+use linli_store::cases::{CaseQuery, CaseRow, Category, NewCase, TimelineEvent};
+use linli_store::registry::BuildingSummary;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// `open` (default), `overdue`, `all`, or a state.
+    pub state: Option<String>,
+    #[serde(default, deserialize_with = "crate::form::optional_id")]
+    pub grid_id: Option<i64>,
+    pub page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    chrome: Chrome,
+    community: Community,
+    rows: Vec<(CaseRow, String, bool)>,
+    total: i64,
+    filter: String,
+    page: i64,
+    has_next: bool,
+    can_report: bool,
+}
+
+const PAGE: i64 = 30;
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let community = state.store.community(community_id).await?;
+    let p = user.principal();
+    let scope = p.case_scope(community.id, community.street_id);
+    if scope.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let filter = q.state.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
+    let page = q.page.unwrap_or(1).max(1);
+    let query = CaseQuery {
+        community_id: community.id,
+        scope: Some(scope),
+        grid_id: q.grid_id,
+        state: Some(filter.clone()),
+        offset: (page - 1) * PAGE,
+        limit: PAGE,
+    };
+    let (rows, total) = state.store.cases(&query).await?;
+    let now = linli_store::now_ms();
+    let staff = is_staff(&user, &community);
+    let rows = rows
+        .into_iter()
+        .map(|c| {
+            let overdue = c.is_overdue(now);
+            let at = format_ms(c.reported_at);
+            (c.shown_to(staff), at, overdue)
+        })
+        .collect();
+    let t = user.0.tr();
+    let page = CasesPage {
+        chrome: Chrome::new(&user.0, t.fill("cases.title", &[("community", &community.name)])),
+        can_report: p.can_in_community(Action::ReportCase, community.id, community.street_id),
+        community,
+        has_next: page * PAGE < total,
+        rows,
+        total,
+        filter,
+        page,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn is_staff(user: &User, community: &Community) -> bool {
+    user.principal().assignments.iter().any(|a| {
+        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector | Role::GridWorker)
+            && a.community_id == Some(community.id)
+    })
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewCasePage {
+    chrome: Chrome,
+    community: Community,
+    groups: Vec<(Category, Vec<Category>)>,
+    buildings: Vec<BuildingSummary>,
+    /// The reporter's own building, preselected for a resident.
+    home_building: Option<i64>,
+    patrol: bool,
+    intake: bool,
+    key: String,
+    form: ReportForm,
+    error: Option<String>,
+}
+
+impl NewCasePage {
+    fn is_home(&self, id: &i64) -> bool {
+        self.home_building == Some(*id)
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ReportForm {
+    #[serde(default)]
+    pub category_id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub building_id: String,
+    #[serde(default)]
+    pub room: String,
+    #[serde(default)]
+    pub anonymous: Option<String>,
+    /// Staff intake: phone, visit or hotline.
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub reporter_name: String,
+    /// A grid worker fixed it on the spot.
+    #[serde(default)]
+    pub self_resolved: Option<String>,
+    /// Written into the form when it is shown: a form sent twice makes one case.
+    #[serde(default)]
+    pub idempotency_key: String,
+}
+
+async fn new_page(
+    state: &AppState,
+    user: &User,
+    community: Community,
+    status: StatusCode,
+    form: ReportForm,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let p = user.principal();
+    let categories = state.store.case_categories().await?;
+    let groups = categories
+        .iter()
+        .filter(|c| c.parent_code.is_none())
+        .map(|top| {
+            let children =
+                categories.iter().filter(|c| c.parent_code.as_deref() == Some(top.code.as_str())).cloned().collect();
+            (top.clone(), children)
+        })
+        .collect();
+    let home_building = match state.store.resident_of_account(p.account_id).await? {
+        Some(r) => Some(state.store.resident(r).await?.household_id),
+        None => None,
+    };
+    let home_building = match home_building {
+        Some(h) => Some(state.store.household(h).await?.building_id),
+        None => None,
+    };
+    let t = user.0.tr();
+    let key = if form.idempotency_key.is_empty() {
+        linli_store::crypto::random_token()
+    } else {
+        form.idempotency_key.clone()
+    };
+    let page = NewCasePage {
+        chrome: Chrome::new(&user.0, t.get("cases.new")),
+        buildings: state.store.buildings_in_community(community.id).await?,
+        patrol: p.has_role(Role::GridWorker),
+        intake: p.assignments.iter().any(|a| {
+            matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community.id)
+        }),
+        community,
+        groups,
+        home_building,
+        key,
+        form,
+        error,
+    };
+    Ok(render(status, &page))
+}
+
+async fn reporting_community(state: &AppState, user: &User, community_id: i64) -> AppResult<Community> {
+    let community = state.store.community(community_id).await?;
+    if !user.principal().can_in_community(Action::ReportCase, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(community)
+}
+
+pub async fn new_form(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+    let community = reporting_community(&state, &user, community_id).await?;
+    new_page(&state, &user, community, StatusCode::OK, ReportForm::default(), None).await
+}
+
+/// Reads a report form into a new case, or the first bad field.
+async fn read_report(state: &AppState, user: &User, community: &Community, form: &ReportForm) -> AppResult<NewCase> {
+    let p = user.principal();
+    let category_id: i64 = form.category_id.parse().map_err(|_| FieldError::new("category_id", "error.required"))?;
+    let category =
+        state.store.case_category(category_id).await.map_err(|_| FieldError::new("category_id", "error.choice"))?;
+    let description = form.description.trim();
+    let n = description.chars().count();
+    if !(4..=2000).contains(&n) {
+        return Err(FieldError::new("description", "error.case.description").into());
+    }
+    let building_id: i64 = form.building_id.parse().map_err(|_| FieldError::new("building_id", "error.required"))?;
+    let building =
+        state.store.building(building_id).await.map_err(|_| FieldError::new("building_id", "error.choice"))?;
+    if building.community_id != community.id {
+        return Err(FieldError::new("building_id", "error.choice").into());
+    }
+    let room = form.room.trim();
+    if room.chars().count() > 20 {
+        return Err(FieldError::new("room", "error.import.room").into());
+    }
+    let staff = p.assignments.iter().any(|a| {
+        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community.id)
+    });
+    let worker_here =
+        p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&building.grid_id));
+    let (source, reporter_name) = if staff && !form.source.is_empty() {
+        let source = match form.source.as_str() {
+            "phone" => "phone",
+            "visit" => "visit",
+            "hotline" => "hotline",
+            _ => return Err(FieldError::new("source", "error.choice").into()),
+        };
+        (source, form.reporter_name.trim().chars().take(32).collect::<String>())
+    } else if p.has_role(Role::GridWorker) {
+        ("patrol", p.display_name.clone())
+    } else {
+        ("resident", p.display_name.clone())
+    };
+    let self_resolved = form.self_resolved.is_some();
+    if self_resolved && !worker_here {
+        return Err(FieldError::new("self_resolved", "error.case.self_resolve_grid_only").into());
+    }
+    let key = form.idempotency_key.trim();
+    Ok(NewCase {
+        community_id: community.id,
+        grid_id: Some(building.grid_id),
+        category_id: category.id,
+        source,
+        description: description.to_owned(),
+        building_id: Some(building.id),
+        household_id: None,
+        lon: Some(building.lon),
+        lat: Some(building.lat),
+        address: if room.is_empty() { building.name.clone() } else { format!("{} {room}", building.name) },
+        reporter_account_id: Some(p.account_id),
+        reporter_name,
+        anonymous: form.anonymous.is_some(),
+        idempotency_key: (!key.is_empty() && key.len() <= 80).then(|| key.to_owned()),
+        self_resolved,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Form(form): Form<ReportForm>,
+) -> AppResult<Response> {
+    let community = reporting_community(&state, &user, community_id).await?;
+    match read_report(&state, &user, &community, &form).await {
+        Ok(new) => {
+            let intake = state.store.report_case(&new).await?;
+            Ok(Redirect::to(&format!("/cases/{}", intake.case_id)).into_response())
+        }
+        Err(AppError::Invalid(e)) => {
+            let message = user.0.tr().field_error(e.field, e.key);
+            new_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    community: Community,
+    case: CaseRow,
+    timeline: Vec<(String, TimelineEvent)>,
+    steps: Vec<&'static str>,
+    reported: String,
+    deadline: Option<String>,
+    overdue: bool,
+}
+
+pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path<i64>) -> AppResult<Response> {
+    let (case, community) = reachable_case(&state, &user, case_id).await?;
+    let steps = steps_for(user.principal(), &community, &case);
+    let staff = is_staff(&user, &community);
+    // An anonymous reporter's own steps (the report, a rating) show no name either.
+    let hide = case.anonymous && !staff && case.reporter_account_id != Some(user.principal().account_id);
+    let timeline = state
+        .store
+        .case_timeline(case.id)
+        .await?
+        .into_iter()
+        .map(|mut e| {
+            if hide && e.account_id.is_some() && e.account_id == case.reporter_account_id {
+                e.actor = None;
+            }
+            (format_ms(e.at), e)
+        })
+        .collect();
+    let t = user.0.tr();
+    let page = CasePage {
+        chrome: Chrome::new(&user.0, t.fill("cases.case_title", &[("id", &case.id)])),
+        reported: format_ms(case.reported_at),
+        deadline: case.deadline.map(format_ms),
+        overdue: case.is_overdue(linli_store::now_ms()),
+        case: case.shown_to(!hide),
+        community,
+        timeline,
+        steps,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    pub step: String,
+    #[serde(default)]
+    pub note: String,
+    pub stars: Option<String>,
+}
+
+pub async fn step(
+    State(state): State<AppState>,
+    user: User,
+    Path(case_id): Path<i64>,
+    Form(form): Form<StepForm>,
+) -> AppResult<Response> {
+    let case = take_step(&state, &user, case_id, &form.step, &form.note, form.stars.as_deref()).await?;
+    Ok(Redirect::to(&format!("/cases/{}#timeline", case.id)).into_response())
+}

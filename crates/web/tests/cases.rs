@@ -1,0 +1,172 @@
+//! The closed loop through the pages, on both backends: a resident reports, staff register
+//! and dispatch, the property company handles, the grid worker verifies, the resident rates.
+//! Each step is open only to whoever it belongs to, and every step is on the timeline.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::http::StatusCode;
+use linli_store::read;
+use linli_test_support::{Browser, TestApp, dual_backend_test};
+
+async fn category(app: &TestApp, code: &str) -> i64 {
+    app.db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == code).unwrap().id
+}
+
+/// A building of grid 1 (the demo resident's grid, and wangge1's).
+async fn building_in_grid(app: &TestApp, grid: i64) -> i64 {
+    read!(app.db.store, |db| sqlx::query_scalar("SELECT MIN(id) FROM buildings WHERE grid_id = $1")
+        .bind(grid)
+        .fetch_one(db)
+        .await
+        .unwrap())
+}
+
+async fn case_count(app: &TestApp) -> i64 {
+    read!(app.db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(db).await.unwrap())
+}
+
+async fn report(b: &mut Browser, app: &TestApp, fields: &[(&str, &str)]) -> linli_test_support::Reply {
+    b.post_form(&format!("/communities/{}/cases", app.demo.community_id), fields).await
+}
+
+fn case_id(reply: &linli_test_support::Reply) -> i64 {
+    reply.location().unwrap().trim_start_matches("/cases/").parse().unwrap()
+}
+
+async fn step(b: &mut Browser, case: i64, step: &str, note: &str) -> StatusCode {
+    b.post_form(&format!("/cases/{case}/steps"), &[("step", step), ("note", note), ("stars", "5")]).await.status
+}
+
+dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_to, |db| {
+    let app = TestApp::new(db).await;
+    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
+    let cat = category(&app, "0103").await.to_string();
+    let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
+    let form = resident.get(&format!("/communities/{}/cases/new", app.demo.community_id)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let marker = "name=\"idempotency_key\" value=\"";
+    let key_at = form.text.find(marker).unwrap() + marker.len();
+    let key: String = form.text[key_at..].chars().take_while(|c| *c != '"').collect();
+    assert!(key.len() >= 20, "the form carries its own key");
+    let fields = [
+        ("category_id", cat.as_str()),
+        ("description", "2单元楼道堆满纸箱，挡住了消防通道"),
+        ("building_id", building.as_str()),
+        ("room", "2单元"),
+        ("idempotency_key", key.as_str()),
+    ];
+    let first = report(&mut resident, &app, &fields).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+    let again = report(&mut resident, &app, &fields).await;
+    assert_eq!(case_id(&again), case_id(&first), "a form sent twice makes one case");
+    let rows: Vec<(i64, Option<String>)> =
+        read!(app.db.store, |db| sqlx::query_as("SELECT id, idempotency_key FROM cases").fetch_all(db).await.unwrap());
+    assert_eq!(rows.len(), 1, "{rows:?} key {key}");
+    let case = case_id(&first);
+
+    let mut staff = app.signed_in("shequ").await;
+    let mut property = app.signed_in(&app.login_of(linli_domain::Role::PropertyStaff)).await;
+    let mut worker = app.signed_in("wangge1").await;
+
+    // Not the resident's step, nor the property company's before dispatch.
+    assert_eq!(step(&mut resident, case, "register", "").await, StatusCode::FORBIDDEN);
+    assert_eq!(property.get(&format!("/cases/{case}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(step(&mut staff, case, "register", "").await, StatusCode::SEE_OTHER);
+    assert_eq!(step(&mut staff, case, "dispatch", "").await, StatusCode::SEE_OTHER);
+    // Dispatched to the property company: now its staff see and take it.
+    assert_eq!(property.get(&format!("/cases/{case}")).await.status, StatusCode::OK);
+    assert_eq!(step(&mut property, case, "accept", "").await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        step(&mut property, case, "feedback", "").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "feedback says what was done"
+    );
+    assert_eq!(step(&mut property, case, "feedback", "纸箱已清走").await, StatusCode::SEE_OTHER);
+    assert_eq!(step(&mut property, case, "verify_pass", "").await, StatusCode::FORBIDDEN, "no one verifies own work");
+    assert_eq!(step(&mut worker, case, "verify_pass", "现场已通畅").await, StatusCode::SEE_OTHER);
+    assert_eq!(step(&mut resident, case, "rate", "处理很快").await, StatusCode::SEE_OTHER);
+
+    let page = resident.get(&format!("/cases/{case}")).await.text;
+    assert!(page.contains("已结案"));
+    assert!(page.contains("5 / 5"));
+    for step in ["上报", "立案", "派遣", "接单", "处置反馈", "核查通过，结案", "评价"] {
+        assert!(page.contains(&format!("<b>{step}</b>")), "the timeline shows {step}");
+    }
+    assert!(page.contains("纸箱已清走") && page.contains("现场已通畅"));
+});
+
+dual_backend_test!(cases_stay_within_reach_and_anonymous_names_stay_with_staff, |db| {
+    let app = TestApp::new(db).await;
+    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
+    let cat = category(&app, "07").await.to_string();
+    let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
+    let r = report(
+        &mut resident,
+        &app,
+        &[
+            ("category_id", &cat),
+            ("description", "楼上每晚十二点后还在装修"),
+            ("building_id", &building),
+            ("anonymous", "1"),
+        ],
+    )
+    .await;
+    let case = case_id(&r);
+    let resident_name = app.demo.account(linli_domain::Role::Resident).unwrap().display_name.clone();
+
+    let mut staff = app.signed_in("shequ").await;
+    assert!(staff.get(&format!("/cases/{case}")).await.text.contains(&resident_name), "staff see who reported");
+    let mut other_worker = app.signed_in("wangge3").await;
+    assert_eq!(other_worker.get(&format!("/cases/{case}")).await.status, StatusCode::NOT_FOUND);
+    let list = other_worker.get(&format!("/communities/{}/cases?state=all", app.demo.community_id)).await;
+    assert!(!list.text.contains(&format!("/cases/{case}\"")));
+    let mut supervisor = app.signed_in("jiedao").await;
+    let seen = supervisor.get(&format!("/cases/{case}")).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(!seen.text.contains(&resident_name), "an anonymous reporter's name is hidden beyond the community");
+    assert!(seen.text.contains("匿名"));
+});
+
+dual_backend_test!(a_bad_report_names_the_field_and_creates_nothing, |db| {
+    let app = TestApp::new(db).await;
+    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
+    let mut worker = app.signed_in("wangge1").await;
+    let r = report(&mut worker, &app, &[("description", "路灯不亮"), ("building_id", &building)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("请填写类别"), "the error names the field");
+    assert!(r.text.contains("路灯不亮"), "what was typed is kept");
+    let cat = category(&app, "0201").await.to_string();
+    let r =
+        report(&mut worker, &app, &[("category_id", &cat), ("description", "灯"), ("building_id", &building)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A grid worker may close on the spot only in own grids.
+    let elsewhere = building_in_grid(&app, app.demo.grid_ids[2]).await.to_string();
+    let r = report(
+        &mut worker,
+        &app,
+        &[
+            ("category_id", &cat),
+            ("description", "路灯不亮，已更换灯泡"),
+            ("building_id", &elsewhere),
+            ("self_resolved", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(case_count(&app).await, 0);
+    // In own grid it closes at once.
+    let r = report(
+        &mut worker,
+        &app,
+        &[
+            ("category_id", &cat),
+            ("description", "路灯不亮，已更换灯泡"),
+            ("building_id", &building),
+            ("self_resolved", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = worker.get(r.location().unwrap()).await.text;
+    assert!(page.contains("已结案") && page.contains("自办自结"));
+});
