@@ -35,6 +35,8 @@ async fn events(db: &TestDb, case_id: i64) -> i64 {
 dual_backend_test!(a_resubmitted_report_creates_one_case, |db| {
     let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
     let cat = category(&db, "0103").await;
+    let q = CaseQuery { community_id: demo.community_id, limit: 50, ..Default::default() };
+    let before = db.store.cases(&q).await.unwrap().1;
     let mut new = report(demo.community_id, demo.grid_ids[0], cat);
     new.idempotency_key = Some("phone-42-retry".into());
     let first = db.store.report_case(&new).await.unwrap();
@@ -55,8 +57,7 @@ dual_backend_test!(a_resubmitted_report_creates_one_case, |db| {
     }
     assert_eq!(ids.iter().filter(|i| i.created).count(), 1);
     assert!(ids.iter().all(|i| i.case_id == ids[0].case_id));
-    let q = CaseQuery { community_id: demo.community_id, limit: 50, ..Default::default() };
-    assert_eq!(db.store.cases(&q).await.unwrap().1, 2);
+    assert_eq!(db.store.cases(&q).await.unwrap().1, before + 2);
 });
 
 dual_backend_test!(the_loop_closes_a_case_with_a_complete_timeline_and_routes_it, |db| {
@@ -156,9 +157,11 @@ dual_backend_test!(grid_cases_go_to_the_grid_worker_and_self_resolved_ones_close
     let row = db.store.case(id).await.unwrap();
     assert_eq!((row.state.as_str(), row.self_resolved), ("closed", true));
     assert!(row.closed_at.is_some() && row.deadline.is_some());
+    // Of the two new cases only the dispatched one is open.
     let open =
-        CaseQuery { community_id: demo.community_id, state: Some("open".into()), limit: 50, ..Default::default() };
-    assert_eq!(db.store.cases(&open).await.unwrap().1, 1);
+        CaseQuery { community_id: demo.community_id, state: Some("open".into()), limit: 200, ..Default::default() };
+    let (rows, _) = db.store.cases(&open).await.unwrap();
+    assert!(rows.iter().any(|r| r.id == case) && rows.iter().all(|r| r.id != id));
 });
 
 dual_backend_test!(suspension_pushes_the_deadline_back_and_extensions_need_time_left, |db| {
@@ -174,4 +177,58 @@ dual_backend_test!(suspension_pushes_the_deadline_back_and_extensions_need_time_
     let extended = db.store.apply_case_step(case, None, &Event::Extend, "需更换主板").await.unwrap();
     assert_eq!(extended.deadline.unwrap() - resumed.deadline.unwrap(), 4 * 3_600_000);
     assert_eq!(extended.extensions, 1);
+});
+
+dual_backend_test!(the_demo_history_replays_through_the_loop_and_has_every_kind_of_case, |db| {
+    use linli_domain::case::{Case, Level};
+    let spec = linli_store::demo::DemoSpec { case_days: 42, cases_per_day: 8, ..small_demo() };
+    let demo = linli_store::demo::load(&db.store, &spec).await.unwrap();
+    let q = CaseQuery { community_id: demo.community_id, limit: 200, ..Default::default() };
+    let mut all = Vec::new();
+    loop {
+        let (rows, total) = db.store.cases(&CaseQuery { offset: all.len() as i64, ..q.clone() }).await.unwrap();
+        all.extend(rows);
+        if all.len() as i64 >= total {
+            break;
+        }
+    }
+    assert_eq!(all.len(), 42 * 8);
+    for c in &all {
+        let timeline = db.store.case_timeline(c.id).await.unwrap();
+        assert_eq!(timeline[0].kind, "report");
+        assert!(timeline.windows(2).all(|w| w[0].at <= w[1].at && w[0].to_state == w[1].from_state), "case {}", c.id);
+        let events: Vec<Event> = timeline[1..]
+            .iter()
+            .map(|e| match e.kind.as_str() {
+                "register" => Event::Register,
+                "refuse" => Event::Refuse { reason: e.note.clone() },
+                "self_resolve" => Event::SelfResolve,
+                "dispatch" => Event::Dispatch,
+                "accept" => Event::Accept,
+                "feedback" => Event::Feedback,
+                "verify_pass" => Event::VerifyPass,
+                "verify_fail" => Event::VerifyFail,
+                "suspend" => Event::Suspend,
+                "resume" => Event::Resume,
+                "escalate" => Event::Escalate,
+                "rate" => Event::Rate { stars: c.rating.unwrap() as u8 },
+                other => panic!("unexpected step {other}"),
+            })
+            .collect();
+        let replayed = Case::replay(Level::Grid, &events).unwrap();
+        assert_eq!(replayed.state.as_str(), c.state, "case {}", c.id);
+        assert_eq!(i64::from(replayed.reworks), c.reworks);
+        assert_eq!(replayed.level.as_str(), db.store.case(c.id).await.unwrap().level);
+    }
+    let count = |f: &dyn Fn(&linli_store::cases::CaseRow) -> bool| all.iter().filter(|c| f(c)).count();
+    assert!(count(&|c| c.state == "closed") > all.len() / 2);
+    assert!(count(&|c| c.state != "closed" && c.state != "refused") > 0, "recent cases are still open");
+    assert!(count(&|c| c.self_resolved) > 0);
+    assert!(count(&|c| c.reworks > 0) > 0);
+    assert!(count(&|c| c.rating.is_some()) > 0);
+    assert!(count(&|c| c.state == "refused") > 0);
+    assert!(count(&|c| c.closed_at.is_some_and(|t| c.deadline.is_some_and(|d| t > d))) > 0, "some closed late");
+    let mine = db.store.case(demo.case_id).await.unwrap();
+    assert_eq!(mine.reporter_account_id, Some(demo.account(linli_domain::Role::Resident).unwrap().account_id));
+    assert_ne!(mine.state, "closed");
 });

@@ -95,15 +95,24 @@ impl Drop for TestDb {
     }
 }
 
-/// A small demo: 和谐家园 with every role's account, 6 grids, 300 households.
+/// A small demo: 和谐家园 with every role's account, 6 grids, 300 households, and two
+/// weeks of cases (the last an open one of the demo resident's).
 pub fn small_demo() -> DemoSpec {
-    DemoSpec { households_per_community: 300, buildings_per_community: 12, ..DemoSpec::default() }
+    DemoSpec {
+        households_per_community: 300,
+        buildings_per_community: 12,
+        case_days: 14,
+        cases_per_day: 3,
+        ..DemoSpec::default()
+    }
 }
 
 /// The router over a test database with the small demo loaded.
 pub struct TestApp {
     pub router: Router,
     pub demo: DemoReport,
+    /// The demo resident's building and household.
+    pub demo_home: (i64, i64),
     pub db: TestDb,
 }
 
@@ -115,7 +124,9 @@ impl TestApp {
     pub async fn with_settings(db: TestDb, settings: WebSettings) -> TestApp {
         let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
         let (router, _) = linli_web::app(db.store.clone(), settings);
-        TestApp { router, demo, db }
+        let household = db.store.resident(demo.resident_id).await.unwrap().household_id;
+        let building = db.store.household(household).await.unwrap().building_id;
+        TestApp { router, demo, demo_home: (building, household), db }
     }
 
     /// A browser with no cookies yet.

@@ -12,8 +12,12 @@ const PASSWORD: &str = linli_store::demo::DEMO_PASSWORD;
 
 /// Fills a route template with ids from the demo, inside the caller's scope.
 fn example_path(app: &TestApp, route: &RouteInfo) -> String {
+    let (building, household) = app.demo_home;
     route
         .path
+        .replace("{case_id}", &app.demo.case_id.to_string())
+        .replace("{building_id}", &building.to_string())
+        .replace("{household_id}", &household.to_string())
         .replace("{community_id}", &app.demo.community_id.to_string())
         .replace("{grid_id}", &app.demo.grid_ids[0].to_string())
         .replace("{street_id}", &app.demo.street_id.to_string())
@@ -154,7 +158,7 @@ dual_backend_test!(scopes_stop_at_the_community_and_the_street, |db| {
     let spec = linli_store::demo::DemoSpec { communities: 2, ..linli_test_support::small_demo() };
     let demo = linli_store::demo::load(&db.store, &spec).await.unwrap();
     let (router, _) = linli_web::app(db.store.clone(), Default::default());
-    let app = TestApp { router, demo, db };
+    let app = TestApp { router, demo, demo_home: (0, 0), db };
     let second = app.demo.community_id + 1;
     let mut director = app.signed_in("shuji").await;
     assert_eq!(director.get(&format!("/communities/{second}")).await.status, StatusCode::FORBIDDEN);

@@ -2,6 +2,7 @@
 //! generated deterministically from a seed: the same seed always gives the same names,
 //! buildings, households and residents.
 
+mod cases;
 mod names;
 
 use crate::accounts::{NewAccount, NewAssignment};
@@ -24,6 +25,9 @@ pub struct DemoSpec {
     pub households_per_community: u32,
     pub grids_per_community: u32,
     pub buildings_per_community: u32,
+    /// Days of case history for the first community, and cases a day.
+    pub case_days: u32,
+    pub cases_per_day: u32,
 }
 
 impl Default for DemoSpec {
@@ -34,6 +38,8 @@ impl Default for DemoSpec {
             households_per_community: 2000,
             grids_per_community: 6,
             buildings_per_community: 40,
+            case_days: 42,
+            cases_per_day: 8,
         }
     }
 }
@@ -62,6 +68,8 @@ pub struct DemoReport {
     pub resident_id: i64,
     pub street_id: i64,
     pub grid_ids: Vec<i64>,
+    /// An open case the demo resident reported (in grid 1), if case history was generated.
+    pub case_id: i64,
 }
 
 impl DemoReport {
@@ -116,6 +124,31 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
             report.accounts = demo_accounts(store, *street_id, &community).await?;
             if let Some(resident) = report.account(Role::Resident) {
                 report.resident_id = store.resident_of_account(resident.account_id).await?.unwrap_or_default();
+            }
+            let account = |role: Role| report.account(role).map(|a| (a.account_id, a.display_name.clone()));
+            if let (Some(staff), Some(resident), Some(property), Some(social)) = (
+                account(Role::CommunityStaff),
+                account(Role::Resident),
+                account(Role::PropertyStaff),
+                account(Role::SocialOrgStaff),
+            ) {
+                let grid_workers: Vec<(i64, i64)> = read!(store, |db| sqlx::query_as(
+                    "SELECT grid_id, account_id FROM grid_workers WHERE community_id = $1 AND duty = 'worker'"
+                )
+                .bind(community.id)
+                .fetch_all(db)
+                .await?);
+                let cast = cases::Cast {
+                    staff: staff.0,
+                    resident: resident.0,
+                    resident_name: resident.1,
+                    grid_workers,
+                    property: (community.property_company, property.0),
+                    social: (community.social_org, social.0),
+                };
+                let case =
+                    cases::seed(store, community.id, spec.case_days, spec.cases_per_day, &cast, &mut rng).await?;
+                report.case_id = case.unwrap_or_default();
             }
         }
     }
