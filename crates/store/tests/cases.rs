@@ -232,3 +232,33 @@ dual_backend_test!(the_demo_history_replays_through_the_loop_and_has_every_kind_
     assert_eq!(mine.reporter_account_id, Some(demo.account(linli_domain::Role::Resident).unwrap().account_id));
     assert_ne!(mine.state, "closed");
 });
+
+dual_backend_test!(the_indicator_query_gives_the_domains_answers_for_any_period_and_grouping, |db| {
+    use linli_domain::indicators::{Counts, DueRule};
+    use linli_store::cases::{Dimension, IndicatorScope};
+    let spec = linli_store::demo::DemoSpec { case_days: 42, cases_per_day: 8, ..small_demo() };
+    let demo = linli_store::demo::load(&db.store, &spec).await.unwrap();
+    let facts = db.store.case_facts(demo.community_id).await.unwrap();
+    let scope = IndicatorScope { community_ids: vec![demo.community_id], grid_ids: None };
+    let now = linli_store::now_ms();
+    let day = 86_400_000;
+    for (from, to) in [
+        (now - 7 * day, now),
+        (now - 30 * day, now - 10 * day),
+        (now - 60 * day, now + day),
+        (now - 3 * day, now - 2 * day),
+    ] {
+        for rule in [DueRule::IncludeSuspended, DueRule::ExcludeSuspended] {
+            let all: Vec<_> = facts.iter().map(|f| f.1.clone()).collect();
+            let expected = Counts::of(&all, from, to, rule);
+            let got = db.store.case_indicators(&scope, from, to, rule, Dimension::Community).await.unwrap();
+            let got = got.first().map(|g| g.1).unwrap_or_default();
+            assert_eq!(got, expected, "period {from}..{to} {rule:?}");
+            assert!(expected.accepted > 0 || to - from < 2 * day);
+            for (grid, counts) in db.store.case_indicators(&scope, from, to, rule, Dimension::Grid).await.unwrap() {
+                let of_grid: Vec<_> = facts.iter().filter(|f| f.0 == grid).map(|f| f.1.clone()).collect();
+                assert_eq!(counts, Counts::of(&of_grid, from, to, rule), "grid {grid:?}");
+            }
+        }
+    }
+});
