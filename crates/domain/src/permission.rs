@@ -55,10 +55,13 @@ pub enum Action {
     /// Take a step of the loop on a case within reach; which steps depends on who one is
     /// to the case (staff, the grid's worker, the assignee, the reporter).
     ActOnCases,
+    /// The case indicators (立案率, 结案率, …): the community's for its staff, the
+    /// street's for its supervisor, own grids' for a grid worker.
+    ViewIndicators,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -80,6 +83,7 @@ impl Action {
         Action::ReportCase,
         Action::ViewCases,
         Action::ActOnCases,
+        Action::ViewIndicators,
     ];
 }
 
@@ -134,6 +138,7 @@ const TABLE: &[(Action, &[Role])] = &[
             StreetSupervisor,
         ],
     ),
+    (Action::ViewIndicators, &[GridWorker, CommunityStaff, CommunityDirector, StreetSupervisor]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -292,4 +292,21 @@ impl Store {
     pub async fn account_count(&self) -> StoreResult<i64> {
         Ok(read!(self, |db| sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(db).await?))
     }
+
+    /// Display names of some accounts, for tables that name people by id.
+    pub async fn display_names(&self, ids: &[i64]) -> StoreResult<std::collections::HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT id, display_name FROM accounts WHERE id IN ({})", marks.join(", "));
+        let rows: Vec<(i64, String)> = read!(self, |db| {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(db).await?
+        });
+        Ok(rows.into_iter().collect())
+    }
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod chart;
 pub mod error;
 pub mod form;
 pub mod i18n;

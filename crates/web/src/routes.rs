@@ -6,7 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, buildings, care, cases, community, grids, home, import, residents};
+use crate::pages::{account, admin, buildings, care, cases, community, grids, home, import, indicators, residents};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -150,6 +150,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/cases", Some(ViewCases), cases::list)
         .page(Method::GET, "/communities/{community_id}/cases/new", Some(ReportCase), cases::new_form)
         .page(Method::POST, "/communities/{community_id}/cases", Some(ReportCase), cases::create)
+        .page(Method::GET, "/communities/{community_id}/indicators", Some(ViewIndicators), indicators::show)
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::show)
         .page(Method::POST, "/cases/{case_id}/steps", Some(ActOnCases), cases::step)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)

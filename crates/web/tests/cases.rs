@@ -170,3 +170,44 @@ dual_backend_test!(a_bad_report_names_the_field_and_creates_nothing, |db| {
     let page = worker.get(r.location().unwrap()).await.text;
     assert!(page.contains("已结案") && page.contains("自办自结"));
 });
+
+dual_backend_test!(the_dashboard_shows_the_periods_rates_and_exports_them, |db| {
+    use linli_domain::indicators::DueRule;
+    use linli_store::cases::{Dimension, IndicatorScope};
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let mut director = app.signed_in("shuji").await;
+    let page = director.get(&format!("/communities/{community}/indicators?days=30")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let scope = IndicatorScope { community_ids: vec![community], grid_ids: None };
+    let to = linli_store::now_ms();
+    let counts = app
+        .db
+        .store
+        .case_indicators(&scope, to - 30 * 86_400_000, to, DueRule::default(), Dimension::Community)
+        .await
+        .unwrap()[0]
+        .1;
+    assert!(counts.accepted > 0);
+    assert!(page.text.contains(&format!("<b>{}</b>", counts.closure_rate().percent())), "the closure rate is shown");
+    assert!(page.text.contains(&format!("<b>{}</b><span>受理数", counts.accepted)));
+    assert!(page.text.contains("<svg") && page.text.contains("各网格结案率与按期结案率"));
+
+    let csv = director.get(&format!("/communities/{community}/indicators?days=30&format=csv")).await;
+    assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
+    let mut lines = csv.text.lines();
+    assert!(lines.next().unwrap().starts_with("group,accepted,registered"));
+    let total: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        (total[0], total[1], total[12]),
+        ("合计", counts.accepted.to_string().as_str(), counts.closure_rate().percent().as_str())
+    );
+
+    // A grid worker sees own grids only; a resident no dashboard at all.
+    let mut worker = app.signed_in("wangge3").await;
+    let page = worker.get(&format!("/communities/{community}/indicators")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("第3网格") && !page.text.contains("第1网格"));
+    let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
+    assert_eq!(resident.get(&format!("/communities/{community}/indicators")).await.status, StatusCode::FORBIDDEN);
+});

@@ -11,6 +11,7 @@ pub mod community;
 pub mod grids;
 pub mod home;
 pub mod import;
+pub mod indicators;
 pub mod residents;
 
 use crate::auth::Ctx;
@@ -55,6 +56,9 @@ impl Chrome {
             }
             if let Some(c) = p.community_ids(Action::ViewCases).first() {
                 push(format!("/communities/{c}/cases"), "nav.cases");
+            }
+            if let Some(c) = p.community_ids(Action::ViewIndicators).first() {
+                push(format!("/communities/{c}/indicators"), "nav.indicators");
             }
             if let Some(c) = p.community_ids(Action::ViewResidents).first() {
                 push(format!("/communities/{c}/residents"), "nav.residents");

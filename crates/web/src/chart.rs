@@ -1,0 +1,79 @@
+//! Charts drawn on the server as SVG: grouped horizontal bars of rates (one row per grid,
+//! category or community), readable at 360 px and printable, with no client library.
+
+use askama::Template;
+
+/// One row of bars: a label and rates in hundredths of a percent (`None`: no data).
+pub struct BarRow {
+    pub label: String,
+    pub values: Vec<Option<u64>>,
+}
+
+pub struct Bar {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub class: &'static str,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "bars.svg", escape = "html")]
+pub struct BarChart {
+    pub title: String,
+    pub width: f64,
+    pub height: f64,
+    pub label_width: f64,
+    pub legend: Vec<(String, &'static str, f64)>,
+    pub rows: Vec<(String, f64)>,
+    pub bars: Vec<Bar>,
+    pub gridlines: Vec<(f64, &'static str)>,
+}
+
+const CLASSES: [&str; 3] = ["b0", "b1", "b2"];
+
+impl BarChart {
+    /// Rows of up to three series (legend names in order), scaled 0–100%.
+    pub fn new(title: String, series: &[String], rows: &[BarRow]) -> BarChart {
+        let (label_width, plot, bar_h, gap) = (150.0, 440.0, 14.0, 10.0);
+        let n = series.len().clamp(1, 3) as f64;
+        let row_h = n * bar_h + gap;
+        let top = 34.0;
+        let mut bars = Vec::new();
+        let mut labels = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let y0 = top + i as f64 * row_h;
+            labels.push((row.label.clone(), y0 + n * bar_h / 2.0 + 4.0));
+            for (j, v) in row.values.iter().take(3).enumerate() {
+                let bp = v.unwrap_or(0) as f64;
+                bars.push(Bar {
+                    x: label_width,
+                    y: y0 + j as f64 * bar_h,
+                    width: (bp / 10_000.0 * plot).max(if v.is_some() { 1.0 } else { 0.0 }),
+                    class: CLASSES[j],
+                    text: v.map_or("—".into(), |bp| format!("{}.{:02}%", bp / 100, bp % 100)),
+                });
+            }
+        }
+        let legend = series
+            .iter()
+            .take(3)
+            .enumerate()
+            .map(|(j, s)| (s.clone(), CLASSES[j], label_width + j as f64 * 150.0))
+            .collect();
+        BarChart {
+            title,
+            width: label_width + plot + 70.0,
+            height: top + rows.len() as f64 * row_h + 10.0,
+            label_width,
+            legend,
+            rows: labels,
+            bars,
+            gridlines: vec![(label_width, "0"), (label_width + plot / 2.0, "50%"), (label_width + plot, "100%")],
+        }
+    }
+
+    pub fn svg(&self) -> String {
+        self.render().unwrap_or_default()
+    }
+}

@@ -1,0 +1,273 @@
+//! The indicator dashboard of a community: the guide's rates for a period with 环比
+//! (against the period before) and 同比 (against the same period a year earlier), per
+//! grid, category and worker, a bar chart drawn as SVG, and CSV or Excel export.
+
+use super::{Chrome, render};
+use crate::auth::User;
+use crate::chart::{BarChart, BarRow};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use linli_domain::indicators::{Counts, DueRule, Rate};
+use linli_domain::{Action, Reach};
+use linli_store::admin::Community;
+use linli_store::cases::{Dimension, IndicatorScope};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct PeriodQuery {
+    /// Length of the period ending now, in days (7, 30, 90 or 365; default 30).
+    pub days: Option<i64>,
+    /// `exclude`: leave suspended cases out of the due count (one city's rule).
+    pub suspended: Option<String>,
+    /// `csv` or `xlsx` to download.
+    pub format: Option<String>,
+}
+
+/// One line of the summary: a name, the value now, before, and a year ago.
+pub struct Line {
+    pub key: &'static str,
+    pub now: String,
+    pub before: String,
+    pub year_ago: String,
+    /// Change against the period before in percentage points (`+1.25`, `-0.50`), and
+    /// whether it went up.
+    pub delta: Option<(bool, String)>,
+}
+
+pub struct GroupRow {
+    pub name: String,
+    pub counts: Counts,
+}
+
+impl GroupRow {
+    pub fn rate(&self, which: &str) -> String {
+        rate_of(&self.counts, which).percent()
+    }
+}
+
+fn rate_of(c: &Counts, which: &str) -> Rate {
+    match which {
+        "registration" => c.registration_rate(),
+        "dispatch" => c.dispatch_rate(),
+        "closure" => c.closure_rate(),
+        "on_time" => c.on_time_rate(),
+        "rework" => c.rework_rate(),
+        "extension" => c.extension_rate(),
+        "satisfaction" => c.satisfaction_rate(),
+        _ => c.self_resolved_share(),
+    }
+}
+
+const RATES: [&str; 8] =
+    ["registration", "dispatch", "closure", "on_time", "rework", "extension", "satisfaction", "self_resolved"];
+
+#[derive(Template)]
+#[template(path = "indicators.html")]
+struct IndicatorsPage {
+    chrome: Chrome,
+    community: Community,
+    days: i64,
+    exclude_suspended: bool,
+    lines: Vec<Line>,
+    counts: Counts,
+    /// Tables by grid, category and worker: a title key and the rows.
+    sections: Vec<(&'static str, Vec<GroupRow>)>,
+    show_chart: bool,
+    chart: String,
+}
+
+impl IndicatorsPage {
+    fn hours(&self, v: Option<f64>) -> String {
+        v.map_or("—".into(), |h| format!("{h:.1}"))
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let community = state.store.community(community_id).await?;
+    let p = user.principal();
+    let grid_ids = match p.reach(Action::ViewIndicators, community.id, community.street_id) {
+        Reach::Nothing => return Err(AppError::Forbidden),
+        Reach::Community => None,
+        Reach::Grids(g) => Some(g),
+    };
+    let days = q.days.filter(|d| [7, 30, 90, 365].contains(d)).unwrap_or(30);
+    let rule =
+        if q.suspended.as_deref() == Some("exclude") { DueRule::ExcludeSuspended } else { DueRule::IncludeSuspended };
+    let scope = IndicatorScope { community_ids: vec![community.id], grid_ids: grid_ids.clone() };
+    let to = linli_store::now_ms();
+    let len = days * 86_400_000;
+    let year = 365 * 86_400_000;
+    let total = |rows: Vec<(Option<i64>, Counts)>| rows.into_iter().next().map(|r| r.1).unwrap_or_default();
+    let store = &state.store;
+    let now = total(store.case_indicators(&scope, to - len, to, rule, Dimension::Community).await?);
+    let before = total(store.case_indicators(&scope, to - 2 * len, to - len, rule, Dimension::Community).await?);
+    let year_ago = total(store.case_indicators(&scope, to - year - len, to - year, rule, Dimension::Community).await?);
+    let lines = RATES
+        .iter()
+        .map(|which| {
+            let (a, b, c) = (rate_of(&now, which), rate_of(&before, which), rate_of(&year_ago, which));
+            Line {
+                key: which,
+                now: a.percent(),
+                before: b.percent(),
+                year_ago: c.percent(),
+                delta: a.basis_points().zip(b.basis_points()).map(|(x, y)| {
+                    let d = x as i64 - y as i64;
+                    let sign = if d >= 0 { '+' } else { '-' };
+                    (d >= 0, format!("{sign}{}.{:02}", d.abs() / 100, d.abs() % 100))
+                }),
+            }
+        })
+        .collect();
+    let grids_all = store.grids(community.id).await?;
+    let grid_name = |id: Option<i64>| {
+        id.and_then(|i| grids_all.iter().find(|g| g.id == i)).map_or("—".to_owned(), |g| g.name.clone())
+    };
+    let mut grids: Vec<GroupRow> = store
+        .case_indicators(&scope, to - len, to, rule, Dimension::Grid)
+        .await?
+        .into_iter()
+        .map(|(k, counts)| GroupRow { name: grid_name(k), counts })
+        .collect();
+    grids.sort_by(|a, b| a.name.cmp(&b.name));
+    let categories_all = store.case_categories().await?;
+    let en = user.0.lang.as_str() == "en";
+    let mut categories: Vec<GroupRow> = store
+        .case_indicators(&scope, to - len, to, rule, Dimension::Category)
+        .await?
+        .into_iter()
+        .map(|(k, counts)| {
+            let c = k.and_then(|k| categories_all.iter().find(|c| c.id == k));
+            let name =
+                c.map_or("—".to_owned(), |c| format!("{} {}", c.code, if en { &c.name_en } else { &c.name_zh }));
+            GroupRow { name, counts }
+        })
+        .collect();
+    categories.sort_by(|a, b| b.counts.accepted.cmp(&a.counts.accepted).then(a.name.cmp(&b.name)));
+    let by_worker = store.case_indicators(&scope, to - len, to, rule, Dimension::Worker).await?;
+    let ids: Vec<i64> = by_worker.iter().filter_map(|r| r.0).collect();
+    let names = store.display_names(&ids).await?;
+    let t = user.0.tr();
+    let mut workers: Vec<GroupRow> = by_worker
+        .into_iter()
+        .map(|(k, counts)| GroupRow {
+            name: k.and_then(|k| names.get(&k).cloned()).unwrap_or_else(|| t.get("indicators.unassigned").to_owned()),
+            counts,
+        })
+        .collect();
+    workers.sort_by(|a, b| a.name.cmp(&b.name));
+
+    if let Some(format) = q.format.as_deref() {
+        return export(&t, format, &now, &grids, &categories);
+    }
+    let chart = BarChart::new(
+        t.get("indicators.chart").to_owned(),
+        &[t.get("indicators.rate.closure").to_owned(), t.get("indicators.rate.on_time").to_owned()],
+        &grids
+            .iter()
+            .map(|g| BarRow {
+                label: g.name.clone(),
+                values: vec![g.counts.closure_rate().basis_points(), g.counts.on_time_rate().basis_points()],
+            })
+            .collect::<Vec<_>>(),
+    )
+    .svg();
+    let page = IndicatorsPage {
+        chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &community.name)])),
+        community,
+        days,
+        exclude_suspended: rule == DueRule::ExcludeSuspended,
+        lines,
+        counts: now,
+        show_chart: !grids.is_empty(),
+        sections: vec![
+            ("indicators.by_grid", grids),
+            ("indicators.by_category", categories),
+            ("indicators.by_worker", workers),
+        ],
+        chart,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+const EXPORT_HEADER: [&str; 16] = [
+    "group",
+    "accepted",
+    "registered",
+    "dispatched",
+    "due",
+    "closed",
+    "closed_on_time",
+    "reworked",
+    "extended",
+    "overdue",
+    "registration_rate",
+    "dispatch_rate",
+    "closure_rate",
+    "on_time_rate",
+    "rework_rate",
+    "satisfaction_rate",
+];
+
+fn export(
+    t: &crate::i18n::Tr,
+    format: &str,
+    total: &Counts,
+    grids: &[GroupRow],
+    categories: &[GroupRow],
+) -> AppResult<Response> {
+    let row = |name: &str, c: &Counts| {
+        vec![
+            name.to_owned(),
+            c.accepted.to_string(),
+            c.registered.to_string(),
+            c.dispatched.to_string(),
+            c.due.to_string(),
+            c.closed.to_string(),
+            c.closed_on_time.to_string(),
+            c.reworked.to_string(),
+            c.extended.to_string(),
+            c.overdue.to_string(),
+            c.registration_rate().percent(),
+            c.dispatch_rate().percent(),
+            c.closure_rate().percent(),
+            c.on_time_rate().percent(),
+            c.rework_rate().percent(),
+            c.satisfaction_rate().percent(),
+        ]
+    };
+    let mut records = vec![row(t.get("indicators.total"), total)];
+    records.extend(grids.iter().map(|g| row(&g.name, &g.counts)));
+    records.extend(categories.iter().map(|g| row(&g.name, &g.counts)));
+    let (body, content_type, name) = match format {
+        "xlsx" => (
+            crate::spreadsheet::to_xlsx(&EXPORT_HEADER, &records)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "attachment; filename=\"indicators.xlsx\"",
+        ),
+        "csv" => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let internal = |e: csv::Error| AppError::Internal(e.into());
+            w.write_record(EXPORT_HEADER).map_err(internal)?;
+            for r in &records {
+                w.write_record(r).map_err(internal)?;
+            }
+            let body = w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            (body, "text/csv; charset=utf-8", "attachment; filename=\"indicators.csv\"")
+        }
+        _ => return Err(AppError::invalid("format", "error.choice")),
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(name));
+    Ok(r)
+}
