@@ -7,7 +7,8 @@ use crate::state::AppState;
 use linli_domain::case::{Event, Level, State};
 use linli_domain::{Action, FieldError, Principal, Role};
 use linli_store::admin::Community;
-use linli_store::cases::CaseRow;
+use linli_store::cases::{CaseRow, NewCase};
+use serde::Deserialize;
 
 /// Every step a page can offer, in the order buttons appear.
 pub const STEPS: [&str; 14] = [
@@ -149,4 +150,98 @@ pub async fn take_step(
         return Err(AppError::Forbidden);
     }
     Ok(state.store.apply_case_step(case.id, Some(user.principal().account_id), &event, note.trim()).await?)
+}
+
+/// A report as a form (or the API, converted) sends it.
+#[derive(Deserialize, Default, Clone)]
+pub struct ReportForm {
+    #[serde(default)]
+    pub category_id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub building_id: String,
+    #[serde(default)]
+    pub room: String,
+    #[serde(default)]
+    pub anonymous: Option<String>,
+    /// Staff intake: phone, visit or hotline.
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub reporter_name: String,
+    /// A grid worker fixed it on the spot.
+    #[serde(default)]
+    pub self_resolved: Option<String>,
+    /// Written into the form when it is shown: a form sent twice makes one case.
+    #[serde(default)]
+    pub idempotency_key: String,
+}
+
+/// Reads a report form into a new case, or the first bad field.
+pub async fn read_report(
+    state: &AppState,
+    user: &User,
+    community: &Community,
+    form: &ReportForm,
+) -> AppResult<NewCase> {
+    let p = user.principal();
+    let category_id: i64 = form.category_id.parse().map_err(|_| FieldError::new("category_id", "error.required"))?;
+    let category =
+        state.store.case_category(category_id).await.map_err(|_| FieldError::new("category_id", "error.choice"))?;
+    let description = form.description.trim();
+    let n = description.chars().count();
+    if !(4..=2000).contains(&n) {
+        return Err(FieldError::new("description", "error.case.description").into());
+    }
+    let building_id: i64 = form.building_id.parse().map_err(|_| FieldError::new("building_id", "error.required"))?;
+    let building =
+        state.store.building(building_id).await.map_err(|_| FieldError::new("building_id", "error.choice"))?;
+    if building.community_id != community.id {
+        return Err(FieldError::new("building_id", "error.choice").into());
+    }
+    let room = form.room.trim();
+    if room.chars().count() > 20 {
+        return Err(FieldError::new("room", "error.import.room").into());
+    }
+    let staff = p.assignments.iter().any(|a| {
+        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community.id)
+    });
+    let worker_here =
+        p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&building.grid_id));
+    let (source, reporter_name) = if staff && !form.source.is_empty() {
+        let source = match form.source.as_str() {
+            "phone" => "phone",
+            "visit" => "visit",
+            "hotline" => "hotline",
+            _ => return Err(FieldError::new("source", "error.choice").into()),
+        };
+        (source, form.reporter_name.trim().chars().take(32).collect::<String>())
+    } else if p.has_role(Role::GridWorker) {
+        ("patrol", p.display_name.clone())
+    } else {
+        ("resident", p.display_name.clone())
+    };
+    let self_resolved = form.self_resolved.is_some();
+    if self_resolved && !worker_here {
+        return Err(FieldError::new("self_resolved", "error.case.self_resolve_grid_only").into());
+    }
+    let key = form.idempotency_key.trim();
+    Ok(NewCase {
+        community_id: community.id,
+        grid_id: Some(building.grid_id),
+        category_id: category.id,
+        source,
+        description: description.to_owned(),
+        building_id: Some(building.id),
+        household_id: None,
+        lon: Some(building.lon),
+        lat: Some(building.lat),
+        address: if room.is_empty() { building.name.clone() } else { format!("{} {room}", building.name) },
+        reporter_account_id: Some(p.account_id),
+        reporter_name,
+        anonymous: form.anonymous.is_some(),
+        idempotency_key: (!key.is_empty() && key.len() <= 80).then(|| key.to_owned()),
+        self_resolved,
+    })
 }

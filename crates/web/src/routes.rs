@@ -184,7 +184,11 @@ pub fn build() -> Routes {
         .api(Some(RevealPersonalData), routes!(api::residents::reveal))
         .api(Some(ViewResidents), routes!(api::property::units))
         .api(Some(ViewResidents), routes!(api::property::stays))
-        .api(Some(ViewElectorate), routes!(api::property::electorate));
+        .api(Some(ViewElectorate), routes!(api::property::electorate))
+        .api(Some(ViewCases), routes!(api::cases::list))
+        .api(Some(ReportCase), routes!(api::cases::create))
+        .api(Some(ViewCases), routes!(api::cases::show))
+        .api(Some(ActOnCases), routes!(api::cases::step));
     let (api_router, openapi) = b.api.split_for_parts();
     Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }
 }

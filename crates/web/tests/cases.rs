@@ -211,3 +211,62 @@ dual_backend_test!(the_dashboard_shows_the_periods_rates_and_exports_them, |db| 
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     assert_eq!(resident.get(&format!("/communities/{community}/indicators")).await.status, StatusCode::FORBIDDEN);
 });
+
+dual_backend_test!(the_api_takes_a_report_once_per_idempotency_key_and_walks_the_loop, |db| {
+    use axum::http::Method;
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let building = building_in_grid(&app, app.demo.grid_ids[0]).await;
+    let cat = category(&app, "07").await;
+    let mut worker = app.signed_in("wangge1").await;
+    let body = serde_json::json!({"category_id": cat, "description": "广场舞音响太大声，已超过晚上九点", "building_id": building});
+    let path = format!("/api/v1/communities/{community}/cases");
+    let before = case_count(&app).await;
+    let first = send_report(&mut worker, &path, &body, "app-7f3a").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = send_report(&mut worker, &path, &body, "app-7f3a").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(case_count(&app).await, before + 1);
+    let case = first.json()["id"].as_i64().unwrap();
+    assert_eq!(first.json()["source"], "patrol");
+
+    // Bad input: the error names the field, in the API's shape.
+    let bad = worker
+        .send_json(
+            Method::POST,
+            &path,
+            &serde_json::json!({"category_id": 999999, "description": "x", "building_id": building}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["error"]["field"], "category_id");
+    assert_eq!(case_count(&app).await, before + 1);
+
+    // The grid worker registers and dispatches (own grid, grid-worker category: to self).
+    for step in ["register", "dispatch", "accept"] {
+        let r = worker
+            .send_json(Method::POST, &format!("/api/v1/cases/{case}/steps"), &serde_json::json!({"step": step}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{step}: {}", r.text);
+    }
+    let detail = worker.get(&format!("/api/v1/cases/{case}")).await.json();
+    assert_eq!(detail["case"]["state"], "accepted");
+    assert_eq!(detail["steps"], serde_json::json!(["feedback", "escalate"]));
+    assert_eq!(detail["timeline"].as_array().unwrap().len(), 4);
+    let mut other = app.signed_in("wangge3").await;
+    assert_eq!(other.get(&format!("/api/v1/cases/{case}")).await.status, StatusCode::NOT_FOUND);
+});
+
+async fn send_report(b: &mut Browser, path: &str, body: &serde_json::Value, key: &str) -> linli_test_support::Reply {
+    let csrf = b.csrf.clone();
+    let body = body.to_string().into_bytes();
+    b.send(
+        axum::http::Method::POST,
+        path,
+        Some(("application/json", body)),
+        &[("x-csrf-token", &csrf), ("idempotency-key", key)],
+    )
+    .await
+}

@@ -4,6 +4,7 @@
 
 use super::{Chrome, format_ms, render};
 use crate::auth::User;
+use crate::cases::ReportForm;
 use crate::cases::{reachable_case, steps_for, take_step};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -12,9 +13,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use linli_domain::{Action, FieldError, Role};
+use linli_domain::{Action, Role};
 use linli_store::admin::Community;
-use linli_store::cases::{CaseQuery, CaseRow, Category, NewCase, TimelineEvent};
+use linli_store::cases::{CaseQuery, CaseRow, Category, TimelineEvent};
 use linli_store::registry::BuildingSummary;
 use serde::Deserialize;
 
@@ -118,31 +119,6 @@ impl NewCasePage {
     }
 }
 
-#[derive(Deserialize, Default, Clone)]
-pub struct ReportForm {
-    #[serde(default)]
-    pub category_id: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub building_id: String,
-    #[serde(default)]
-    pub room: String,
-    #[serde(default)]
-    pub anonymous: Option<String>,
-    /// Staff intake: phone, visit or hotline.
-    #[serde(default)]
-    pub source: String,
-    #[serde(default)]
-    pub reporter_name: String,
-    /// A grid worker fixed it on the spot.
-    #[serde(default)]
-    pub self_resolved: Option<String>,
-    /// Written into the form when it is shown: a form sent twice makes one case.
-    #[serde(default)]
-    pub idempotency_key: String,
-}
-
 async fn new_page(
     state: &AppState,
     user: &User,
@@ -206,69 +182,6 @@ pub async fn new_form(State(state): State<AppState>, user: User, Path(community_
     new_page(&state, &user, community, StatusCode::OK, ReportForm::default(), None).await
 }
 
-/// Reads a report form into a new case, or the first bad field.
-async fn read_report(state: &AppState, user: &User, community: &Community, form: &ReportForm) -> AppResult<NewCase> {
-    let p = user.principal();
-    let category_id: i64 = form.category_id.parse().map_err(|_| FieldError::new("category_id", "error.required"))?;
-    let category =
-        state.store.case_category(category_id).await.map_err(|_| FieldError::new("category_id", "error.choice"))?;
-    let description = form.description.trim();
-    let n = description.chars().count();
-    if !(4..=2000).contains(&n) {
-        return Err(FieldError::new("description", "error.case.description").into());
-    }
-    let building_id: i64 = form.building_id.parse().map_err(|_| FieldError::new("building_id", "error.required"))?;
-    let building =
-        state.store.building(building_id).await.map_err(|_| FieldError::new("building_id", "error.choice"))?;
-    if building.community_id != community.id {
-        return Err(FieldError::new("building_id", "error.choice").into());
-    }
-    let room = form.room.trim();
-    if room.chars().count() > 20 {
-        return Err(FieldError::new("room", "error.import.room").into());
-    }
-    let staff = p.assignments.iter().any(|a| {
-        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community.id)
-    });
-    let worker_here =
-        p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&building.grid_id));
-    let (source, reporter_name) = if staff && !form.source.is_empty() {
-        let source = match form.source.as_str() {
-            "phone" => "phone",
-            "visit" => "visit",
-            "hotline" => "hotline",
-            _ => return Err(FieldError::new("source", "error.choice").into()),
-        };
-        (source, form.reporter_name.trim().chars().take(32).collect::<String>())
-    } else if p.has_role(Role::GridWorker) {
-        ("patrol", p.display_name.clone())
-    } else {
-        ("resident", p.display_name.clone())
-    };
-    let self_resolved = form.self_resolved.is_some();
-    if self_resolved && !worker_here {
-        return Err(FieldError::new("self_resolved", "error.case.self_resolve_grid_only").into());
-    }
-    let key = form.idempotency_key.trim();
-    Ok(NewCase {
-        community_id: community.id,
-        grid_id: Some(building.grid_id),
-        category_id: category.id,
-        source,
-        description: description.to_owned(),
-        building_id: Some(building.id),
-        household_id: None,
-        lon: Some(building.lon),
-        lat: Some(building.lat),
-        address: if room.is_empty() { building.name.clone() } else { format!("{} {room}", building.name) },
-        reporter_account_id: Some(p.account_id),
-        reporter_name,
-        anonymous: form.anonymous.is_some(),
-        idempotency_key: (!key.is_empty() && key.len() <= 80).then(|| key.to_owned()),
-        self_resolved,
-    })
-}
-
 pub async fn create(
     State(state): State<AppState>,
     user: User,
@@ -276,7 +189,7 @@ pub async fn create(
     Form(form): Form<ReportForm>,
 ) -> AppResult<Response> {
     let community = reporting_community(&state, &user, community_id).await?;
-    match read_report(&state, &user, &community, &form).await {
+    match crate::cases::read_report(&state, &user, &community, &form).await {
         Ok(new) => {
             let intake = state.store.report_case(&new).await?;
             Ok(Redirect::to(&format!("/cases/{}", intake.case_id)).into_response())

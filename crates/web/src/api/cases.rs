@@ -1,0 +1,199 @@
+//! Cases under the API: report (idempotent with an `Idempotency-Key` header), list within
+//! reach, one case with its timeline and the caller's possible steps, and take a step.
+
+use crate::api::ApiJson;
+use crate::auth::User;
+use crate::cases::{ReportForm, reachable_case, read_report, steps_for, take_step};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use linli_domain::Action;
+use linli_store::cases::{CaseQuery, CaseRow, TimelineEvent};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+pub struct CaseFilter {
+    /// `open` (default), `overdue`, `all`, or a state (reported, registered, refused,
+    /// dispatched, accepted, handled, closed, suspended).
+    pub state: Option<String>,
+    pub grid_id: Option<i64>,
+    pub offset: Option<i64>,
+    /// 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CasePage {
+    pub total: i64,
+    pub cases: Vec<CaseRow>,
+}
+
+fn staff_view(user: &User, community_id: i64) -> bool {
+    user.principal().assignments.iter().any(|a| {
+        matches!(
+            a.role,
+            linli_domain::Role::CommunityStaff | linli_domain::Role::CommunityDirector | linli_domain::Role::GridWorker
+        ) && a.community_id == Some(community_id)
+    })
+}
+
+/// Cases of a community within the caller's reach, newest first.
+#[utoipa::path(get, path = "/api/v1/communities/{community_id}/cases", tag = "cases",
+    params(("community_id" = i64, Path, description = "Community id"), CaseFilter),
+    responses((status = 200, body = CasePage), (status = 403, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(f): Query<CaseFilter>,
+) -> AppResult<Json<CasePage>> {
+    let community = state.store.community(community_id).await?;
+    let scope = user.principal().case_scope(community.id, community.street_id);
+    if scope.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let query = CaseQuery {
+        community_id: community.id,
+        scope: Some(scope),
+        grid_id: f.grid_id,
+        state: Some(f.state.unwrap_or_else(|| "open".into())),
+        offset: f.offset.unwrap_or(0).max(0),
+        limit: f.limit.unwrap_or(50).clamp(1, 200),
+    };
+    let (rows, total) = state.store.cases(&query).await?;
+    let staff = staff_view(&user, community.id);
+    Ok(Json(CasePage { total, cases: rows.into_iter().map(|c| c.shown_to(staff)).collect() }))
+}
+
+/// A report. `building_id` places it (and decides its grid).
+#[derive(Deserialize, ToSchema)]
+pub struct ReportInput {
+    pub category_id: i64,
+    pub description: String,
+    pub building_id: i64,
+    /// Room or exact place.
+    #[serde(default)]
+    pub room: String,
+    #[serde(default)]
+    pub anonymous: bool,
+    /// A grid worker fixed it on the spot (own grids only).
+    #[serde(default)]
+    pub self_resolved: bool,
+    /// Staff intake: `phone`, `visit` or `hotline`.
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub reporter_name: String,
+}
+
+/// Reports a case. With an `Idempotency-Key` header, a retry with the same key returns
+/// the first case (200 and `Idempotent-Replayed: true`) instead of creating another (201).
+#[utoipa::path(post, path = "/api/v1/communities/{community_id}/cases", tag = "cases",
+    params(("community_id" = i64, Path, description = "Community id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Up to 80 characters; the same key makes one case")),
+    request_body = ReportInput,
+    responses((status = 201, body = CaseRow), (status = 200, body = CaseRow, description = "A replay of an earlier report"),
+              (status = 403, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ReportInput>,
+) -> AppResult<Response> {
+    let community = state.store.community(community_id).await?;
+    if !user.principal().can_in_community(Action::ReportCase, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    let key = match headers.get("idempotency-key") {
+        None => String::new(),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .filter(|k| !k.trim().is_empty() && k.len() <= 80)
+            .ok_or(AppError::invalid("Idempotency-Key", "error.idempotency_key"))?
+            .to_owned(),
+    };
+    let form = ReportForm {
+        category_id: input.category_id.to_string(),
+        description: input.description,
+        building_id: input.building_id.to_string(),
+        room: input.room,
+        anonymous: input.anonymous.then(|| "1".into()),
+        source: input.source,
+        reporter_name: input.reporter_name,
+        self_resolved: input.self_resolved.then(|| "1".into()),
+        idempotency_key: key,
+    };
+    let new = read_report(&state, &user, &community, &form).await?;
+    let intake = state.store.report_case(&new).await?;
+    let case = state.store.case(intake.case_id).await?;
+    let mut response = Json(case).into_response();
+    if intake.created {
+        *response.status_mut() = StatusCode::CREATED;
+    } else {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseDetail {
+    pub case: CaseRow,
+    pub timeline: Vec<TimelineEvent>,
+    /// The steps the caller may take now.
+    pub steps: Vec<&'static str>,
+}
+
+/// One case with its timeline; cases outside the caller's reach are not found.
+#[utoipa::path(get, path = "/api/v1/cases/{case_id}", tag = "cases",
+    params(("case_id" = i64, Path, description = "Case id")),
+    responses((status = 200, body = CaseDetail), (status = 404, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path<i64>) -> AppResult<Json<CaseDetail>> {
+    let (case, community) = reachable_case(&state, &user, case_id).await?;
+    let steps = steps_for(user.principal(), &community, &case);
+    let staff = staff_view(&user, community.id) || case.reporter_account_id == Some(user.principal().account_id);
+    let mut timeline = state.store.case_timeline(case.id).await?;
+    if case.anonymous && !staff {
+        timeline
+            .iter_mut()
+            .filter(|e| e.account_id.is_some() && e.account_id == case.reporter_account_id)
+            .for_each(|e| e.actor = None);
+    }
+    Ok(Json(CaseDetail { case: case.shown_to(staff), timeline, steps }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StepInput {
+    /// register, refuse, dispatch, accept, feedback, verify_pass, verify_fail, suspend,
+    /// resume, extend, escalate, remind, rate, reopen.
+    pub step: String,
+    /// For the timeline; required for refuse (the reason) and feedback (what was done).
+    #[serde(default)]
+    pub note: String,
+    /// 1–5, for rate.
+    pub stars: Option<u8>,
+}
+
+/// Takes a step of the loop, if it is the caller's to take.
+#[utoipa::path(post, path = "/api/v1/cases/{case_id}/steps", tag = "cases",
+    params(("case_id" = i64, Path, description = "Case id")),
+    request_body = StepInput,
+    responses((status = 200, body = CaseRow), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    security(("token" = []), ("session" = [])))]
+pub async fn step(
+    State(state): State<AppState>,
+    user: User,
+    Path(case_id): Path<i64>,
+    ApiJson(input): ApiJson<StepInput>,
+) -> AppResult<Json<CaseRow>> {
+    let stars = input.stars.map(|s| s.to_string());
+    Ok(Json(take_step(&state, &user, case_id, &input.step, &input.note, stars.as_deref()).await?))
+}
