@@ -67,6 +67,25 @@ enum Command {
     },
     /// Print a new random secret key for LINLI_SECRET_KEY.
     GenerateKey,
+    /// Benchmark aid: add N cases to every community over the last DAYS days (no timelines).
+    #[command(hide = true)]
+    BulkCases {
+        #[arg(long)]
+        per_community: u32,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Benchmark aid: time the indicator query over every community (grouped by community)
+    /// for the last 30 and 365 days, REPEAT times each; prints p50 and max in ms.
+    #[command(hide = true)]
+    TimeIndicators {
+        #[arg(long, default_value_t = 5)]
+        repeat: u32,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print the effective configuration (defaults, file, environment and flags).
     PrintConfig {
         #[command(flatten)]
@@ -179,6 +198,46 @@ async fn run(cli: Cli) -> Result<()> {
                 report.residents,
                 started.elapsed().as_secs_f64()
             );
+            store.close().await;
+            Ok(())
+        }
+        Command::BulkCases { per_community, days, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            let started = Instant::now();
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(7);
+            let n = demo::bulk_cases(&store, per_community, days, &mut rng).await?;
+            store.analyze().await?;
+            println!("wrote {n} cases in {:.1} s", started.elapsed().as_secs_f64());
+            store.close().await;
+            Ok(())
+        }
+        Command::TimeIndicators { repeat, db } => {
+            use linli_store::cases::{Dimension, IndicatorScope};
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            let communities: Vec<i64> = store.communities(None).await?.into_iter().map(|c| c.id).collect();
+            let scope = IndicatorScope { community_ids: communities.clone(), grid_ids: None };
+            let now = linli_store::now_ms();
+            for days in [30i64, 365] {
+                let mut times = Vec::new();
+                let mut accepted = 0;
+                for _ in 0..repeat.max(1) {
+                    let t = Instant::now();
+                    let rows = store
+                        .case_indicators(&scope, now - days * 86_400_000, now, Default::default(), Dimension::Community)
+                        .await?;
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                    accepted = rows.iter().map(|r| r.1.accepted).sum::<u64>();
+                }
+                times.sort_by(f64::total_cmp);
+                println!(
+                    "{} communities, last {days} days ({accepted} reports): p50 {:.0} ms, max {:.0} ms",
+                    communities.len(),
+                    times[times.len() / 2],
+                    times[times.len() - 1]
+                );
+            }
             store.close().await;
             Ok(())
         }

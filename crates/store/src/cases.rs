@@ -418,6 +418,14 @@ impl Store {
             Event::Rate { .. } => Some(note.to_owned()),
             _ => None,
         };
+        // The timeline shows a rating's stars before its comment.
+        let note = match event {
+            Event::Rate { stars } => {
+                format!("{}{}{note}", "★".repeat(usize::from(*stars)), if note.is_empty() { "" } else { " " })
+            }
+            _ => note.to_owned(),
+        };
+        let note = note.as_str();
         let changed = transaction!(self, |tx| {
             let n = sqlx::query(
                 "UPDATE cases SET state = $2, level = $3, resume_to = $4, suspended_at = $5, registered_at = $6, \

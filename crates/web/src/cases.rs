@@ -84,7 +84,7 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
             }
             "remind" => state.clock_runs() && state != State::Reported && manager,
             "rate" => state == State::Closed && reporter && case.rating.is_none(),
-            "reopen" => state == State::Closed && reporter,
+            "reopen" => state == State::Closed && reporter && case.rating.is_none_or(|r| r <= 3),
             _ => false,
         };
         if mine {

@@ -35,7 +35,8 @@ const CLASSES: [&str; 3] = ["b0", "b1", "b2"];
 impl BarChart {
     /// Rows of up to three series (legend names in order), scaled 0–100%.
     pub fn new(title: String, series: &[String], rows: &[BarRow]) -> BarChart {
-        let (label_width, plot, bar_h, gap) = (150.0, 440.0, 14.0, 10.0);
+        // Narrow enough that a 360 px phone shows the text near its own size.
+        let (label_width, plot, bar_h, gap) = (86.0, 200.0, 14.0, 10.0);
         let n = series.len().clamp(1, 3) as f64;
         let row_h = n * bar_h + gap;
         let top = 34.0;
@@ -55,15 +56,11 @@ impl BarChart {
                 });
             }
         }
-        let legend = series
-            .iter()
-            .take(3)
-            .enumerate()
-            .map(|(j, s)| (s.clone(), CLASSES[j], label_width + j as f64 * 150.0))
-            .collect();
+        let legend =
+            series.iter().take(3).enumerate().map(|(j, s)| (s.clone(), CLASSES[j], 4.0 + j as f64 * 130.0)).collect();
         BarChart {
             title,
-            width: label_width + plot + 70.0,
+            width: label_width + plot + 56.0,
             height: top + rows.len() as f64 * row_h + 10.0,
             label_width,
             legend,

@@ -30,7 +30,9 @@ async fn report(b: &mut Browser, app: &TestApp, fields: &[(&str, &str)]) -> linl
 }
 
 fn case_id(reply: &linli_test_support::Reply) -> i64 {
-    reply.location().unwrap().trim_start_matches("/cases/").parse().unwrap()
+    let location = reply.location().unwrap();
+    assert!(location.ends_with("?done=report"), "the case page confirms the report");
+    location.trim_start_matches("/cases/").split('?').next().unwrap().parse().unwrap()
 }
 
 async fn step(b: &mut Browser, case: i64, step: &str, note: &str) -> StatusCode {
@@ -88,6 +90,8 @@ dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_t
     let page = resident.get(&format!("/cases/{case}")).await.text;
     assert!(page.contains("已结案"));
     assert!(page.contains("5 / 5"));
+    assert!(page.contains("★★★★★ 处理很快"), "the timeline shows the stars with the comment");
+    assert!(!page.contains("value=\"reopen\""), "a satisfied reporter is not offered a reopening");
     for step in ["上报", "立案", "派遣", "接单", "处置反馈", "核查通过，结案", "评价"] {
         assert!(page.contains(&format!("<b>{step}</b>")), "the timeline shows {step}");
     }
@@ -195,7 +199,8 @@ dual_backend_test!(the_dashboard_shows_the_periods_rates_and_exports_them, |db| 
 
     let csv = director.get(&format!("/communities/{community}/indicators?days=30&format=csv")).await;
     assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
-    let mut lines = csv.text.lines();
+    assert!(csv.text.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    let mut lines = csv.text.trim_start_matches('\u{feff}').lines();
     assert!(lines.next().unwrap().starts_with("group,accepted,registered"));
     let total: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(

@@ -291,3 +291,96 @@ pub async fn seed(
     }
     Ok(resident_case)
 }
+
+/// Bulk case history for benchmarks: `per_community` cases in every community over the
+/// last `days` days, written in batches without timelines (the indicators read only the
+/// cases). Outcomes follow the demo's proportions; deadlines follow the calendar.
+pub async fn bulk(store: &Store, per_community: u32, days: u32, rng: &mut ChaCha8Rng) -> StoreResult<u64> {
+    let categories: Vec<Category> =
+        store.case_categories().await?.into_iter().filter(|c| c.parent_code.is_some()).collect();
+    let buildings: Vec<(i64, i64, i64)> =
+        read!(store, |db| sqlx::query_as("SELECT community_id, id, grid_id FROM buildings ORDER BY community_id, id")
+            .fetch_all(db)
+            .await?);
+    let calendar = store.work_calendar().await?;
+    let now = crate::now_ms();
+    let span = i64::from(days.max(1)) * 24 * HOUR;
+    let mut communities: Vec<i64> = buildings.iter().map(|b| b.0).collect();
+    communities.dedup();
+    let mut written = 0u64;
+    for community in communities {
+        let here: Vec<&(i64, i64, i64)> = buildings.iter().filter(|b| b.0 == community).collect();
+        let mut rows = Vec::with_capacity(per_community as usize);
+        for _ in 0..per_community {
+            let (_, building, grid) = *here[rng.gen_range(0..here.len())];
+            let category = &categories[rng.gen_range(0..categories.len())];
+            let reported = now - rng.gen_range(0..span);
+            let refused = rng.gen_bool(0.03);
+            let self_resolved = !refused && rng.gen_bool(0.15);
+            let registered =
+                (!refused).then(|| if self_resolved { reported } else { reported + rng.gen_range(HOUR / 2..6 * HOUR) });
+            let deadline = registered.map(|r| utc_ms(calendar.deadline(china_time(r), category.limit(), &[])));
+            let dispatched = registered.filter(|_| !self_resolved).map(|r| r + rng.gen_range(HOUR / 5..3 * HOUR));
+            let accepted = dispatched.map(|d| d + rng.gen_range(HOUR / 2..12 * HOUR));
+            let closed =
+                if self_resolved { Some(reported) } else { accepted.map(|a| a + rng.gen_range(2 * HOUR..150 * HOUR)) }
+                    .filter(|c| *c < now);
+            let state = match (refused, closed, accepted, dispatched) {
+                (true, ..) => "refused",
+                (_, Some(_), ..) => "closed",
+                (_, None, Some(a), _) if a < now => "accepted",
+                (_, None, _, Some(d)) if d < now => "dispatched",
+                _ => "registered",
+            };
+            let reworks = i64::from(closed.is_some() && rng.gen_bool(0.08));
+            let rating = closed
+                .filter(|_| rng.gen_bool(0.6))
+                .map(|_| *[5i64, 5, 5, 4, 4, 3, 2, 1].get(rng.gen_range(0..8)).unwrap_or(&5));
+            rows.push((
+                grid,
+                category.id,
+                building,
+                reported,
+                registered,
+                dispatched,
+                accepted,
+                closed,
+                deadline,
+                state,
+                reworks,
+                self_resolved,
+                rating,
+            ));
+        }
+        for chunk in rows.chunks(500) {
+            transaction!(store, |tx| {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, state, level, \
+                     reported_at, registered_at, dispatched_at, accepted_at, closed_at, deadline, reworks, self_resolved, rating) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(community)
+                        .push_bind(r.0)
+                        .push_bind(r.1)
+                        .push_bind("patrol")
+                        .push_bind("bench")
+                        .push_bind(r.2)
+                        .push_bind(r.9)
+                        .push_bind("grid")
+                        .push_bind(r.3)
+                        .push_bind(r.4)
+                        .push_bind(r.5)
+                        .push_bind(r.6)
+                        .push_bind(r.7)
+                        .push_bind(r.8)
+                        .push_bind(r.10)
+                        .push_bind(r.11)
+                        .push_bind(r.12);
+                });
+                qb.build().execute(&mut *tx).await?;
+            })?;
+        }
+        written += u64::from(per_community);
+    }
+    Ok(written)
+}

@@ -3,6 +3,7 @@
 //! buildings, households and residents.
 
 mod cases;
+pub use cases::bulk as bulk_cases;
 mod names;
 
 use crate::accounts::{NewAccount, NewAssignment};

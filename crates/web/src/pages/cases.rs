@@ -192,7 +192,7 @@ pub async fn create(
     match crate::cases::read_report(&state, &user, &community, &form).await {
         Ok(new) => {
             let intake = state.store.report_case(&new).await?;
-            Ok(Redirect::to(&format!("/cases/{}", intake.case_id)).into_response())
+            Ok(Redirect::to(&format!("/cases/{}?done=report", intake.case_id)).into_response())
         }
         Err(AppError::Invalid(e)) => {
             let message = user.0.tr().field_error(e.field, e.key);
@@ -213,12 +213,50 @@ struct CasePage {
     reported: String,
     deadline: Option<String>,
     overdue: bool,
+    /// Who holds the case now: a person or a party, if anyone in particular.
+    assignee: Option<String>,
+    error: Option<String>,
+    notice: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path<i64>) -> AppResult<Response> {
-    let (case, community) = reachable_case(&state, &user, case_id).await?;
+impl CasePage {
+    /// The step a button row leads with: the loop's next move, not a side step.
+    fn is_main(&self, step: &&str) -> bool {
+        ["register", "dispatch", "accept", "feedback", "verify_pass", "rate", "resume"].contains(step)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    /// Set after a step: which one was taken.
+    pub done: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: User,
+    Path(case_id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Response> {
+    let t = user.0.tr();
+    let notice = q
+        .done
+        .filter(|d| crate::cases::STEPS.contains(&d.as_str()) || d == "report")
+        .map(|d| t.fill("cases.done", &[("step", &t.label("case.step", &d))]));
+    case_page(&state, &user, case_id, StatusCode::OK, None, notice).await
+}
+
+async fn case_page(
+    state: &AppState,
+    user: &User,
+    case_id: i64,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let (case, community) = reachable_case(state, user, case_id).await?;
     let steps = steps_for(user.principal(), &community, &case);
-    let staff = is_staff(&user, &community);
+    let staff = is_staff(user, &community);
     // An anonymous reporter's own steps (the report, a rating) show no name either.
     let hide = case.anonymous && !staff && case.reporter_account_id != Some(user.principal().account_id);
     let timeline = state
@@ -234,8 +272,19 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
         })
         .collect();
     let t = user.0.tr();
+    let assignee = match (case.assignee_account_id, case.assignee_organisation_id) {
+        (_, Some(org)) => Some(state.store.organisation(org).await?.name),
+        (Some(account), None) => state.store.display_names(&[account]).await?.remove(&account),
+        (None, None) if case.state != "reported" && case.state != "refused" => {
+            Some(t.get("indicators.unassigned").to_owned())
+        }
+        _ => None,
+    };
     let page = CasePage {
         chrome: Chrome::new(&user.0, t.fill("cases.case_title", &[("id", &case.id)])),
+        assignee,
+        error,
+        notice,
         reported: format_ms(case.reported_at),
         deadline: case.deadline.map(format_ms),
         overdue: case.is_overdue(linli_store::now_ms()),
@@ -244,7 +293,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
         timeline,
         steps,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
 }
 
 #[derive(Deserialize)]
@@ -262,6 +311,13 @@ pub async fn step(
     Path(case_id): Path<i64>,
     Form(form): Form<StepForm>,
 ) -> AppResult<Response> {
-    let case = take_step(&state, &user, case_id, &form.step, &form.note, form.stars.as_deref()).await?;
-    Ok(Redirect::to(&format!("/cases/{}#timeline", case.id)).into_response())
+    match take_step(&state, &user, case_id, &form.step, &form.note, form.stars.as_deref()).await {
+        Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}#timeline", case.id, form.step)).into_response()),
+        // A bad note or a step that is no longer possible: say so on the case page itself.
+        Err(AppError::Invalid(e)) => {
+            let message = user.0.tr().field_error(e.field, e.key);
+            case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, Some(message), None).await
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -43,6 +43,8 @@ struct CommunityPage {
     error: Option<String>,
     /// The owners' assembly totals, for those who may see them.
     electorate: Option<linli_domain::ownership::Electorate>,
+    /// Links to the community's cases and indicators, for those who may open them.
+    links: Vec<(String, &'static str)>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +122,15 @@ async fn community_page(
         notice,
         can_manage: p.can_in_community(Action::ManageOrganisations, community.id, community.street_id),
         kinds: OrganisationKind::ALL.into_iter().map(|k| (k.as_str(), t.org_kind(k.as_str()))).collect(),
+        links: [
+            (Action::ViewCases, "cases", "nav.cases"),
+            (Action::ViewIndicators, "indicators", "nav.indicators"),
+            (Action::ViewResidents, "residents", "nav.residents"),
+        ]
+        .into_iter()
+        .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))
+        .map(|(_, path, key)| (format!("/communities/{}/{path}", community.id), key))
+        .collect(),
         electorate: if p.can_in_community(Action::ViewElectorate, community.id, community.street_id) {
             Some(state.store.electorate(community.id).await?)
         } else {

@@ -20,7 +20,7 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub struct PeriodQuery {
     /// Length of the period ending now, in days (7, 30, 90 or 365; default 30).
-    pub days: Option<i64>,
+    pub days: Option<String>,
     /// `exclude`: leave suspended cases out of the due count (one city's rule).
     pub suspended: Option<String>,
     /// `csv` or `xlsx` to download.
@@ -34,7 +34,7 @@ pub struct Line {
     pub before: String,
     pub year_ago: String,
     /// Change against the period before in percentage points (`+1.25`, `-0.50`), and
-    /// whether it went up.
+    /// whether that is an improvement (a lower rework rate is).
     pub delta: Option<(bool, String)>,
 }
 
@@ -99,7 +99,7 @@ pub async fn show(
         Reach::Community => None,
         Reach::Grids(g) => Some(g),
     };
-    let days = q.days.filter(|d| [7, 30, 90, 365].contains(d)).unwrap_or(30);
+    let days = q.days.and_then(|d| d.parse::<i64>().ok()).filter(|d| [7, 30, 90, 365].contains(d)).unwrap_or(30);
     let rule =
         if q.suspended.as_deref() == Some("exclude") { DueRule::ExcludeSuspended } else { DueRule::IncludeSuspended };
     let scope = IndicatorScope { community_ids: vec![community.id], grid_ids: grid_ids.clone() };
@@ -123,7 +123,9 @@ pub async fn show(
                 delta: a.basis_points().zip(b.basis_points()).map(|(x, y)| {
                     let d = x as i64 - y as i64;
                     let sign = if d >= 0 { '+' } else { '-' };
-                    (d >= 0, format!("{sign}{}.{:02}", d.abs() / 100, d.abs() % 100))
+                    let lower_is_better = matches!(*which, "rework" | "extension");
+                    let better = if lower_is_better { d <= 0 } else { d >= 0 };
+                    (better, format!("{sign}{}.{:02}", d.abs() / 100, d.abs() % 100))
                 }),
             }
         })
@@ -261,7 +263,9 @@ fn export(
             for r in &records {
                 w.write_record(r).map_err(internal)?;
             }
-            let body = w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+            // A byte-order mark, so that Excel reads the Chinese as UTF-8.
+            let mut body = b"\xEF\xBB\xBF".to_vec();
+            body.extend(w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?);
             (body, "text/csv; charset=utf-8", "attachment; filename=\"indicators.csv\"")
         }
         _ => return Err(AppError::invalid("format", "error.choice")),
