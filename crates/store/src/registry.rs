@@ -52,6 +52,33 @@ pub struct Building {
     pub grid_pinned: bool,
 }
 
+/// A building to add, already checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBuilding {
+    pub name: String,
+    pub address: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub floors: i64,
+    pub units: i64,
+    pub grid_id: i64,
+    /// Placed in its grid by hand (a grid code in the file) rather than by position.
+    pub grid_pinned: bool,
+}
+
+/// A building as the export writes it: the import's columns.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BuildingRecord {
+    pub name: String,
+    pub address: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub floors: i64,
+    pub units: i64,
+    /// The grid's code when the building was placed by hand, else empty.
+    pub grid_code: String,
+}
+
 /// A household's place: its building, unit and room, and the grid it lies in.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct HouseholdPlace {
@@ -301,6 +328,43 @@ impl Store {
              FROM communities c WHERE ($1 IS NULL OR c.street_id = $1) ORDER BY c.code"
         )
         .bind(street_id)
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Adds buildings, all or nothing.
+    pub async fn insert_buildings(&self, community_id: i64, rows: &[NewBuilding]) -> StoreResult<u64> {
+        crate::transaction!(self, |tx| {
+            for chunk in rows.chunks(200) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO buildings (community_id, grid_id, name, address, lon, lat, floors, units, grid_pinned) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(community_id)
+                        .push_bind(r.grid_id)
+                        .push_bind(r.name.clone())
+                        .push_bind(r.address.clone())
+                        .push_bind(r.lon)
+                        .push_bind(r.lat)
+                        .push_bind(r.floors)
+                        .push_bind(r.units)
+                        .push_bind(r.grid_pinned);
+                });
+                qb.build().execute(&mut *tx).await.map_err(crate::StoreError::on_unique("name"))?;
+            }
+            sqlx::query(BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+            rows.len() as u64
+        })
+    }
+
+    /// Every building of a community in the import's columns.
+    pub async fn building_records(&self, community_id: i64) -> StoreResult<Vec<BuildingRecord>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT b.name, b.address, b.lon, b.lat, b.floors, b.units, \
+               CASE WHEN b.grid_pinned THEN g.code ELSE '' END AS grid_code \
+             FROM buildings b JOIN grids g ON g.id = b.grid_id WHERE b.community_id = $1 ORDER BY b.id"
+        )
+        .bind(community_id)
         .fetch_all(db)
         .await?))
     }

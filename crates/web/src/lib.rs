@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod building_file;
 pub mod cases;
 pub mod chart;
 pub mod error;

@@ -6,7 +6,9 @@ use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
 use crate::ops;
-use crate::pages::{account, admin, buildings, care, cases, community, grids, home, import, indicators, residents};
+use crate::pages::{
+    account, admin, buildings, buildings_import, care, cases, community, grids, home, import, indicators, residents,
+};
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -124,6 +126,9 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
         .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)
         .upload("/communities/{community_id}/grids/import", ManageGrids, grids::import, 8 * 1024 * 1024)
+        .page(Method::GET, "/communities/{community_id}/buildings/import", Some(ManageGrids), buildings_import::form)
+        .upload("/communities/{community_id}/buildings/import", ManageGrids, buildings_import::upload, 8 * 1024 * 1024)
+        .page(Method::GET, "/communities/{community_id}/buildings/export", Some(ManageGrids), buildings_import::export)
         .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::list)
         .page(Method::POST, "/communities/{community_id}/residents/export", Some(ExportResidents), residents::export)
         .page(Method::GET, "/communities/{community_id}/residents/import", Some(ImportResidents), import::form)

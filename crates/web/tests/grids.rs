@@ -99,3 +99,61 @@ dual_backend_test!(bad_boundaries_are_refused_with_the_reason_and_change_nothing
     let mut worker = app.signed_in("wangge1").await;
     assert_eq!(upload(&mut worker, community, &good.to_string()).await.status, StatusCode::FORBIDDEN);
 });
+
+async fn upload_buildings(b: &mut Browser, community: i64, csv: &str, dry_run: bool) -> Reply {
+    let boundary = "bldgboundary42";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"buildings.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n"
+    );
+    if dry_run {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"dry_run\"\r\n\r\n1\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let path = format!("/communities/{community}/buildings/import?_csrf={}", b.csrf);
+    b.send(Method::POST, &path, Some((&format!("multipart/form-data; boundary={boundary}"), body.into_bytes())), &[])
+        .await
+}
+
+dual_backend_test!(buildings_import_checked_whole_and_export_round_trips, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let mut staff = app.signed_in("shequ").await;
+    let exported = staff.get(&format!("/communities/{community}/buildings/export")).await;
+    assert_eq!(exported.status, StatusCode::OK);
+    let first_line = exported.text.lines().nth(1).unwrap().to_owned();
+    let cols: Vec<&str> = first_line.split(',').collect();
+    let (lon, lat) = (cols[2], cols[3]);
+    let grid3_code = app.db.store.grid(app.demo.grid_ids[2]).await.unwrap().code;
+
+    // Two new buildings: one placed by its position, one by a grid code; and a bad file.
+    let good = format!(
+        "楼栋,地址,经度,纬度,层数,单元数,网格编码\n99号楼,和谐路99号,{lon},{lat},18,2,\n98号楼,和谐路98号,{lon},{lat},6,1,{grid3_code}\n"
+    );
+    let bad = format!("{good}97号楼,,200,{lat},6,1,\n99号楼,,{lon},{lat},0,1,\n");
+    let r = upload_buildings(&mut staff, community, &bad, false).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for expected in ["经度须为中国境内的经度", "层数须为 1 到 200 的整数"] {
+        assert!(r.text.contains(expected), "{expected}");
+    }
+    let count = || async { app.db.store.buildings_in_community(community).await.unwrap().len() };
+    let before = count().await;
+    assert_eq!(before, 12, "nothing written");
+    let r = upload_buildings(&mut staff, community, &good, true).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("检查通过，可以导入的楼栋： 2"));
+    assert_eq!(count().await, before, "a dry run writes nothing");
+    let r = upload_buildings(&mut staff, community, &good, false).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(count().await, before + 2);
+    // The export carries the new rows back, the hand-placed one with its grid code,
+    // and imports into an empty copy of itself unchanged (the same lines).
+    let again = staff.get(&format!("/communities/{community}/buildings/export")).await.text;
+    assert!(again.contains(&format!("98号楼,和谐路98号,{lon},{lat},6,1,{grid3_code}")));
+    assert!(again.lines().any(|l| l.starts_with("99号楼,和谐路99号,") && l.ends_with(",18,2,")));
+    let r = upload_buildings(&mut staff, community, &again, true).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "existing names are refused");
+    assert!(r.text.contains("已有同名楼栋"));
+    // A grid worker may not import buildings.
+    let mut worker = app.signed_in("wangge1").await;
+    assert_eq!(upload_buildings(&mut worker, community, &good, true).await.status, StatusCode::FORBIDDEN);
+});

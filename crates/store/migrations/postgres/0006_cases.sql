@@ -113,6 +113,8 @@ CREATE TABLE cases (
     UNIQUE (community_id, idempotency_key)
 );
 CREATE INDEX cases_list ON cases (community_id, reported_at);
+-- Counts by state (open, to register, to verify) read this index alone.
+CREATE INDEX cases_state ON cases (community_id, state);
 CREATE INDEX cases_grid ON cases (community_id, grid_id, reported_at);
 CREATE INDEX cases_assignee ON cases (assignee_account_id, state);
 CREATE INDEX cases_organisation ON cases (assignee_organisation_id, state);

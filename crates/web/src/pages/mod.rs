@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod buildings;
+pub mod buildings_import;
 pub mod care;
 pub mod cases;
 pub mod community;

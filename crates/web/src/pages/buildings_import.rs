@@ -1,0 +1,167 @@
+//! Buildings from a file: check every row (dry run, or the real thing, all or nothing),
+//! and export the same columns.
+
+use super::{Chrome, render};
+use crate::auth::User;
+use crate::building_file;
+use crate::error::{AppError, AppResult};
+use crate::import::RowError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use linli_domain::Action;
+use linli_store::admin::Community;
+use serde::Deserialize;
+
+async fn community_for(state: &AppState, user: &User, community_id: i64) -> AppResult<Community> {
+    let community = state.store.community(community_id).await?;
+    if !user.principal().can_in_community(Action::ManageGrids, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(community)
+}
+
+#[derive(Template)]
+#[template(path = "buildings_import.html")]
+struct Page {
+    chrome: Chrome,
+    community: Community,
+    errors: Vec<(usize, String, String)>,
+    /// How many rows passed a dry run, or were written.
+    checked: Option<usize>,
+    written: Option<u64>,
+    problem: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    user: &User,
+    community: Community,
+    status: StatusCode,
+    errors: Vec<RowError>,
+    outcome: (Option<usize>, Option<u64>),
+    problem: Option<String>,
+) -> AppResult<Response> {
+    let _ = state;
+    let t = user.0.tr();
+    let errors =
+        errors.into_iter().map(|e| (e.line, t.label("field", e.column), t.field_error(e.column, e.key))).collect();
+    let page = Page {
+        chrome: Chrome::new(&user.0, t.get("buildings.import")),
+        community,
+        errors,
+        checked: outcome.0,
+        written: outcome.1,
+        problem,
+    };
+    Ok(render(status, &page))
+}
+
+pub async fn form(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+    let community = community_for(&state, &user, community_id).await?;
+    page(&state, &user, community, StatusCode::OK, Vec::new(), (None, None), None).await
+}
+
+/// Checks the uploaded file whole. With `dry_run`, or with any bad row, nothing is written.
+pub async fn upload(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let community = community_for(&state, &user, community_id).await?;
+    let mut file = None;
+    let mut dry_run = false;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("file") => {
+                file = Some(field.bytes().await.map_err(|_| AppError::invalid("file", "error.import.unreadable"))?)
+            }
+            Some("dry_run") => dry_run = true,
+            _ => {}
+        }
+    }
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        let problem = user.0.tr().field_error("file", "error.required");
+        return page(
+            &state,
+            &user,
+            community,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Vec::new(),
+            (None, None),
+            Some(problem),
+        )
+        .await;
+    };
+    let bytes =
+        if crate::spreadsheet::is_xlsx(&bytes) { crate::spreadsheet::xlsx_to_csv(&bytes)?.into() } else { bytes };
+    let checked = building_file::check(&state.store, community.id, &bytes).await?;
+    if !checked.errors.is_empty() {
+        return page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, checked.errors, (None, None), None)
+            .await;
+    }
+    if dry_run {
+        let n = checked.rows.len();
+        return page(&state, &user, community, StatusCode::OK, Vec::new(), (Some(n), None), None).await;
+    }
+    let written = state.store.insert_buildings(community.id, &checked.rows).await?;
+    let detail = format!("{written} buildings imported");
+    state.store.audit(Some(user.principal().account_id), Some(community.id), "buildings.imported", &detail).await?;
+    page(&state, &user, community, StatusCode::OK, Vec::new(), (None, Some(written)), None).await
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// The community's buildings in the import's columns.
+pub async fn export(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(q): Query<ExportQuery>,
+) -> AppResult<Response> {
+    let community = community_for(&state, &user, community_id).await?;
+    let records: Vec<Vec<String>> = state
+        .store
+        .building_records(community.id)
+        .await?
+        .into_iter()
+        .map(|b| {
+            vec![
+                b.name,
+                b.address,
+                format!("{:.6}", b.lon),
+                format!("{:.6}", b.lat),
+                b.floors.to_string(),
+                b.units.to_string(),
+                b.grid_code,
+            ]
+        })
+        .collect();
+    let (body, content_type, disposition) = if q.format.as_deref() == Some("xlsx") {
+        (
+            crate::spreadsheet::to_xlsx(&building_file::HEADER, &records)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "attachment; filename=\"buildings.xlsx\"",
+        )
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let internal = |e: csv::Error| AppError::Internal(e.into());
+        w.write_record(building_file::HEADER).map_err(internal)?;
+        for r in &records {
+            w.write_record(r).map_err(internal)?;
+        }
+        let body = w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        (body, "text/csv; charset=utf-8", "attachment; filename=\"buildings.csv\"")
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition));
+    Ok(r)
+}
