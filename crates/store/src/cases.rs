@@ -537,6 +537,8 @@ impl Store {
         match q.state.as_deref() {
             None | Some("") | Some("all") => {}
             Some("open") => sql.push_str(" AND c.state NOT IN ('closed', 'refused')"),
+            // Closed reports their reporter has not rated yet.
+            Some("unrated") => sql.push_str(" AND c.state = 'closed' AND c.rating IS NULL AND NOT c.self_resolved"),
             Some("overdue") => {
                 mark(
                     &mut sql,

@@ -74,7 +74,10 @@ dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_t
     assert_eq!(property.get(&format!("/cases/{case}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(step(&mut staff, case, "register", "").await, StatusCode::SEE_OTHER);
     assert_eq!(step(&mut staff, case, "dispatch", "").await, StatusCode::SEE_OTHER);
-    // Dispatched to the property company: now its staff see and take it.
+    // Dispatched to the property company: now its staff see and take it, and their home
+    // page says so.
+    let home = property.get("/").await.text;
+    assert!(home.contains("件事件派给本单位，待接单"), "the party's to-do list names the waiting case");
     assert_eq!(property.get(&format!("/cases/{case}")).await.status, StatusCode::OK);
     assert_eq!(step(&mut property, case, "accept", "").await, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -84,7 +87,9 @@ dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_t
     );
     assert_eq!(step(&mut property, case, "feedback", "纸箱已清走").await, StatusCode::SEE_OTHER);
     assert_eq!(step(&mut property, case, "verify_pass", "").await, StatusCode::FORBIDDEN, "no one verifies own work");
+    assert!(worker.get("/").await.text.contains("件事件待现场核查"), "the grid worker's to-do list");
     assert_eq!(step(&mut worker, case, "verify_pass", "现场已通畅").await, StatusCode::SEE_OTHER);
+    assert!(resident.get("/").await.text.contains("已办结，请评价"), "the reporter is asked to rate");
     assert_eq!(step(&mut resident, case, "rate", "处理很快").await, StatusCode::SEE_OTHER);
 
     let page = resident.get(&format!("/cases/{case}")).await.text;

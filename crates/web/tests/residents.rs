@@ -368,6 +368,11 @@ dual_backend_test!(a_visit_is_recorded_sealed_and_clears_the_overdue_reminder, |
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A visit that needs follow-up opens a case in the resident's grid, without the notes.
+    let case_page = w.get(r.location().unwrap()).await;
+    assert_eq!(case_page.status, StatusCode::OK);
+    assert!(case_page.text.contains("关爱帮扶") && case_page.text.contains(&target.name));
+    assert!(!case_page.text.contains("血压"), "the sealed notes stay with the visit");
     let page = w.get(&format!("/residents/{}", target.resident_id)).await.text;
     assert!(page.contains("血压正常，已送药上门") && page.contains("需跟进") && page.contains("刘洋"));
     let after = app.db.store.overdue_visits(app.demo.community_id, Some(own), today).await.unwrap();

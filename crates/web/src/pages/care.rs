@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::care::CareTag;
 use linli_domain::{Action, FieldError};
 use linli_store::care::NewVisit;
+use linli_store::cases::NewCase;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -84,6 +85,31 @@ pub async fn record_visit(
         notes: form.notes,
         follow_up: form.follow_up.is_some(),
     };
-    state.store.record_visit(&visit).await?;
+    let visit_id = state.store.record_visit(&visit).await?;
+    if visit.follow_up {
+        // A visit that needs follow-up opens a case (关爱帮扶) in the resident's grid. The
+        // visit's notes stay sealed with the visit; the case only points to the resident.
+        let category = state.store.case_categories().await?.into_iter().find(|c| c.code == "10");
+        if let Some(category) = category {
+            let household = state.store.household(resident.household_id).await?;
+            let p = user.principal();
+            let new = NewCase {
+                community_id: resident.community_id,
+                grid_id: Some(resident.grid_id),
+                category_id: category.id,
+                source: "visit",
+                description: user.0.tr().fill("care.follow_up_case", &[("name", &resident.name)]),
+                building_id: Some(household.building_id),
+                household_id: Some(household.id),
+                address: format!("{} {}-{}", household.building, household.unit, household.room),
+                reporter_account_id: Some(p.account_id),
+                reporter_name: p.display_name.clone(),
+                idempotency_key: Some(format!("visit-{visit_id}")),
+                ..Default::default()
+            };
+            let intake = state.store.report_case(&new).await?;
+            return Ok(Redirect::to(&format!("/cases/{}?done=report", intake.case_id)).into_response());
+        }
+    }
     Ok(Redirect::to(&format!("/residents/{}#visits", resident.id)).into_response())
 }

@@ -157,6 +157,7 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
             }
             page.totals = Some(total);
         }
+        todos.extend(case_todos(&state, &user, &community).await?);
         page.community = Some(community);
     }
 
@@ -185,4 +186,50 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
     }
     page.todos = todos;
     Ok(render(StatusCode::OK, &page))
+}
+
+/// Cases waiting for this person, as to-dos: reports to register and work to verify for
+/// staff and grid workers, cases to accept or finish for a party's staff, closed reports to
+/// rate for a resident, and the overdue ones within reach.
+async fn case_todos(state: &AppState, user: &User, community: &Community) -> AppResult<Vec<Todo>> {
+    let p = user.principal();
+    let t = user.0.tr();
+    let scope = p.case_scope(community.id, community.street_id);
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let manages = scope.all || !scope.grids.is_empty();
+    let waits: &[(&str, &str)] = if manages {
+        &[
+            ("reported", "todo.cases_to_register"),
+            ("handled", "todo.cases_to_verify"),
+            ("overdue", "todo.cases_overdue"),
+        ]
+    } else if !scope.organisations.is_empty() {
+        &[
+            ("dispatched", "todo.cases_to_accept"),
+            ("accepted", "todo.cases_to_finish"),
+            ("overdue", "todo.cases_overdue"),
+        ]
+    } else {
+        &[("unrated", "todo.cases_to_rate")]
+    };
+    let mut out = Vec::new();
+    for (filter, key) in waits {
+        let query = linli_store::cases::CaseQuery {
+            community_id: community.id,
+            scope: Some(scope.clone()),
+            state: Some((*filter).to_owned()),
+            limit: 1,
+            ..Default::default()
+        };
+        let (_, n) = state.store.cases(&query).await?;
+        if n > 0 {
+            out.push(Todo {
+                text: t.fill(key, &[("n", &n)]),
+                href: format!("/communities/{}/cases?state={filter}", community.id),
+            });
+        }
+    }
+    Ok(out)
 }
