@@ -135,6 +135,18 @@ impl Calendar {
         from + amount
     }
 
+    /// A deadline pushed back by a suspension from `from` to `to`, counted in the limit's
+    /// own kind (working hours, whole working days, or calendar hours).
+    pub fn resumed(
+        &self,
+        deadline: NaiveDateTime,
+        kind: LimitKind,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> NaiveDateTime {
+        self.deadline(deadline, Limit { amount: 0, kind }, &[(from, to)])
+    }
+
     /// The deadline of a case registered at `from`, pushed back by the time it spent
     /// suspended (each interval counted in the limit's own kind).
     pub fn deadline(

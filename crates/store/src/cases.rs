@@ -231,8 +231,9 @@ impl Store {
             return Ok(Intake { case_id: id, created: false });
         }
         let now = now_ms();
-        let category = self.case_category(new.category_id).await?;
+        // Only a case closed at once needs its deadline now (registration sets the others').
         let deadline = if new.self_resolved {
+            let category = self.case_category(new.category_id).await?;
             let calendar = self.work_calendar().await?;
             Some(utc_ms(calendar.deadline(china_time(now), category.limit(), &[])))
         } else {
@@ -378,7 +379,11 @@ impl Store {
         let late = row.deadline.is_some_and(|d| d < now);
         let after = before.apply(event, late).map_err(|e| StoreError::Invalid(FieldError::new("step", e.key)))?;
         let category = self.case_category(row.category_id).await?;
-        let calendar = self.work_calendar().await?;
+        // The calendar matters only to the steps that move the deadline.
+        let calendar = match event {
+            Event::Register | Event::Resume | Event::Extend => self.work_calendar().await?,
+            _ => Calendar::default(),
+        };
         let limit = category.limit();
         let mut registered_at = row.registered_at;
         let mut deadline = row.deadline;
@@ -402,9 +407,8 @@ impl Store {
             Event::Suspend => suspended_at = Some(now),
             Event::Resume => {
                 if let (Some(from), Some(d)) = (suspended_at, deadline) {
-                    let zero = Limit { amount: 0, kind: limit.kind };
-                    deadline =
-                        Some(utc_ms(calendar.deadline(china_time(d), zero, &[(china_time(from), china_time(now))])));
+                    let resumed = calendar.resumed(china_time(d), limit.kind, china_time(from), china_time(now));
+                    deadline = Some(utc_ms(resumed));
                 }
                 suspended_at = None;
             }
@@ -729,8 +733,8 @@ impl Store {
         Ok(rows.into_iter().map(|r| (r.k, r.counts())).collect())
     }
 
-    /// The facts of every case of a community, for checking the indicator query against
-    /// the domain's definitions (and for exports).
+    /// The facts of every case of a community, as `linli_domain::indicators` reads them:
+    /// what the indicator query is checked against.
     pub async fn case_facts(
         &self,
         community_id: i64,

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use linli_domain::case::{Event, Level, State};
 use linli_domain::{Action, FieldError, Principal, Role};
 use linli_store::admin::Community;
-use linli_store::cases::{CaseRow, NewCase};
+use linli_store::cases::{CaseRow, NewCase, TimelineEvent};
 use serde::Deserialize;
 
 /// Every step a page can offer, in the order buttons appear.
@@ -27,6 +27,37 @@ pub const STEPS: [&str; 14] = [
     "rate",
     "reopen",
 ];
+
+/// Community staff or the director of this community: they register, dispatch and
+/// verify, and take reports by phone, visit or hotline.
+pub fn is_staff(p: &Principal, community_id: i64) -> bool {
+    p.assignments.iter().any(|a| {
+        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community_id)
+    })
+}
+
+/// Whether this person may see who reported a case that asked to stay anonymous: the
+/// community's staff and grid workers, and the reporter.
+pub fn sees_reporter(p: &Principal, case: &CaseRow) -> bool {
+    case.reporter_account_id == Some(p.account_id)
+        || p.assignments.iter().any(|a| {
+            matches!(a.role, Role::CommunityStaff | Role::CommunityDirector | Role::GridWorker)
+                && a.community_id == Some(case.community_id)
+        })
+}
+
+/// A case and its timeline as this person may see them: an anonymous reporter's name,
+/// and the reporter's own steps on the timeline, are hidden from others.
+pub fn as_seen_by(p: &Principal, case: CaseRow, mut timeline: Vec<TimelineEvent>) -> (CaseRow, Vec<TimelineEvent>) {
+    let sees = sees_reporter(p, &case);
+    if case.anonymous && !sees {
+        timeline
+            .iter_mut()
+            .filter(|e| e.account_id.is_some() && e.account_id == case.reporter_account_id)
+            .for_each(|e| e.actor = None);
+    }
+    (case.shown_to(sees), timeline)
+}
 
 /// A case within the caller's reach, with its community; anything else is not found.
 pub async fn reachable_case(state: &AppState, user: &User, case_id: i64) -> AppResult<(CaseRow, Community)> {
@@ -52,9 +83,7 @@ fn organisations(p: &Principal) -> Vec<i64> {
 pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'static str> {
     let Some(state) = State::parse(&case.state) else { return Vec::new() };
     let level = Level::parse(&case.level).unwrap_or(Level::Grid);
-    let staff = p.assignments.iter().any(|a| {
-        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community.id)
-    });
+    let staff = is_staff(p, community.id);
     let street = level == Level::Street && p.can_in_street(Action::ActOnCases, community.street_id);
     let manager = staff || street;
     let grid_worker = level == Level::Grid
@@ -204,9 +233,7 @@ pub async fn read_report(
     if room.chars().count() > 20 {
         return Err(FieldError::new("room", "error.import.room").into());
     }
-    let staff = p.assignments.iter().any(|a| {
-        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community.id)
-    });
+    let staff = is_staff(p, community.id);
     let worker_here =
         p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&building.grid_id));
     let (source, reporter_name) = if staff && !form.source.is_empty() {

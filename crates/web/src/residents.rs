@@ -128,14 +128,3 @@ pub fn export_records(rows: &[ResidentRow], full: Option<&FullValues>) -> Vec<Ve
         })
         .collect()
 }
-
-/// Rows as CSV with the export header.
-pub fn to_csv(records: &[Vec<String>]) -> AppResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let internal = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record(EXPORT_HEADER).map_err(internal)?;
-    for r in records {
-        w.write_record(r).map_err(internal)?;
-    }
-    w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
-}

@@ -3,7 +3,38 @@
 //! one checking path.
 
 use crate::error::{AppError, AppResult};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use calamine::{Data, Reader, Xlsx};
+
+/// A table as CSV. With `bom`, a byte-order mark first, so that Excel reads the Chinese as
+/// UTF-8 (for tables meant to be opened, not imported again).
+pub fn to_csv(header: &[&str], records: &[Vec<String>], bom: bool) -> AppResult<Vec<u8>> {
+    let internal = |e: csv::Error| AppError::Internal(e.into());
+    let mut w = csv::Writer::from_writer(if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() });
+    w.write_record(header).map_err(internal)?;
+    for r in records {
+        w.write_record(r).map_err(internal)?;
+    }
+    w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+}
+
+/// A table as a download named `stem.csv` or `stem.xlsx` (`xlsx` true), never cached.
+pub fn download(stem: &str, xlsx: bool, header: &[&str], records: &[Vec<String>], bom: bool) -> AppResult<Response> {
+    let (body, content_type, extension) = if xlsx {
+        (to_xlsx(header, records)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+    } else {
+        (to_csv(header, records, bom)?, "text/csv; charset=utf-8", "csv")
+    };
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{stem}.{extension}\""))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
 
 /// The zip signature every XLSX file starts with.
 pub fn is_xlsx(bytes: &[u8]) -> bool {

@@ -205,12 +205,9 @@ pub async fn seed(
                 Event::Suspend => suspended_at = Some(step.at),
                 Event::Resume => {
                     if let (Some(from), Some(d)) = (suspended_at.take(), deadline) {
-                        let zero = linli_domain::worktime::Limit { amount: 0, kind: category.limit().kind };
-                        deadline = Some(utc_ms(calendar.deadline(
-                            china_time(d),
-                            zero,
-                            &[(china_time(from), china_time(step.at))],
-                        )));
+                        let kind = category.limit().kind;
+                        deadline =
+                            Some(utc_ms(calendar.resumed(china_time(d), kind, china_time(from), china_time(step.at))));
                     }
                 }
                 Event::VerifyPass => closed_at = Some(step.at),

@@ -32,15 +32,6 @@ pub struct CasePage {
     pub cases: Vec<CaseRow>,
 }
 
-fn staff_view(user: &User, community_id: i64) -> bool {
-    user.principal().assignments.iter().any(|a| {
-        matches!(
-            a.role,
-            linli_domain::Role::CommunityStaff | linli_domain::Role::CommunityDirector | linli_domain::Role::GridWorker
-        ) && a.community_id == Some(community_id)
-    })
-}
-
 /// Cases of a community within the caller's reach, newest first.
 #[utoipa::path(get, path = "/api/v1/communities/{community_id}/cases", tag = "cases",
     params(("community_id" = i64, Path, description = "Community id"), CaseFilter),
@@ -66,8 +57,15 @@ pub async fn list(
         limit: f.limit.unwrap_or(50).clamp(1, 200),
     };
     let (rows, total) = state.store.cases(&query).await?;
-    let staff = staff_view(&user, community.id);
-    Ok(Json(CasePage { total, cases: rows.into_iter().map(|c| c.shown_to(staff)).collect() }))
+    let p = user.principal();
+    let cases = rows
+        .into_iter()
+        .map(|c| {
+            let sees = crate::cases::sees_reporter(p, &c);
+            c.shown_to(sees)
+        })
+        .collect();
+    Ok(Json(CasePage { total, cases }))
 }
 
 /// A report. `building_id` places it (and decides its grid).
@@ -159,15 +157,9 @@ pub struct CaseDetail {
 pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path<i64>) -> AppResult<Json<CaseDetail>> {
     let (case, community) = reachable_case(&state, &user, case_id).await?;
     let steps = steps_for(user.principal(), &community, &case);
-    let staff = staff_view(&user, community.id) || case.reporter_account_id == Some(user.principal().account_id);
-    let mut timeline = state.store.case_timeline(case.id).await?;
-    if case.anonymous && !staff {
-        timeline
-            .iter_mut()
-            .filter(|e| e.account_id.is_some() && e.account_id == case.reporter_account_id)
-            .for_each(|e| e.actor = None);
-    }
-    Ok(Json(CaseDetail { case: case.shown_to(staff), timeline, steps }))
+    let timeline = state.store.case_timeline(case.id).await?;
+    let (case, timeline) = crate::cases::as_seen_by(user.principal(), case, timeline);
+    Ok(Json(CaseDetail { case, timeline, steps }))
 }
 
 #[derive(Deserialize, ToSchema)]

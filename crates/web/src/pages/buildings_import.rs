@@ -9,18 +9,14 @@ use crate::import::RowError;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use linli_domain::Action;
 use linli_store::admin::Community;
 use serde::Deserialize;
 
 async fn community_for(state: &AppState, user: &User, community_id: i64) -> AppResult<Community> {
-    let community = state.store.community(community_id).await?;
-    if !user.principal().can_in_community(Action::ManageGrids, community.id, community.street_id) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(community)
+    super::grids::community_for(state, user, community_id, Action::ManageGrids).await
 }
 
 #[derive(Template)]
@@ -36,7 +32,6 @@ struct Page {
 }
 
 async fn page(
-    state: &AppState,
     user: &User,
     community: Community,
     status: StatusCode,
@@ -44,7 +39,6 @@ async fn page(
     outcome: (Option<usize>, Option<u64>),
     problem: Option<String>,
 ) -> AppResult<Response> {
-    let _ = state;
     let t = user.0.tr();
     let errors =
         errors.into_iter().map(|e| (e.line, t.label("field", e.column), t.field_error(e.column, e.key))).collect();
@@ -61,7 +55,7 @@ async fn page(
 
 pub async fn form(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
     let community = community_for(&state, &user, community_id).await?;
-    page(&state, &user, community, StatusCode::OK, Vec::new(), (None, None), None).await
+    page(&user, community, StatusCode::OK, Vec::new(), (None, None), None).await
 }
 
 /// Checks the uploaded file whole. With `dry_run`, or with any bad row, nothing is written.
@@ -85,32 +79,22 @@ pub async fn upload(
     }
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         let problem = user.0.tr().field_error("file", "error.required");
-        return page(
-            &state,
-            &user,
-            community,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Vec::new(),
-            (None, None),
-            Some(problem),
-        )
-        .await;
+        return page(&user, community, StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), (None, None), Some(problem)).await;
     };
     let bytes =
         if crate::spreadsheet::is_xlsx(&bytes) { crate::spreadsheet::xlsx_to_csv(&bytes)?.into() } else { bytes };
     let checked = building_file::check(&state.store, community.id, &bytes).await?;
     if !checked.errors.is_empty() {
-        return page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, checked.errors, (None, None), None)
-            .await;
+        return page(&user, community, StatusCode::UNPROCESSABLE_ENTITY, checked.errors, (None, None), None).await;
     }
     if dry_run {
         let n = checked.rows.len();
-        return page(&state, &user, community, StatusCode::OK, Vec::new(), (Some(n), None), None).await;
+        return page(&user, community, StatusCode::OK, Vec::new(), (Some(n), None), None).await;
     }
     let written = state.store.insert_buildings(community.id, &checked.rows).await?;
     let detail = format!("{written} buildings imported");
     state.store.audit(Some(user.principal().account_id), Some(community.id), "buildings.imported", &detail).await?;
-    page(&state, &user, community, StatusCode::OK, Vec::new(), (None, Some(written)), None).await
+    page(&user, community, StatusCode::OK, Vec::new(), (None, Some(written)), None).await
 }
 
 #[derive(Deserialize)]
@@ -144,24 +128,11 @@ pub async fn export(
             ]
         })
         .collect();
-    let (body, content_type, disposition) = if q.format.as_deref() == Some("xlsx") {
-        (
-            crate::spreadsheet::to_xlsx(&building_file::HEADER, &records)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "attachment; filename=\"buildings.xlsx\"",
-        )
-    } else {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let internal = |e: csv::Error| AppError::Internal(e.into());
-        w.write_record(building_file::HEADER).map_err(internal)?;
-        for r in &records {
-            w.write_record(r).map_err(internal)?;
-        }
-        let body = w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-        (body, "text/csv; charset=utf-8", "attachment; filename=\"buildings.csv\"")
-    };
-    let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition));
-    Ok(r)
+    crate::spreadsheet::download(
+        "buildings",
+        q.format.as_deref() == Some("xlsx"),
+        &building_file::HEADER,
+        &records,
+        false,
+    )
 }

@@ -67,13 +67,13 @@ pub async fn list(
     };
     let (rows, total) = state.store.cases(&query).await?;
     let now = linli_store::now_ms();
-    let staff = is_staff(&user, &community);
     let rows = rows
         .into_iter()
         .map(|c| {
             let overdue = c.is_overdue(now);
             let at = format_ms(c.reported_at);
-            (c.shown_to(staff), at, overdue)
+            let sees = crate::cases::sees_reporter(p, &c);
+            (c.shown_to(sees), at, overdue)
         })
         .collect();
     let t = user.0.tr();
@@ -88,13 +88,6 @@ pub async fn list(
         page,
     };
     Ok(render(StatusCode::OK, &page))
-}
-
-fn is_staff(user: &User, community: &Community) -> bool {
-    user.principal().assignments.iter().any(|a| {
-        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector | Role::GridWorker)
-            && a.community_id == Some(community.id)
-    })
 }
 
 #[derive(Template)]
@@ -156,9 +149,7 @@ async fn new_page(
         chrome: Chrome::new(&user.0, t.get("cases.new")),
         buildings: state.store.buildings_in_community(community.id).await?,
         patrol: p.has_role(Role::GridWorker),
-        intake: p.assignments.iter().any(|a| {
-            matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community.id)
-        }),
+        intake: crate::cases::is_staff(p, community.id),
         community,
         groups,
         home_building,
@@ -256,21 +247,9 @@ async fn case_page(
 ) -> AppResult<Response> {
     let (case, community) = reachable_case(state, user, case_id).await?;
     let steps = steps_for(user.principal(), &community, &case);
-    let staff = is_staff(user, &community);
-    // An anonymous reporter's own steps (the report, a rating) show no name either.
-    let hide = case.anonymous && !staff && case.reporter_account_id != Some(user.principal().account_id);
-    let timeline = state
-        .store
-        .case_timeline(case.id)
-        .await?
-        .into_iter()
-        .map(|mut e| {
-            if hide && e.account_id.is_some() && e.account_id == case.reporter_account_id {
-                e.actor = None;
-            }
-            (format_ms(e.at), e)
-        })
-        .collect();
+    let timeline = state.store.case_timeline(case.id).await?;
+    let (case, timeline) = crate::cases::as_seen_by(user.principal(), case, timeline);
+    let timeline = timeline.into_iter().map(|e| (format_ms(e.at), e)).collect();
     let t = user.0.tr();
     let assignee = match (case.assignee_account_id, case.assignee_organisation_id) {
         (_, Some(org)) => Some(state.store.organisation(org).await?.name),
@@ -288,7 +267,7 @@ async fn case_page(
         reported: format_ms(case.reported_at),
         deadline: case.deadline.map(format_ms),
         overdue: case.is_overdue(linli_store::now_ms()),
-        case: case.shown_to(!hide),
+        case,
         community,
         timeline,
         steps,

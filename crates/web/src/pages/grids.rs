@@ -15,7 +15,13 @@ use linli_domain::admin::{AdminCode, Level};
 use linli_domain::geometry::{self, ShapeError};
 use linli_store::admin::Community;
 
-async fn community_for(state: &AppState, user: &User, community_id: i64, action: Action) -> AppResult<Community> {
+/// The community, if `action` reaches it; else 403.
+pub(crate) async fn community_for(
+    state: &AppState,
+    user: &User,
+    community_id: i64,
+    action: Action,
+) -> AppResult<Community> {
     let community = state.store.community(community_id).await?;
     if !user.principal().can_in_community(action, community.id, community.street_id) {
         return Err(AppError::Forbidden);

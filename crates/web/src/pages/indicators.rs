@@ -9,8 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use linli_domain::indicators::{Counts, DueRule, Rate};
 use linli_domain::{Action, Reach};
 use linli_store::admin::Community;
@@ -250,28 +250,8 @@ fn export(
     let mut records = vec![row(t.get("indicators.total"), total)];
     records.extend(grids.iter().map(|g| row(&g.name, &g.counts)));
     records.extend(categories.iter().map(|g| row(&g.name, &g.counts)));
-    let (body, content_type, name) = match format {
-        "xlsx" => (
-            crate::spreadsheet::to_xlsx(&EXPORT_HEADER, &records)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "attachment; filename=\"indicators.xlsx\"",
-        ),
-        "csv" => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let internal = |e: csv::Error| AppError::Internal(e.into());
-            w.write_record(EXPORT_HEADER).map_err(internal)?;
-            for r in &records {
-                w.write_record(r).map_err(internal)?;
-            }
-            // A byte-order mark, so that Excel reads the Chinese as UTF-8.
-            let mut body = b"\xEF\xBB\xBF".to_vec();
-            body.extend(w.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?);
-            (body, "text/csv; charset=utf-8", "attachment; filename=\"indicators.csv\"")
-        }
-        _ => return Err(AppError::invalid("format", "error.choice")),
-    };
-    let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(name));
-    Ok(r)
+    match format {
+        "xlsx" | "csv" => crate::spreadsheet::download("indicators", format == "xlsx", &EXPORT_HEADER, &records, true),
+        _ => Err(AppError::invalid("format", "error.choice")),
+    }
 }

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use linli_domain::{Action, Reach};
 use linli_store::admin::{Community, Grid};
@@ -196,21 +196,7 @@ pub async fn export(
     );
     state.store.record_export(community.id, user.principal().account_id, &detail, &why).await?;
     let records = shared::export_records(&rows, full.as_ref());
-    let (body, content_type, disposition) = if form.format == "xlsx" {
-        (
-            crate::spreadsheet::to_xlsx(&shared::EXPORT_HEADER, &records)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "attachment; filename=\"residents.xlsx\"",
-        )
-    } else {
-        (shared::to_csv(&records)?, "text/csv; charset=utf-8", "attachment; filename=\"residents.csv\"")
-    };
-    let mut r = body.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    crate::spreadsheet::download("residents", form.format == "xlsx", &shared::EXPORT_HEADER, &records, false)
 }
 
 #[derive(Template)]
