@@ -26,6 +26,8 @@ pub enum LimitKind {
     WorkingHours,
     WorkingDays,
     CalendarHours,
+    /// Whole days, weekends and holidays included (mediation's 30 days).
+    CalendarDays,
 }
 
 impl LimitKind {
@@ -34,6 +36,7 @@ impl LimitKind {
             "working_hours" => Some(LimitKind::WorkingHours),
             "working_days" => Some(LimitKind::WorkingDays),
             "calendar_hours" => Some(LimitKind::CalendarHours),
+            "calendar_days" => Some(LimitKind::CalendarDays),
             _ => None,
         }
     }
@@ -43,6 +46,7 @@ impl LimitKind {
             LimitKind::WorkingHours => "working_hours",
             LimitKind::WorkingDays => "working_days",
             LimitKind::CalendarHours => "calendar_hours",
+            LimitKind::CalendarDays => "calendar_days",
         }
     }
 }
@@ -156,9 +160,14 @@ impl Calendar {
         suspended: &[(NaiveDateTime, NaiveDateTime)],
     ) -> NaiveDateTime {
         match limit.kind {
-            LimitKind::CalendarHours => {
+            LimitKind::CalendarHours | LimitKind::CalendarDays => {
                 let paused: Duration = suspended.iter().map(|(a, b)| *b - *a).filter(|d| *d > Duration::zero()).sum();
-                from + Duration::hours(i64::from(limit.amount)) + paused
+                let span = if limit.kind == LimitKind::CalendarDays {
+                    Duration::days(i64::from(limit.amount))
+                } else {
+                    Duration::hours(i64::from(limit.amount))
+                };
+                from + span + paused
             }
             LimitKind::WorkingHours => {
                 let paused: Duration = suspended.iter().map(|(a, b)| self.working_between(*a, *b)).sum();
@@ -250,6 +259,15 @@ mod tests {
         let c = Calendar::default();
         let due = c.deadline(at("2026-11-28 22:00"), Limit { amount: 2, kind: LimitKind::CalendarHours }, &[]);
         assert_eq!(due, at("2026-11-29 00:00"));
+    }
+
+    #[test]
+    fn mediation_days_run_through_holidays_and_stop_while_suspended() {
+        let c = Calendar::default();
+        let thirty = Limit { amount: 30, kind: LimitKind::CalendarDays };
+        assert_eq!(c.deadline(at("2026-09-20 10:00"), thirty, &[]), at("2026-10-20 10:00"), "National Day counts");
+        let paused = [(at("2026-09-21 10:00"), at("2026-09-23 10:00"))];
+        assert_eq!(c.deadline(at("2026-09-20 10:00"), thirty, &paused), at("2026-10-22 10:00"));
     }
 
     #[test]

@@ -67,6 +67,14 @@ enum Command {
     },
     /// Print a new random secret key for LINLI_SECRET_KEY.
     GenerateKey,
+    /// Keys for Open311 client applications (posting requests to /open311/v2/).
+    #[command(name = "open311-key")]
+    Open311Key {
+        #[command(subcommand)]
+        action: KeyAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Benchmark aid: add N cases to every community over the last DAYS days (no timelines).
     #[command(hide = true)]
     BulkCases {
@@ -93,6 +101,20 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Make a key and print it on standard output (only the key; it is not shown again).
+    Create {
+        /// Who the key is for, e.g. the app or gateway that will use it.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (names and dates, never the keys).
+    List,
+    /// Revoke a key by its id.
+    Revoke { id: i64 },
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -271,6 +293,28 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{}", linli_store::SecretKey::generate().to_base64());
             Ok(())
         }
+        Command::Open311Key { action, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            match action {
+                KeyAction::Create { name } => {
+                    let (key, _) = store.create_open311_key(&name).await.context("cannot make the key")?;
+                    println!("{key}");
+                }
+                KeyAction::List => {
+                    for k in store.open311_keys().await? {
+                        let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                        println!("{:>4}  {state:<8} {}", k.id, k.name);
+                    }
+                }
+                KeyAction::Revoke { id } => {
+                    store.revoke_open311_key(id).await.context("no active key has this id")?;
+                    println!("key {id} revoked");
+                }
+            }
+            store.close().await;
+            Ok(())
+        }
         Command::PrintConfig { db, serve } => {
             print!("{}", Settings::resolve(&db, &serve)?.to_toml()?);
             Ok(())
@@ -305,6 +349,8 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>) -> Result<()>
             println!("  {:<26} {login}", role.as_str());
         }
         web.demo_logins = demo::logins().map(|(r, l)| (r, l.to_owned())).collect();
+        let (key, _) = store.create_open311_key("demo").await?;
+        println!("Open311 GeoReport v2 at /open311/v2/discovery.json; a new api_key for this run: {key}");
     }
     let (router, _state) = linli_web::app(store.clone(), web);
     let listener = tokio::net::TcpListener::bind(settings.addr)

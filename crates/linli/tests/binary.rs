@@ -131,6 +131,57 @@ async fn the_binary_runs_on_postgresql() {
     Command::new("psql").args([url.as_str(), "-qc", &format!("DROP SCHEMA {schema} CASCADE")]).status().unwrap();
 }
 
+/// Open311 client libraries someone else wrote (`three`, `georeport`, from PyPI) post and
+/// read requests on the real server. `.ci/run` makes their venv and sets
+/// `LINLI_OPEN311_PYTHON`; without it the test is skipped (CI requires it).
+#[tokio::test]
+async fn outside_open311_clients_post_and_read_requests() {
+    let Ok(python) = std::env::var("LINLI_OPEN311_PYTHON") else {
+        assert!(std::env::var("LINLI_REQUIRE_OPEN311_CLIENTS").is_err(), "LINLI_OPEN311_PYTHON is required");
+        eprintln!("LINLI_OPEN311_PYTHON is not set: skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = Server::start(&["--data", data.to_str().unwrap()]);
+    let key = server
+        .banner
+        .iter()
+        .find_map(|l| l.split("api_key for this run: ").nth(1))
+        .expect("serve --demo prints an Open311 key")
+        .trim()
+        .to_owned();
+    // A point inside a grid: where a demo request is.
+    let requests: serde_json::Value =
+        reqwest::get(format!("{}/open311/v2/requests.json", server.base)).await.unwrap().json().await.unwrap();
+    let first = &requests[0];
+    let (lat, lon) = (first["lat"].to_string(), first["long"].to_string());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/open311/clients.py");
+    let out = Command::new(python)
+        .arg(script)
+        .args([&format!("{}/open311/v2/", server.base), &key, "0101", &lat, &lon])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("all checks passed"), "{printed}");
+    assert!(server.stop().success());
+}
+
+#[test]
+fn an_open311_key_is_printed_alone_and_works_once_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, out, err) = linli(&["open311-key", "--data", data.to_str().unwrap(), "create", "--name", "街道 App"]);
+    assert!(ok, "{err}");
+    let key = out.trim_end_matches('\n');
+    assert!(key.starts_with("o311_") && key.len() > 40 && !key.contains(char::is_whitespace), "only the key: {out:?}");
+    let (ok, listed, _) = linli(&["open311-key", "--data", data.to_str().unwrap(), "list"]);
+    assert!(ok && listed.contains("街道 App") && listed.contains("active") && !listed.contains(key));
+    let (ok, _, err) = linli(&["open311-key", "--data", data.to_str().unwrap(), "create", "--name", " "]);
+    assert!(!ok && !err.is_empty(), "a key needs a name");
+}
+
 fn linli(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN).args(args).env_remove("LINLI_SECRET_KEY").output().unwrap();
     (

@@ -56,6 +56,12 @@ pub struct NewCase {
     pub idempotency_key: Option<String>,
     /// Fixed on the spot by the grid worker reporting it (自办自结).
     pub self_resolved: bool,
+    /// The Open311 key a client application posted with.
+    pub open311_key_id: Option<i64>,
+    /// The reporter's e-mail or phone from a client application; sealed at rest.
+    pub contact: String,
+    /// A link to a photo the client application keeps.
+    pub media_url: String,
 }
 
 /// A case as lists and pages show it.
@@ -263,13 +269,20 @@ impl Store {
         closed_at: Option<i64>,
         deadline: Option<i64>,
     ) -> StoreResult<i64> {
+        let contact = match new.contact.trim() {
+            "" => None,
+            c => Some(self.key().seal("case.contact", c)?),
+        };
+        // A client application can look its request up by this token (Open311 `tokens/{token}`).
+        let public_token = new.open311_key_id.map(|_| uuid::Uuid::new_v4().simple().to_string());
         transaction!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, household_id, \
                  lon, lat, address, reporter_account_id, reporter_name, anonymous, state, level, reported_at, \
-                 registered_at, closed_at, deadline, self_resolved, idempotency_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'grid', $15, $16, $17, $18, $19, $20) \
-                 RETURNING id",
+                 registered_at, closed_at, deadline, self_resolved, idempotency_key, open311_key_id, contact_sealed, \
+                 media_url, public_token) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'grid', $15, $16, $17, $18, $19, $20, \
+                 $21, $22, $23, $24) RETURNING id",
             )
             .bind(new.community_id)
             .bind(new.grid_id)
@@ -291,6 +304,10 @@ impl Store {
             .bind(deadline)
             .bind(new.self_resolved)
             .bind(&new.idempotency_key)
+            .bind(new.open311_key_id)
+            .bind(&contact)
+            .bind(&new.media_url)
+            .bind(&public_token)
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("idempotency_key"))?;
@@ -486,6 +503,15 @@ impl Store {
         });
         changed?;
         self.case(case_id).await
+    }
+
+    /// The public token of a case reported through Open311.
+    pub async fn case_public_token(&self, id: i64) -> StoreResult<Option<String>> {
+        Ok(read!(self, |db| sqlx::query_scalar("SELECT public_token FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?)
+        .flatten())
     }
 
     pub async fn case(&self, id: i64) -> StoreResult<CaseRow> {

@@ -21,6 +21,7 @@ pub mod demo;
 mod error;
 pub mod import;
 pub mod moves;
+pub mod open311;
 pub mod ownership;
 pub mod registry;
 pub mod residents;

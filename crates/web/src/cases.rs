@@ -270,5 +270,6 @@ pub async fn read_report(
         anonymous: form.anonymous.is_some(),
         idempotency_key: (!key.is_empty() && key.len() <= 80).then(|| key.to_owned()),
         self_resolved,
+        ..NewCase::default()
     })
 }

@@ -5,6 +5,7 @@
 use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
+use crate::open311;
 use crate::ops;
 use crate::pages::{
     account, admin, buildings, buildings_import, care, cases, community, grids, home, import, indicators, residents,
@@ -171,6 +172,10 @@ pub fn build() -> Routes {
             Some(ManageOrganisations),
             community::add_organisation,
         )
+        // Open311 GeoReport v2 (posting needs an api_key, checked by the handler).
+        .page(Method::GET, "/open311/v2/{resource}", None, open311::get)
+        .page(Method::POST, "/open311/v2/{resource}", None, open311::post)
+        .page(Method::GET, "/open311/v2/{kind}/{item}", None, open311::get_one)
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
         .api(Some(ViewHome), routes!(api::me::me))

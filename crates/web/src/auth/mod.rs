@@ -102,8 +102,12 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
 }
 
 /// Paths served without looking up a session: fast, and never personal.
+/// Open311 is bare too: its clients carry an api_key, not a session, and it writes its own
+/// errors in the spec's shape.
 fn is_bare(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico") || path.starts_with("/static/")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.ico")
+        || path.starts_with("/static/")
+        || path.starts_with("/open311/")
 }
 
 pub fn is_api(path: &str) -> bool {
