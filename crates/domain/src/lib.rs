@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod care;
 pub mod case;
+pub mod dispute;
 pub mod field;
 pub mod geometry;
 pub mod identity;

@@ -58,10 +58,17 @@ pub enum Action {
     /// The case indicators (立案率, 结案率, …): the community's for its staff, the
     /// street's for its supervisor, own grids' for a grid worker.
     ViewIndicators,
+    /// Record mediation on a dispute within reach (parties, risk, sessions, settlement,
+    /// referral, follow-up): the community's staff, the grid's worker, the social
+    /// organisation holding it, the street for disputes escalated to it.
+    MediateDisputes,
+    /// Record the half-monthly screening sweep: a grid worker for own grids, the
+    /// community's staff for any of its grids.
+    ScreenDisputes,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -84,6 +91,8 @@ impl Action {
         Action::ViewCases,
         Action::ActOnCases,
         Action::ViewIndicators,
+        Action::MediateDisputes,
+        Action::ScreenDisputes,
     ];
 }
 
@@ -139,6 +148,8 @@ const TABLE: &[(Action, &[Role])] = &[
         ],
     ),
     (Action::ViewIndicators, &[GridWorker, CommunityStaff, CommunityDirector, StreetSupervisor]),
+    (Action::MediateDisputes, &[GridWorker, CommunityStaff, CommunityDirector, SocialOrgStaff, StreetSupervisor]),
+    (Action::ScreenDisputes, &[GridWorker, CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

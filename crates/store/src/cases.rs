@@ -62,6 +62,8 @@ pub struct NewCase {
     pub contact: String,
     /// A link to a photo the client application keeps.
     pub media_url: String,
+    /// What a report of a dispute category adds: its risk and parties.
+    pub dispute: Option<crate::disputes::NewDispute>,
 }
 
 /// A case as lists and pages show it.
@@ -136,6 +138,8 @@ pub struct CaseQuery {
     pub grid_id: Option<i64>,
     /// `open` (not closed or refused), `overdue`, or a state.
     pub state: Option<String>,
+    /// Only cases of dispute categories.
+    pub disputes_only: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -275,13 +279,22 @@ impl Store {
         };
         // A client application can look its request up by this token (Open311 `tokens/{token}`).
         let public_token = new.open311_key_id.map(|_| uuid::Uuid::new_v4().simple().to_string());
+        let parties = match &new.dispute {
+            Some(d) => {
+                d.parties.iter().map(|p| Ok((p.side.as_str(), self.seal_party(p)?))).collect::<StoreResult<Vec<_>>>()?
+            }
+            None => Vec::new(),
+        };
+        // A threat of violence goes straight to the community.
+        let escalated = new.dispute.as_ref().is_some_and(|d| d.risk.escalates()) && state == State::Reported;
+        let level = if escalated { Level::Community } else { Level::Grid };
         transaction!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, household_id, \
                  lon, lat, address, reporter_account_id, reporter_name, anonymous, state, level, reported_at, \
                  registered_at, closed_at, deadline, self_resolved, idempotency_key, open311_key_id, contact_sealed, \
                  media_url, public_token) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'grid', $15, $16, $17, $18, $19, $20, \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $25, $15, $16, $17, $18, $19, $20, \
                  $21, $22, $23, $24) RETURNING id",
             )
             .bind(new.community_id)
@@ -308,6 +321,7 @@ impl Store {
             .bind(&contact)
             .bind(&new.media_url)
             .bind(&public_token)
+            .bind(level.as_str())
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("idempotency_key"))?;
@@ -323,6 +337,37 @@ impl Store {
             .bind(state.as_str())
             .execute(&mut *tx)
             .await?;
+            if let Some(d) = &new.dispute {
+                sqlx::query("INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(d.risk.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                for (side, (name, phone)) in &parties {
+                    sqlx::query(
+                        "INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id)
+                    .bind(*side)
+                    .bind(name)
+                    .bind(phone)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if escalated {
+                    sqlx::query(
+                        "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
+                         VALUES ($1, $2, NULL, 'escalate', 'reported', 'reported', 'risk: violence')",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             id
         })
     }
@@ -519,11 +564,11 @@ impl Store {
         read!(self, |db| sqlx::query_as(&sql).bind(id).fetch_optional(db).await?).ok_or(StoreError::NotFound)
     }
 
-    /// A case's timeline, oldest first.
+    /// A case's timeline, oldest first (by time: a record can be entered after the fact).
     pub async fn case_timeline(&self, case_id: i64) -> StoreResult<Vec<TimelineEvent>> {
         Ok(read!(self, |db| sqlx::query_as(
             "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note \
-             FROM case_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.case_id = $1 ORDER BY e.id"
+             FROM case_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.case_id = $1 ORDER BY e.at, e.id"
         )
         .bind(case_id)
         .fetch_all(db)
@@ -563,6 +608,9 @@ impl Store {
         }
         if let Some(grid) = q.grid_id {
             mark(&mut sql, " AND c.grid_id = ?", grid, &mut ints);
+        }
+        if q.disputes_only {
+            sql.push_str(" AND c.category_id IN (SELECT id FROM case_categories WHERE kind = 'dispute')");
         }
         match q.state.as_deref() {
             None | Some("") | Some("all") => {}

@@ -18,6 +18,7 @@ pub mod care;
 pub mod cases;
 pub mod crypto;
 pub mod demo;
+pub mod disputes;
 mod error;
 pub mod import;
 pub mod moves;

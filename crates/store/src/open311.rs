@@ -226,7 +226,7 @@ impl Store {
             sqlx::query_as(
             "SELECT e.id, e.case_id, e.at, e.kind, e.to_state, CASE WHEN e.kind = 'rate' THEN '' ELSE e.note END AS note \
              FROM case_events e JOIN cases c ON c.id = e.case_id JOIN case_categories k ON k.id = c.category_id \
-             WHERE k.public AND e.at >= $1 AND e.at < $2 AND ($3 IS NULL OR e.case_id = $3) ORDER BY e.id LIMIT 1000"
+             WHERE k.public AND e.at >= $1 AND e.at < $2 AND ($3 IS NULL OR e.case_id = $3) ORDER BY e.at, e.id LIMIT 1000"
         )
         .bind(start)
         .bind(end)
@@ -241,21 +241,9 @@ impl Store {
     pub async fn comment_on_case(&self, case_id: i64, note: &str) -> StoreResult<PublicUpdate> {
         let now = now_ms();
         transaction!(self, |tx| {
-            let state: String = sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
-                .bind(case_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-                 VALUES ($1, $2, NULL, 'comment', $3, $3, $4) RETURNING id",
-            )
-            .bind(case_id)
-            .bind(now)
-            .bind(&state)
-            .bind(note)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id = crate::disputes::note!(tx, case_id, now, None::<i64>, "comment", note)?;
+            let state: String =
+                sqlx::query_scalar("SELECT state FROM cases WHERE id = $1").bind(case_id).fetch_one(&mut *tx).await?;
             PublicUpdate { id, case_id, at: now, kind: "comment".into(), to_state: state, note: note.to_owned() }
         })
     }

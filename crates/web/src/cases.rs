@@ -5,9 +5,12 @@ use crate::auth::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use linli_domain::case::{Event, Level, State};
+use linli_domain::dispute::{Risk, Side};
+use linli_domain::identity::Phone;
 use linli_domain::{Action, FieldError, Principal, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseRow, NewCase, TimelineEvent};
+use linli_store::disputes::{NewDispute, NewParty};
 use serde::Deserialize;
 
 /// Every step a page can offer, in the order buttons appear.
@@ -205,6 +208,14 @@ pub struct ReportForm {
     /// Written into the form when it is shown: a form sent twice makes one case.
     #[serde(default)]
     pub idempotency_key: String,
+    /// A dispute's risk: normal, high or violence.
+    #[serde(default)]
+    pub risk: String,
+    /// A dispute's other party, and their phone if known.
+    #[serde(default)]
+    pub other_party: String,
+    #[serde(default)]
+    pub other_phone: String,
 }
 
 /// Reads a report form into a new case, or the first bad field.
@@ -253,6 +264,9 @@ pub async fn read_report(
     if self_resolved && !worker_here {
         return Err(FieldError::new("self_resolved", "error.case.self_resolve_grid_only").into());
     }
+    // A grid worker's patrol finds a dispute between others; anyone else reports their own.
+    let applicant = if source == "patrol" { "" } else { reporter_name.as_str() };
+    let dispute = if category.kind == "dispute" { Some(read_dispute(form, applicant)?) } else { None };
     let key = form.idempotency_key.trim();
     Ok(NewCase {
         community_id: community.id,
@@ -270,6 +284,39 @@ pub async fn read_report(
         anonymous: form.anonymous.is_some(),
         idempotency_key: (!key.is_empty() && key.len() <= 80).then(|| key.to_owned()),
         self_resolved,
+        dispute,
         ..NewCase::default()
     })
+}
+
+/// What a dispute report adds: the risk, the applicant (if named), the other party.
+pub fn read_dispute(form: &ReportForm, applicant: &str) -> AppResult<NewDispute> {
+    let risk = if form.risk.trim().is_empty() { Risk::Normal } else { Risk::parse(&form.risk)? };
+    let mut parties = Vec::new();
+    if !applicant.trim().is_empty() {
+        parties.push(NewParty { side: Side::Applicant, name: applicant.trim().to_owned(), phone: None });
+    }
+    let other = form.other_party.trim();
+    if other.chars().count() > 32 {
+        return Err(FieldError::new("other_party", "error.dispute.name").into());
+    }
+    if !other.is_empty() {
+        let phone = match form.other_phone.trim() {
+            "" => None,
+            p => Some(Phone::parse("other_phone", p)?),
+        };
+        parties.push(NewParty { side: Side::Respondent, name: other.to_owned(), phone });
+    }
+    Ok(NewDispute { risk, parties })
+}
+
+/// Whether this person takes part in mediating a dispute case: the community's staff,
+/// the grid's worker, the social organisation holding it, or the street above.
+pub fn may_mediate(p: &Principal, community: &Community, case: &CaseRow) -> bool {
+    is_staff(p, community.id)
+        || case
+            .grid_id
+            .is_some_and(|g| p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&g)))
+        || case.assignee_organisation_id.is_some_and(|o| organisations(p).contains(&o))
+        || (case.level == "street" && p.can_in_street(Action::MediateDisputes, community.street_id))
 }

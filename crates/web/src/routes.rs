@@ -8,7 +8,8 @@ use crate::auth::{self, login};
 use crate::open311;
 use crate::ops;
 use crate::pages::{
-    account, admin, buildings, buildings_import, care, cases, community, grids, home, import, indicators, residents,
+    account, admin, buildings, buildings_import, care, cases, community, disputes, grids, home, import, indicators,
+    residents,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -159,6 +160,9 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/indicators", Some(ViewIndicators), indicators::show)
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::show)
         .page(Method::POST, "/cases/{case_id}/steps", Some(ActOnCases), cases::step)
+        .page(Method::POST, "/cases/{case_id}/mediation", Some(MediateDisputes), disputes::record)
+        .page(Method::GET, "/communities/{community_id}/disputes", Some(ViewCases), disputes::list)
+        .page(Method::POST, "/communities/{community_id}/sweeps", Some(ScreenDisputes), disputes::record_sweep)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
         .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)

@@ -3,6 +3,7 @@
 //! buildings, households and residents.
 
 mod cases;
+mod disputes;
 pub use cases::bulk as bulk_cases;
 mod names;
 
@@ -150,6 +151,9 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                 let case =
                     cases::seed(store, community.id, spec.case_days, spec.cases_per_day, &cast, &mut rng).await?;
                 report.case_id = case.unwrap_or_default();
+                if spec.case_days > 0 {
+                    disputes::seed(store, community.id, staff.clone(), &cast.grid_workers, &mut rng).await?;
+                }
             }
         }
     }

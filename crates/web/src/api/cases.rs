@@ -55,6 +55,7 @@ pub async fn list(
         state: Some(f.state.unwrap_or_else(|| "open".into())),
         offset: f.offset.unwrap_or(0).max(0),
         limit: f.limit.unwrap_or(50).clamp(1, 200),
+        ..CaseQuery::default()
     };
     let (rows, total) = state.store.cases(&query).await?;
     let p = user.principal();
@@ -87,6 +88,14 @@ pub struct ReportInput {
     pub source: String,
     #[serde(default)]
     pub reporter_name: String,
+    /// For a dispute: `normal` (default), `high` or `violence` (escalated at once).
+    #[serde(default)]
+    pub risk: String,
+    /// For a dispute: the other party's name and phone, if known (stored sealed).
+    #[serde(default)]
+    pub other_party: String,
+    #[serde(default)]
+    pub other_phone: String,
 }
 
 /// Reports a case. With an `Idempotency-Key` header, a retry with the same key returns
@@ -128,6 +137,9 @@ pub async fn create(
         reporter_name: input.reporter_name,
         self_resolved: input.self_resolved.then(|| "1".into()),
         idempotency_key: key,
+        risk: input.risk,
+        other_party: input.other_party,
+        other_phone: input.other_phone,
     };
     let new = read_report(&state, &user, &community, &form).await?;
     let intake = state.store.report_case(&new).await?;

@@ -572,6 +572,16 @@ async fn post_request(state: &AppState, tr: Tr, format: Format, headers: &Header
     };
     let description =
         if description.is_empty() { name(tr, &category.name_zh, &category.name_en) } else { description.to_owned() };
+    let dispute = if category.kind == "dispute" {
+        let form = crate::cases::ReportForm {
+            risk: params.get("attribute[risk]").unwrap_or_default().to_owned(),
+            ..Default::default()
+        };
+        let applicant = if params.get("attribute[anonymous]") == Some("yes") { "" } else { reporter_name.as_str() };
+        Some(crate::cases::read_dispute(&form, applicant).map_err(|_| Fail::bad(tr, "risk", "error.choice"))?)
+    } else {
+        None
+    };
     let new = NewCase {
         community_id: place.community_id,
         grid_id: place.grid_id,
@@ -591,6 +601,7 @@ async fn post_request(state: &AppState, tr: Tr, format: Format, headers: &Header
         open311_key_id: Some(key_id),
         contact,
         media_url: media_url.to_owned(),
+        dispute,
     };
     let intake = state.store.report_case(&new).await.map_err(|e| match e {
         StoreError::Invalid(f) => Fail::bad(tr, f.field, f.key),

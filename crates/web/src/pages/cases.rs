@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::{Action, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseQuery, CaseRow, Category, TimelineEvent};
+use linli_store::disputes::Dispute;
 use linli_store::registry::BuildingSummary;
 use serde::Deserialize;
 
@@ -64,6 +65,7 @@ pub async fn list(
         state: Some(filter.clone()),
         offset: (page - 1) * PAGE,
         limit: PAGE,
+        ..CaseQuery::default()
     };
     let (rows, total) = state.store.cases(&query).await?;
     let now = linli_store::now_ms();
@@ -208,6 +210,13 @@ struct CasePage {
     assignee: Option<String>,
     error: Option<String>,
     notice: Option<String>,
+    /// What a dispute adds, if the case is one.
+    dispute: Option<Dispute>,
+    /// The viewer takes part in the mediation (sees notes and the agreement, records).
+    can_mediate: bool,
+    today: String,
+    /// The viewer's name, the default mediator of a session they record.
+    me: String,
 }
 
 impl CasePage {
@@ -230,14 +239,18 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let t = user.0.tr();
-    let notice = q
-        .done
-        .filter(|d| crate::cases::STEPS.contains(&d.as_str()) || d == "report")
-        .map(|d| t.fill("cases.done", &[("step", &t.label("case.step", &d))]));
+    let notice = q.done.and_then(|d| match d.strip_prefix("mediation.") {
+        Some(action) if super::disputes::ACTIONS.contains(&action) => Some(t.label("mediation.done", action)),
+        Some(_) => None,
+        None if crate::cases::STEPS.contains(&d.as_str()) || d == "report" => {
+            Some(t.fill("cases.done", &[("step", &t.label("case.step", &d))]))
+        }
+        None => None,
+    });
     case_page(&state, &user, case_id, StatusCode::OK, None, notice).await
 }
 
-async fn case_page(
+pub(crate) async fn case_page(
     state: &AppState,
     user: &User,
     case_id: i64,
@@ -259,8 +272,14 @@ async fn case_page(
         }
         _ => None,
     };
+    let dispute = state.store.dispute(case.id).await?;
+    let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
     let page = CasePage {
         chrome: Chrome::new(&user.0, t.fill("cases.case_title", &[("id", &case.id)])),
+        dispute,
+        can_mediate,
+        today: super::disputes::today().to_string(),
+        me: user.principal().display_name.clone(),
         assignee,
         error,
         notice,

@@ -9,6 +9,7 @@ pub mod buildings_import;
 pub mod care;
 pub mod cases;
 pub mod community;
+pub mod disputes;
 pub mod grids;
 pub mod home;
 pub mod import;
