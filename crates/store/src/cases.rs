@@ -64,6 +64,8 @@ pub struct NewCase {
     pub media_url: String,
     /// What a report of a dispute category adds: its risk and parties.
     pub dispute: Option<crate::disputes::NewDispute>,
+    /// Checked and re-encoded photos of the report.
+    pub photos: Vec<crate::photos::NewPhoto>,
 }
 
 /// A case as lists and pages show it.
@@ -326,17 +328,18 @@ impl Store {
             .await
             .map_err(StoreError::on_unique("idempotency_key"))?;
             let kind = if new.self_resolved { "self_resolve" } else { "report" };
-            sqlx::query(
+            let event: i64 = sqlx::query_scalar(
                 "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-                 VALUES ($1, $2, $3, $4, 'reported', $5, '')",
+                 VALUES ($1, $2, $3, $4, 'reported', $5, '') RETURNING id",
             )
             .bind(id)
             .bind(now)
             .bind(new.reporter_account_id)
             .bind(kind)
             .bind(state.as_str())
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            crate::photos::insert_photos!(tx, id, event, &new.photos, now);
             if let Some(d) = &new.dispute {
                 sqlx::query("INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)")
                     .bind(id)
@@ -427,6 +430,19 @@ impl Store {
         actor: Option<i64>,
         event: &Event,
         note: &str,
+    ) -> StoreResult<CaseRow> {
+        self.apply_case_step_with_photos(case_id, actor, event, note, &[]).await
+    }
+
+    /// [`Store::apply_case_step`] with photos of the step (the handler's feedback), written
+    /// in the same transaction.
+    pub async fn apply_case_step_with_photos(
+        &self,
+        case_id: i64,
+        actor: Option<i64>,
+        event: &Event,
+        note: &str,
+        photos: &[crate::photos::NewPhoto],
     ) -> StoreResult<CaseRow> {
         let now = now_ms();
         let row: Loop = read!(self, |db| sqlx::query_as(
@@ -532,9 +548,9 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::Invalid(FieldError::new("step", "error.case.changed")));
             }
-            sqlx::query(
+            let event_id: i64 = sqlx::query_scalar(
                 "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(case_id)
             .bind(now)
@@ -543,8 +559,9 @@ impl Store {
             .bind(before.state.as_str())
             .bind(after.state.as_str())
             .bind(note)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            crate::photos::insert_photos!(tx, case_id, event_id, photos, now);
         });
         changed?;
         self.case(case_id).await

@@ -24,6 +24,7 @@ pub mod import;
 pub mod moves;
 pub mod open311;
 pub mod ownership;
+pub mod photos;
 pub mod registry;
 pub mod residents;
 pub mod sessions;

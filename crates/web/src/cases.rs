@@ -11,6 +11,7 @@ use linli_domain::{Action, FieldError, Principal, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseRow, NewCase, TimelineEvent};
 use linli_store::disputes::{NewDispute, NewParty};
+use linli_store::photos::NewPhoto;
 use serde::Deserialize;
 
 /// Every step a page can offer, in the order buttons appear.
@@ -167,7 +168,7 @@ pub fn parse_step(step: &str, note: &str, stars: Option<&str>) -> AppResult<Even
     })
 }
 
-/// Takes a step as the signed-in person, if it is theirs to take.
+/// Takes a step as the signed-in person, if it is theirs to take, with its photos.
 pub async fn take_step(
     state: &AppState,
     user: &User,
@@ -175,13 +176,15 @@ pub async fn take_step(
     step: &str,
     note: &str,
     stars: Option<&str>,
+    photos: &[NewPhoto],
 ) -> AppResult<CaseRow> {
     let event = parse_step(step, note, stars)?;
     let (case, community) = reachable_case(state, user, case_id).await?;
     if !steps_for(user.principal(), &community, &case).contains(&step) {
         return Err(AppError::Forbidden);
     }
-    Ok(state.store.apply_case_step(case.id, Some(user.principal().account_id), &event, note.trim()).await?)
+    let actor = Some(user.principal().account_id);
+    Ok(state.store.apply_case_step_with_photos(case.id, actor, &event, note.trim(), photos).await?)
 }
 
 /// A report as a form (or the API, converted) sends it.

@@ -1,6 +1,52 @@
 //! Small helpers for reading HTML forms and query strings as browsers send them.
 
+use crate::error::AppError;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+
+/// A form sent urlencoded or as multipart (when it carries photos): its fields, and the
+/// files of its `photos` inputs (an empty file input sends nothing).
+pub struct WithPhotos<T> {
+    pub form: T,
+    pub photos: Vec<Vec<u8>>,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let bad = || AppError::invalid("body", "error.form");
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .starts_with("multipart/");
+        if !multipart {
+            let axum::Form(form) = axum::Form::<T>::from_request(req, state).await.map_err(|_| bad())?;
+            return Ok(WithPhotos { form, photos: Vec::new() });
+        }
+        let mut parts = Multipart::from_request(req, state).await.map_err(|_| bad())?;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut photos = Vec::new();
+        while let Some(field) = parts.next_field().await.map_err(|_| AppError::invalid("photos", "error.photo.size"))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                let bytes = field.bytes().await.map_err(|_| AppError::invalid("photos", "error.photo.size"))?;
+                if name == "photos" && !bytes.is_empty() {
+                    photos.push(bytes.to_vec());
+                }
+            } else {
+                pairs.push((name, field.text().await.map_err(|_| bad())?));
+            }
+        }
+        let encoded = serde_urlencoded::to_string(&pairs).map_err(|_| bad())?;
+        let form = serde_urlencoded::from_str(&encoded).map_err(|_| bad())?;
+        Ok(WithPhotos { form, photos })
+    }
+}
 
 /// An optional id from a `<select>` whose "all" option sends an empty value: empty (or
 /// not a number) is `None`, so the default choice never fails the request.

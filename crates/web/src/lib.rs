@@ -19,6 +19,7 @@ pub mod open311;
 pub mod ops;
 pub mod organisations;
 pub mod pages;
+pub mod photo;
 pub mod residents;
 pub mod routes;
 pub mod spreadsheet;

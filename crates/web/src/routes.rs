@@ -11,6 +11,7 @@ use crate::pages::{
     account, admin, buildings, buildings_import, care, cases, community, disputes, grids, home, import, indicators,
     residents,
 };
+use crate::photo;
 use crate::state::AppState;
 use axum::Router;
 use axum::handler::Handler;
@@ -65,14 +66,14 @@ impl Builder {
     }
 
     /// A route that accepts uploads up to `limit` bytes (the default is [`crate::BODY_LIMIT`]).
-    fn upload<H, T>(mut self, path: &str, action: Action, handler: H, limit: usize) -> Self
+    fn upload<H, T>(mut self, path: &str, action: Option<Action>, handler: H, limit: usize) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let mr = guarded(Some(action), axum::routing::post(handler).layer(axum::extract::DefaultBodyLimit::max(limit)));
+        let mr = guarded(action, axum::routing::post(handler).layer(axum::extract::DefaultBodyLimit::max(limit)));
         self.router = self.router.route(path, mr);
-        self.catalog.push(RouteInfo { method: Method::POST, path: path.to_owned(), action: Some(action) });
+        self.catalog.push(RouteInfo { method: Method::POST, path: path.to_owned(), action });
         self
     }
 
@@ -127,14 +128,19 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)
         .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
         .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)
-        .upload("/communities/{community_id}/grids/import", ManageGrids, grids::import, 8 * 1024 * 1024)
+        .upload("/communities/{community_id}/grids/import", Some(ManageGrids), grids::import, 8 * 1024 * 1024)
         .page(Method::GET, "/communities/{community_id}/buildings/import", Some(ManageGrids), buildings_import::form)
-        .upload("/communities/{community_id}/buildings/import", ManageGrids, buildings_import::upload, 8 * 1024 * 1024)
+        .upload(
+            "/communities/{community_id}/buildings/import",
+            Some(ManageGrids),
+            buildings_import::upload,
+            8 * 1024 * 1024,
+        )
         .page(Method::GET, "/communities/{community_id}/buildings/export", Some(ManageGrids), buildings_import::export)
         .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::list)
         .page(Method::POST, "/communities/{community_id}/residents/export", Some(ExportResidents), residents::export)
         .page(Method::GET, "/communities/{community_id}/residents/import", Some(ImportResidents), import::form)
-        .upload("/communities/{community_id}/residents/import", ImportResidents, import::check, 64 * 1024 * 1024)
+        .upload("/communities/{community_id}/residents/import", Some(ImportResidents), import::check, 64 * 1024 * 1024)
         .page(
             Method::POST,
             "/communities/{community_id}/residents/import/{batch_id}",
@@ -156,10 +162,11 @@ pub fn build() -> Routes {
         .page(Method::POST, "/grids/{grid_id}/workers/{account_id}/remove", Some(ManageGrids), community::remove_duty)
         .page(Method::GET, "/communities/{community_id}/cases", Some(ViewCases), cases::list)
         .page(Method::GET, "/communities/{community_id}/cases/new", Some(ReportCase), cases::new_form)
-        .page(Method::POST, "/communities/{community_id}/cases", Some(ReportCase), cases::create)
+        .upload("/communities/{community_id}/cases", Some(ReportCase), cases::create, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/communities/{community_id}/indicators", Some(ViewIndicators), indicators::show)
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::show)
-        .page(Method::POST, "/cases/{case_id}/steps", Some(ActOnCases), cases::step)
+        .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::step, photo::UPLOAD_LIMIT)
+        .page(Method::GET, "/cases/{case_id}/photos/{photo_id}", Some(ViewCases), cases::photo)
         .page(Method::POST, "/cases/{case_id}/mediation", Some(MediateDisputes), disputes::record)
         .page(Method::GET, "/communities/{community_id}/disputes", Some(ViewCases), disputes::list)
         .page(Method::POST, "/communities/{community_id}/sweeps", Some(ScreenDisputes), disputes::record_sweep)
@@ -178,7 +185,7 @@ pub fn build() -> Routes {
         )
         // Open311 GeoReport v2 (posting needs an api_key, checked by the handler).
         .page(Method::GET, "/open311/v2/{resource}", None, open311::get)
-        .page(Method::POST, "/open311/v2/{resource}", None, open311::post)
+        .upload("/open311/v2/{resource}", None, open311::post, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/open311/v2/{kind}/{item}", None, open311::get_one)
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)

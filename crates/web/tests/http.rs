@@ -26,6 +26,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{resident_id}", &app.demo.resident_id.to_string())
         .replace("{batch_id}", "999999")
         .replace("{tag}", "veteran")
+        .replace("{photo_id}", "999999")
         .replace("{file}", "app.css")
 }
 

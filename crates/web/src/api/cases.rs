@@ -199,5 +199,5 @@ pub async fn step(
     ApiJson(input): ApiJson<StepInput>,
 ) -> AppResult<Json<CaseRow>> {
     let stars = input.stars.map(|s| s.to_string());
-    Ok(Json(take_step(&state, &user, case_id, &input.step, &input.note, stars.as_deref()).await?))
+    Ok(Json(take_step(&state, &user, case_id, &input.step, &input.note, stars.as_deref(), &[]).await?))
 }

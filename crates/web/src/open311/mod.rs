@@ -205,20 +205,23 @@ pub async fn post(
     let Some((stem, format)) = Format::split(&resource) else {
         return error(Format::Json, StatusCode::NOT_FOUND, tr0.get("error.open311.resource"));
     };
-    if let Err(fail) = read_body(&state, tr0, req, &mut params).await {
-        return finish(format, Err(fail));
-    }
+    let media = match read_body(&state, tr0, req, &mut params).await {
+        Ok(media) => media,
+        Err(fail) => return finish(format, Err(fail)),
+    };
     let tr = language(&ctx, &headers, &params);
     let outcome = match stem {
-        "requests" => post_request(&state, tr, format, &headers, &params).await,
+        "requests" => post_request(&state, tr, format, &headers, &params, media).await,
         "servicerequestupdates" => post_update(&state, tr, format, &params).await,
         _ => Err(Fail::not_found(tr, "error.open311.resource")),
     };
     finish(format, outcome)
 }
 
-/// Reads an urlencoded or multipart body into `params`.
-async fn read_body(state: &AppState, tr: Tr, req: Request, params: &mut Params) -> Result<(), Fail> {
+/// Reads an urlencoded or multipart body into `params`; returns the files of a
+/// multipart `media` field (a photo of the request).
+async fn read_body(state: &AppState, tr: Tr, req: Request, params: &mut Params) -> Result<Vec<Vec<u8>>, Fail> {
+    let mut media = Vec::new();
     let content_type =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     if content_type.starts_with("multipart/form-data") {
@@ -227,7 +230,10 @@ async fn read_body(state: &AppState, tr: Tr, req: Request, params: &mut Params) 
         while let Some(field) = multipart.next_field().await.map_err(|_| Fail::bad(tr, "body", "error.open311.body"))? {
             let Some(name) = field.name().map(str::to_owned) else { continue };
             if field.file_name().is_some() {
-                // Photos arrive as `media_url` links; files are not kept from this API yet.
+                let bytes = field.bytes().await.map_err(|_| Fail::bad(tr, "media", "error.photo.size"))?;
+                if name == "media" && !bytes.is_empty() {
+                    media.push(bytes.to_vec());
+                }
                 continue;
             }
             let text = field.text().await.map_err(|_| Fail::bad(tr, "body", "error.open311.body"))?;
@@ -241,7 +247,7 @@ async fn read_body(state: &AppState, tr: Tr, req: Request, params: &mut Params) 
             params.add(k, v);
         }
     }
-    Ok(())
+    Ok(media)
 }
 
 fn discovery(format: Format, headers: &HeaderMap) -> Response {
@@ -518,7 +524,14 @@ async fn place(state: &AppState, tr: Tr, params: &Params, community: Option<&Com
     }
 }
 
-async fn post_request(state: &AppState, tr: Tr, format: Format, headers: &HeaderMap, params: &Params) -> Outcome {
+async fn post_request(
+    state: &AppState,
+    tr: Tr,
+    format: Format,
+    headers: &HeaderMap,
+    params: &Params,
+    media: Vec<Vec<u8>>,
+) -> Outcome {
     let key_id = api_key(state, tr, params).await?;
     let community = jurisdiction(state, tr, params).await?;
     let code = params.get("service_code").ok_or_else(|| Fail::bad(tr, "service_code", "error.required"))?;
@@ -582,6 +595,7 @@ async fn post_request(state: &AppState, tr: Tr, format: Format, headers: &Header
     } else {
         None
     };
+    let photos = crate::photo::process_all("media", media).await.map_err(|e| Fail::bad(tr, e.field, e.key))?;
     let new = NewCase {
         community_id: place.community_id,
         grid_id: place.grid_id,
@@ -602,6 +616,7 @@ async fn post_request(state: &AppState, tr: Tr, format: Format, headers: &Header
         contact,
         media_url: media_url.to_owned(),
         dispute,
+        photos,
     };
     let intake = state.store.report_case(&new).await.map_err(|e| match e {
         StoreError::Invalid(f) => Fail::bad(tr, f.field, f.key),

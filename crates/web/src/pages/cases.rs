@@ -7,9 +7,9 @@ use crate::auth::User;
 use crate::cases::ReportForm;
 use crate::cases::{reachable_case, steps_for, take_step};
 use crate::error::{AppError, AppResult};
+use crate::form::WithPhotos;
 use crate::state::AppState;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -179,10 +179,15 @@ pub async fn create(
     State(state): State<AppState>,
     user: User,
     Path(community_id): Path<i64>,
-    Form(form): Form<ReportForm>,
+    WithPhotos { form, photos }: WithPhotos<ReportForm>,
 ) -> AppResult<Response> {
     let community = reporting_community(&state, &user, community_id).await?;
-    match crate::cases::read_report(&state, &user, &community, &form).await {
+    let read = async {
+        let mut new = crate::cases::read_report(&state, &user, &community, &form).await?;
+        new.photos = crate::photo::process_all("photos", photos).await?;
+        Ok::<_, AppError>(new)
+    };
+    match read.await {
         Ok(new) => {
             let intake = state.store.report_case(&new).await?;
             Ok(Redirect::to(&format!("/cases/{}?done=report", intake.case_id)).into_response())
@@ -201,7 +206,8 @@ struct CasePage {
     chrome: Chrome,
     community: Community,
     case: CaseRow,
-    timeline: Vec<(String, TimelineEvent)>,
+    /// Each event with its time and the ids of its photos.
+    timeline: Vec<(String, TimelineEvent, Vec<i64>)>,
     steps: Vec<&'static str>,
     reported: String,
     deadline: Option<String>,
@@ -262,7 +268,14 @@ pub(crate) async fn case_page(
     let steps = steps_for(user.principal(), &community, &case);
     let timeline = state.store.case_timeline(case.id).await?;
     let (case, timeline) = crate::cases::as_seen_by(user.principal(), case, timeline);
-    let timeline = timeline.into_iter().map(|e| (format_ms(e.at), e)).collect();
+    let photos = state.store.case_photos(case.id).await?;
+    let timeline = timeline
+        .into_iter()
+        .map(|e| {
+            let mine = photos.iter().filter(|p| p.event_id == Some(e.id)).map(|p| p.id).collect();
+            (format_ms(e.at), e, mine)
+        })
+        .collect();
     let t = user.0.tr();
     let assignee = match (case.assignee_account_id, case.assignee_organisation_id) {
         (_, Some(org)) => Some(state.store.organisation(org).await?.name),
@@ -307,9 +320,13 @@ pub async fn step(
     State(state): State<AppState>,
     user: User,
     Path(case_id): Path<i64>,
-    Form(form): Form<StepForm>,
+    WithPhotos { form, photos }: WithPhotos<StepForm>,
 ) -> AppResult<Response> {
-    match take_step(&state, &user, case_id, &form.step, &form.note, form.stars.as_deref()).await {
+    let taken = async {
+        let photos = crate::photo::process_all("photos", photos).await?;
+        take_step(&state, &user, case_id, &form.step, &form.note, form.stars.as_deref(), &photos).await
+    };
+    match taken.await {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}#timeline", case.id, form.step)).into_response()),
         // A bad note or a step that is no longer possible: say so on the case page itself.
         Err(AppError::Invalid(e)) => {
@@ -318,4 +335,25 @@ pub async fn step(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct PhotoQuery {
+    /// `thumb` for the thumbnail.
+    pub size: Option<String>,
+}
+
+/// One photo of a case within reach, as JPEG.
+pub async fn photo(
+    State(state): State<AppState>,
+    user: User,
+    Path((case_id, photo_id)): Path<(i64, i64)>,
+    Query(q): Query<PhotoQuery>,
+) -> AppResult<Response> {
+    use axum::http::header;
+    let (case, _) = reachable_case(&state, &user, case_id).await?;
+    let thumb = q.size.as_deref() == Some("thumb");
+    let bytes = state.store.case_photo(case.id, photo_id, thumb).await?.ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes)
+        .into_response())
 }

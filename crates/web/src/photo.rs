@@ -1,0 +1,108 @@
+//! Photos of a report or of the handler's feedback. A photo is accepted by its content
+//! (JPEG, PNG or WebP, whatever its name says), within a size limit, and stored
+//! re-encoded: the image is decoded, turned upright by its EXIF orientation, scaled to
+//! at most 1920 px and written as a fresh JPEG, so no metadata (GPS position, camera,
+//! time) survives. A 320 px thumbnail is made alongside. Decoding is CPU work and runs
+//! off the async threads.
+
+use linli_domain::FieldError;
+use linli_store::photos::NewPhoto;
+use std::io::Cursor;
+
+/// At most this many photos per report or step.
+pub const MAX_PHOTOS: usize = 6;
+/// At most this many bytes per photo as uploaded.
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+/// The body limit of a form that carries photos.
+pub const UPLOAD_LIMIT: usize = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024;
+
+const LONG_SIDE: u32 = 1920;
+const THUMB_SIDE: u32 = 320;
+
+/// Checks and re-encodes one photo; a bad one is refused naming `field`.
+pub fn process(field: &'static str, bytes: &[u8]) -> Result<NewPhoto, FieldError> {
+    use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, metadata::Orientation};
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(FieldError::new(field, "error.photo.size"));
+    }
+    let format = image::guess_format(bytes).map_err(|_| FieldError::new(field, "error.photo.type"))?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
+        return Err(FieldError::new(field, "error.photo.type"));
+    }
+    let unreadable = |_| FieldError::new(field, "error.photo.unreadable");
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    img.apply_orientation(orientation);
+    if img.width() > LONG_SIDE || img.height() > LONG_SIDE {
+        img = img.resize(LONG_SIDE, LONG_SIDE, image::imageops::FilterType::Triangle);
+    }
+    let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
+    Ok(NewPhoto { bytes: jpeg(&img, 85).map_err(unreadable)?, thumbnail: jpeg(&thumb, 75).map_err(unreadable)? })
+}
+
+fn jpeg(img: &image::DynamicImage, quality: u8) -> image::ImageResult<Vec<u8>> {
+    let mut out = Vec::new();
+    // JPEG has no alpha: transparent parts go on white, not black.
+    let rgba = img.to_rgba8();
+    let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let a = u16::from(p[3]);
+        let over_white = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        image::Rgb([over_white(p[0]), over_white(p[1]), over_white(p[2])])
+    });
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&rgb)?;
+    Ok(out)
+}
+
+/// Processes every photo of a submission off the async threads; the first bad one
+/// refuses them all (nothing is stored).
+pub async fn process_all(field: &'static str, files: Vec<Vec<u8>>) -> Result<Vec<NewPhoto>, FieldError> {
+    if files.len() > MAX_PHOTOS {
+        return Err(FieldError::new(field, "error.photo.count"));
+    }
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    tokio::task::spawn_blocking(move || files.iter().map(|f| process(field, f)).collect())
+        .await
+        .unwrap_or_else(|_| Err(FieldError::new(field, "error.photo.unreadable")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbaImage::from_pixel(w, h, image::Rgba([200, 30, 30, 0]));
+        let mut out = Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgba8(img).write_to(&mut out, image::ImageFormat::Png).unwrap_or_default();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_large_photo_is_scaled_and_has_a_thumbnail_and_transparency_turns_white() {
+        let photo = process("photos", &png(4000, 1000)).expect("a PNG is a photo");
+        let big = image::load_from_memory(&photo.bytes).expect("stored as an image");
+        assert_eq!((big.width(), big.height()), (1920, 480));
+        assert_eq!(image::guess_format(&photo.bytes).ok(), Some(image::ImageFormat::Jpeg));
+        let thumb = image::load_from_memory(&photo.thumbnail).expect("thumbnail");
+        assert_eq!(thumb.width(), 320);
+        let px = big.to_rgb8().get_pixel(10, 10).0;
+        assert!(px.iter().all(|c| *c > 240), "a transparent pixel is white, got {px:?}");
+    }
+
+    #[test]
+    fn only_real_images_within_the_limit_pass() {
+        assert_eq!(process("photos", b"GIF89a not a photo").unwrap_err().key, "error.photo.type");
+        assert_eq!(process("photos", b"\x89PNG\r\n\x1a\n broken").unwrap_err().key, "error.photo.unreadable");
+        let huge = vec![0xFF; MAX_PHOTO_BYTES + 1];
+        assert_eq!(process("photos", &huge).unwrap_err().key, "error.photo.size");
+    }
+}
