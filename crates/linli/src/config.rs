@@ -39,6 +39,9 @@ pub struct ServeArgs {
     /// Hours a session stays valid without use.
     #[arg(long, env = "LINLI_SESSION_HOURS")]
     pub session_hours: Option<u32>,
+    /// Where to POST notifications as JSON (an SMS or WeChat gateway); none by default.
+    #[arg(long, env = "LINLI_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
 }
 
 /// The optional TOML file: the same settings, all optional.
@@ -52,6 +55,7 @@ struct FileConfig {
     max_connections: Option<u32>,
     secure_cookies: Option<bool>,
     session_hours: Option<u32>,
+    webhook_url: Option<String>,
 }
 
 /// Resolved settings.
@@ -65,6 +69,7 @@ pub struct Settings {
     pub max_connections: u32,
     pub secure_cookies: bool,
     pub session_hours: u32,
+    pub webhook_url: Option<String>,
 }
 
 impl Settings {
@@ -101,6 +106,12 @@ impl Settings {
             max_connections,
             secure_cookies: serve.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             session_hours,
+            webhook_url: match serve.webhook_url.clone().or(file.webhook_url).filter(|u| !u.trim().is_empty()) {
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    bail!("webhook_url must be an http:// or https:// address, not {u}")
+                }
+                other => other,
+            },
         })
     }
 

@@ -352,6 +352,8 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>) -> Result<()>
         let (key, _) = store.create_open311_key("demo").await?;
         println!("Open311 GeoReport v2 at /open311/v2/discovery.json; a new api_key for this run: {key}");
     }
+    let webhook = settings.webhook_url.clone().map(linli_web::notify::Webhook::new);
+    let worker = linli_web::notify::spawn(store.clone(), webhook);
     let (router, _state) = linli_web::app(store.clone(), web);
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
@@ -364,6 +366,7 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>) -> Result<()>
         .await
         .context("server error")?;
     tracing::info!("shut down; requests in flight finished");
+    worker.abort();
     store.close().await;
     Ok(())
 }

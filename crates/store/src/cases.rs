@@ -340,6 +340,10 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             crate::photos::insert_photos!(tx, id, event, &new.photos, now);
+            if state == State::Reported {
+                let who = if escalated { crate::notifications::STAFF } else { crate::notifications::FIRST_RESPONDERS };
+                crate::notifications::notify!(tx, id, "new_case", who, new.reporter_account_id, None::<String>, now);
+            }
             if let Some(d) = &new.dispute {
                 sqlx::query("INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)")
                     .bind(id)
@@ -562,6 +566,9 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             crate::photos::insert_photos!(tx, case_id, event_id, photos, now);
+            if let Some((kind, who)) = crate::notifications::notice_of(event) {
+                crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now);
+            }
         });
         changed?;
         self.case(case_id).await

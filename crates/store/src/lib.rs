@@ -22,6 +22,7 @@ pub mod disputes;
 mod error;
 pub mod import;
 pub mod moves;
+pub mod notifications;
 pub mod open311;
 pub mod ownership;
 pub mod photos;

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod import;
 pub mod map;
 pub mod metrics;
+pub mod notify;
 pub mod open311;
 pub mod ops;
 pub mod organisations;

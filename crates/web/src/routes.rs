@@ -8,8 +8,8 @@ use crate::auth::{self, login};
 use crate::open311;
 use crate::ops;
 use crate::pages::{
-    account, admin, buildings, buildings_import, care, cases, community, disputes, grids, home, import, indicators,
-    residents,
+    account, admin, buildings, buildings_import, care, cases, community, disputes, grids, home, import, inbox,
+    indicators, residents,
 };
 use crate::photo;
 use crate::state::AppState;
@@ -123,6 +123,9 @@ pub fn build() -> Routes {
         .page(Method::GET, "/streets", Some(ViewStreet), community::list_streets)
         .page(Method::GET, "/streets/{street_id}", Some(ViewStreet), community::show_street)
         .page(Method::GET, "/account", Some(ManageOwnAccount), account::show)
+        .page(Method::GET, "/inbox", Some(ViewHome), inbox::show)
+        .page(Method::POST, "/inbox/read", Some(ViewHome), inbox::mark_read)
+        .page(Method::POST, "/inbox/settings", Some(ManageOwnAccount), inbox::settings)
         .page(Method::POST, "/account/password", Some(ManageOwnAccount), account::change_password)
         .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), account::create_token)
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)

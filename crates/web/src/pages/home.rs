@@ -160,6 +160,10 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
         todos.extend(case_todos(&state, &user, &community).await?);
         page.community = Some(community);
     }
+    let unread = state.store.unread_count(p.account_id).await?;
+    if unread > 0 {
+        todos.insert(0, Todo { text: t.fill("todo.inbox", &[("n", &unread)]), href: "/inbox".into() });
+    }
 
     if p.can(Action::ViewStreet)
         && let Some(street_id) = p.assignments.iter().find_map(|a| a.street_id)

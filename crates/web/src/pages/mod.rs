@@ -13,6 +13,7 @@ pub mod disputes;
 pub mod grids;
 pub mod home;
 pub mod import;
+pub mod inbox;
 pub mod indicators;
 pub mod residents;
 
@@ -79,6 +80,7 @@ impl Chrome {
             if p.can(Action::ViewOwnData) {
                 push("/account/data".into(), "nav.mydata");
             }
+            push("/inbox".into(), "nav.inbox");
             push("/account".into(), "nav.account");
             // The current item is the one whose link is the longest prefix of the path.
             let best = nav

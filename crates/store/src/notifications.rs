@@ -1,0 +1,339 @@
+//! Notifications: the in-app inbox, the transactional outbox for an optional webhook
+//! (SMS or WeChat gateway), the daily digest, and the deadline sweep that reminds
+//! (催办) and escalates overdue cases on its own.
+//!
+//! A notice is written by [`notify!`] inside the transaction of the change it announces:
+//! one row per recipient in `notifications` (the inbox) and, unless the recipient takes
+//! a daily digest, one in `outbox`. Deadline notices carry a dedupe key, so the sweep
+//! can run every minute and still say each thing once.
+
+use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
+use linli_domain::case::Event;
+
+const DAY: i64 = 24 * 3_600_000;
+
+/// Who must act on the case now: its assignee, or every account of the party holding it.
+pub(crate) const ASSIGNEES: &str = "SELECT assignee_account_id AS account_id FROM cases WHERE id = $1 \
+     AND assignee_account_id IS NOT NULL \
+     UNION SELECT r.account_id FROM role_assignments r JOIN cases c ON r.organisation_id = c.assignee_organisation_id \
+     WHERE c.id = $1";
+
+/// Who registers a new report: the grid's worker on duty, or the community's staff for a
+/// report without a grid.
+pub(crate) const FIRST_RESPONDERS: &str = "SELECT w.account_id FROM grid_workers w JOIN cases c ON c.grid_id = w.grid_id \
+     WHERE c.id = $1 AND w.duty = 'worker' \
+     UNION SELECT r.account_id FROM role_assignments r JOIN cases c ON r.community_id = c.community_id \
+     WHERE c.id = $1 AND c.grid_id IS NULL AND r.role = 'community_staff'";
+
+/// The community's staff.
+pub(crate) const STAFF: &str = "SELECT r.account_id FROM role_assignments r JOIN cases c ON r.community_id = c.community_id \
+     WHERE c.id = $1 AND r.role = 'community_staff'";
+
+/// Writes a notice of `$kind` about case `$case` to everyone `$who` selects (a query
+/// over `$1` = the case), except `$actor`, with an optional dedupe key; inside a
+/// transaction.
+macro_rules! notify {
+    ($tx:ident, $case:expr, $kind:expr, $who:expr, $actor:expr, $dedupe:expr, $now:expr) => {{
+        let sql = format!(
+            "INSERT INTO notifications (account_id, case_id, kind, dedupe_key, created_at) \
+             SELECT DISTINCT r.account_id, $1, $2, $3, $4 FROM ({}) r WHERE r.account_id <> COALESCE($5, 0) \
+             ON CONFLICT DO NOTHING",
+            $who
+        );
+        sqlx::query(&sql)
+            .bind($case)
+            .bind($kind)
+            .bind($dedupe)
+            .bind($now)
+            .bind($actor)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
+             SELECT n.account_id, 'notice', n.id, $3, $3 FROM notifications n \
+             WHERE n.case_id = $1 AND n.kind = $2 AND n.created_at = $3 \
+             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id) \
+             AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)",
+        )
+        .bind($case)
+        .bind($kind)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use notify;
+
+/// What a step of the loop announces, and to whom.
+pub(crate) fn notice_of(event: &Event) -> Option<(&'static str, &'static str)> {
+    Some(match event {
+        Event::Dispatch => ("new_case", ASSIGNEES),
+        Event::Reopen => ("reopened", ASSIGNEES),
+        Event::VerifyFail => ("rework", ASSIGNEES),
+        Event::Rate { .. } => ("rated", ASSIGNEES),
+        Event::Remind => ("reminder", ASSIGNEES),
+        Event::Escalate => ("new_case", STAFF),
+        _ => return None,
+    })
+}
+
+/// One notice in an inbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboxItem {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub kind: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+    pub category_zh: Option<String>,
+    pub category_en: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A message waiting for the webhook.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub account_id: i64,
+    pub display_name: String,
+    pub locale: String,
+    /// `notice` or `digest`.
+    pub kind: String,
+    pub attempts: i64,
+    pub notice_kind: Option<String>,
+    pub case_id: Option<i64>,
+}
+
+/// What one deadline sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeadlineSweep {
+    pub due_soon: usize,
+    pub reminded: usize,
+    pub escalated: usize,
+}
+
+/// At most this many reminders and escalations per sweep, so that a backlog (a city's
+/// first start, a long outage) is worked off over a few rounds, not in one.
+const ROUND_LIMIT: i64 = 500;
+
+/// Attempts before the outbox gives a message up.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+impl Store {
+    /// The newest notices of an account.
+    pub async fn inbox(&self, account_id: i64, limit: i64) -> StoreResult<Vec<InboxItem>> {
+        Ok(read!(self, |db| {
+            sqlx::query_as(
+            "SELECT n.id, n.case_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
+             c.description FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
+             LEFT JOIN case_categories k ON k.id = c.category_id \
+             WHERE n.account_id = $1 ORDER BY n.id DESC LIMIT $2"
+        )
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(db)
+        .await?
+        }))
+    }
+
+    pub async fn unread_count(&self, account_id: i64) -> StoreResult<i64> {
+        Ok(read!(self, |db| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL"
+        )
+        .bind(account_id)
+        .fetch_one(db)
+        .await?))
+    }
+
+    /// Marks every notice of an account read.
+    pub async fn mark_all_read(&self, account_id: i64) -> StoreResult<u64> {
+        let now = now_ms();
+        transaction!(self, |tx| {
+            sqlx::query("UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL")
+                .bind(now)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        })
+    }
+
+    pub async fn daily_digest(&self, account_id: i64) -> StoreResult<bool> {
+        Ok(read!(self, |db| sqlx::query_scalar("SELECT daily_digest FROM notification_settings WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(db)
+            .await?)
+        .unwrap_or(false))
+    }
+
+    pub async fn set_daily_digest(&self, account_id: i64, on: bool) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO notification_settings (account_id, daily_digest) VALUES ($1, $2) \
+                 ON CONFLICT (account_id) DO UPDATE SET daily_digest = excluded.daily_digest",
+            )
+            .bind(account_id)
+            .bind(on)
+            .execute(&mut *tx)
+            .await?;
+        })
+    }
+
+    /// Reminds, escalates and warns by the deadlines of running cases:
+    /// - a case due within a day: a due-soon notice to whoever holds it, once per deadline;
+    /// - an overdue case: an automatic reminder (催办) on its timeline, which notifies the
+    ///   holder, and an overdue notice to the community's staff, once per deadline;
+    /// - a case a day overdue and still at its grid: escalated to the community.
+    pub async fn sweep_deadlines(&self, now: i64) -> StoreResult<DeadlineSweep> {
+        let mut done = DeadlineSweep::default();
+        let soon: Vec<(i64, i64)> = read!(self, |db| sqlx::query_as(
+            "SELECT id, deadline FROM cases WHERE state IN ('registered', 'dispatched', 'accepted', 'handled') \
+             AND deadline > $1 AND deadline <= $2"
+        )
+        .bind(now)
+        .bind(now + DAY)
+        .fetch_all(db)
+        .await?);
+        if !soon.is_empty() {
+            transaction!(self, |tx| {
+                for (id, deadline) in &soon {
+                    let key = format!("due_soon:{id}:{deadline}");
+                    notify!(tx, *id, "due_soon", ASSIGNEES, None::<i64>, Some(key), now);
+                }
+            })?;
+            done.due_soon = soon.len();
+        }
+        let overdue: Vec<(i64, i64, String, String)> = read!(self, |db| sqlx::query_as(
+            "SELECT c.id, c.deadline, c.state, c.level FROM cases c \
+             WHERE c.state IN ('registered', 'dispatched', 'accepted', 'handled') AND c.deadline <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind = 'remind' \
+                             AND e.account_id IS NULL AND e.at >= c.deadline) \
+             ORDER BY c.deadline LIMIT $2"
+        )
+        .bind(now)
+        .bind(ROUND_LIMIT)
+        .fetch_all(db)
+        .await?);
+        for (id, deadline, _, _) in &overdue {
+            match self.apply_case_step(*id, None, &Event::Remind, "已超期，系统自动催办").await {
+                Ok(_) => done.reminded += 1,
+                // Someone acted on the case meanwhile: the next sweep looks again.
+                Err(StoreError::Invalid(_)) => continue,
+                Err(e) => return Err(e),
+            }
+            transaction!(self, |tx| {
+                let key = format!("overdue:{id}:{deadline}");
+                notify!(tx, *id, "overdue", STAFF, None::<i64>, Some(key), now);
+            })?;
+        }
+        let stuck: Vec<i64> = read!(self, |db| sqlx::query_scalar(
+            "SELECT id FROM cases WHERE state IN ('registered', 'dispatched', 'accepted') AND level = 'grid' \
+             AND deadline <= $1 ORDER BY deadline LIMIT $2"
+        )
+        .bind(now - DAY)
+        .bind(ROUND_LIMIT)
+        .fetch_all(db)
+        .await?);
+        for id in stuck {
+            match self.apply_case_step(id, None, &Event::Escalate, "超期一天仍未办结，系统自动上报社区").await
+            {
+                Ok(_) => done.escalated += 1,
+                Err(StoreError::Invalid(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Queues one digest for each account that takes one, has unread notices and has
+    /// not had today's (`today` as `YYYY-MM-DD`, China time).
+    pub async fn queue_digests(&self, today: &str, now: i64) -> StoreResult<u64> {
+        transaction!(self, |tx| {
+            let n = sqlx::query(
+                "INSERT INTO outbox (account_id, kind, created_at, next_attempt_at) \
+                 SELECT s.account_id, 'digest', $2, $2 FROM notification_settings s WHERE s.daily_digest \
+                 AND (s.digest_sent_on IS NULL OR s.digest_sent_on < $1) \
+                 AND EXISTS (SELECT 1 FROM notifications n WHERE n.account_id = s.account_id AND n.read_at IS NULL)",
+            )
+            .bind(today)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE notification_settings SET digest_sent_on = $1 WHERE daily_digest \
+                 AND (digest_sent_on IS NULL OR digest_sent_on < $1)",
+            )
+            .bind(today)
+            .execute(&mut *tx)
+            .await?;
+            n
+        })
+    }
+
+    /// Messages due for the webhook, oldest first.
+    pub async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+        Ok(read!(self, |db| {
+            sqlx::query_as(
+            "SELECT o.id, o.account_id, a.display_name, a.locale, o.kind, o.attempts, n.kind AS notice_kind, n.case_id \
+             FROM outbox o JOIN accounts a ON a.id = o.account_id LEFT JOIN notifications n ON n.id = o.notification_id \
+             WHERE o.sent_at IS NULL AND o.attempts < $1 AND o.next_attempt_at <= $2 ORDER BY o.id LIMIT $3"
+        )
+        .bind(MAX_ATTEMPTS)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db)
+        .await?
+        }))
+    }
+
+    /// Records a delivery, or a failure with a backoff (1, 2, 4 … minutes).
+    pub async fn outbox_result(&self, id: i64, now: i64, error: Option<&str>) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            match error {
+                None => {
+                    sqlx::query(
+                        "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Some(e) => {
+                    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let wait = 60_000 * (1_i64 << attempts.clamp(0, 10));
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3",
+                    )
+                    .bind(now + wait)
+                    .bind(e.chars().take(300).collect::<String>())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        })
+    }
+
+    /// Keeps the outbox small: delivered or abandoned messages older than a week go; with
+    /// no webhook configured, nothing is waiting to be sent at all.
+    pub async fn prune_outbox(&self, now: i64, webhook: bool) -> StoreResult<u64> {
+        transaction!(self, |tx| {
+            let mut n =
+                sqlx::query("DELETE FROM outbox WHERE (sent_at IS NOT NULL OR attempts >= $1) AND created_at < $2")
+                    .bind(MAX_ATTEMPTS)
+                    .bind(now - 7 * DAY)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if !webhook {
+                n += sqlx::query("DELETE FROM outbox").execute(&mut *tx).await?.rows_affected();
+            }
+            n
+        })
+    }
+}

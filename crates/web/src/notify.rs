@@ -1,0 +1,108 @@
+//! The notification worker: every minute it sweeps deadlines (due-soon notices,
+//! automatic reminders and escalation of overdue cases), queues the daily digests at
+//! 08:00 China time, and, when a webhook is configured, delivers the outbox to it. No
+//! mail server is needed: the inbox is in the app, and the webhook is how an SMS or
+//! WeChat gateway hears of a notice.
+//!
+//! The webhook receives `POST` JSON: `{"id", "type": "notice"|"digest", "kind",
+//! "account_id", "name", "case_id", "text", "path"}` and must answer 2xx; anything else is
+//! retried with a growing wait, up to [`linli_store::notifications::MAX_ATTEMPTS`] times.
+//! It gets no phone number: the gateway maps account ids to its own recipients.
+
+use crate::i18n::{Lang, Tr};
+use linli_domain::worktime::china_time;
+use linli_store::Store;
+use linli_store::notifications::OutboxItem;
+use std::time::Duration;
+
+/// Where notices go besides the inbox.
+#[derive(Clone)]
+pub struct Webhook {
+    pub url: String,
+    pub client: reqwest::Client,
+}
+
+impl Webhook {
+    pub fn new(url: String) -> Webhook {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        Webhook { url, client }
+    }
+}
+
+/// What one round of the worker did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub deadlines: linli_store::notifications::DeadlineSweep,
+    pub digests: u64,
+    pub delivered: usize,
+    pub failed: usize,
+}
+
+/// The words of a notice, in the recipient's language.
+pub fn text(item: &OutboxItem) -> String {
+    let tr = Tr::new(Lang::parse(&item.locale).unwrap_or_default());
+    match (item.kind.as_str(), item.notice_kind.as_deref(), item.case_id) {
+        ("digest", _, _) => tr.get("notify.digest").to_owned(),
+        (_, Some(kind), Some(case)) => tr.fill(&format!("notify.{kind}"), &[("id", &case)]),
+        _ => tr.get("notify.other").to_owned(),
+    }
+}
+
+/// One round: deadlines, digests (from 08:00), then the outbox.
+pub async fn run_once(store: &Store, webhook: Option<&Webhook>, now: i64) -> linli_store::StoreResult<Round> {
+    let mut round = Round { deadlines: store.sweep_deadlines(now).await?, ..Round::default() };
+    let local = china_time(now);
+    if local.time() >= chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default() {
+        round.digests = store.queue_digests(&local.date().to_string(), now).await?;
+    }
+    match webhook {
+        None => {
+            store.prune_outbox(now, false).await?;
+        }
+        Some(hook) => {
+            for item in store.due_outbox(now, 100).await? {
+                let body = serde_json::json!({
+                    "id": item.id,
+                    "type": item.kind,
+                    "kind": item.notice_kind,
+                    "account_id": item.account_id,
+                    "name": item.display_name,
+                    "case_id": item.case_id,
+                    "text": text(&item),
+                    "path": item.case_id.map(|c| format!("/cases/{c}")).unwrap_or_else(|| "/inbox".into()),
+                });
+                let sent = hook.client.post(&hook.url).json(&body).send().await;
+                let error = match sent {
+                    Ok(r) if r.status().is_success() => None,
+                    Ok(r) => Some(format!("HTTP {}", r.status())),
+                    Err(e) => Some(e.to_string()),
+                };
+                if error.is_some() {
+                    round.failed += 1;
+                } else {
+                    round.delivered += 1;
+                }
+                store.outbox_result(item.id, linli_store::now_ms(), error.as_deref()).await?;
+            }
+            store.prune_outbox(now, true).await?;
+        }
+    }
+    Ok(round)
+}
+
+/// Runs the worker every minute until the process ends; a failed round is logged and
+/// the next one tries again.
+pub fn spawn(store: Store, webhook: Option<Webhook>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match run_once(&store, webhook.as_ref(), linli_store::now_ms()).await {
+                Ok(round) if round != Round::default() => tracing::info!(?round, "notifications"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "notification round failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,71 @@
+//! The inbox: a person's notices (new cases, due soon, overdue, reminders, ratings,
+//! reopenings), newest first, with "mark all read" and the daily-digest choice.
+
+use super::{Chrome, format_ms, render};
+use crate::auth::User;
+use crate::error::AppResult;
+use crate::state::AppState;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use linli_store::notifications::InboxItem;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    items: Vec<(InboxItem, String, String)>,
+    unread: i64,
+    digest: bool,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct InboxQuery {
+    pub done: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, user: User, Query(q): Query<InboxQuery>) -> AppResult<Response> {
+    let t = user.0.tr();
+    let me = user.principal().account_id;
+    let items = state
+        .store
+        .inbox(me, 100)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let text = match n.case_id {
+                Some(id) => t.fill(&format!("notify.{}", n.kind), &[("id", &id)]),
+                None => t.get("notify.other").to_owned(),
+            };
+            let at = format_ms(n.created_at);
+            (n, text, at)
+        })
+        .collect();
+    let page = InboxPage {
+        chrome: Chrome::new(&user.0, t.get("inbox.title")),
+        items,
+        unread: state.store.unread_count(me).await?,
+        digest: state.store.daily_digest(me).await?,
+        notice: q.done.filter(|d| d == "settings").map(|_| t.get("inbox.saved").to_owned()),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn mark_read(State(state): State<AppState>, user: User) -> AppResult<Response> {
+    state.store.mark_all_read(user.principal().account_id).await?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    pub daily_digest: Option<String>,
+}
+
+pub async fn settings(State(state): State<AppState>, user: User, Form(f): Form<SettingsForm>) -> AppResult<Response> {
+    state.store.set_daily_digest(user.principal().account_id, f.daily_digest.is_some()).await?;
+    Ok(Redirect::to("/inbox?done=settings").into_response())
+}
