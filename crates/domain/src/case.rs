@@ -252,6 +252,34 @@ impl Case {
     }
 }
 
+/// Two reports are possibly the same problem when they share a category, were made
+/// within this long of each other …
+pub const DUPLICATE_WINDOW_MS: i64 = 72 * 3_600_000;
+/// … and this close (or in the same building).
+pub const DUPLICATE_RADIUS_M: f64 = 100.0;
+
+/// Whether two reports of the same category are possibly one problem: close in time, and
+/// in the same building or within [`DUPLICATE_RADIUS_M`] of each other.
+pub fn possible_duplicate(
+    a_at: i64,
+    b_at: i64,
+    a_building: Option<i64>,
+    b_building: Option<i64>,
+    a_point: Option<(f64, f64)>,
+    b_point: Option<(f64, f64)>,
+) -> bool {
+    if (a_at - b_at).abs() > DUPLICATE_WINDOW_MS {
+        return false;
+    }
+    if a_building.is_some() && a_building == b_building {
+        return true;
+    }
+    match (a_point, b_point) {
+        (Some(a), Some(b)) => crate::geometry::distance_m(a, b) <= DUPLICATE_RADIUS_M,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +287,19 @@ mod tests {
 
     fn run(events: &[Event]) -> Result<Case, Illegal> {
         Case::replay(Level::Grid, events)
+    }
+
+    #[test]
+    fn duplicates_are_near_in_time_and_place() {
+        let h = 3_600_000;
+        let here = Some((121.47, 31.23));
+        let near = Some((121.4705, 31.2303)); // about 58 m away
+        let far = Some((121.48, 31.23)); // about 950 m away
+        assert!(possible_duplicate(0, 5 * h, None, None, here, near));
+        assert!(!possible_duplicate(0, 5 * h, None, None, here, far));
+        assert!(possible_duplicate(0, 5 * h, Some(3), Some(3), here, far), "the same building");
+        assert!(!possible_duplicate(0, 73 * h, Some(3), Some(3), here, here), "three days apart");
+        assert!(!possible_duplicate(0, h, None, None, None, here), "no place, no match");
     }
 
     #[test]

@@ -142,6 +142,12 @@ fn polygon(rings: &[Vec<Vec<f64>>]) -> Result<Polygon<f64>, &'static str> {
 
 /// The grid a position falls in (index into `shapes`, which are in code order). Points
 /// on an edge count as inside; the first grid in code order wins a shared edge.
+/// The distance in metres between two WGS84 points (haversine).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    use geo::{Distance, Haversine};
+    Haversine::distance(Point::new(a.0, a.1), Point::new(b.0, b.1))
+}
+
 pub fn locate(lon: f64, lat: f64, shapes: &[GridShape]) -> Option<usize> {
     let p = Point::new(lon, lat);
     shapes.iter().position(|s| s.polygon.contains(&p)).or_else(|| shapes.iter().position(|s| s.polygon.intersects(&p)))
@@ -171,6 +177,14 @@ mod tests {
 
     fn collection(features: &[String]) -> String {
         format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
+    }
+
+    #[test]
+    fn distances_are_in_metres() {
+        // 0.001° of latitude is about 111 m anywhere.
+        let d = distance_m((121.47, 31.23), (121.47, 31.231));
+        assert!((d - 111.2).abs() < 0.5, "{d}");
+        assert_eq!(distance_m((121.0, 31.0), (121.0, 31.0)), 0.0);
     }
 
     #[test]

@@ -33,6 +33,10 @@ enum Command {
         demo: bool,
         #[command(flatten)]
         size: DemoSize,
+        /// Benchmark aid: do not run the notification worker (bulk data carries an
+        /// artificial backlog of overdue cases that it would start working off).
+        #[arg(long, hide = true)]
+        no_worker: bool,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -184,9 +188,9 @@ async fn open(settings: &Settings) -> Result<Store> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, serve, demo, size } => {
+        Command::Serve { db, serve, demo, size, no_worker } => {
             let settings = Settings::resolve(&db, &serve)?;
-            serve_forever(settings, demo.then(|| size.spec())).await
+            serve_forever(settings, demo.then(|| size.spec()), !no_worker).await
         }
         Command::Migrate { db } => {
             let settings = Settings::resolve(&db, &ServeArgs::default())?;
@@ -322,7 +326,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn serve_forever(settings: Settings, demo: Option<DemoSpec>) -> Result<()> {
+async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool) -> Result<()> {
     let store = open(&settings).await?;
     let mut web = WebSettings {
         session_ttl_ms: i64::from(settings.session_hours) * 3600 * 1000,
@@ -353,7 +357,7 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>) -> Result<()>
         println!("Open311 GeoReport v2 at /open311/v2/discovery.json; a new api_key for this run: {key}");
     }
     let webhook = settings.webhook_url.clone().map(linli_web::notify::Webhook::new);
-    let worker = linli_web::notify::spawn(store.clone(), webhook);
+    let worker = worker.then(|| linli_web::notify::spawn(store.clone(), webhook));
     let (router, _state) = linli_web::app(store.clone(), web);
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
@@ -366,7 +370,9 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>) -> Result<()>
         .await
         .context("server error")?;
     tracing::info!("shut down; requests in flight finished");
-    worker.abort();
+    if let Some(w) = worker {
+        w.abort();
+    }
     store.close().await;
     Ok(())
 }

@@ -100,6 +100,8 @@ pub struct CaseRow {
     pub self_resolved: bool,
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
+    /// The case this report repeated, if it was merged into one.
+    pub merged_into: Option<i64>,
 }
 
 impl CaseRow {
@@ -150,7 +152,7 @@ const SELECT: &str = "SELECT c.id, c.community_id, c.grid_id, c.category_id, k.c
      k.name_zh AS category_zh, k.name_en AS category_en, c.source, c.description, c.building_id, c.household_id, \
      c.address, c.reporter_account_id, c.reporter_name, c.anonymous, c.state, c.level, c.assignee_account_id, \
      c.assignee_organisation_id, c.reported_at, c.registered_at, c.closed_at, c.deadline, c.reworks, c.extensions, \
-     c.self_resolved, c.rating, c.rating_comment FROM cases c JOIN case_categories k ON k.id = c.category_id";
+     c.self_resolved, c.rating, c.rating_comment, c.merged_into FROM cases c JOIN case_categories k ON k.id = c.category_id";
 
 #[derive(sqlx::FromRow)]
 struct Loop {
@@ -448,6 +450,69 @@ impl Store {
         note: &str,
         photos: &[crate::photos::NewPhoto],
     ) -> StoreResult<CaseRow> {
+        self.apply_step(case_id, actor, event, note, photos, None).await
+    }
+
+    /// Merges a report into the open case it repeats: the report is refused with the
+    /// reason, points at the case, and the case's timeline notes the merge; one transaction.
+    pub async fn merge_case(&self, duplicate: i64, into: i64, actor: Option<i64>) -> StoreResult<CaseRow> {
+        let target = self.case(into).await?;
+        let dup = self.case(duplicate).await?;
+        if into == duplicate
+            || target.community_id != dup.community_id
+            || matches!(target.state.as_str(), "closed" | "refused")
+            || target.merged_into.is_some()
+        {
+            return Err(StoreError::Invalid(FieldError::new("into", "error.case.merge_target")));
+        }
+        let reason = format!("与 #{into} 重复，已合并 / duplicate of #{into}");
+        self.apply_step(duplicate, actor, &Event::Refuse { reason: reason.clone() }, &reason, &[], Some(into)).await
+    }
+
+    /// Reports that may repeat this one: same category, open, not merged, within
+    /// [`linli_domain::case::DUPLICATE_WINDOW_MS`] and in the same building or nearby.
+    pub async fn possible_duplicates(&self, case_id: i64) -> StoreResult<Vec<CaseRow>> {
+        type Spot = (i64, i64, Option<i64>, Option<f64>, Option<f64>);
+        type Me = (i64, i64, i64, Option<i64>, Option<f64>, Option<f64>);
+        let me: Option<Me> = read!(self, |db| sqlx::query_as(
+            "SELECT community_id, category_id, reported_at, building_id, lon, lat FROM cases WHERE id = $1"
+        )
+        .bind(case_id)
+        .fetch_optional(db)
+        .await?);
+        let Some((community, category, at, building, lon, lat)) = me else { return Err(StoreError::NotFound) };
+        let window = linli_domain::case::DUPLICATE_WINDOW_MS;
+        let near: Vec<Spot> = read!(self, |db| sqlx::query_as(
+            "SELECT id, reported_at, building_id, lon, lat FROM cases WHERE community_id = $1 AND category_id = $2 \
+             AND id <> $3 AND reported_at BETWEEN $4 AND $5 AND state NOT IN ('closed', 'refused') \
+             AND merged_into IS NULL ORDER BY reported_at LIMIT 50"
+        )
+        .bind(community)
+        .bind(category)
+        .bind(case_id)
+        .bind(at - window)
+        .bind(at + window)
+        .fetch_all(db)
+        .await?);
+        let here = lon.zip(lat);
+        let mut out = Vec::new();
+        for (id, other_at, other_building, olon, olat) in near {
+            if linli_domain::case::possible_duplicate(at, other_at, building, other_building, here, olon.zip(olat)) {
+                out.push(self.case(id).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn apply_step(
+        &self,
+        case_id: i64,
+        actor: Option<i64>,
+        event: &Event,
+        note: &str,
+        photos: &[crate::photos::NewPhoto],
+        merged_into: Option<i64>,
+    ) -> StoreResult<CaseRow> {
         let now = now_ms();
         let row: Loop = read!(self, |db| sqlx::query_as(
             "SELECT community_id, grid_id, category_id, state, level, resume_to, suspended_at, registered_at, deadline, \
@@ -568,6 +633,14 @@ impl Store {
             crate::photos::insert_photos!(tx, case_id, event_id, photos, now);
             if let Some((kind, who)) = crate::notifications::notice_of(event) {
                 crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now);
+            }
+            if let Some(into) = merged_into {
+                sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2")
+                    .bind(into)
+                    .bind(case_id)
+                    .execute(&mut *tx)
+                    .await?;
+                crate::disputes::note!(tx, into, now, actor, "merged", format!("#{case_id}"))?;
             }
         });
         changed?;
@@ -817,7 +890,7 @@ impl Store {
                CAST(SUM(CASE WHEN {closed} AND c.registered_at IS NOT NULL THEN c.closed_at - c.registered_at ELSE 0 END) AS BIGINT) \
                  AS handling_ms_sum, \
                SUM(CASE WHEN {closed} AND c.registered_at IS NOT NULL THEN 1 ELSE 0 END) AS handling_n \
-             FROM cases c WHERE {filter} AND ({reported} OR {closed} OR (c.deadline >= $1 AND c.deadline < $2) \
+             FROM cases c WHERE {filter} AND c.merged_into IS NULL AND ({reported} OR {closed} OR (c.deadline >= $1 AND c.deadline < $2) \
                OR (c.registered_at IS NOT NULL AND c.closed_at IS NULL AND c.reported_at < $2)) \
              GROUP BY {k}"
         );
@@ -854,7 +927,7 @@ impl Store {
         let rows: Vec<Row> = read!(self, |db| {
             sqlx::query_as(
             "SELECT grid_id, reported_at, registered_at, dispatched_at, accepted_at, deadline, closed_at, reworks, extensions, \
-             state, self_resolved, rating FROM cases WHERE community_id = $1"
+             state, self_resolved, rating FROM cases WHERE community_id = $1 AND merged_into IS NULL"
         )
         .bind(community_id)
         .fetch_all(db)

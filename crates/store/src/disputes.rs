@@ -47,7 +47,8 @@ macro_rules! dispute_exists {
 }
 
 /// Timeline kinds that record without changing the loop's state.
-pub const NOTE_KINDS: [&str; 7] = ["comment", "party", "risk", "mediation", "settlement", "referral", "follow_up"];
+pub const NOTE_KINDS: [&str; 8] =
+    ["comment", "party", "risk", "mediation", "settlement", "referral", "follow_up", "merged"];
 
 /// A party as a report names them.
 #[derive(Debug, Clone)]

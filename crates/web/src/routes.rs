@@ -170,6 +170,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::show)
         .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::step, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/cases/{case_id}/photos/{photo_id}", Some(ViewCases), cases::photo)
+        .page(Method::POST, "/cases/{case_id}/merge", Some(ActOnCases), cases::merge)
         .page(Method::POST, "/cases/{case_id}/mediation", Some(MediateDisputes), disputes::record)
         .page(Method::GET, "/communities/{community_id}/disputes", Some(ViewCases), disputes::list)
         .page(Method::POST, "/communities/{community_id}/sweeps", Some(ScreenDisputes), disputes::record_sweep)

@@ -280,3 +280,52 @@ async fn send_report(b: &mut Browser, path: &str, body: &serde_json::Value, key:
     )
     .await
 }
+
+dual_backend_test!(a_repeated_report_is_offered_for_merging_and_leaves_the_indicators, |db| {
+    let app = TestApp::new(db).await;
+    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
+    let cat = category(&app, "0201").await.to_string();
+    let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
+    let fields = |text: &'static str| {
+        [("category_id", cat.clone()), ("description", text.to_owned()), ("building_id", building.clone())]
+    };
+    let first = report(&mut resident, &app, &as_refs(&fields("楼前路灯不亮"))).await;
+    let first = case_id(&first);
+    let second = report(&mut resident, &app, &as_refs(&fields("路灯又坏了，晚上很黑"))).await;
+    let second = case_id(&second);
+    let facts_before = app.db.store.case_facts(app.demo.community_id).await.unwrap().len();
+
+    let mut staff = app.signed_in("shequ").await;
+    let page = staff.get(&format!("/cases/{second}")).await.text;
+    assert!(page.contains("可能重复") && page.contains(&format!("合并到 #{first}")));
+    assert!(!resident.get(&format!("/cases/{second}")).await.text.contains("合并到"), "the reporter is not offered it");
+    let r = resident.post_form(&format!("/cases/{second}/merge"), &[("into", &first.to_string())]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = staff.post_form(&format!("/cases/{second}/merge"), &[("into", &first.to_string())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let merged = app.db.store.case(second).await.unwrap();
+    assert_eq!((merged.state.as_str(), merged.merged_into), ("refused", Some(first)));
+    let timeline = app.db.store.case_timeline(first).await.unwrap();
+    assert_eq!(timeline.last().unwrap().kind, "merged");
+    assert_eq!(timeline.last().unwrap().note, format!("#{second}"));
+    assert_eq!(
+        app.db.store.case_facts(app.demo.community_id).await.unwrap().len(),
+        facts_before - 1,
+        "out of the indicators"
+    );
+    let page = resident.get(&format!("/cases/{second}")).await.text;
+    assert!(page.contains(&format!("已合并到事件 #{first}")));
+
+    // Only into an open case.
+    let third = report(&mut resident, &app, &as_refs(&fields("路灯还是不亮"))).await;
+    let third = case_id(&third);
+    let r = staff.post_form(&format!("/cases/{third}/merge"), &[("into", &second.to_string())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("只能合并到本社区另一件在办事件"));
+    assert_eq!(app.db.store.case(third).await.unwrap().state, "reported");
+});
+
+fn as_refs<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}

@@ -223,6 +223,8 @@ struct CasePage {
     today: String,
     /// The viewer's name, the default mediator of a session they record.
     me: String,
+    /// Open reports that may repeat this one, offered to whoever registers it.
+    duplicates: Vec<CaseRow>,
 }
 
 impl CasePage {
@@ -248,6 +250,7 @@ pub async fn show(
     let notice = q.done.and_then(|d| match d.strip_prefix("mediation.") {
         Some(action) if super::disputes::ACTIONS.contains(&action) => Some(t.label("mediation.done", action)),
         Some(_) => None,
+        None if d == "merge" => Some(t.get("cases.merged_done").to_owned()),
         None if crate::cases::STEPS.contains(&d.as_str()) || d == "report" => {
             Some(t.fill("cases.done", &[("step", &t.label("case.step", &d))]))
         }
@@ -285,6 +288,8 @@ pub(crate) async fn case_page(
         }
         _ => None,
     };
+    let duplicates =
+        if steps.contains(&"refuse") { state.store.possible_duplicates(case.id).await? } else { Vec::new() };
     let dispute = state.store.dispute(case.id).await?;
     let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
     let page = CasePage {
@@ -293,6 +298,7 @@ pub(crate) async fn case_page(
         can_mediate,
         today: super::disputes::today().to_string(),
         me: user.principal().display_name.clone(),
+        duplicates,
         assignee,
         error,
         notice,
@@ -356,4 +362,38 @@ pub async fn photo(
     let bytes = state.store.case_photo(case.id, photo_id, thumb).await?.ok_or(AppError::NotFound)?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes)
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    #[serde(default)]
+    pub into: String,
+}
+
+/// Merges a report into the open case it repeats (by whoever may refuse it).
+pub async fn merge(
+    State(state): State<AppState>,
+    user: User,
+    Path(case_id): Path<i64>,
+    axum::Form(form): axum::Form<MergeForm>,
+) -> AppResult<Response> {
+    let into: Result<i64, _> = form.into.trim().parse();
+    let (case, community) = reachable_case(&state, &user, case_id).await?;
+    let outcome = match into {
+        Err(_) => Err(AppError::invalid("into", "error.choice")),
+        Ok(_) if !steps_for(user.principal(), &community, &case).contains(&"refuse") => {
+            return Err(AppError::Forbidden);
+        }
+        Ok(into) => {
+            state.store.merge_case(case.id, into, Some(user.principal().account_id)).await.map_err(AppError::from)
+        }
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{case_id}?done=merge#timeline")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let message = user.0.tr().field_error(e.field, e.key);
+            case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, Some(message), None).await
+        }
+        Err(e) => Err(e),
+    }
 }
