@@ -65,10 +65,13 @@ pub enum Action {
     /// Record the half-monthly screening sweep: a grid worker for own grids, the
     /// community's staff for any of its grids.
     ScreenDisputes,
+    /// The platform's settings: the holiday calendar, category time limits, what an
+    /// unanswered rating means.
+    ManageSettings,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -93,6 +96,7 @@ impl Action {
         Action::ViewIndicators,
         Action::MediateDisputes,
         Action::ScreenDisputes,
+        Action::ManageSettings,
     ];
 }
 
@@ -150,6 +154,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ViewIndicators, &[GridWorker, CommunityStaff, CommunityDirector, StreetSupervisor]),
     (Action::MediateDisputes, &[GridWorker, CommunityStaff, CommunityDirector, SocialOrgStaff, StreetSupervisor]),
     (Action::ScreenDisputes, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::ManageSettings, &[SystemAdmin]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

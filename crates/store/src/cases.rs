@@ -343,8 +343,12 @@ impl Store {
             .await?;
             crate::photos::insert_photos!(tx, id, event, &new.photos, now);
             if state == State::Reported {
-                let who = if escalated { crate::notifications::STAFF } else { crate::notifications::FIRST_RESPONDERS };
-                crate::notifications::notify!(tx, id, "new_case", who, new.reporter_account_id, None::<String>, now);
+                let (kind, who) = if escalated {
+                    ("escalated", crate::notifications::STAFF)
+                } else {
+                    ("new_case", crate::notifications::FIRST_RESPONDERS)
+                };
+                crate::notifications::notify!(tx, id, kind, who, new.reporter_account_id, None::<String>, now);
             }
             if let Some(d) = &new.dispute {
                 sqlx::query("INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)")

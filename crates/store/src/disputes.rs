@@ -46,6 +46,25 @@ macro_rules! dispute_exists {
     };
 }
 
+/// The case's state and the dispute's settlement, or not found unless the case is a
+/// dispute (inside a transaction).
+macro_rules! dispute_state {
+    ($tx:ident, $case:expr) => {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT c.state, d.settlement FROM disputes d JOIN cases c ON c.id = d.case_id WHERE d.case_id = $1",
+        )
+        .bind($case)
+        .fetch_optional(&mut *$tx)
+        .await?
+        .ok_or(StoreError::NotFound)
+    };
+}
+
+/// Mediation is recorded on a registered case (not before, not after a refusal).
+fn mediating(state: &str) -> bool {
+    !matches!(state, "reported" | "refused")
+}
+
 /// Timeline kinds that record without changing the loop's state.
 pub const NOTE_KINDS: [&str; 8] =
     ["comment", "party", "risk", "mediation", "settlement", "referral", "follow_up", "merged"];
@@ -308,7 +327,10 @@ impl Store {
         };
         let now = now_ms();
         transaction!(self, |tx| {
-            dispute_exists!(tx, case_id)?;
+            let (state, settlement) = dispute_state!(tx, case_id)?;
+            if !mediating(&state) || settlement.is_some() {
+                return Err(invalid("action", "error.dispute.not_now"));
+            }
             sqlx::query(
                 "INSERT INTO mediation_sessions (case_id, held_on, mediators, outcome, notes_sealed, recorded_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -347,6 +369,10 @@ impl Store {
         let sealed = if agreement.is_empty() { None } else { Some(self.key().seal(AGREEMENT_FIELD, agreement)?) };
         let now = now_ms();
         transaction!(self, |tx| {
+            let (state, _) = dispute_state!(tx, case_id)?;
+            if !mediating(&state) {
+                return Err(invalid("action", "error.dispute.not_now"));
+            }
             let n = sqlx::query(
                 "UPDATE disputes SET settlement = $1, settled_on = $2, agreement_sealed = $3, updated_at = $4 \
                  WHERE case_id = $5 AND settlement IS NULL",
@@ -370,8 +396,11 @@ impl Store {
     pub async fn refer_dispute(&self, case_id: i64, account_id: Option<i64>, referral: Referral) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            dispute_exists!(tx, case_id)?;
-            sqlx::query("UPDATE disputes SET referral = $1, updated_at = $2 WHERE case_id = $3")
+            let (_, settlement) = dispute_state!(tx, case_id)?;
+            if settlement.as_deref().is_some_and(|s| s != "failed") {
+                return Err(invalid("referral", "error.dispute.refer"));
+            }
+            sqlx::query("UPDATE disputes SET referral = $1, updated_at = $2 WHERE case_id = $3 AND referral IS NULL")
                 .bind(referral.as_str())
                 .bind(now)
                 .bind(case_id)

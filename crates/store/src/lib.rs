@@ -29,6 +29,7 @@ pub mod photos;
 pub mod registry;
 pub mod residents;
 pub mod sessions;
+pub mod settings;
 pub mod throttle;
 pub mod tokens;
 

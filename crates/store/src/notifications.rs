@@ -72,7 +72,7 @@ pub(crate) fn notice_of(event: &Event) -> Option<(&'static str, &'static str)> {
         Event::VerifyFail => ("rework", ASSIGNEES),
         Event::Rate { .. } => ("rated", ASSIGNEES),
         Event::Remind => ("reminder", ASSIGNEES),
-        Event::Escalate => ("new_case", STAFF),
+        Event::Escalate => ("escalated", STAFF),
         _ => return None,
     })
 }

@@ -111,6 +111,15 @@ dual_backend_test!(mediation_goes_on_the_timeline_ends_once_and_is_followed_up, 
         .await
         .unwrap()
         .case_id;
+    let early = NewSession {
+        held_on: day("2026-11-19"),
+        mediators: "李娜".into(),
+        outcome: SessionOutcome::Continue,
+        notes: String::new(),
+    };
+    let e = db.store.record_mediation(id, Some(staff), &early).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid(f) if f.field == "action"), "not before registration");
+    db.store.apply_case_step(id, Some(staff), &linli_domain::case::Event::Register, "").await.unwrap();
     let session = |on: &str, outcome, notes: &str| NewSession {
         held_on: day(on),
         mediators: "李娜、人民调解员王建国".into(),
@@ -138,14 +147,21 @@ dual_backend_test!(mediation_goes_on_the_timeline_ends_once_and_is_followed_up, 
     let e = db.store.record_follow_up(id, Some(staff), FollowUp::Kept, day("2026-11-23")).await.unwrap_err();
     assert!(matches!(e, StoreError::Invalid(_)), "not before the agreement");
     db.store.record_follow_up(id, Some(staff), FollowUp::Kept, day("2026-11-26")).await.unwrap();
-    db.store.refer_dispute(id, Some(staff), Referral::LegalAid).await.unwrap();
+    let e = db
+        .store
+        .record_mediation(id, Some(staff), &session("2026-11-26", SessionOutcome::Continue, ""))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Invalid(_)), "no sessions after the mediation ended");
+    let e = db.store.refer_dispute(id, Some(staff), Referral::LegalAid).await.unwrap_err();
+    assert!(matches!(e, StoreError::Invalid(f) if f.field == "referral"), "an agreement is not referred");
 
     let d = db.store.dispute(id).await.unwrap().unwrap();
     assert_eq!(d.sessions.len(), 2);
     assert_eq!(d.sessions[0].notes, "双方情绪激动");
     assert_eq!((d.settlement.as_deref(), d.settled_on.as_deref()), (Some("agreement"), Some("2026-11-24")));
     assert_eq!(d.agreement.as_deref(), Some(text));
-    assert_eq!((d.follow_up.as_deref(), d.referral.as_deref()), (Some("kept"), Some("legal_aid")));
+    assert_eq!((d.follow_up.as_deref(), d.referral.as_deref()), (Some("kept"), None));
     let sealed: String =
         read!(db.store, |pool| sqlx::query_scalar("SELECT agreement_sealed FROM disputes WHERE case_id = $1")
             .bind(id)
@@ -155,10 +171,10 @@ dual_backend_test!(mediation_goes_on_the_timeline_ends_once_and_is_followed_up, 
     assert!(!sealed.contains("800"), "the agreement is sealed at rest");
     let timeline = db.store.case_timeline(id).await.unwrap();
     let k: Vec<_> = timeline.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(k, ["report", "mediation", "mediation", "settlement", "follow_up", "referral"]);
+    assert_eq!(k, ["report", "register", "mediation", "mediation", "settlement", "follow_up"]);
     assert!(timeline.windows(2).all(|w| w[0].to_state == w[1].from_state), "a chained timeline");
     assert!(!timeline.iter().any(|e| e.note.contains("情绪")), "sealed notes stay off the timeline");
-    assert_eq!(db.store.case(id).await.unwrap().state, "reported", "records change no state");
+    assert_eq!(db.store.case(id).await.unwrap().state, "registered", "records change no state");
 });
 
 dual_backend_test!(raising_the_risk_to_violence_escalates_a_grid_case, |db| {

@@ -313,6 +313,29 @@ pub fn read_dispute(form: &ReportForm, applicant: &str) -> AppResult<NewDispute>
     Ok(NewDispute { risk, parties })
 }
 
+/// A timeline note as people read it: the codes that mediation records store (an
+/// outcome, a risk, a side …) in the reader's language; other notes as written.
+pub fn timeline_note(t: crate::i18n::Tr, kind: &str, note: &str) -> String {
+    let label = |prefix: &str, code: &str| {
+        let key = format!("{prefix}.{code}");
+        let text = t.get(&key);
+        if text == key { code.to_owned() } else { text.to_owned() }
+    };
+    match kind {
+        "settlement" => label("dispute.settlement", note),
+        "follow_up" => label("dispute.follow_up", note),
+        "risk" => label("dispute.risk", note),
+        "referral" => label("dispute.referral", note),
+        "party" => label("dispute.side", note),
+        "mediation" => match note.split_once(' ').and_then(|(day, rest)| rest.split_once(" · ").map(|r| (day, r))) {
+            Some((day, (outcome, mediators))) => format!("{day} {} · {mediators}", label("dispute.outcome", outcome)),
+            None => note.to_owned(),
+        },
+        "escalate" if note == "risk: violence" => t.get("dispute.escalated_violence").to_owned(),
+        _ => note.to_owned(),
+    }
+}
+
 /// Whether this person takes part in mediating a dispute case: the community's staff,
 /// the grid's worker, the social organisation holding it, or the street above.
 pub fn may_mediate(p: &Principal, community: &Community, case: &CaseRow) -> bool {

@@ -1,5 +1,6 @@
 //! The notification worker: every minute it sweeps deadlines (due-soon notices,
-//! automatic reminders and escalation of overdue cases), queues the daily digests at
+//! automatic reminders and escalation of overdue cases), counts unanswered ratings as
+//! satisfied when the operator set so, queues the daily digests at
 //! 08:00 China time, and, when a webhook is configured, delivers the outbox to it. No
 //! mail server is needed: the inbox is in the app, and the webhook is how an SMS or
 //! WeChat gateway hears of a notice.
@@ -34,6 +35,8 @@ impl Webhook {
 pub struct Round {
     pub deadlines: linli_store::notifications::DeadlineSweep,
     pub digests: u64,
+    /// Closed cases left unrated past the setting, now counted as satisfied.
+    pub auto_rated: usize,
     pub delivered: usize,
     pub failed: usize,
 }
@@ -50,7 +53,11 @@ pub fn text(item: &OutboxItem) -> String {
 
 /// One round: deadlines, digests (from 08:00), then the outbox.
 pub async fn run_once(store: &Store, webhook: Option<&Webhook>, now: i64) -> linli_store::StoreResult<Round> {
-    let mut round = Round { deadlines: store.sweep_deadlines(now).await?, ..Round::default() };
+    let mut round = Round {
+        deadlines: store.sweep_deadlines(now).await?,
+        auto_rated: store.rate_unanswered(now).await?,
+        ..Round::default()
+    };
     let local = china_time(now);
     if local.time() >= chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default() {
         round.digests = store.queue_digests(&local.date().to_string(), now).await?;

@@ -9,7 +9,7 @@ use crate::open311;
 use crate::ops;
 use crate::pages::{
     account, admin, buildings, buildings_import, care, cases, community, disputes, grids, home, import, inbox,
-    indicators, residents,
+    indicators, residents, settings,
 };
 use crate::photo;
 use crate::state::AppState;
@@ -172,10 +172,14 @@ pub fn build() -> Routes {
         .page(Method::GET, "/cases/{case_id}/photos/{photo_id}", Some(ViewCases), cases::photo)
         .page(Method::POST, "/cases/{case_id}/merge", Some(ActOnCases), cases::merge)
         .page(Method::POST, "/cases/{case_id}/mediation", Some(MediateDisputes), disputes::record)
-        .page(Method::GET, "/communities/{community_id}/disputes", Some(ViewCases), disputes::list)
+        .page(Method::GET, "/communities/{community_id}/disputes", Some(MediateDisputes), disputes::list)
         .page(Method::POST, "/communities/{community_id}/sweeps", Some(ScreenDisputes), disputes::record_sweep)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
         .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
+        .page(Method::GET, "/admin/settings", Some(ManageSettings), settings::show)
+        .page(Method::POST, "/admin/settings/calendar", Some(ManageSettings), settings::calendar)
+        .page(Method::POST, "/admin/settings/limits", Some(ManageSettings), settings::limit)
+        .page(Method::POST, "/admin/settings/rating", Some(ManageSettings), settings::rating)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)
         .page(Method::GET, "/admin/accounts/new", Some(ManageAccounts), admin::new_account)
         .page(Method::POST, "/admin/accounts", Some(ManageAccounts), admin::create_account)

@@ -66,6 +66,17 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     let mut staff = app.signed_in("shequ").await;
     let page = staff.get(&format!("/cases/{case}")).await.text;
     assert!(page.contains("记录一次调解"));
+    let today0 = linli_domain::worktime::china_time(linli_store::now_ms()).date().to_string();
+    let r = mediate(
+        &mut staff,
+        case,
+        &[("action", "session"), ("on", &today0), ("mediators", "李娜"), ("outcome", "continue")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "registration comes first");
+    assert!(r.text.contains("请先立案"));
+    let r = staff.post_form(&format!("/cases/{case}/steps"), &[("step", "register")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     let today = linli_domain::worktime::china_time(linli_store::now_ms()).date();
     let tomorrow = (today + chrono::Duration::days(1)).to_string();
     let today = today.to_string();
@@ -115,6 +126,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     for kind in ["调解", "调解终结", "回访"] {
         assert!(page.contains(&format!("<b>{kind}</b>")), "the timeline shows {kind}");
     }
+    assert!(page.contains("达成一致 · 李娜、王建国") && !page.contains(" agreed · "), "codes are shown as words");
     let seen_by_reporter = resident.get(&format!("/cases/{case}")).await.text;
     assert!(
         !seen_by_reporter.contains("双方当面致歉") && !seen_by_reporter.contains(agreement),
@@ -125,6 +137,8 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     // A threat of violence escalates the case to the community at once.
     let r = mediate(&mut staff, case, &[("action", "risk"), ("risk", "violence")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = staff.get(r.location().unwrap()).await.text;
+    assert!(page.contains("事件已上报社区"), "the page says the case went up");
     assert_eq!(app.db.store.case(case).await.unwrap().level, "community");
 });
 

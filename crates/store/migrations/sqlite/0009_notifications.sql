@@ -5,7 +5,7 @@ CREATE TABLE notifications (
     id INTEGER PRIMARY KEY,
     account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     case_id INTEGER REFERENCES cases (id),
-    -- new_case, due_soon, overdue, reminder, rated, reopened, rework
+    -- new_case, escalated, due_soon, overdue, reminder, rated, reopened, rework
     kind TEXT NOT NULL,
     -- Makes a deadline notice once per deadline (`overdue:12:1764…`); NULL for the others.
     dedupe_key TEXT,

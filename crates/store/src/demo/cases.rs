@@ -34,18 +34,33 @@ struct Step {
 
 const FEEDBACK: [&str; 6] =
     ["已清理完毕", "已更换损坏部件", "已上门调解，双方达成一致", "已联系业主整改", "已疏通", "已张贴告示并劝导"];
-const DESCRIPTIONS: [&str; 10] = [
-    "楼道里堆满纸箱和旧家具，影响通行",
-    "单元门禁坏了，外人随便进出",
-    "路灯晚上不亮，老人走路不安全",
-    "楼上晚上十一点后还在装修",
-    "电动车停在楼道里充电",
-    "垃圾桶满了没人清理，有异味",
-    "小区门口车辆乱停，挡住消防通道",
-    "电梯运行时有异响，停在两层之间",
-    "邻居家漏水渗到我家天花板",
-    "绿化带有人私自种菜",
-];
+/// What a resident would write about a problem of this category.
+fn description(code: &str) -> &'static str {
+    match code {
+        "0101" => "垃圾桶满了没人清理，有异味",
+        "0102" => "厨余垃圾和其他垃圾混在一起扔",
+        "0103" => "楼道里堆满纸箱和旧家具，影响通行",
+        "0201" => "路灯晚上不亮，老人走路不安全",
+        "0202" => "电梯运行时有异响，停在两层之间",
+        "0203" => "楼上管道漏水，渗到我家天花板",
+        "0204" => "单元门禁坏了，外人随便进出",
+        "0301" => "楼上晚上十一点后还在装修，沟通无果",
+        "0302" => "邻居家漏水渗到我家，对方不愿维修",
+        "0303" => "邻居的狗不牵绳，吓到孩子",
+        "0304" => "隔壁夫妻经常激烈争吵，邻居担心出事",
+        "0401" => "楼道好几天没人打扫",
+        "0402" => "绿化带有人私自种菜",
+        "0403" => "对物业费调整有疑问，想了解依据",
+        "0501" => "小区门口车辆乱停，挡住消防通道",
+        "0502" => "电动车停在楼道里充电",
+        "0503" => "楼上有人往下扔东西，差点砸到人",
+        "06" => "一楼住户私自扩建院子",
+        "07" => "广场舞音响声音太大，影响休息",
+        "08" => "小区门口车辆乱停，进出困难",
+        "09" => "想咨询高龄补贴怎么申请",
+        _ => "独居老人需要上门照看",
+    }
+}
 
 /// Generates `days` days of cases ending now, about `per_day` a day, and returns the id
 /// of an open case the demo resident reported (for tests and the first look).
@@ -230,7 +245,7 @@ pub async fn seed(
             .bind(grid)
             .bind(category.id)
             .bind(source)
-            .bind(DESCRIPTIONS[rng.gen_range(0..DESCRIPTIONS.len())])
+            .bind(description(&category.code))
             .bind(building)
             .bind(lon)
             .bind(lat)

@@ -93,6 +93,11 @@ fn language(ctx: &Ctx, headers: &HeaderMap, params: &Params) -> Tr {
     Tr::new(lang)
 }
 
+/// Coordinates to six decimals (about 0.1 m), as people write them.
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
 /// China time, as every date this API writes.
 fn iso(ms: i64) -> String {
     let Some(china) = FixedOffset::east_opt(8 * 3600) else { return String::new() };
@@ -340,8 +345,8 @@ fn request_json(tr: Tr, r: &PublicRequest) -> Value {
         "address": r.address,
         "address_id": r.building_id.map(|b| b.to_string()),
         "zipcode": Value::Null,
-        "lat": r.lat,
-        "long": r.lon,
+        "lat": r.lat.map(round6),
+        "long": r.lon.map(round6),
         "media_url": r.media_url,
     })
 }

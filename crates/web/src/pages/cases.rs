@@ -40,6 +40,8 @@ struct CasesPage {
     page: i64,
     has_next: bool,
     can_report: bool,
+    /// Sees the disputes page (mediation and screening).
+    can_mediate: bool,
 }
 
 const PAGE: i64 = 30;
@@ -82,6 +84,7 @@ pub async fn list(
     let page = CasesPage {
         chrome: Chrome::new(&user.0, t.fill("cases.title", &[("community", &community.name)])),
         can_report: p.can_in_community(Action::ReportCase, community.id, community.street_id),
+        can_mediate: p.can_in_community(Action::MediateDisputes, community.id, community.street_id),
         community,
         has_next: page * PAGE < total,
         rows,
@@ -214,7 +217,9 @@ struct CasePage {
     overdue: bool,
     /// Who holds the case now: a person or a party, if anyone in particular.
     assignee: Option<String>,
+    /// A failed form's message, and which form (`step`, `merge`, a mediation action).
     error: Option<String>,
+    error_form: &'static str,
     notice: Option<String>,
     /// What a dispute adds, if the case is one.
     dispute: Option<Dispute>,
@@ -248,7 +253,9 @@ pub async fn show(
 ) -> AppResult<Response> {
     let t = user.0.tr();
     let notice = q.done.and_then(|d| match d.strip_prefix("mediation.") {
-        Some(action) if super::disputes::ACTIONS.contains(&action) => Some(t.label("mediation.done", action)),
+        Some(action) if super::disputes::ACTIONS.contains(&action) || action == "escalated" => {
+            Some(t.label("mediation.done", action))
+        }
         Some(_) => None,
         None if d == "merge" => Some(t.get("cases.merged_done").to_owned()),
         None if crate::cases::STEPS.contains(&d.as_str()) || d == "report" => {
@@ -259,12 +266,14 @@ pub async fn show(
     case_page(&state, &user, case_id, StatusCode::OK, None, notice).await
 }
 
+/// The case page; `error` is the message of a form that failed and which form it was
+/// (`step`, `merge`, or a mediation action), shown beside that form.
 pub(crate) async fn case_page(
     state: &AppState,
     user: &User,
     case_id: i64,
     status: StatusCode,
-    error: Option<String>,
+    error: Option<(&'static str, String)>,
     notice: Option<String>,
 ) -> AppResult<Response> {
     let (case, community) = reachable_case(state, user, case_id).await?;
@@ -274,8 +283,9 @@ pub(crate) async fn case_page(
     let photos = state.store.case_photos(case.id).await?;
     let timeline = timeline
         .into_iter()
-        .map(|e| {
+        .map(|mut e| {
             let mine = photos.iter().filter(|p| p.event_id == Some(e.id)).map(|p| p.id).collect();
+            e.note = crate::cases::timeline_note(user.0.tr(), &e.kind, &e.note);
             (format_ms(e.at), e, mine)
         })
         .collect();
@@ -300,7 +310,8 @@ pub(crate) async fn case_page(
         me: user.principal().display_name.clone(),
         duplicates,
         assignee,
-        error,
+        error_form: error.as_ref().map_or("", |e| e.0),
+        error: error.map(|e| e.1),
         notice,
         reported: format_ms(case.reported_at),
         deadline: case.deadline.map(format_ms),
@@ -333,11 +344,11 @@ pub async fn step(
         take_step(&state, &user, case_id, &form.step, &form.note, form.stars.as_deref(), &photos).await
     };
     match taken.await {
-        Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}#timeline", case.id, form.step)).into_response()),
+        Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}", case.id, form.step)).into_response()),
         // A bad note or a step that is no longer possible: say so on the case page itself.
         Err(AppError::Invalid(e)) => {
             let message = user.0.tr().field_error(e.field, e.key);
-            case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, Some(message), None).await
+            case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, Some(("step", message)), None).await
         }
         Err(e) => Err(e),
     }
@@ -389,10 +400,10 @@ pub async fn merge(
         }
     };
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{case_id}?done=merge#timeline")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{case_id}?done=merge")).into_response()),
         Err(AppError::Invalid(e)) => {
             let message = user.0.tr().field_error(e.field, e.key);
-            case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, Some(message), None).await
+            case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, Some(("merge", message)), None).await
         }
         Err(e) => Err(e),
     }

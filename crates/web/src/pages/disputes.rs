@@ -126,11 +126,16 @@ pub async fn record(
     };
     match outcome {
         Ok(()) => {
-            Ok(Redirect::to(&format!("/cases/{}?done=mediation.{}#dispute", case.id, form.action)).into_response())
+            // Say so when a threat of violence sent the case up.
+            let done =
+                if form.action == "risk" && form.risk == "violence" { "escalated" } else { form.action.as_str() };
+            Ok(Redirect::to(&format!("/cases/{}?done=mediation.{done}", case.id)).into_response())
         }
         Err(AppError::Invalid(e)) => {
             let message = user.0.tr().field_error(e.field, e.key);
-            super::cases::case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, Some(message), None).await
+            let form = ACTIONS.iter().find(|a| **a == form.action).copied().unwrap_or("session");
+            let error = Some((form, message));
+            super::cases::case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, error, None).await
         }
         Err(e) => Err(e),
     }
@@ -298,7 +303,7 @@ pub async fn record_sweep(
         Err(e) => Err(e.into()),
     };
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!("/communities/{}/disputes?done=sweep#sweeps", community.id)).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/communities/{}/disputes?done=sweep", community.id)).into_response()),
         Err(AppError::Invalid(e)) => {
             let message = t.field_error(e.field, e.key);
             disputes_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, Some(message), None).await

@@ -16,6 +16,7 @@ pub mod import;
 pub mod inbox;
 pub mod indicators;
 pub mod residents;
+pub mod settings;
 
 use crate::auth::Ctx;
 use crate::i18n::{Lang, Tr};
@@ -73,6 +74,9 @@ impl Chrome {
             }
             if p.can(Action::ManageAccounts) {
                 push("/admin/accounts".into(), "nav.accounts");
+            }
+            if p.can(Action::ManageSettings) {
+                push("/admin/settings".into(), "nav.settings");
             }
             if p.can(Action::ViewAuditLog) {
                 push("/audit".into(), "nav.audit");

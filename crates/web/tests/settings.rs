@@ -1,0 +1,113 @@
+//! The administrator's settings, on both backends: a holiday entered on the calendar
+//! moves the next working-day deadline, a category's time limit changes what registration
+//! sets, and an unanswered rating counts as satisfied only when the setting says so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::http::StatusCode;
+use linli_domain::case::Event;
+use linli_store::cases::NewCase;
+use linli_test_support::{TestApp, dual_backend_test};
+
+dual_backend_test!(the_calendar_and_time_limits_are_edited_by_the_administrator_only, |db| {
+    let app = TestApp::new(db).await;
+    let mut admin = app.signed_in("admin").await;
+    let mut staff = app.signed_in("shequ").await;
+    assert_eq!(staff.get("/admin/settings").await.status, StatusCode::FORBIDDEN);
+    let page = admin.get("/admin/settings?year=2026").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("国庆节") && page.text.contains("调休上班"),
+        "the seeded 2026 calendar is shown: {}",
+        &page.text[page.text.len().saturating_sub(3000)..]
+    );
+
+    let r = admin.post_form("/admin/settings/calendar", &[("day", "2027-13-01"), ("kind", "holiday")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("日期：请输入日期"));
+    let r = admin
+        .post_form("/admin/settings/calendar", &[("day", "2027-02-08"), ("kind", "holiday"), ("name", "春节")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let calendar = app.db.store.work_calendar().await.unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 2, 8).unwrap();
+    assert!(!calendar.is_working_day(day), "a Monday made a holiday");
+    let r = admin.post_form("/admin/settings/calendar", &[("day", "2027-02-08"), ("remove", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(app.db.store.work_calendar().await.unwrap().is_working_day(day));
+
+    let category = app.db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == "0201").unwrap();
+    let id = category.id.to_string();
+    let r = admin
+        .post_form(
+            "/admin/settings/limits",
+            &[("category_id", &id), ("limit_amount", "0"), ("limit_kind", "working_days")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin
+        .post_form(
+            "/admin/settings/limits",
+            &[("category_id", &id), ("limit_amount", "2"), ("limit_kind", "calendar_days")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let case = app
+        .db
+        .store
+        .report_case(&NewCase {
+            community_id: app.demo.community_id,
+            grid_id: Some(app.demo.grid_ids[0]),
+            category_id: category.id,
+            source: "resident",
+            description: "路灯不亮".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .case_id;
+    let staff_id = app.demo.account(linli_domain::Role::CommunityStaff).unwrap().account_id;
+    let registered = app.db.store.apply_case_step(case, Some(staff_id), &Event::Register, "").await.unwrap();
+    let span = registered.deadline.unwrap() - registered.registered_at.unwrap();
+    assert_eq!(span, 2 * 24 * 3_600_000, "two days, day and night");
+});
+
+dual_backend_test!(an_unanswered_rating_counts_as_satisfied_only_when_set, |db| {
+    let app = TestApp::new(db).await;
+    let mut admin = app.signed_in("admin").await;
+    let now = linli_store::now_ms();
+    let day = 24 * 3_600_000;
+    // The demo has closed, unrated reports from its six weeks of history.
+    let unrated = |app: &TestApp| {
+        let store = app.db.store.clone();
+        async move {
+            linli_store::read!(store, |db| sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM cases WHERE state = 'closed' AND rating IS NULL AND NOT self_resolved \
+                 AND reporter_account_id IS NOT NULL AND closed_at < $1"
+            )
+            .bind(now - 3 * day)
+            .fetch_one(db)
+            .await
+            .unwrap())
+        }
+    };
+    let before = unrated(&app).await;
+    assert!(before > 0, "the demo leaves some unrated");
+    assert_eq!(app.db.store.rate_unanswered(now).await.unwrap(), 0, "off by default");
+    let r = admin.post_form("/admin/settings/rating", &[("satisfied_after_days", "365")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin.post_form("/admin/settings/rating", &[("satisfied_after_days", "3")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let rated = app.db.store.rate_unanswered(now).await.unwrap();
+    assert_eq!(rated as i64, before);
+    assert_eq!(unrated(&app).await, 0);
+    let id: i64 = linli_store::read!(app.db.store, |db| sqlx::query_scalar(
+        "SELECT id FROM cases WHERE rating_comment LIKE '3 日内未评价%' LIMIT 1"
+    )
+    .fetch_one(db)
+    .await
+    .unwrap());
+    let last = app.db.store.case_timeline(id).await.unwrap().pop().unwrap();
+    assert_eq!((last.kind.as_str(), last.account_id), ("rate", None));
+    assert!(last.note.starts_with("★★★★★ 3 日内未评价，默认满意"));
+});
