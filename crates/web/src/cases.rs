@@ -211,6 +211,11 @@ pub struct ReportForm {
     /// Written into the form when it is shown: a form sent twice makes one case.
     #[serde(default)]
     pub idempotency_key: String,
+    /// A point picked on the map (WGS84), when no building is chosen.
+    #[serde(default)]
+    pub lon: String,
+    #[serde(default)]
+    pub lat: String,
     /// A dispute's risk: normal, high or violence.
     #[serde(default)]
     pub risk: String,
@@ -237,19 +242,36 @@ pub async fn read_report(
     if !(4..=2000).contains(&n) {
         return Err(FieldError::new("description", "error.case.description").into());
     }
-    let building_id: i64 = form.building_id.parse().map_err(|_| FieldError::new("building_id", "error.required"))?;
-    let building =
-        state.store.building(building_id).await.map_err(|_| FieldError::new("building_id", "error.choice"))?;
-    if building.community_id != community.id {
-        return Err(FieldError::new("building_id", "error.choice").into());
-    }
     let room = form.room.trim();
     if room.chars().count() > 20 {
         return Err(FieldError::new("room", "error.import.room").into());
     }
+    // The place: a building (and room), or a point picked on the map.
+    let (grid_id, building_id, lon, lat, address) = match (form.building_id.trim(), form.lon.trim(), form.lat.trim()) {
+        ("", "", _) | ("", _, "") => return Err(FieldError::new("building_id", "error.case.place").into()),
+        ("", lon, lat) => {
+            let bad = || FieldError::new("place", "error.case.point");
+            let lon: f64 = lon.parse().map_err(|_| bad())?;
+            let lat: f64 = lat.parse().map_err(|_| bad())?;
+            let (grid, _) = grid_at(state, Some(community.id), lon, lat)
+                .await?
+                .ok_or(FieldError::new("place", "error.case.outside"))?;
+            let address = format!("{lat:.5}, {lon:.5}{}{room}", if room.is_empty() { "" } else { " " });
+            (grid, None, lon, lat, address)
+        }
+        (building_id, _, _) => {
+            let building_id: i64 = building_id.parse().map_err(|_| FieldError::new("building_id", "error.choice"))?;
+            let building =
+                state.store.building(building_id).await.map_err(|_| FieldError::new("building_id", "error.choice"))?;
+            if building.community_id != community.id {
+                return Err(FieldError::new("building_id", "error.choice").into());
+            }
+            let address = if room.is_empty() { building.name.clone() } else { format!("{} {room}", building.name) };
+            (building.grid_id, Some(building.id), building.lon, building.lat, address)
+        }
+    };
     let staff = is_staff(p, community.id);
-    let worker_here =
-        p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&building.grid_id));
+    let worker_here = p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&grid_id));
     let (source, reporter_name) = if staff && !form.source.is_empty() {
         let source = match form.source.as_str() {
             "phone" => "phone",
@@ -273,15 +295,15 @@ pub async fn read_report(
     let key = form.idempotency_key.trim();
     Ok(NewCase {
         community_id: community.id,
-        grid_id: Some(building.grid_id),
+        grid_id: Some(grid_id),
         category_id: category.id,
         source,
         description: description.to_owned(),
-        building_id: Some(building.id),
+        building_id,
         household_id: None,
-        lon: Some(building.lon),
-        lat: Some(building.lat),
-        address: if room.is_empty() { building.name.clone() } else { format!("{} {room}", building.name) },
+        lon: Some(lon),
+        lat: Some(lat),
+        address,
         reporter_account_id: Some(p.account_id),
         reporter_name,
         anonymous: form.anonymous.is_some(),
@@ -290,6 +312,22 @@ pub async fn read_report(
         dispute,
         ..NewCase::default()
     })
+}
+
+/// The grid a point falls in, within one community or across all of them: (grid,
+/// community). On a shared edge the first grid in code order wins.
+pub async fn grid_at(state: &AppState, community: Option<i64>, lon: f64, lat: f64) -> AppResult<Option<(i64, i64)>> {
+    let grids: Vec<_> = state
+        .store
+        .grid_boundaries(community)
+        .await?
+        .into_iter()
+        .filter_map(|g| linli_domain::geometry::stored_shape(&g.code, &g.name, &g.boundary).map(|s| (g, s)))
+        .collect();
+    let shapes: Vec<_> = grids.iter().map(|(_, s)| s.clone()).collect();
+    Ok(linli_domain::geometry::locate(lon, lat, &shapes)
+        .and_then(|i| grids.get(i))
+        .map(|(g, _)| (g.grid_id, g.community_id)))
 }
 
 /// What a dispute report adds: the risk, the applicant (if named), the other party.

@@ -37,6 +37,15 @@ pub struct GridMap {
     pub buildings: Vec<MapBuilding>,
     /// Name the buildings (on a one-grid map, where there is room).
     pub labels: bool,
+    /// The projection, for a page script that turns a click into lon/lat:
+    /// lon = lon0 + (x − pad) / sx, lat = lat0 − (y − pad) / sy.
+    pub lon0: f64,
+    pub lat0: f64,
+    pub sx: f64,
+    pub sy: f64,
+    pub pad: f64,
+    /// Clicks pick a point (the report form).
+    pub picker: bool,
 }
 
 const WIDTH: f64 = 640.0;
@@ -100,7 +109,20 @@ impl GridMap {
             })
             .collect();
         let labels = grids.len() == 1;
-        Some(GridMap { width: WIDTH, height, title, grids, buildings, labels })
+        Some(GridMap {
+            width: WIDTH,
+            height,
+            title,
+            grids,
+            buildings,
+            labels,
+            lon0: min_x,
+            lat0: max_y,
+            sx: k * scale,
+            sy: scale,
+            pad: PAD,
+            picker: false,
+        })
     }
 
     /// The SVG markup, or nothing if it cannot be drawn.

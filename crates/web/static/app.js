@@ -22,3 +22,26 @@ function syncKindFields() {
 }
 document.addEventListener("change", syncKindFields);
 document.addEventListener("DOMContentLoaded", syncKindFields);
+
+// A map marked as a picker sets the form's lon/lat inputs where it is clicked.
+document.addEventListener("click", function (event) {
+  var svg = event.target.closest && event.target.closest("svg.picker");
+  if (!svg) return;
+  event.preventDefault();
+  var p = svg.createSVGPoint();
+  p.x = event.clientX;
+  p.y = event.clientY;
+  var at = p.matrixTransform(svg.getScreenCTM().inverse());
+  var d = svg.dataset;
+  var lon = +d.lon0 + (at.x - +d.pad) / +d.sx;
+  var lat = +d.lat0 - (at.y - +d.pad) / +d.sy;
+  var mark = document.getElementById("pick-mark");
+  mark.setAttribute("cx", at.x);
+  mark.setAttribute("cy", at.y);
+  document.getElementById("lon").value = lon.toFixed(6);
+  document.getElementById("lat").value = lat.toFixed(6);
+  var building = document.getElementById("building_id");
+  if (building) building.value = "";
+  var shown = document.getElementById("picked");
+  if (shown) shown.textContent = lat.toFixed(5) + ", " + lon.toFixed(5);
+});

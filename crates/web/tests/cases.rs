@@ -329,3 +329,63 @@ dual_backend_test!(a_repeated_report_is_offered_for_merging_and_leaves_the_indic
 fn as_refs<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
+
+dual_backend_test!(a_point_picked_on_the_map_finds_its_grid_even_on_a_shared_edge, |db| {
+    let app = TestApp::new(db).await;
+    let cat = category(&app, "0501").await.to_string();
+    let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
+    let form = resident.get(&format!("/communities/{}/cases/new", app.demo.community_id)).await.text;
+    assert!(form.contains("class=\"map picker\""), "the form carries the map to pick on");
+
+    // Grids in code order, with their outer rings.
+    let grids = app.db.store.grid_boundaries(Some(app.demo.community_id)).await.unwrap();
+    let rings: Vec<Vec<[f64; 2]>> = grids
+        .iter()
+        .map(|g| {
+            let v: serde_json::Value = serde_json::from_str(&g.boundary).unwrap();
+            serde_json::from_value(v["coordinates"][0].clone()).unwrap()
+        })
+        .collect();
+    // An edge two grids share: both its ends are corners of both rings.
+    let (first, second, mid) = (0..rings.len())
+        .flat_map(|i| (i + 1..rings.len()).map(move |j| (i, j)))
+        .find_map(|(i, j)| {
+            rings[i].windows(2).find_map(|w| {
+                let shared = |p: &[f64; 2]| rings[j].iter().any(|q| q == p);
+                (shared(&w[0]) && shared(&w[1]) && w[0] != w[1])
+                    .then(|| (i, j, [(w[0][0] + w[1][0]) / 2.0, (w[0][1] + w[1][1]) / 2.0]))
+            })
+        })
+        .expect("the demo's grids share edges");
+    let centre = |ring: &[[f64; 2]]| {
+        let n = (ring.len() - 1) as f64;
+        [
+            ring[..ring.len() - 1].iter().map(|p| p[0]).sum::<f64>() / n,
+            ring[..ring.len() - 1].iter().map(|p| p[1]).sum::<f64>() / n,
+        ]
+    };
+    let send = |lon: f64, lat: f64, text: &'static str| {
+        [
+            ("category_id", cat.clone()),
+            ("description", text.to_owned()),
+            ("lon", lon.to_string()),
+            ("lat", lat.to_string()),
+        ]
+    };
+    for (point, expected, text) in [
+        (mid, grids[first].grid_id, "消防通道在两个网格交界处被堵"),
+        (centre(&rings[second]), grids[second].grid_id, "消防通道被堵在网格中间"),
+    ] {
+        let r = report(&mut resident, &app, &as_refs(&send(point[0], point[1], text))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let case = app.db.store.case(case_id(&r)).await.unwrap();
+        assert_eq!(case.grid_id, Some(expected), "{text}: the first grid in code order wins a shared edge");
+        assert_eq!(case.building_id, None);
+    }
+    let r = report(&mut resident, &app, &as_refs(&send(0.5, 0.5, "海上某处"))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("所选位置不在本社区的网格内"));
+    let r = report(&mut resident, &app, &[("category_id", cat.as_str()), ("description", "没有位置的上报")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("请选择楼栋，或在地图上点选位置"));
+});

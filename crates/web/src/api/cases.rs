@@ -140,6 +140,7 @@ pub async fn create(
         risk: input.risk,
         other_party: input.other_party,
         other_phone: input.other_phone,
+        ..ReportForm::default()
     };
     let new = read_report(&state, &user, &community, &form).await?;
     let intake = state.store.report_case(&new).await?;

@@ -26,7 +26,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset, TimeZone};
 use format::{Format, error, respond};
-use linli_domain::geometry;
 use linli_store::StoreError;
 use linli_store::admin::Community;
 use linli_store::cases::{Category, NewCase};
@@ -480,19 +479,13 @@ async fn place(state: &AppState, tr: Tr, params: &Params, community: Option<&Com
                 .ok()
                 .filter(|v: &f64| (-180.0..=180.0).contains(v))
                 .ok_or_else(|| bad("long", "error.open311.long"))?;
-            let grids =
-                state.store.grid_boundaries(community.map(|c| c.id)).await.map_err(|e| Fail::internal(tr, e))?;
-            let shapes: Vec<_> = grids
-                .iter()
-                .filter_map(|g| geometry::stored_shape(&g.code, &g.name, &g.boundary).map(|s| (g, s)))
-                .collect();
-            let only: Vec<_> = shapes.iter().map(|(_, s)| s.clone()).collect();
-            let (g, _) = geometry::locate(lon, lat, &only)
-                .and_then(|i| shapes.get(i))
+            let (grid_id, community_id) = crate::cases::grid_at(state, community.map(|c| c.id), lon, lat)
+                .await
+                .map_err(|_| Fail(StatusCode::INTERNAL_SERVER_ERROR, tr.get("error.internal").to_owned()))?
                 .ok_or_else(|| bad("lat", "error.open311.outside"))?;
             Ok(Place {
-                community_id: g.community_id,
-                grid_id: Some(g.grid_id),
+                community_id,
+                grid_id: Some(grid_id),
                 building_id: None,
                 household_id: None,
                 lon: Some(lon),

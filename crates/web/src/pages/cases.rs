@@ -109,6 +109,8 @@ struct NewCasePage {
     key: String,
     form: ReportForm,
     error: Option<String>,
+    /// The community's grid map, on which a click picks the place (SVG markup).
+    map: String,
 }
 
 impl NewCasePage {
@@ -150,9 +152,18 @@ async fn new_page(
     } else {
         form.idempotency_key.clone()
     };
+    let buildings = state.store.buildings_in_community(community.id).await?;
+    let grids = state.store.grids(community.id).await?;
+    let map = crate::map::GridMap::new(t.get("cases.pick_on_map").to_owned(), &grids, &buildings, |_| false, None)
+        .map(|mut m| {
+            m.picker = true;
+            m.svg()
+        })
+        .unwrap_or_default();
     let page = NewCasePage {
         chrome: Chrome::new(&user.0, t.get("cases.new")),
-        buildings: state.store.buildings_in_community(community.id).await?,
+        map,
+        buildings,
         patrol: p.has_role(Role::GridWorker),
         intake: crate::cases::is_staff(p, community.id),
         community,
