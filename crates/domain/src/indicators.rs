@@ -70,6 +70,32 @@ pub struct Counts {
     pub handling_n: u64,
 }
 
+/// Counts of disjoint groups (the communities of a street) add up field by field.
+impl std::ops::Add for Counts {
+    type Output = Counts;
+
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            accepted: self.accepted + o.accepted,
+            registered: self.registered + o.registered,
+            dispatched: self.dispatched + o.dispatched,
+            due: self.due + o.due,
+            closed: self.closed + o.closed,
+            closed_on_time: self.closed_on_time + o.closed_on_time,
+            reworked: self.reworked + o.reworked,
+            extended: self.extended + o.extended,
+            self_resolved: self.self_resolved + o.self_resolved,
+            rated: self.rated + o.rated,
+            satisfied: self.satisfied + o.satisfied,
+            overdue: self.overdue + o.overdue,
+            acceptance_ms_sum: self.acceptance_ms_sum + o.acceptance_ms_sum,
+            acceptance_n: self.acceptance_n + o.acceptance_n,
+            handling_ms_sum: self.handling_ms_sum + o.handling_ms_sum,
+            handling_n: self.handling_n + o.handling_n,
+        }
+    }
+}
+
 /// An exact rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rate {
@@ -201,6 +227,15 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_communities_add_up_to_the_streets() {
+        let a = Counts { accepted: 10, registered: 9, due: 8, closed: 6, closed_on_time: 5, ..Counts::default() };
+        let b = Counts { accepted: 30, registered: 21, due: 12, closed: 12, closed_on_time: 7, ..Counts::default() };
+        let street = a + b;
+        assert_eq!(street.registration_rate(), Rate { num: 30, den: 40 });
+        assert_eq!(street.on_time_rate(), Rate { num: 12, den: 20 }, "not the mean of the two rates");
+    }
 
     fn counts(accepted: u64, registered: u64, dispatched: u64, due: u64, closed: u64, on_time: u64) -> Counts {
         Counts { accepted, registered, dispatched, due, closed, closed_on_time: on_time, ..Default::default() }

@@ -122,6 +122,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/grids/{grid_id}", Some(ViewGrid), community::show_grid)
         .page(Method::GET, "/streets", Some(ViewStreet), community::list_streets)
         .page(Method::GET, "/streets/{street_id}", Some(ViewStreet), community::show_street)
+        .page(Method::GET, "/streets/{street_id}/indicators", Some(ViewIndicators), indicators::show_street)
         .page(Method::GET, "/account", Some(ManageOwnAccount), account::show)
         .page(Method::GET, "/inbox", Some(ViewHome), inbox::show)
         .page(Method::POST, "/inbox/read", Some(ViewHome), inbox::mark_read)

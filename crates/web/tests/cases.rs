@@ -389,3 +389,21 @@ dual_backend_test!(a_point_picked_on_the_map_finds_its_grid_even_on_a_shared_edg
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("请选择楼栋，或在地图上点选位置"));
 });
+
+dual_backend_test!(the_street_supervisor_sees_the_street_dashboard_and_a_grid_worker_does_not, |db| {
+    let app = TestApp::new(db).await;
+    let mut supervisor = app.signed_in("jiedao").await;
+    let street = supervisor.get(&format!("/streets/{}/indicators?days=30", app.demo.street_id)).await;
+    assert_eq!(street.status, StatusCode::OK);
+    assert!(street.text.contains("按社区") && street.text.contains("和谐家园"));
+    // The demo's street has one community with cases: the street's totals are its.
+    let mut staff = app.signed_in("shequ").await;
+    let community = staff.get(&format!("/communities/{}/indicators?days=30", app.demo.community_id)).await.text;
+    let stats = |page: &str| page[page.find("class=\"stats\"").unwrap()..page.find("</section>").unwrap()].to_owned();
+    assert_eq!(stats(&street.text), stats(&community));
+    let csv = supervisor.get(&format!("/streets/{}/indicators?days=30&format=csv", app.demo.street_id)).await;
+    assert!(csv.text.contains("和谐家园"));
+    let mut worker = app.signed_in("wangge1").await;
+    let r = worker.get(&format!("/streets/{}/indicators", app.demo.street_id)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "a grid worker's reach is their grids, not the street");
+});

@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use linli_domain::indicators::{Counts, DueRule, Rate};
 use linli_domain::{Action, Reach};
-use linli_store::admin::Community;
 use linli_store::cases::{Dimension, IndicatorScope};
 use serde::Deserialize;
 
@@ -69,12 +68,17 @@ const RATES: [&str; 8] =
 #[template(path = "indicators.html")]
 struct IndicatorsPage {
     chrome: Chrome,
-    community: Community,
+    /// The community or street the figures are of, and its page.
+    place: String,
+    place_href: String,
+    /// The community's case list (not for a street).
+    cases_href: Option<String>,
     days: i64,
     exclude_suspended: bool,
     lines: Vec<Line>,
     counts: Counts,
-    /// Tables by grid, category and worker: a title key and the rows.
+    /// Tables by grid, category and worker (or community and category): a title key
+    /// and the rows.
     sections: Vec<(&'static str, Vec<GroupRow>)>,
     show_chart: bool,
     chart: String,
@@ -86,31 +90,27 @@ impl IndicatorsPage {
     }
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    user: User,
-    Path(community_id): Path<i64>,
-    Query(q): Query<PeriodQuery>,
-) -> AppResult<Response> {
-    let community = state.store.community(community_id).await?;
-    let p = user.principal();
-    let grid_ids = match p.reach(Action::ViewIndicators, community.id, community.street_id) {
-        Reach::Nothing => return Err(AppError::Forbidden),
-        Reach::Community => None,
-        Reach::Grids(g) => Some(g),
-    };
-    let days = q.days.and_then(|d| d.parse::<i64>().ok()).filter(|d| [7, 30, 90, 365].contains(d)).unwrap_or(30);
+/// The period asked for: its length in days and the due rule.
+fn period(q: &PeriodQuery) -> (i64, DueRule) {
+    let days =
+        q.days.as_deref().and_then(|d| d.parse::<i64>().ok()).filter(|d| [7, 30, 90, 365].contains(d)).unwrap_or(30);
     let rule =
         if q.suspended.as_deref() == Some("exclude") { DueRule::ExcludeSuspended } else { DueRule::IncludeSuspended };
-    let scope = IndicatorScope { community_ids: vec![community.id], grid_ids: grid_ids.clone() };
+    (days, rule)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The totals of the period, and each rate with 环比 and 同比.
+async fn summary(state: &AppState, scope: &IndicatorScope, days: i64, rule: DueRule) -> AppResult<(Counts, Vec<Line>)> {
     let to = linli_store::now_ms();
-    let len = days * 86_400_000;
-    let year = 365 * 86_400_000;
-    let total = |rows: Vec<(Option<i64>, Counts)>| rows.into_iter().next().map(|r| r.1).unwrap_or_default();
+    let len = days * DAY_MS;
+    let year = 365 * DAY_MS;
+    // One row per community: a street adds its communities up.
     let store = &state.store;
-    let now = total(store.case_indicators(&scope, to - len, to, rule, Dimension::Community).await?);
-    let before = total(store.case_indicators(&scope, to - 2 * len, to - len, rule, Dimension::Community).await?);
-    let year_ago = total(store.case_indicators(&scope, to - year - len, to - year, rule, Dimension::Community).await?);
+    let now = sum(store.case_indicators(scope, to - len, to, rule, Dimension::Community).await?);
+    let before = sum(store.case_indicators(scope, to - 2 * len, to - len, rule, Dimension::Community).await?);
+    let year_ago = sum(store.case_indicators(scope, to - year - len, to - year, rule, Dimension::Community).await?);
     let lines = RATES
         .iter()
         .map(|which| {
@@ -130,34 +130,95 @@ pub async fn show(
             }
         })
         .collect();
-    let grids_all = store.grids(community.id).await?;
-    let grid_name = |id: Option<i64>| {
-        id.and_then(|i| grids_all.iter().find(|g| g.id == i)).map_or("—".to_owned(), |g| g.name.clone())
-    };
-    let mut grids: Vec<GroupRow> = store
-        .case_indicators(&scope, to - len, to, rule, Dimension::Grid)
+    Ok((now, lines))
+}
+
+/// Counts of several groups added up.
+fn sum(rows: Vec<(Option<i64>, Counts)>) -> Counts {
+    rows.into_iter().fold(Counts::default(), |a, (_, c)| a + c)
+}
+
+/// Rows grouped by `dimension`, named by `name`, sorted.
+async fn grouped(
+    state: &AppState,
+    scope: &IndicatorScope,
+    days: i64,
+    rule: DueRule,
+    dimension: Dimension,
+    name: impl Fn(Option<i64>) -> String,
+) -> AppResult<Vec<GroupRow>> {
+    let to = linli_store::now_ms();
+    let mut rows: Vec<GroupRow> = state
+        .store
+        .case_indicators(scope, to - days * DAY_MS, to, rule, dimension)
         .await?
         .into_iter()
-        .map(|(k, counts)| GroupRow { name: grid_name(k), counts })
+        .map(|(k, counts)| GroupRow { name: name(k), counts })
         .collect();
-    grids.sort_by(|a, b| a.name.cmp(&b.name));
-    let categories_all = store.case_categories().await?;
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
+}
+
+async fn by_category(
+    state: &AppState,
+    user: &User,
+    scope: &IndicatorScope,
+    days: i64,
+    rule: DueRule,
+) -> AppResult<Vec<GroupRow>> {
+    let categories_all = state.store.case_categories().await?;
     let en = user.0.lang.as_str() == "en";
-    let mut categories: Vec<GroupRow> = store
-        .case_indicators(&scope, to - len, to, rule, Dimension::Category)
-        .await?
-        .into_iter()
-        .map(|(k, counts)| {
-            let c = k.and_then(|k| categories_all.iter().find(|c| c.id == k));
-            let name =
-                c.map_or("—".to_owned(), |c| format!("{} {}", c.code, if en { &c.name_en } else { &c.name_zh }));
-            GroupRow { name, counts }
-        })
-        .collect();
-    categories.sort_by(|a, b| b.counts.accepted.cmp(&a.counts.accepted).then(a.name.cmp(&b.name)));
-    let by_worker = store.case_indicators(&scope, to - len, to, rule, Dimension::Worker).await?;
+    let mut rows = grouped(state, scope, days, rule, Dimension::Category, |k| {
+        let c = k.and_then(|k| categories_all.iter().find(|c| c.id == k));
+        c.map_or("—".to_owned(), |c| format!("{} {}", c.code, if en { &c.name_en } else { &c.name_zh }))
+    })
+    .await?;
+    rows.sort_by(|a, b| b.counts.accepted.cmp(&a.counts.accepted).then(a.name.cmp(&b.name)));
+    Ok(rows)
+}
+
+/// Closure and on-time closure of each row, as bars.
+fn chart(t: &crate::i18n::Tr, rows: &[GroupRow]) -> String {
+    BarChart::new(
+        t.get("indicators.chart").to_owned(),
+        &[t.get("indicators.rate.closure").to_owned(), t.get("indicators.rate.on_time").to_owned()],
+        &rows
+            .iter()
+            .map(|g| BarRow {
+                label: g.name.clone(),
+                values: vec![g.counts.closure_rate().basis_points(), g.counts.on_time_rate().basis_points()],
+            })
+            .collect::<Vec<_>>(),
+    )
+    .svg()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let community = state.store.community(community_id).await?;
+    let p = user.principal();
+    let grid_ids = match p.reach(Action::ViewIndicators, community.id, community.street_id) {
+        Reach::Nothing => return Err(AppError::Forbidden),
+        Reach::Community => None,
+        Reach::Grids(g) => Some(g),
+    };
+    let (days, rule) = period(&q);
+    let scope = IndicatorScope { community_ids: vec![community.id], grid_ids };
+    let (now, lines) = summary(&state, &scope, days, rule).await?;
+    let grids_all = state.store.grids(community.id).await?;
+    let grids = grouped(&state, &scope, days, rule, Dimension::Grid, |id| {
+        id.and_then(|i| grids_all.iter().find(|g| g.id == i)).map_or("—".to_owned(), |g| g.name.clone())
+    })
+    .await?;
+    let categories = by_category(&state, &user, &scope, days, rule).await?;
+    let to = linli_store::now_ms();
+    let by_worker = state.store.case_indicators(&scope, to - days * DAY_MS, to, rule, Dimension::Worker).await?;
     let ids: Vec<i64> = by_worker.iter().filter_map(|r| r.0).collect();
-    let names = store.display_names(&ids).await?;
+    let names = state.store.display_names(&ids).await?;
     let t = user.0.tr();
     let mut workers: Vec<GroupRow> = by_worker
         .into_iter()
@@ -167,36 +228,66 @@ pub async fn show(
         })
         .collect();
     workers.sort_by(|a, b| a.name.cmp(&b.name));
-
     if let Some(format) = q.format.as_deref() {
         return export(&t, format, &now, &grids, &categories);
     }
-    let chart = BarChart::new(
-        t.get("indicators.chart").to_owned(),
-        &[t.get("indicators.rate.closure").to_owned(), t.get("indicators.rate.on_time").to_owned()],
-        &grids
-            .iter()
-            .map(|g| BarRow {
-                label: g.name.clone(),
-                values: vec![g.counts.closure_rate().basis_points(), g.counts.on_time_rate().basis_points()],
-            })
-            .collect::<Vec<_>>(),
-    )
-    .svg();
     let page = IndicatorsPage {
         chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &community.name)])),
-        community,
+        place_href: format!("/communities/{}", community.id),
+        cases_href: Some(format!("/communities/{}/cases", community.id)),
+        place: community.name,
         days,
         exclude_suspended: rule == DueRule::ExcludeSuspended,
         lines,
         counts: now,
         show_chart: !grids.is_empty(),
+        chart: chart(&t, &grids),
         sections: vec![
             ("indicators.by_grid", grids),
             ("indicators.by_category", categories),
             ("indicators.by_worker", workers),
         ],
-        chart,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The street's dashboard: its communities side by side, and its categories.
+pub async fn show_street(
+    State(state): State<AppState>,
+    user: User,
+    Path(street_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let street = state.store.street(street_id).await?;
+    // Outside one's street is not found, as cases outside reach are.
+    if !user.principal().can_in_street(Action::ViewIndicators, street.id) {
+        return Err(AppError::NotFound);
+    }
+    let communities = state.store.communities(Some(street.id)).await?;
+    let (days, rule) = period(&q);
+    let scope = IndicatorScope { community_ids: communities.iter().map(|c| c.id).collect(), grid_ids: None };
+    let (now, lines) = summary(&state, &scope, days, rule).await?;
+    let rows = grouped(&state, &scope, days, rule, Dimension::Community, |id| {
+        id.and_then(|i| communities.iter().find(|c| c.id == i)).map_or("—".to_owned(), |c| c.name.clone())
+    })
+    .await?;
+    let categories = by_category(&state, &user, &scope, days, rule).await?;
+    let t = user.0.tr();
+    if let Some(format) = q.format.as_deref() {
+        return export(&t, format, &now, &rows, &categories);
+    }
+    let page = IndicatorsPage {
+        chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &street.name)])),
+        place_href: format!("/streets/{}", street.id),
+        cases_href: None,
+        place: street.name,
+        days,
+        exclude_suspended: rule == DueRule::ExcludeSuspended,
+        lines,
+        counts: now,
+        show_chart: !rows.is_empty(),
+        chart: chart(&t, &rows),
+        sections: vec![("indicators.by_community", rows), ("indicators.by_category", categories)],
     };
     Ok(render(StatusCode::OK, &page))
 }
