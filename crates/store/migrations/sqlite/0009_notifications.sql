@@ -14,6 +14,7 @@ CREATE TABLE notifications (
     UNIQUE (account_id, dedupe_key)
 );
 CREATE INDEX notifications_inbox ON notifications (account_id, id);
+CREATE INDEX notifications_case ON notifications (case_id, kind);
 
 -- Accounts that want one digest a day instead of a push per notice.
 CREATE TABLE notification_settings (
@@ -35,6 +36,7 @@ CREATE TABLE outbox (
     last_error TEXT
 );
 CREATE INDEX outbox_due ON outbox (sent_at, next_attempt_at);
+CREATE INDEX outbox_notification ON outbox (notification_id);
 
 -- The deadline sweep looks at running cases city-wide.
 CREATE INDEX cases_running_deadline ON cases (deadline)
