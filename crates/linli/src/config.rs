@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Where to POST notifications as JSON (an SMS or WeChat gateway); none by default.
     #[arg(long, env = "LINLI_WEBHOOK_URL")]
     pub webhook_url: Option<String>,
+    /// Signs each webhook request (`X-Linli-Signature: sha256=…`, HMAC-SHA256 of the body).
+    #[arg(long, env = "LINLI_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
 }
 
 /// The optional TOML file: the same settings, all optional.
@@ -56,6 +59,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     session_hours: Option<u32>,
     webhook_url: Option<String>,
+    webhook_secret: Option<String>,
 }
 
 /// Resolved settings.
@@ -70,6 +74,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub session_hours: u32,
     pub webhook_url: Option<String>,
+    #[serde(skip)]
+    pub webhook_secret: Option<String>,
 }
 
 impl Settings {
@@ -112,6 +118,7 @@ impl Settings {
                 }
                 other => other,
             },
+            webhook_secret: serve.webhook_secret.clone().or(file.webhook_secret).filter(|s| !s.trim().is_empty()),
         })
     }
 

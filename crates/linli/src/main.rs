@@ -356,7 +356,8 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool)
         let (key, _) = store.create_open311_key("demo").await?;
         println!("Open311 GeoReport v2 at /open311/v2/discovery.json; a new api_key for this run: {key}");
     }
-    let webhook = settings.webhook_url.clone().map(linli_web::notify::Webhook::new);
+    let webhook =
+        settings.webhook_url.clone().map(|url| linli_web::notify::Webhook::new(url, settings.webhook_secret.clone()));
     let worker = worker.then(|| linli_web::notify::spawn(store.clone(), webhook));
     let (router, _state) = linli_web::app(store.clone(), web);
     let listener = tokio::net::TcpListener::bind(settings.addr)

@@ -11,17 +11,24 @@ use linli_web::notify::{Webhook, run_once};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// A gateway on a free port that records what it is sent and answers `status`.
+const SECRET: &str = "gateway-shared-secret";
+
+/// A gateway on a free port that records what it is sent (refusing a bad signature) and
+/// answers `status`.
 async fn gateway() -> (String, Arc<Mutex<Vec<serde_json::Value>>>, Arc<AtomicU16>) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let status = Arc::new(AtomicU16::new(200));
     let (g, s) = (got.clone(), status.clone());
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
             let (g, s) = (g.clone(), s.clone());
             async move {
-                g.lock().unwrap().push(v);
+                let signed = headers.get("x-linli-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                if signed != Webhook::signature(SECRET, &body) || !signed.starts_with("sha256=") {
+                    return StatusCode::UNAUTHORIZED;
+                }
+                g.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
                 StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap()
             }
         }),
@@ -53,7 +60,7 @@ async fn report(app: &TestApp, text: &str) -> i64 {
 dual_backend_test!(the_inbox_and_the_webhook_hear_of_a_report_and_a_failed_push_is_retried, |db| {
     let app = TestApp::new(db).await;
     let (url, got, status) = gateway().await;
-    let hook = Webhook::new(url);
+    let hook = Webhook::new(url.clone(), Some(SECRET.into()));
     let case = report(&app, "3 号楼门口路灯不亮").await;
 
     let mut worker = app.signed_in("wangge1").await;
@@ -80,9 +87,19 @@ dual_backend_test!(the_inbox_and_the_webhook_hear_of_a_report_and_a_failed_push_
     assert_eq!(pushed[0]["path"], format!("/cases/{case}"));
     assert!(!pushed[0].to_string().contains("1380013"), "no phone number leaves");
     assert_eq!(run_once(&app.db.store, Some(&hook), now).await.unwrap().delivered, 0, "each notice once");
+    assert_eq!(Webhook::signature(SECRET, b"{}").len(), "sha256=".len() + 64);
+    let unsigned = Webhook::new(url, Some("not-the-secret".into()));
+    let lost = report(&app, "楼顶水箱漏水").await;
+    let t1 = linli_store::now_ms();
+    let round = run_once(&app.db.store, Some(&unsigned), t1).await.unwrap();
+    assert!(round.delivered == 0 && round.failed >= 1, "a gateway refuses requests not signed with its secret");
+    assert!(got.lock().unwrap().iter().all(|v| v["case_id"] != lost));
+    run_once(&app.db.store, Some(&hook), t1 + 61_000).await.unwrap();
+    assert!(got.lock().unwrap().iter().any(|v| v["case_id"] == lost), "and gets it, signed, on the retry");
 
     status.store(503, Ordering::SeqCst);
     let second = report(&app, "5 号楼电梯门关不上").await;
+    let now = linli_store::now_ms() + 120_000;
     let tries = || got.lock().unwrap().iter().filter(|v| v["case_id"] == second).count();
     let round = run_once(&app.db.store, Some(&hook), now + 1000).await.unwrap();
     assert_eq!((round.delivered, tries()), (0, 1), "the gateway failed once");
