@@ -35,17 +35,6 @@ macro_rules! note {
 }
 pub(crate) use note;
 
-/// Not found unless the case is a dispute (inside a transaction).
-macro_rules! dispute_exists {
-    ($tx:ident, $case:expr) => {
-        sqlx::query_scalar::<_, i64>("SELECT case_id FROM disputes WHERE case_id = $1")
-            .bind($case)
-            .fetch_optional(&mut *$tx)
-            .await?
-            .ok_or(StoreError::NotFound)
-    };
-}
-
 /// The case's state and the dispute's settlement, or not found unless the case is a
 /// dispute (inside a transaction).
 macro_rules! dispute_state {
@@ -205,14 +194,16 @@ impl Store {
 
     /// The dispute of a case, if the case is one.
     pub async fn dispute(&self, case_id: i64) -> StoreResult<Option<Dispute>> {
-        let (row, parties, sessions) = read!(self, |db| {
-            let row: Option<DisputeRow> = sqlx::query_as(
-                "SELECT risk, settlement, settled_on, agreement_sealed, referral, follow_up, followed_up_on \
-                 FROM disputes WHERE case_id = $1",
-            )
-            .bind(case_id)
-            .fetch_optional(db)
-            .await?;
+        let row: Option<DisputeRow> = read!(self, |db| sqlx::query_as(
+            "SELECT risk, settlement, settled_on, agreement_sealed, referral, follow_up, followed_up_on \
+             FROM disputes WHERE case_id = $1"
+        )
+        .bind(case_id)
+        .fetch_optional(db)
+        .await?);
+        // Most cases are not disputes: one read tells.
+        let Some(row) = row else { return Ok(None) };
+        let (parties, sessions) = read!(self, |db| {
             let parties: Vec<PartyRow> = sqlx::query_as(
                 "SELECT id, side, name_sealed, phone_sealed FROM dispute_parties WHERE case_id = $1 ORDER BY id",
             )
@@ -227,9 +218,8 @@ impl Store {
             .bind(case_id)
             .fetch_all(db)
             .await?;
-            (row, parties, sessions)
+            (parties, sessions)
         });
-        let Some(row) = row else { return Ok(None) };
         let key = self.key();
         let parties = parties
             .into_iter()
@@ -274,7 +264,7 @@ impl Store {
         let (name, phone) = self.seal_party(party)?;
         let now = now_ms();
         transaction!(self, |tx| {
-            dispute_exists!(tx, case_id)?;
+            dispute_state!(tx, case_id)?;
             sqlx::query("INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(case_id)
                 .bind(party.side.as_str())
@@ -291,7 +281,7 @@ impl Store {
     pub async fn set_dispute_risk(&self, case_id: i64, account_id: Option<i64>, risk: Risk) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            dispute_exists!(tx, case_id)?;
+            dispute_state!(tx, case_id)?;
             sqlx::query("UPDATE disputes SET risk = $1, updated_at = $2 WHERE case_id = $3")
                 .bind(risk.as_str())
                 .bind(now)

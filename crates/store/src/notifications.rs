@@ -203,8 +203,8 @@ impl Store {
             })?;
             done.due_soon = soon.len();
         }
-        let overdue: Vec<(i64, i64, String, String)> = read!(self, |db| sqlx::query_as(
-            "SELECT c.id, c.deadline, c.state, c.level FROM cases c \
+        let overdue: Vec<(i64, i64)> = read!(self, |db| sqlx::query_as(
+            "SELECT c.id, c.deadline FROM cases c \
              WHERE c.state IN ('registered', 'dispatched', 'accepted', 'handled') AND c.deadline <= $1 \
              AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind = 'remind' \
                              AND e.account_id IS NULL AND e.at >= c.deadline) \
@@ -214,7 +214,7 @@ impl Store {
         .bind(ROUND_LIMIT)
         .fetch_all(db)
         .await?);
-        for (id, deadline, _, _) in &overdue {
+        for (id, deadline) in &overdue {
             match self.apply_case_step(*id, None, &Event::Remind, "已超期，系统自动催办").await {
                 Ok(_) => done.reminded += 1,
                 // Someone acted on the case meanwhile: the next sweep looks again.

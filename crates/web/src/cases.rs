@@ -291,7 +291,11 @@ pub async fn read_report(
     }
     // A grid worker's patrol finds a dispute between others; anyone else reports their own.
     let applicant = if source == "patrol" { "" } else { reporter_name.as_str() };
-    let dispute = if category.kind == "dispute" { Some(read_dispute(form, applicant)?) } else { None };
+    let dispute = if category.kind == "dispute" {
+        Some(read_dispute(&form.risk, applicant, &form.other_party, &form.other_phone)?)
+    } else {
+        None
+    };
     let key = form.idempotency_key.trim();
     Ok(NewCase {
         community_id: community.id,
@@ -330,19 +334,20 @@ pub async fn grid_at(state: &AppState, community: Option<i64>, lon: f64, lat: f6
         .map(|(g, _)| (g.grid_id, g.community_id)))
 }
 
-/// What a dispute report adds: the risk, the applicant (if named), the other party.
-pub fn read_dispute(form: &ReportForm, applicant: &str) -> AppResult<NewDispute> {
-    let risk = if form.risk.trim().is_empty() { Risk::Normal } else { Risk::parse(&form.risk)? };
+/// What a dispute report adds: the risk (empty: normal), the applicant (if named), the
+/// other party and their phone (if given).
+pub fn read_dispute(risk: &str, applicant: &str, other: &str, other_phone: &str) -> AppResult<NewDispute> {
+    let risk = if risk.trim().is_empty() { Risk::Normal } else { Risk::parse(risk)? };
     let mut parties = Vec::new();
     if !applicant.trim().is_empty() {
         parties.push(NewParty { side: Side::Applicant, name: applicant.trim().to_owned(), phone: None });
     }
-    let other = form.other_party.trim();
+    let other = other.trim();
     if other.chars().count() > 32 {
         return Err(FieldError::new("other_party", "error.dispute.name").into());
     }
     if !other.is_empty() {
-        let phone = match form.other_phone.trim() {
+        let phone = match other_phone.trim() {
             "" => None,
             p => Some(Phone::parse("other_phone", p)?),
         };

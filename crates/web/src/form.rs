@@ -6,6 +6,13 @@ use axum::http::header;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
+/// The query of a page shown after a redirect (post/redirect/get): what was just done, so
+/// the page can confirm it.
+#[derive(Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
 /// A form sent urlencoded or as multipart (when it carries photos): its fields, and the
 /// files of its `photos` inputs (an empty file input sends nothing).
 pub struct WithPhotos<T> {

@@ -584,12 +584,9 @@ async fn post_request(
     let description =
         if description.is_empty() { name(tr, &category.name_zh, &category.name_en) } else { description.to_owned() };
     let dispute = if category.kind == "dispute" {
-        let form = crate::cases::ReportForm {
-            risk: params.get("attribute[risk]").unwrap_or_default().to_owned(),
-            ..Default::default()
-        };
+        let risk = params.get("attribute[risk]").unwrap_or_default();
         let applicant = if params.get("attribute[anonymous]") == Some("yes") { "" } else { reporter_name.as_str() };
-        Some(crate::cases::read_dispute(&form, applicant).map_err(|_| Fail::bad(tr, "risk", "error.choice"))?)
+        Some(crate::cases::read_dispute(risk, applicant, "", "").map_err(|_| Fail::bad(tr, "risk", "error.choice"))?)
     } else {
         None
     };

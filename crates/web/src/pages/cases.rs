@@ -250,17 +250,11 @@ impl CasePage {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    /// Set after a step: which one was taken.
-    pub done: Option<String>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: User,
     Path(case_id): Path<i64>,
-    Query(q): Query<ShowQuery>,
+    Query(q): Query<crate::form::Done>,
 ) -> AppResult<Response> {
     let t = user.0.tr();
     let notice = q.done.and_then(|d| match d.strip_prefix("mediation.") {

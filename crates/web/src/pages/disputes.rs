@@ -239,17 +239,12 @@ async fn disputes_page(
     Ok(render(status, &page))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    pub done: Option<String>,
-}
-
 /// `GET /communities/{community_id}/disputes`.
 pub async fn list(
     State(state): State<AppState>,
     user: User,
     Path(community_id): Path<i64>,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<crate::form::Done>,
 ) -> AppResult<Response> {
     let community = state.store.community(community_id).await?;
     let notice = q.done.filter(|d| d == "sweep").map(|_| user.0.tr().get("disputes.sweep_saved").to_owned());

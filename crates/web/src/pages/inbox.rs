@@ -23,12 +23,11 @@ struct InboxPage {
     notice: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct InboxQuery {
-    pub done: Option<String>,
-}
-
-pub async fn show(State(state): State<AppState>, user: User, Query(q): Query<InboxQuery>) -> AppResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    user: User,
+    Query(q): Query<crate::form::Done>,
+) -> AppResult<Response> {
     let t = user.0.tr();
     let me = user.principal().account_id;
     let items = state
