@@ -117,6 +117,16 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The first building (lowest id) of a grid.
+    pub async fn building_in_grid(&self, grid_id: i64) -> i64 {
+        self.db.store.buildings_in_grid(grid_id).await.unwrap().iter().map(|b| b.id).min().unwrap()
+    }
+
+    /// A case category's id by its code.
+    pub async fn category_id(&self, code: &str) -> i64 {
+        self.db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == code).unwrap().id
+    }
+
     pub async fn new(db: TestDb) -> TestApp {
         Self::with_settings(db, WebSettings::default()).await
     }

@@ -8,19 +8,6 @@ use axum::http::StatusCode;
 use linli_store::read;
 use linli_test_support::{Browser, TestApp, dual_backend_test};
 
-async fn category(app: &TestApp, code: &str) -> i64 {
-    app.db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == code).unwrap().id
-}
-
-/// A building of grid 1 (the demo resident's grid, and wangge1's).
-async fn building_in_grid(app: &TestApp, grid: i64) -> i64 {
-    read!(app.db.store, |db| sqlx::query_scalar("SELECT MIN(id) FROM buildings WHERE grid_id = $1")
-        .bind(grid)
-        .fetch_one(db)
-        .await
-        .unwrap())
-}
-
 async fn case_count(app: &TestApp) -> i64 {
     read!(app.db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(db).await.unwrap())
 }
@@ -41,8 +28,8 @@ async fn step(b: &mut Browser, case: i64, step: &str, note: &str) -> StatusCode 
 
 dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_to, |db| {
     let app = TestApp::new(db).await;
-    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
-    let cat = category(&app, "0103").await.to_string();
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
+    let cat = app.category_id("0103").await.to_string();
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     let form = resident.get(&format!("/communities/{}/cases/new", app.demo.community_id)).await;
     assert_eq!(form.status, StatusCode::OK);
@@ -105,8 +92,8 @@ dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_t
 
 dual_backend_test!(cases_stay_within_reach_and_anonymous_names_stay_with_staff, |db| {
     let app = TestApp::new(db).await;
-    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
-    let cat = category(&app, "07").await.to_string();
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
+    let cat = app.category_id("07").await.to_string();
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     let r = report(
         &mut resident,
@@ -137,19 +124,19 @@ dual_backend_test!(cases_stay_within_reach_and_anonymous_names_stay_with_staff, 
 
 dual_backend_test!(a_bad_report_names_the_field_and_creates_nothing, |db| {
     let app = TestApp::new(db).await;
-    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
     let mut worker = app.signed_in("wangge1").await;
     let before = case_count(&app).await;
     let r = report(&mut worker, &app, &[("description", "路灯不亮"), ("building_id", &building)]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("请填写类别"), "the error names the field");
     assert!(r.text.contains("路灯不亮"), "what was typed is kept");
-    let cat = category(&app, "0201").await.to_string();
+    let cat = app.category_id("0201").await.to_string();
     let r =
         report(&mut worker, &app, &[("category_id", &cat), ("description", "灯"), ("building_id", &building)]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A grid worker may close on the spot only in own grids.
-    let elsewhere = building_in_grid(&app, app.demo.grid_ids[2]).await.to_string();
+    let elsewhere = app.building_in_grid(app.demo.grid_ids[2]).await.to_string();
     let r = report(
         &mut worker,
         &app,
@@ -226,8 +213,8 @@ dual_backend_test!(the_api_takes_a_report_once_per_idempotency_key_and_walks_the
     use axum::http::Method;
     let app = TestApp::new(db).await;
     let community = app.demo.community_id;
-    let building = building_in_grid(&app, app.demo.grid_ids[0]).await;
-    let cat = category(&app, "07").await;
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await;
+    let cat = app.category_id("07").await;
     let mut worker = app.signed_in("wangge1").await;
     let body = serde_json::json!({"category_id": cat, "description": "广场舞音响太大声，已超过晚上九点", "building_id": building});
     let path = format!("/api/v1/communities/{community}/cases");
@@ -283,8 +270,8 @@ async fn send_report(b: &mut Browser, path: &str, body: &serde_json::Value, key:
 
 dual_backend_test!(a_repeated_report_is_offered_for_merging_and_leaves_the_indicators, |db| {
     let app = TestApp::new(db).await;
-    let building = building_in_grid(&app, app.demo.grid_ids[0]).await.to_string();
-    let cat = category(&app, "0201").await.to_string();
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
+    let cat = app.category_id("0201").await.to_string();
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     let fields = |text: &'static str| {
         [("category_id", cat.clone()), ("description", text.to_owned()), ("building_id", building.clone())]
@@ -332,7 +319,7 @@ fn as_refs<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
 
 dual_backend_test!(a_point_picked_on_the_map_finds_its_grid_even_on_a_shared_edge, |db| {
     let app = TestApp::new(db).await;
-    let cat = category(&app, "0501").await.to_string();
+    let cat = app.category_id("0501").await.to_string();
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     let form = resident.get(&format!("/communities/{}/cases/new", app.demo.community_id)).await.text;
     assert!(form.contains("class=\"map picker\""), "the form carries the map to pick on");

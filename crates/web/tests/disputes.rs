@@ -6,21 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::http::StatusCode;
-use linli_store::read;
 use linli_test_support::{Browser, TestApp, dual_backend_test};
-
-async fn category(app: &TestApp, code: &str) -> String {
-    app.db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == code).unwrap().id.to_string()
-}
-
-async fn building_in_grid(app: &TestApp, grid: i64) -> String {
-    let id: i64 = read!(app.db.store, |db| sqlx::query_scalar("SELECT MIN(id) FROM buildings WHERE grid_id = $1")
-        .bind(grid)
-        .fetch_one(db)
-        .await
-        .unwrap());
-    id.to_string()
-}
 
 fn case_of(reply: &linli_test_support::Reply) -> i64 {
     reply.location().unwrap().trim_start_matches("/cases/").split('?').next().unwrap().parse().unwrap()
@@ -34,8 +20,8 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     let app = TestApp::new(db).await;
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     resident.get(&format!("/communities/{}/cases/new", app.demo.community_id)).await;
-    let cat = category(&app, "0301").await;
-    let building = building_in_grid(&app, app.demo.grid_ids[0]).await;
+    let cat = app.category_id("0301").await.to_string();
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
     let mut fields = vec![
         ("category_id", cat.as_str()),
         ("description", "楼上每天半夜拖动家具，沟通多次无果"),

@@ -42,12 +42,7 @@ async fn gateway() -> (String, Arc<Mutex<Vec<serde_json::Value>>>, Arc<AtomicU16
 async fn report(app: &TestApp, text: &str) -> i64 {
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     let cat = app.db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == "0201").unwrap().id;
-    let building: i64 =
-        read!(app.db.store, |db| sqlx::query_scalar("SELECT MIN(id) FROM buildings WHERE grid_id = $1")
-            .bind(app.demo.grid_ids[0])
-            .fetch_one(db)
-            .await
-            .unwrap());
+    let building: i64 = app.building_in_grid(app.demo.grid_ids[0]).await;
     let r = resident
         .post_form(
             &format!("/communities/{}/cases", app.demo.community_id),

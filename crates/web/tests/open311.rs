@@ -25,11 +25,7 @@ async fn case_count(app: &TestApp) -> i64 {
 
 /// A building of the demo's first grid and its position.
 async fn building_in_first_grid(app: &TestApp) -> linli_store::registry::Building {
-    let id: i64 = read!(app.db.store, |db| sqlx::query_scalar("SELECT MIN(id) FROM buildings WHERE grid_id = $1")
-        .bind(app.demo.grid_ids[0])
-        .fetch_one(db)
-        .await
-        .unwrap());
+    let id: i64 = app.building_in_grid(app.demo.grid_ids[0]).await;
     app.db.store.building(id).await.unwrap()
 }
 

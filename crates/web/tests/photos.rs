@@ -80,12 +80,7 @@ async fn counts(app: &TestApp) -> (i64, i64) {
 
 async fn report_fields(app: &TestApp) -> (String, String) {
     let cat = app.db.store.case_categories().await.unwrap().into_iter().find(|c| c.code == "0103").unwrap().id;
-    let building: i64 =
-        read!(app.db.store, |db| sqlx::query_scalar("SELECT MIN(id) FROM buildings WHERE grid_id = $1")
-            .bind(app.demo.grid_ids[0])
-            .fetch_one(db)
-            .await
-            .unwrap());
+    let building: i64 = app.building_in_grid(app.demo.grid_ids[0]).await;
     (cat.to_string(), building.to_string())
 }
 
