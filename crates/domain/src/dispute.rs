@@ -6,37 +6,7 @@
 //! ([`crate::case`]); this module holds what a dispute adds. A threat of violence makes
 //! a dispute urgent: it is escalated to the community at once.
 
-use crate::FieldError;
 use chrono::{Datelike, NaiveDate};
-
-/// Every code list of this module, with its stored codes in display order.
-macro_rules! codes {
-    ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $code),+
-                }
-            }
-
-            /// The stored code, or a [`FieldError`] naming the field.
-            pub fn parse(raw: &str) -> Result<$name, FieldError> {
-                match raw.trim() {
-                    $($code => Ok($name::$variant),)+
-                    _ => Err(FieldError::new($field, "error.choice")),
-                }
-            }
-        }
-    };
-}
 
 codes!(
     /// How likely a dispute is to turn worse.

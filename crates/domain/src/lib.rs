@@ -3,6 +3,36 @@
 //! form and API call goes through. Later waves add case workflow, calendars, vote
 //! tallies, indicators and alarm rules here.
 
+/// A code list stored as text: an enum with its codes in display order, `as_str` and a
+/// `parse` that names the field on a bad code.
+macro_rules! codes {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident => $code:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code),+
+                }
+            }
+
+            /// The stored code, or a [`FieldError`] naming the field.
+            pub fn parse(raw: &str) -> Result<$name, $crate::FieldError> {
+                match raw.trim() {
+                    $($code => Ok($name::$variant),)+
+                    _ => Err($crate::FieldError::new($field, "error.choice")),
+                }
+            }
+        }
+    };
+}
+
 pub mod admin;
 pub mod care;
 pub mod case;
@@ -11,6 +41,7 @@ pub mod field;
 pub mod geometry;
 pub mod identity;
 pub mod indicators;
+pub mod monitoring;
 pub mod ownership;
 pub mod permission;
 pub mod person;

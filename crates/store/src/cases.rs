@@ -529,6 +529,18 @@ impl Store {
         let before = row.case();
         let late = row.deadline.is_some_and(|d| d < now);
         let after = before.apply(event, late).map_err(|e| StoreError::Invalid(FieldError::new("step", e.key)))?;
+        // A case opened by alarms closes only once each of them is cleared and acknowledged.
+        if matches!(event, Event::VerifyPass | Event::Refuse { .. }) {
+            let open: i64 = read!(self, |db| sqlx::query_scalar(
+                "SELECT COUNT(*) FROM alarms WHERE case_id = $1 AND closed = FALSE"
+            )
+            .bind(case_id)
+            .fetch_one(db)
+            .await?);
+            if open > 0 {
+                return Err(StoreError::Invalid(FieldError::new("step", "error.case.alarm_open")));
+            }
+        }
         let category = self.case_category(row.category_id).await?;
         // The calendar matters only to the steps that move the deadline.
         let calendar = match event {

@@ -55,8 +55,8 @@ fn mediating(state: &str) -> bool {
 }
 
 /// Timeline kinds that record without changing the loop's state.
-pub const NOTE_KINDS: [&str; 8] =
-    ["comment", "party", "risk", "mediation", "settlement", "referral", "follow_up", "merged"];
+pub const NOTE_KINDS: [&str; 9] =
+    ["comment", "party", "risk", "mediation", "settlement", "referral", "follow_up", "merged", "alarm"];
 
 /// A party as a report names them.
 #[derive(Debug, Clone)]

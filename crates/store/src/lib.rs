@@ -21,6 +21,7 @@ pub mod demo;
 pub mod disputes;
 mod error;
 pub mod import;
+pub mod monitoring;
 pub mod moves;
 pub mod notifications;
 pub mod open311;

@@ -79,6 +79,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A second store over the same database, as after a restart.
+    pub async fn reopen(&self) -> Store {
+        let (target, settings) = match (&self._dir, &self.pg_schema) {
+            (Some(dir), _) => (Target::SqliteDir(dir.path().join("data")), PoolSettings::default()),
+            (None, Some((url, schema))) => (
+                Target::Postgres(url.clone()),
+                PoolSettings { max_connections: 4, pg_schema: Some(schema.clone()), ..PoolSettings::default() },
+            ),
+            (None, None) => unreachable!("a test database is SQLite or PostgreSQL"),
+        };
+        Store::connect(&target, &settings, test_key()).await.unwrap()
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((url, schema)) = self.pg_schema.take() else { return };
