@@ -45,6 +45,18 @@ pub struct ServeArgs {
     /// Signs each webhook request (`X-Linli-Signature: sha256=…`, HMAC-SHA256 of the body).
     #[arg(long, env = "LINLI_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+    /// MQTT broker to take device messages from (mqtt://host:1883); none by default.
+    #[arg(long, env = "LINLI_MQTT_URL")]
+    pub mqtt_url: Option<String>,
+    /// The broker session's client id: stable across restarts, distinct per instance.
+    #[arg(long, env = "LINLI_MQTT_CLIENT_ID")]
+    pub mqtt_client_id: Option<String>,
+    /// Split the device stream between instances (MQTT shared subscription group).
+    #[arg(long, env = "LINLI_MQTT_SHARE_GROUP")]
+    pub mqtt_share_group: Option<String>,
+    /// Days raw telemetry is kept before only hourly sums remain.
+    #[arg(long, env = "LINLI_TELEMETRY_DAYS")]
+    pub telemetry_days: Option<u32>,
 }
 
 /// The optional TOML file: the same settings, all optional.
@@ -60,6 +72,10 @@ struct FileConfig {
     session_hours: Option<u32>,
     webhook_url: Option<String>,
     webhook_secret: Option<String>,
+    mqtt_url: Option<String>,
+    mqtt_client_id: Option<String>,
+    mqtt_share_group: Option<String>,
+    telemetry_days: Option<u32>,
 }
 
 /// Resolved settings.
@@ -76,6 +92,10 @@ pub struct Settings {
     pub webhook_url: Option<String>,
     #[serde(skip)]
     pub webhook_secret: Option<String>,
+    pub mqtt_url: Option<String>,
+    pub mqtt_client_id: String,
+    pub mqtt_share_group: Option<String>,
+    pub telemetry_days: u32,
 }
 
 impl Settings {
@@ -119,6 +139,24 @@ impl Settings {
                 other => other,
             },
             webhook_secret: serve.webhook_secret.clone().or(file.webhook_secret).filter(|s| !s.trim().is_empty()),
+            mqtt_url: match serve.mqtt_url.clone().or(file.mqtt_url).filter(|u| !u.trim().is_empty()) {
+                Some(u) => {
+                    linli_web::monitor::mqtt::parse_url(&u).map_err(anyhow::Error::msg)?;
+                    Some(u)
+                }
+                None => None,
+            },
+            mqtt_client_id: serve
+                .mqtt_client_id
+                .clone()
+                .or(file.mqtt_client_id)
+                .filter(|c| !c.trim().is_empty())
+                .unwrap_or_else(|| "linli".to_owned()),
+            mqtt_share_group: serve.mqtt_share_group.clone().or(file.mqtt_share_group).filter(|g| !g.trim().is_empty()),
+            telemetry_days: match serve.telemetry_days.or(file.telemetry_days).unwrap_or(30) {
+                0 => bail!("telemetry_days must be at least 1"),
+                d => d,
+            },
         })
     }
 

@@ -11,7 +11,7 @@ use linli_store::{PoolSettings, Store, Target};
 use linli_web::WebSettings;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(name = "linli", version, about = "邻里 Linli: community governance platform")]
@@ -359,7 +359,23 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool)
     let webhook =
         settings.webhook_url.clone().map(|url| linli_web::notify::Webhook::new(url, settings.webhook_secret.clone()));
     let worker = worker.then(|| linli_web::notify::spawn(store.clone(), webhook));
-    let (router, _state) = linli_web::app(store.clone(), web);
+    let (router, state) = linli_web::app(store.clone(), web);
+    let clock = worker.is_some().then(|| {
+        linli_web::monitor::spawn_clock(
+            state.monitor.clone(),
+            Duration::from_secs(30),
+            i64::from(settings.telemetry_days),
+        )
+    });
+    let mqtt = match &settings.mqtt_url {
+        Some(url) => {
+            let mut config = linli_web::monitor::mqtt::MqttConfig::new(url.clone(), settings.mqtt_client_id.clone());
+            config.share_group = settings.mqtt_share_group.clone();
+            println!("Taking device messages from {url} ({})", config.filter());
+            Some(linli_web::monitor::mqtt::spawn(state.monitor.clone(), config).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("cannot listen on {}", settings.addr))?;
@@ -373,6 +389,12 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool)
     tracing::info!("shut down; requests in flight finished");
     if let Some(w) = worker {
         w.abort();
+    }
+    if let Some(c) = clock {
+        c.abort();
+    }
+    if let Some(m) = mqtt {
+        m.abort();
     }
     store.close().await;
     Ok(())

@@ -865,9 +865,8 @@ impl Store {
         .bind(width)
         .fetch_all(db)
         .await?);
-        let hourly: Vec<(i64, f64, f64, f64)> =
-            read!(self, |db| {
-                sqlx::query_as(
+        let hourly: Vec<(i64, f64, f64, f64)> = read!(self, |db| {
+            sqlx::query_as(
             "SELECT $3 + ((hour - $3) / $5) * $5 AS b, MIN(low), SUM(total) / SUM(n), MAX(high) FROM telemetry_hourly \
              WHERE device_id = $1 AND key = $2 AND hour >= $3 AND hour < $4 GROUP BY b ORDER BY b"
         )
@@ -878,7 +877,7 @@ impl Store {
         .bind(width)
         .fetch_all(db)
         .await?
-            });
+        });
         let mut points: Vec<SeriesPoint> =
             hourly.into_iter().chain(raw).map(|(ts, low, mean, high)| SeriesPoint { ts, low, mean, high }).collect();
         points.sort_by_key(|p| p.ts);

@@ -129,6 +129,8 @@ pub struct TestApp {
     /// The demo resident's building and household.
     pub demo_home: (i64, i64),
     pub db: TestDb,
+    /// Where device messages go (the app's own).
+    pub monitor: linli_web::monitor::Monitor,
 }
 
 impl TestApp {
@@ -148,10 +150,10 @@ impl TestApp {
 
     pub async fn with_settings(db: TestDb, settings: WebSettings) -> TestApp {
         let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
-        let (router, _) = linli_web::app(db.store.clone(), settings);
+        let (router, state) = linli_web::app(db.store.clone(), settings);
         let household = db.store.resident(demo.resident_id).await.unwrap().household_id;
         let building = db.store.household(household).await.unwrap().building_id;
-        TestApp { router, demo, demo_home: (building, household), db }
+        TestApp { router, demo, demo_home: (building, household), db, monitor: state.monitor }
     }
 
     /// A browser with no cookies yet.

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod import;
 pub mod map;
 pub mod metrics;
+pub mod monitor;
 pub mod notify;
 pub mod open311;
 pub mod ops;
@@ -49,10 +50,12 @@ pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Builds the application: state, routes and middleware.
 pub fn app(store: Store, settings: WebSettings) -> (Router, AppState) {
     let routes = routes::build();
+    let metrics = Arc::new(metrics::Metrics::new());
     let state = AppState {
+        monitor: monitor::Monitor::new(store.clone(), metrics.clone()),
         store,
         settings: Arc::new(settings),
-        metrics: Arc::new(metrics::Metrics::new()),
+        metrics,
         openapi: Arc::new(routes.openapi),
     };
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";

@@ -196,6 +196,8 @@ pub fn build() -> Routes {
         .page(Method::GET, "/open311/v2/{resource}", None, open311::get)
         .upload("/open311/v2/{resource}", None, open311::post, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/open311/v2/{kind}/{item}", None, open311::get_one)
+        // Device messages over HTTP (the device's token is checked by the handler).
+        .page(Method::POST, "/api/v1/telemetry", None, crate::monitor::http::telemetry)
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
         .api(Some(ViewHome), routes!(api::me::me))

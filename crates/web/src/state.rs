@@ -39,4 +39,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, generated from the route list at start.
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// Where device messages go, whichever way they came.
+    pub monitor: crate::monitor::Monitor,
 }

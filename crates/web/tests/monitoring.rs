@@ -1,0 +1,334 @@
+//! Remote monitoring end to end, on both backends: messages through the real Mosquitto
+//! (the machine's broker at 127.0.0.1:1883, or `LINLI_TEST_MQTT_URL`) open a case; a
+//! duplicate delivery makes one alarm; a broker of the test's own, restarted in the middle
+//! of a stream, loses no acknowledged message and the subscription goes on; and the HTTP
+//! ingestion endpoint with its device token.
+//!
+//! Without a broker the MQTT tests are skipped, unless `LINLI_REQUIRE_MQTT=1` (CI).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::http::{Method, StatusCode};
+use linli_domain::Role;
+use linli_store::monitoring::NewDevice;
+use linli_store::{Store, now_ms, read};
+use linli_test_support::{TestApp, dual_backend_test};
+use linli_web::monitor::mqtt::{self, MqttConfig};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+fn broker_url() -> String {
+    std::env::var("LINLI_TEST_MQTT_URL").unwrap_or_else(|_| "mqtt://127.0.0.1:1883".into())
+}
+
+fn required() -> bool {
+    std::env::var("LINLI_REQUIRE_MQTT").is_ok_and(|v| v == "1")
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Publishes one message at QoS 1 and waits for the broker's acknowledgement.
+async fn publish(url: &str, topic: &str, payload: &str) -> bool {
+    let (host, port) = mqtt::parse_url(url).unwrap();
+    let mut options = MqttOptions::new(unique("pub"), host, port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut events) = AsyncClient::new(options, 10);
+    if client.publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec()).await.is_err() {
+        return false;
+    }
+    let acked = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let _ = client.disconnect().await;
+    let _ = tokio::time::timeout(Duration::from_millis(200), events.poll()).await;
+    acked
+}
+
+/// True when a broker answers at `url`.
+async fn broker_up(url: &str) -> bool {
+    let (host, port) = mqtt::parse_url(url).unwrap();
+    tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok()
+}
+
+/// Ends the broker's record of a test's session (connects clean, then leaves).
+async fn forget_session(url: &str, client_id: &str) {
+    let (host, port) = mqtt::parse_url(url).unwrap();
+    let mut options = MqttOptions::new(client_id, host, port);
+    options.set_clean_session(true);
+    let (client, mut events) = AsyncClient::new(options, 10);
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(e) = events.poll().await {
+            if matches!(e, Event::Incoming(Packet::ConnAck(_))) {
+                let _ = client.disconnect().await;
+            }
+        }
+    })
+    .await;
+}
+
+async fn wait_for<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn count(store: &Store, sql: &str, id: i64) -> i64 {
+    read!(store, |db| sqlx::query_scalar(sql).bind(id).fetch_one(db).await.unwrap())
+}
+
+async fn post(app: &TestApp, auth: String, body: String, path: &str) -> linli_test_support::Reply {
+    let headers = [("authorization", auth.as_str()), ("accept-language", "en")];
+    app.browser().send(Method::POST, path, Some(("application/json", body.into_bytes())), &headers).await
+}
+
+async fn register(app: &TestApp, profile: &str) -> (i64, String, String) {
+    let code = unique(profile);
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await;
+    let (id, token) = app
+        .db
+        .store
+        .register_device(&NewDevice {
+            community_id: app.demo.community_id,
+            code: code.clone(),
+            name: code.clone(),
+            profile_code: profile.into(),
+            building_id: Some(building),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let community = app.db.store.community(app.demo.community_id).await.unwrap().code;
+    (id, format!("linli/{community}/{code}"), token)
+}
+
+/// Skips (or, in CI, fails) when the machine's broker is down.
+async fn machine_broker() -> Option<String> {
+    let url = broker_url();
+    if broker_up(&url).await {
+        return Some(url);
+    }
+    assert!(!required(), "LINLI_REQUIRE_MQTT=1 but no MQTT broker answers at {url}");
+    eprintln!("no MQTT broker at {url}: skipped");
+    None
+}
+
+dual_backend_test!(a_smoke_alarm_published_to_the_broker_opens_a_case_once, |db| {
+    let Some(url) = machine_broker().await else { return };
+    let app = TestApp::new(db).await;
+    let (device, topic, _) = register(&app, "smoke_detector").await;
+    let client_id = unique("linli-test");
+    let subscriber = mqtt::spawn(app.monitor.clone(), MqttConfig::new(url.clone(), client_id.clone())).unwrap();
+    // Until the subscription is in place the broker drops what it cannot deliver: say
+    // hello until one arrives.
+    wait_for("the subscription", || async {
+        publish(&url, &format!("{topic}/state"), "online").await;
+        app.db.store.device(device).await.unwrap().online
+    })
+    .await;
+    let payload = format!(r#"{{"ts": {}, "values": {{"smoke": true}}}}"#, now_ms());
+    let started = std::time::Instant::now();
+    assert!(publish(&url, &format!("{topic}/telemetry"), &payload).await);
+    // The same message again, as a redelivery would bring it.
+    assert!(publish(&url, &format!("{topic}/telemetry"), &payload).await);
+    wait_for("the alarm's case", || async {
+        app.db.store.device_alarms(device).await.unwrap().first().is_some_and(|a| a.case_id.is_some())
+    })
+    .await;
+    eprintln!("publish to case: {:?}", started.elapsed());
+    let alarms = app.db.store.device_alarms(device).await.unwrap();
+    assert_eq!(alarms.len(), 1, "one alarm for a duplicate delivery");
+    assert_eq!(alarms[0].repeats, 0);
+    let case = app.db.store.case(alarms[0].case_id.unwrap()).await.unwrap();
+    assert_eq!((case.source.as_str(), case.state.as_str()), ("alarm", "dispatched"));
+    wait_for("the duplicate to be counted", || async {
+        count(&app.db.store, "SELECT COUNT(*) FROM device_messages WHERE device_id = $1", device).await == 2
+    })
+    .await;
+    assert_eq!(
+        count(
+            &app.db.store,
+            "SELECT COUNT(*) FROM cases WHERE source = 'alarm' AND community_id = $1",
+            app.demo.community_id
+        )
+        .await,
+        1
+    );
+    subscriber.abort();
+    forget_session(&url, &client_id).await;
+});
+
+/// A Mosquitto of the test's own, with persistence, so it can be restarted.
+struct Broker {
+    child: Child,
+    conf: std::path::PathBuf,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    fn binary() -> String {
+        std::env::var("LINLI_MOSQUITTO").unwrap_or_else(|_| {
+            if std::path::Path::new("/usr/sbin/mosquitto").exists() {
+                "/usr/sbin/mosquitto".into()
+            } else {
+                "mosquitto".into()
+            }
+        })
+    }
+
+    async fn start() -> Option<Broker> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        // Started as root, mosquitto drops to its own user, which must be able to save here.
+        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+                 max_queued_messages 100000\nlog_dest stderr\nlog_type error\nlog_type warning\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let child = match Command::new(Self::binary()).arg("-c").arg(&conf).spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(!required(), "LINLI_REQUIRE_MQTT=1 but mosquitto cannot start: {e}");
+                eprintln!("mosquitto cannot start ({e}): skipped");
+                return None;
+            }
+        };
+        let broker = Broker { child, conf, url: format!("mqtt://127.0.0.1:{port}"), _dir: dir };
+        broker.wait_up().await;
+        Some(broker)
+    }
+
+    async fn wait_up(&self) {
+        for _ in 0..100 {
+            if broker_up(&self.url).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("mosquitto did not start at {}", self.url);
+    }
+
+    /// Stops the broker as an operator would (SIGTERM: it saves its sessions) and starts it again.
+    async fn restart(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        self.child = Command::new(Self::binary()).arg("-c").arg(&self.conf).spawn().unwrap();
+        self.wait_up().await;
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+dual_backend_test!(a_broker_restart_mid_stream_loses_no_acknowledged_message, |db| {
+    let Some(mut broker) = Broker::start().await else { return };
+    let app = TestApp::new(db).await;
+    let (device, topic, _) = register(&app, "water_level").await;
+    let url = broker.url.clone();
+    let _subscriber = mqtt::spawn(app.monitor.clone(), MqttConfig::new(url.clone(), "linli")).unwrap();
+    wait_for("the subscription", || async {
+        publish(&url, &format!("{topic}/state"), "online").await;
+        app.db.store.device(device).await.unwrap().online
+    })
+    .await;
+    let base = now_ms();
+    let mut retried = 0;
+    for i in 0..120_i64 {
+        if i == 60 {
+            broker.restart().await;
+        }
+        let payload = format!(r#"{{"ts": {}, "values": {{"level": {}}}}}"#, base + i, i % 50);
+        // A device publishes until the broker acknowledges.
+        while !publish(&url, &format!("{topic}/telemetry"), &payload).await {
+            retried += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    wait_for("every acknowledged message to be stored", || async {
+        count(&app.db.store, "SELECT COUNT(*) FROM telemetry WHERE device_id = $1", device).await >= 120
+    })
+    .await;
+    let stored: Vec<i64> =
+        read!(app.db.store, |pool| sqlx::query_scalar("SELECT ts FROM telemetry WHERE device_id = $1 ORDER BY ts")
+            .bind(device)
+            .fetch_all(pool)
+            .await
+            .unwrap());
+    assert_eq!(stored, (0..120).map(|i| base + i).collect::<Vec<_>>(), "each message once, none lost");
+    eprintln!("publishes retried during the restart: {retried}");
+    // The subscription still works after the restart: a new message arrives.
+    assert!(publish(&url, &format!("{topic}/event"), r#"{"event": "ping"}"#).await);
+    wait_for("a message after the restart", || async {
+        count(&app.db.store, "SELECT COUNT(*) FROM device_messages WHERE device_id = $1 AND channel = 'event'", device)
+            .await
+            == 1
+    })
+    .await;
+});
+
+dual_backend_test!(devices_post_over_http_with_their_own_token, |db| {
+    let app = TestApp::new(db).await;
+    let (device, _, token) = register(&app, "water_leak").await;
+    let bearer = format!("Bearer {token}");
+    let body = format!(r#"{{"ts": {}, "values": {{"leak": 1, "temp": 18.5}}}}"#, now_ms());
+    let r = post(&app, bearer.clone(), body.clone(), "/api/v1/telemetry").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let r = post(&app, bearer.clone(), body.clone(), "/api/v1/telemetry").await;
+    assert_eq!((r.status, r.json()["outcome"].as_str()), (StatusCode::OK, Some("duplicate")));
+    let alarms = app.db.store.device_alarms(device).await.unwrap();
+    assert_eq!(alarms.len(), 1);
+    assert!(alarms[0].case_id.is_some(), "a water leak is major: it opens a case");
+
+    let r = post(&app, "Bearer dev_wrong".into(), body.clone(), "/api/v1/telemetry").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["field"], "token");
+    let r = post(&app, bearer.clone(), r#"{"ts": 5, "leak": 1}"#.into(), "/api/v1/telemetry").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["field"], "ts");
+    assert!(r.json()["message"].as_str().unwrap().contains("time"), "{}", r.text);
+    let r = post(&app, bearer.clone(), "offline".into(), "/api/v1/telemetry?channel=state").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    assert!(!app.db.store.device(device).await.unwrap().online);
+
+    // Every outcome is counted.
+    let metrics = app.browser().get("/metrics").await.text;
+    for outcome in ["stored", "duplicate", "malformed", "bad_token"] {
+        assert!(
+            metrics.contains(&format!("linli_device_messages_total{{transport=\"http\",outcome=\"{outcome}\"}}")),
+            "{outcome} missing from /metrics"
+        );
+    }
+    // A staff member's session is not a device token.
+    let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
+    let r = staff.send(Method::POST, "/api/v1/telemetry", Some(("application/json", body.into_bytes())), &[]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+});
