@@ -68,10 +68,14 @@ pub enum Action {
     /// The platform's settings: the holiday calendar, category time limits, what an
     /// unanswered rating means.
     ManageSettings,
+    /// The community's devices, their values and charts, and the live alarm board.
+    ViewMonitoring,
+    /// Acknowledge an alarm (which accepts its case) or clear it by hand.
+    HandleAlarms,
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 27] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -97,6 +101,8 @@ impl Action {
         Action::MediateDisputes,
         Action::ScreenDisputes,
         Action::ManageSettings,
+        Action::ViewMonitoring,
+        Action::HandleAlarms,
     ];
 }
 
@@ -155,6 +161,8 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::MediateDisputes, &[GridWorker, CommunityStaff, CommunityDirector, SocialOrgStaff, StreetSupervisor]),
     (Action::ScreenDisputes, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ManageSettings, &[SystemAdmin]),
+    (Action::ViewMonitoring, &[GridWorker, CommunityStaff, CommunityDirector, PropertyStaff, StreetSupervisor]),
+    (Action::HandleAlarms, &[GridWorker, CommunityStaff, CommunityDirector, PropertyStaff]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

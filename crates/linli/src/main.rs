@@ -2,6 +2,7 @@
 //! `generate-key` and `print-config` are the operator's tools.
 
 mod config;
+mod simulate;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -37,6 +38,26 @@ enum Command {
         /// artificial backlog of overdue cases that it would start working off).
         #[arg(long, hide = true)]
         no_worker: bool,
+    },
+    /// Publish telemetry for the registered devices over MQTT (demos, benchmarks).
+    SimulateDevices {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The broker (mqtt://host:1883).
+        #[arg(long, env = "LINLI_MQTT_URL", default_value = "mqtt://127.0.0.1:1883")]
+        mqtt_url: String,
+        /// How many of the registered devices to simulate.
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        /// Messages per second, all devices together.
+        #[arg(long, default_value_t = 10)]
+        rate: u32,
+        /// Stop after this many seconds (0: run until stopped).
+        #[arg(long, default_value_t = 0)]
+        seconds: u64,
+        /// Chance that a message reports a fault (smoke, leak, lift fault…).
+        #[arg(long, default_value_t = 0.001)]
+        faults: f64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -205,6 +226,14 @@ async fn run(cli: Cli) -> Result<()> {
             store.backup(&path).await?;
             store.close().await;
             println!("backup written to {}", path.display());
+            Ok(())
+        }
+        Command::SimulateDevices { db, mqtt_url, count, rate, seconds, faults } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            let store = open(&settings).await?;
+            let plan = simulate::Plan { url: mqtt_url, count, rate, seconds, faults };
+            simulate::run(&store, &plan).await?;
+            store.close().await;
             Ok(())
         }
         Command::Demo { db, size } => {

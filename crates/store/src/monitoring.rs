@@ -766,7 +766,12 @@ impl Store {
         if let Some(Some(case_id)) = case
             && self.case(case_id).await?.state == "dispatched"
         {
-            self.apply_case_step(case_id, Some(account), &Event::Accept, "确认报警 / alarm acknowledged").await?;
+            // The acknowledgement stands even if the case moved meanwhile; it is accepted by hand then.
+            if let Err(e) =
+                self.apply_case_step(case_id, Some(account), &Event::Accept, "确认报警 / alarm acknowledged").await
+            {
+                tracing::warn!(error = %e, case_id, "acknowledged alarm's case not accepted");
+            }
         }
         self.alarm(id).await
     }

@@ -118,6 +118,7 @@ pub fn small_demo() -> DemoSpec {
         buildings_per_community: 12,
         case_days: 14,
         cases_per_day: 3,
+        live_alarms: false,
         ..DemoSpec::default()
     }
 }
@@ -238,6 +239,10 @@ impl Browser {
             } else {
                 self.cookies.insert(name.to_owned(), value.to_owned());
             }
+        }
+        // An event stream never ends: the reply is its head, as a browser sees it open.
+        if headers.get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream")) {
+            return Reply { status, headers, text: String::new(), body: Vec::new() };
         }
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned(), body: bytes.to_vec() }

@@ -74,3 +74,67 @@ impl BarChart {
         self.render().unwrap_or_default()
     }
 }
+
+/// A telemetry chart: the mean of each bucket as a line over the band from its low to
+/// its high, with the range's bounds on the axes.
+#[derive(Template)]
+#[template(path = "line.svg", escape = "html")]
+pub struct LineChart {
+    pub title: String,
+    pub width: f64,
+    pub height: f64,
+    pub line: String,
+    pub band: String,
+    pub low: String,
+    pub high: String,
+    pub from: String,
+    pub to: String,
+    pub empty: bool,
+}
+
+impl LineChart {
+    /// `points` are (time, low, mean, high) between `from` and `to` (UTC milliseconds);
+    /// `label` formats a time for the axis.
+    pub fn new(
+        title: String,
+        points: &[(i64, f64, f64, f64)],
+        from: i64,
+        to: i64,
+        label: fn(i64) -> String,
+    ) -> LineChart {
+        let (width, height, left, top, plot_w, plot_h) = (600.0, 180.0, 52.0, 12.0, 536.0, 140.0);
+        let lo = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let hi = points.iter().map(|p| p.3).fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if points.is_empty() {
+            (0.0, 1.0)
+        } else if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 1.0, hi + 1.0)
+        };
+        let span = (to - from).max(1) as f64;
+        let x = |t: i64| left + (t - from) as f64 / span * plot_w;
+        let y = |v: f64| top + (hi - v) / (hi - lo) * plot_h;
+        let line = points.iter().map(|p| format!("{:.1},{:.1}", x(p.0), y(p.2))).collect::<Vec<_>>().join(" ");
+        let upper = points.iter().map(|p| format!("{:.1},{:.1}", x(p.0), y(p.3)));
+        let lower = points.iter().rev().map(|p| format!("{:.1},{:.1}", x(p.0), y(p.1)));
+        let band = upper.chain(lower).collect::<Vec<_>>().join(" ");
+        let number = |v: f64| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") };
+        LineChart {
+            title,
+            width,
+            height,
+            line,
+            band,
+            low: number(lo),
+            high: number(hi),
+            from: label(from),
+            to: label(to),
+            empty: points.is_empty(),
+        }
+    }
+
+    pub fn svg(&self) -> String {
+        self.render().unwrap_or_default()
+    }
+}

@@ -9,7 +9,7 @@ use crate::open311;
 use crate::ops;
 use crate::pages::{
     account, admin, buildings, buildings_import, care, cases, community, disputes, grids, home, import, inbox,
-    indicators, residents, settings,
+    indicators, monitoring, residents, settings,
 };
 use crate::photo;
 use crate::state::AppState;
@@ -196,6 +196,13 @@ pub fn build() -> Routes {
         .page(Method::GET, "/open311/v2/{resource}", None, open311::get)
         .upload("/open311/v2/{resource}", None, open311::post, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/open311/v2/{kind}/{item}", None, open311::get_one)
+        // Remote monitoring.
+        .page(Method::GET, "/communities/{community_id}/alarms", Some(ViewMonitoring), monitoring::board)
+        .page(Method::GET, "/communities/{community_id}/alarms/events", Some(ViewMonitoring), monitoring::events)
+        .page(Method::POST, "/alarms/{alarm_id}/acknowledge", Some(HandleAlarms), monitoring::acknowledge)
+        .page(Method::POST, "/alarms/{alarm_id}/clear", Some(HandleAlarms), monitoring::clear)
+        .page(Method::GET, "/communities/{community_id}/devices", Some(ViewMonitoring), monitoring::devices)
+        .page(Method::GET, "/devices/{device_id}", Some(ViewMonitoring), monitoring::device)
         // Device messages over HTTP (the device's token is checked by the handler).
         .page(Method::POST, "/api/v1/telemetry", None, crate::monitor::http::telemetry)
         // JSON API.

@@ -45,3 +45,20 @@ document.addEventListener("click", function (event) {
   var shown = document.getElementById("picked");
   if (shown) shown.textContent = lat.toFixed(5) + ", " + lon.toFixed(5);
 });
+
+// A live board (data-live: its event stream) fetches itself again (data-fragment) when
+// the server says its alarms changed; without the script the page is reloaded by hand.
+document.addEventListener("DOMContentLoaded", function () {
+  var board = document.querySelector("[data-live]");
+  if (!board || !window.EventSource) return;
+  var busy = false;
+  var source = new EventSource(board.getAttribute("data-live"));
+  source.addEventListener("alarms", function () {
+    if (busy) return;
+    busy = true;
+    fetch(board.getAttribute("data-fragment"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) board.innerHTML = html; })
+      .finally(function () { busy = false; });
+  });
+});

@@ -332,3 +332,44 @@ dual_backend_test!(devices_post_over_http_with_their_own_token, |db| {
     let r = staff.send(Method::POST, "/api/v1/telemetry", Some(("application/json", body.into_bytes())), &[]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 });
+
+dual_backend_test!(staff_see_the_board_acknowledge_an_alarm_and_read_a_device_chart, |db| {
+    let app = TestApp::new(db).await;
+    let (device, _, token) = register(&app, "smoke_detector").await;
+    let t0 = now_ms();
+    for (i, smoke) in [(0, 0), (1, 0), (2, 1)] {
+        let body = format!(
+            r#"{{"ts": {}, "values": {{"smoke": {smoke}, "battery": {}}}}}"#,
+            t0 - 3_600_000 + i * 60_000,
+            90 - i
+        );
+        assert_eq!(post(&app, format!("Bearer {token}"), body, "/api/v1/telemetry").await.status, StatusCode::ACCEPTED);
+    }
+    let alarm = app.db.store.device_alarms(device).await.unwrap().remove(0);
+    let community = app.demo.community_id;
+    let mut worker = app.signed_in(&app.login_of(Role::GridWorker)).await;
+    let board = worker.get(&format!("/communities/{community}/alarms")).await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.text.contains("烟雾报警") && board.text.contains("活动·未确认"), "{}", board.text);
+    assert!(board.text.contains(&format!("/alarms/{}/acknowledge", alarm.id)));
+    let fragment = worker.get(&format!("/communities/{community}/alarms?fragment=1")).await;
+    assert!(!fragment.text.contains("<html"), "the fragment is the board alone");
+    let r = worker.post_form(&format!("/alarms/{}/acknowledge", alarm.id), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.db.store.case(alarm.case_id.unwrap()).await.unwrap().state, "accepted");
+    let board = worker.get(&format!("/communities/{community}/alarms?done=ack")).await;
+    assert!(board.text.contains("活动·已确认"));
+    let page = worker.get(&format!("/devices/{device}?days=1")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("<polyline") && page.text.contains("battery"), "a chart per value");
+    assert_eq!(worker.get(&format!("/devices/{device}?days=3")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let list = worker.get(&format!("/communities/{community}/devices")).await;
+    assert!(list.text.contains(&format!("/devices/{device}")));
+    // The board's event stream is open to staff, as server-sent events.
+    let events = worker.get(&format!("/communities/{community}/alarms/events")).await;
+    assert_eq!(events.status, StatusCode::OK);
+    assert_eq!(events.headers["content-type"], "text/event-stream");
+    // A resident has no board.
+    let mut resident = app.signed_in(&app.login_of(Role::Resident)).await;
+    assert_eq!(resident.get(&format!("/communities/{community}/alarms")).await.status, StatusCode::FORBIDDEN);
+});

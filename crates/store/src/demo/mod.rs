@@ -3,6 +3,7 @@
 //! buildings, households and residents.
 
 mod cases;
+mod devices;
 mod disputes;
 pub use cases::bulk as bulk_cases;
 mod names;
@@ -30,6 +31,8 @@ pub struct DemoSpec {
     /// Days of case history for the first community, and cases a day.
     pub case_days: u32,
     pub cases_per_day: u32,
+    /// Live alarms in the demo (a water leak with its case, a meter offline, a thrown object).
+    pub live_alarms: bool,
 }
 
 impl Default for DemoSpec {
@@ -42,6 +45,7 @@ impl Default for DemoSpec {
             buildings_per_community: 40,
             case_days: 42,
             cases_per_day: 8,
+            live_alarms: true,
         }
     }
 }
@@ -154,6 +158,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                 if spec.case_days > 0 {
                     disputes::seed(store, community.id, staff.clone(), &cast.grid_workers, &mut rng).await?;
                 }
+                devices::seed(store, community.id, spec.live_alarms, &mut rng).await?;
             }
         }
     }

@@ -60,6 +60,11 @@ impl Monitor {
         self.log_once(&DeviceRef::Topic { community: topic.to_owned(), device: String::new() }, reason, "");
     }
 
+    /// Tells the live boards that a person changed the community's alarms.
+    pub fn changed(&self, community_id: i64) {
+        let _ = self.changes.send(community_id);
+    }
+
     fn announce(&self, out: &Ingested) {
         for community in &out.communities {
             // Nobody watching is fine.

@@ -112,7 +112,7 @@ pub fn spawn(monitor: Monitor, config: MqttConfig) -> Result<tokio::task::JoinHa
                 Ok(_) => {}
                 Err(e) => {
                     failures = failures.saturating_add(1);
-                    if failures == 1 || failures % 60 == 0 {
+                    if failures == 1 || failures.is_multiple_of(60) {
                         tracing::warn!(error = %e, failures, "MQTT connection lost; reconnecting");
                     }
                     tokio::time::sleep(Duration::from_millis(200 * u64::from(failures.min(10)))).await;

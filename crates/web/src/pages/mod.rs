@@ -15,6 +15,7 @@ pub mod home;
 pub mod import;
 pub mod inbox;
 pub mod indicators;
+pub mod monitoring;
 pub mod residents;
 pub mod settings;
 
@@ -63,6 +64,9 @@ impl Chrome {
             }
             if let Some(c) = p.community_ids(Action::ViewIndicators).first() {
                 push(format!("/communities/{c}/indicators"), "nav.indicators");
+            }
+            if let Some(c) = p.community_ids(Action::ViewMonitoring).first() {
+                push(format!("/communities/{c}/alarms"), "nav.alarms");
             }
             if let Some(c) = p.community_ids(Action::ViewResidents).first() {
                 push(format!("/communities/{c}/residents"), "nav.residents");

@@ -1,0 +1,260 @@
+//! Remote monitoring pages: the live alarm board (server-sent events tell an open board
+//! to fetch itself again), acknowledging and clearing alarms, the community's devices,
+//! and one device's last values, alarms and charts.
+
+use super::{Chrome, format_ms, render};
+use crate::auth::User;
+use crate::chart::LineChart;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Tr;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use linli_domain::Action;
+use linli_store::admin::Community;
+use linli_store::monitoring::{AlarmRow, DeviceRow, LastValue};
+use serde::Deserialize;
+use std::convert::Infallible;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+const DAY: i64 = 24 * 3_600_000;
+
+/// The community, if the user's case scope reaches it.
+async fn reachable(state: &AppState, user: &User, community_id: i64) -> AppResult<Community> {
+    let community = state.store.community(community_id).await?;
+    if user.principal().case_scope(community.id, community.street_id).is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(community)
+}
+
+#[derive(Template)]
+#[template(path = "alarm_board.html")]
+struct BoardPart {
+    t: Tr,
+    csrf: String,
+    /// Open alarms by building (the building's name, or none).
+    groups: Vec<(String, Vec<AlarmRow>)>,
+    recent: Vec<AlarmRow>,
+    counts: Vec<(&'static str, usize)>,
+    may_handle: bool,
+    updated: String,
+}
+
+impl BoardPart {
+    fn at(&self, ms: &i64) -> String {
+        format_ms(*ms)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "alarms.html")]
+struct AlarmsPage {
+    chrome: Chrome,
+    community: Community,
+    board: String,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct BoardQuery {
+    fragment: Option<String>,
+    done: Option<String>,
+}
+
+async fn board_part(state: &AppState, user: &User, community: &Community) -> AppResult<String> {
+    let now = linli_store::now_ms();
+    let alarms = state.store.alarms(community.id, Some(now - DAY)).await?;
+    let (open, recent): (Vec<AlarmRow>, Vec<AlarmRow>) = alarms.into_iter().partition(|a| !a.closed);
+    let mut groups: Vec<(String, Vec<AlarmRow>)> = Vec::new();
+    for a in open {
+        let name = a.building_name.clone().unwrap_or_default();
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, list)) => list.push(a),
+            None => groups.push((name, vec![a])),
+        }
+    }
+    let counts = ["critical", "major", "minor", "warning"]
+        .into_iter()
+        .map(|s| (s, groups.iter().flat_map(|(_, l)| l).filter(|a| a.severity == s).count()))
+        .collect();
+    let part = BoardPart {
+        t: user.0.tr(),
+        csrf: user.0.csrf.clone(),
+        groups,
+        recent,
+        counts,
+        may_handle: user.principal().can(Action::HandleAlarms),
+        updated: format_ms(now),
+    };
+    part.render().map_err(|e| AppError::Internal(e.into()))
+}
+
+/// `GET /communities/{community_id}/alarms`: the board; `?fragment=1` only its body.
+pub async fn board(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(q): Query<BoardQuery>,
+) -> AppResult<Response> {
+    let community = reachable(&state, &user, community_id).await?;
+    let board = board_part(&state, &user, &community).await?;
+    if q.fragment.is_some() {
+        return Ok(Html(board).into_response());
+    }
+    let t = user.0.tr();
+    let notice = match q.done.as_deref() {
+        Some("ack") => Some(t.get("alarms.acknowledged").to_owned()),
+        Some("clear") => Some(t.get("alarms.cleared_by_hand").to_owned()),
+        _ => None,
+    };
+    let page = AlarmsPage {
+        chrome: Chrome::new(&user.0, t.fill("alarms.title", &[("community", &community.name)])),
+        community,
+        board,
+        notice,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// `GET /communities/{community_id}/alarms/events`: an event each time the community's
+/// alarms change (the page then fetches its board again).
+pub async fn events(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+) -> AppResult<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>> {
+    let community = reachable(&state, &user, community_id).await?;
+    let stream = BroadcastStream::new(state.monitor.subscribe()).filter_map(move |changed| match changed {
+        Ok(c) if c == community.id => Some(Ok(SseEvent::default().event("alarms").data("changed"))),
+        Ok(_) => None,
+        // Missed some: refresh to be sure.
+        Err(_) => Some(Ok(SseEvent::default().event("alarms").data("changed"))),
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn handled(state: &AppState, user: &User, alarm_id: i64) -> AppResult<Community> {
+    let alarm = state.store.alarm(alarm_id).await?;
+    reachable(state, user, alarm.community_id).await
+}
+
+/// `POST /alarms/{alarm_id}/acknowledge`: acknowledges the alarm and accepts its case.
+pub async fn acknowledge(State(state): State<AppState>, user: User, Path(alarm_id): Path<i64>) -> AppResult<Response> {
+    let community = handled(&state, &user, alarm_id).await?;
+    state.store.acknowledge_alarm(alarm_id, user.principal().account_id).await?;
+    state.monitor.changed(community.id);
+    Ok(Redirect::to(&format!("/communities/{}/alarms?done=ack", community.id)).into_response())
+}
+
+/// `POST /alarms/{alarm_id}/clear`: clears the alarm by hand.
+pub async fn clear(State(state): State<AppState>, user: User, Path(alarm_id): Path<i64>) -> AppResult<Response> {
+    let community = handled(&state, &user, alarm_id).await?;
+    state.store.clear_alarm(alarm_id, user.principal().account_id).await?;
+    state.monitor.changed(community.id);
+    Ok(Redirect::to(&format!("/communities/{}/alarms?done=clear", community.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesPage {
+    chrome: Chrome,
+    community: Community,
+    devices: Vec<DeviceRow>,
+    summary: String,
+}
+
+impl DevicesPage {
+    fn seen(&self, ms: &Option<i64>) -> String {
+        ms.map(format_ms).unwrap_or_else(|| "—".into())
+    }
+}
+
+/// `GET /communities/{community_id}/devices`.
+pub async fn devices(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+    let community = reachable(&state, &user, community_id).await?;
+    let devices = state.store.devices(community.id).await?;
+    let t = user.0.tr();
+    let page = DevicesPage {
+        chrome: Chrome::new(&user.0, t.fill("devices.title", &[("community", &community.name)])),
+        summary: t.fill(
+            "devices.summary",
+            &[("total", &devices.len()), ("online", &devices.iter().filter(|d| d.online).count())],
+        ),
+        community,
+        devices,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage {
+    chrome: Chrome,
+    community: Community,
+    device: DeviceRow,
+    values: Vec<LastValue>,
+    alarms: Vec<AlarmRow>,
+    charts: Vec<(String, String)>,
+    days: i64,
+}
+
+impl DevicePage {
+    fn at(&self, ms: &i64) -> String {
+        format_ms(*ms)
+    }
+    fn number(&self, v: &f64) -> String {
+        if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct RangeQuery {
+    days: Option<i64>,
+}
+
+/// `GET /devices/{device_id}?days=1|7|30|365`: last values, alarms, and a chart per value
+/// (at most 150 points, however long the range).
+pub async fn device(
+    State(state): State<AppState>,
+    user: User,
+    Path(device_id): Path<i64>,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Response> {
+    let device = state.store.device(device_id).await?;
+    let community = reachable(&state, &user, device.community_id).await?;
+    let days = match q.days.unwrap_or(1) {
+        d @ (1 | 7 | 30 | 365) => d,
+        _ => return Err(AppError::Invalid(linli_domain::FieldError::new("days", "error.choice"))),
+    };
+    let to = linli_store::now_ms();
+    let from = to - days * DAY;
+    let values = state.store.device_values(device.id).await?;
+    let mut charts = Vec::new();
+    for v in values.iter().take(6) {
+        let series = state.store.telemetry_series(device.id, &v.key, from, to, 150).await?;
+        let points: Vec<_> = series.iter().map(|p| (p.ts, p.low, p.mean, p.high)).collect();
+        let label = if days == 1 {
+            |ms: i64| format_ms(ms).chars().skip(11).collect()
+        } else {
+            |ms: i64| format_ms(ms).chars().take(10).collect()
+        };
+        charts.push((v.key.clone(), LineChart::new(v.key.clone(), &points, from, to, label).svg()));
+    }
+    let alarms = state.store.device_alarms(device.id).await?;
+    let t = user.0.tr();
+    let page = DevicePage {
+        chrome: Chrome::new(&user.0, t.fill("device.title", &[("device", &device.name)])),
+        community,
+        device,
+        values,
+        alarms,
+        charts,
+        days,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
