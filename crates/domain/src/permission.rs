@@ -72,10 +72,12 @@ pub enum Action {
     ViewMonitoring,
     /// Acknowledge an alarm (which accepts its case) or clear it by hand.
     HandleAlarms,
+    /// Register the community's devices (and receive each one's ingestion token).
+    ManageDevices,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -103,6 +105,7 @@ impl Action {
         Action::ManageSettings,
         Action::ViewMonitoring,
         Action::HandleAlarms,
+        Action::ManageDevices,
     ];
 }
 
@@ -163,6 +166,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ManageSettings, &[SystemAdmin]),
     (Action::ViewMonitoring, &[GridWorker, CommunityStaff, CommunityDirector, PropertyStaff, StreetSupervisor]),
     (Action::HandleAlarms, &[GridWorker, CommunityStaff, CommunityDirector, PropertyStaff]),
+    (Action::ManageDevices, &[CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

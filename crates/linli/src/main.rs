@@ -55,6 +55,9 @@ enum Command {
         /// Stop after this many seconds (0: run until stopped).
         #[arg(long, default_value_t = 0)]
         seconds: u64,
+        /// Stop after this many telemetry messages (0: no limit).
+        #[arg(long, default_value_t = 0)]
+        total: u64,
         /// Chance that a message reports a fault (smoke, leak, lift fault…).
         #[arg(long, default_value_t = 0.001)]
         faults: f64,
@@ -228,10 +231,10 @@ async fn run(cli: Cli) -> Result<()> {
             println!("backup written to {}", path.display());
             Ok(())
         }
-        Command::SimulateDevices { db, mqtt_url, count, rate, seconds, faults } => {
+        Command::SimulateDevices { db, mqtt_url, count, rate, seconds, total, faults } => {
             let settings = Settings::resolve(&db, &ServeArgs::default())?;
             let store = open(&settings).await?;
-            let plan = simulate::Plan { url: mqtt_url, count, rate, seconds, faults };
+            let plan = simulate::Plan { url: mqtt_url, count, rate, seconds, total, faults };
             simulate::run(&store, &plan).await?;
             store.close().await;
             Ok(())

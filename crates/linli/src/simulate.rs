@@ -16,6 +16,8 @@ pub struct Plan {
     pub count: usize,
     pub rate: u32,
     pub seconds: u64,
+    /// Stop after this many telemetry messages (0: no limit).
+    pub total: u64,
     /// Chance that a message carries a fault.
     pub faults: f64,
 }
@@ -84,18 +86,22 @@ pub async fn run(store: &Store, plan: &Plan) -> Result<()> {
     let mut owed = 0.0;
     let mut tick = tokio::time::interval(Duration::from_millis(10));
     let mut next = 0;
-    let mut ts = linli_store::now_ms();
-    while plan.seconds == 0 || started.elapsed() < Duration::from_secs(plan.seconds) {
+    let states = sent;
+    'run: while plan.seconds == 0 || started.elapsed() < Duration::from_secs(plan.seconds) {
         tick.tick().await;
         owed += per_tick;
         while owed >= 1.0 {
+            if plan.total > 0 && sent - states >= plan.total {
+                break 'run;
+            }
             owed -= 1.0;
             let i = next % devices.len();
             next += 1;
             // A fault starts now and then and clears on the device's next message.
             let fault = !faulty[i] && rng.gen_bool(plan.faults.clamp(0.0, 1.0));
             faulty[i] = fault;
-            ts = ts.max(linli_store::now_ms()) + 1;
+            // The time of publishing: benchmarks measure publish-to-case latency from it.
+            let ts = linli_store::now_ms();
             let payload = format!(r#"{{"ts": {ts}, "values": {}}}"#, values(&devices[i].1, fault, &mut rng));
             client.publish(format!("{}/telemetry", devices[i].0), QoS::AtLeastOnce, false, payload).await?;
             sent += 1;

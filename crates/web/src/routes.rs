@@ -202,6 +202,7 @@ pub fn build() -> Routes {
         .page(Method::POST, "/alarms/{alarm_id}/acknowledge", Some(HandleAlarms), monitoring::acknowledge)
         .page(Method::POST, "/alarms/{alarm_id}/clear", Some(HandleAlarms), monitoring::clear)
         .page(Method::GET, "/communities/{community_id}/devices", Some(ViewMonitoring), monitoring::devices)
+        .page(Method::POST, "/communities/{community_id}/devices", Some(ManageDevices), monitoring::register)
         .page(Method::GET, "/devices/{device_id}", Some(ViewMonitoring), monitoring::device)
         // Device messages over HTTP (the device's token is checked by the handler).
         .page(Method::POST, "/api/v1/telemetry", None, crate::monitor::http::telemetry)

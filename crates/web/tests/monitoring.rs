@@ -373,3 +373,30 @@ dual_backend_test!(staff_see_the_board_acknowledge_an_alarm_and_read_a_device_ch
     let mut resident = app.signed_in(&app.login_of(Role::Resident)).await;
     assert_eq!(resident.get(&format!("/communities/{community}/alarms")).await.status, StatusCode::FORBIDDEN);
 });
+
+dual_backend_test!(staff_register_a_device_and_it_reports_with_the_token_shown_once, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
+    let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
+    let fields = [
+        ("code", "gas-kitchen-7"),
+        ("name", "7号楼 燃气"),
+        ("profile", "gas_detector"),
+        ("building_id", building.as_str()),
+        ("room", "101"),
+    ];
+    let r = staff.post_form(&format!("/communities/{community}/devices"), &fields).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let token = r.text.split("<code>").nth(1).and_then(|s| s.split("</code>").next()).unwrap().to_owned();
+    assert!(token.starts_with("dev_"));
+    let body = format!(r#"{{"ts": {}, "values": {{"lel": 3}}}}"#, now_ms());
+    assert_eq!(post(&app, format!("Bearer {token}"), body, "/api/v1/telemetry").await.status, StatusCode::ACCEPTED);
+    let list = staff.get(&format!("/communities/{community}/devices")).await.text;
+    assert!(list.contains("gas-kitchen-7") && !list.contains(&token), "the token is shown once only");
+    // The same code again is refused, naming the field, with the form kept.
+    let r = staff.post_form(&format!("/communities/{community}/devices"), &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains("value=\"7号楼 燃气\""), "the typed name is kept");
+    assert!(r.text.contains("role=\"alert\""));
+});

@@ -166,6 +166,28 @@ struct DevicesPage {
     community: Community,
     devices: Vec<DeviceRow>,
     summary: String,
+    /// Shown to those who may register devices: profiles (code, name) and buildings.
+    profiles: Vec<(String, String)>,
+    buildings: Vec<(i64, String)>,
+    form: DeviceForm,
+    error: Option<String>,
+    /// The notice and the new device's token, shown once.
+    token: Option<(String, String)>,
+}
+
+/// The registration form, kept as typed when it is refused.
+#[derive(Deserialize, Default, Clone)]
+pub struct DeviceForm {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub profile: String,
+    #[serde(default)]
+    pub building_id: String,
+    #[serde(default)]
+    pub room: String,
 }
 
 impl DevicesPage {
@@ -174,11 +196,31 @@ impl DevicesPage {
     }
 }
 
-/// `GET /communities/{community_id}/devices`.
-pub async fn devices(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
-    let community = reachable(&state, &user, community_id).await?;
+async fn devices_page(
+    state: &AppState,
+    user: &User,
+    community: Community,
+    status: StatusCode,
+    form: DeviceForm,
+    error: Option<String>,
+    token: Option<(String, String)>,
+) -> AppResult<Response> {
     let devices = state.store.devices(community.id).await?;
     let t = user.0.tr();
+    let (profiles, buildings) = if user.principal().can(Action::ManageDevices) {
+        let profiles = state
+            .store
+            .device_profiles()
+            .await?
+            .into_iter()
+            .map(|p| (p.code, if t.lang == crate::i18n::Lang::En { p.name_en } else { p.name_zh }))
+            .collect();
+        let buildings =
+            state.store.buildings_in_community(community.id).await?.into_iter().map(|b| (b.id, b.name)).collect();
+        (profiles, buildings)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let page = DevicesPage {
         chrome: Chrome::new(&user.0, t.fill("devices.title", &[("community", &community.name)])),
         summary: t.fill(
@@ -187,8 +229,61 @@ pub async fn devices(State(state): State<AppState>, user: User, Path(community_i
         ),
         community,
         devices,
+        profiles,
+        buildings,
+        form,
+        error,
+        token,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
+}
+
+/// `GET /communities/{community_id}/devices`.
+pub async fn devices(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+    let community = reachable(&state, &user, community_id).await?;
+    devices_page(&state, &user, community, StatusCode::OK, DeviceForm::default(), None, None).await
+}
+
+/// `POST /communities/{community_id}/devices`: registers a device and shows its token once.
+pub async fn register(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    axum::Form(form): axum::Form<DeviceForm>,
+) -> AppResult<Response> {
+    let community = reachable(&state, &user, community_id).await?;
+    let building_id = match form.building_id.trim() {
+        "" => None,
+        raw => match raw.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => return Err(AppError::Invalid(linli_domain::FieldError::new("building", "error.choice"))),
+        },
+    };
+    let new = linli_store::monitoring::NewDevice {
+        community_id: community.id,
+        code: form.code.clone(),
+        name: form.name.clone(),
+        profile_code: form.profile.clone(),
+        building_id,
+        room: form.room.clone(),
+        ..Default::default()
+    };
+    match state.store.register_device(&new).await {
+        Ok((_, token)) => {
+            let message = user.0.tr().fill("devices.registered", &[("code", &form.code.trim())]);
+            let shown = Some((message, token));
+            devices_page(&state, &user, community, StatusCode::CREATED, DeviceForm::default(), None, shown).await
+        }
+        Err(e) => {
+            let (field, key) = match AppError::from(e) {
+                AppError::Invalid(e) => (e.field, e.key),
+                AppError::Taken(field) => (field, "error.taken"),
+                other => return Err(other),
+            };
+            let message = user.0.tr().field_error(field, key);
+            devices_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message), None).await
+        }
+    }
 }
 
 #[derive(Template)]
