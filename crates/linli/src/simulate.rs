@@ -82,6 +82,7 @@ pub async fn run(store: &Store, plan: &Plan) -> Result<()> {
     let started = Instant::now();
     let mut sent = devices.len() as u64;
     let mut faulty: Vec<bool> = vec![false; devices.len()];
+    let mut last_ts: Vec<i64> = vec![0; devices.len()];
     let per_tick = f64::from(plan.rate.max(1)) / 100.0;
     let mut owed = 0.0;
     let mut tick = tokio::time::interval(Duration::from_millis(10));
@@ -100,8 +101,10 @@ pub async fn run(store: &Store, plan: &Plan) -> Result<()> {
             // A fault starts now and then and clears on the device's next message.
             let fault = !faulty[i] && rng.gen_bool(plan.faults.clamp(0.0, 1.0));
             faulty[i] = fault;
-            // The time of publishing: benchmarks measure publish-to-case latency from it.
-            let ts = linli_store::now_ms();
+            // The time of publishing (benchmarks measure publish-to-case latency from it),
+            // never twice the same for one device: a repeat would be taken for a redelivery.
+            let ts = linli_store::now_ms().max(last_ts[i] + 1);
+            last_ts[i] = ts;
             let payload = format!(r#"{{"ts": {ts}, "values": {}}}"#, values(&devices[i].1, fault, &mut rng));
             client.publish(format!("{}/telemetry", devices[i].0), QoS::AtLeastOnce, false, payload).await?;
             sent += 1;

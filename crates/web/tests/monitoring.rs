@@ -400,3 +400,40 @@ dual_backend_test!(staff_register_a_device_and_it_reports_with_the_token_shown_o
     assert!(r.text.contains("value=\"7号楼 燃气\""), "the typed name is kept");
     assert!(r.text.contains("role=\"alert\""));
 });
+
+dual_backend_test!(a_burst_larger_than_the_queue_is_stored_in_full, |db| {
+    let Some(broker) = Broker::start().await else { return };
+    let app = TestApp::new(db).await;
+    let (device, topic, _) = register(&app, "water_level").await;
+    let url = broker.url.clone();
+    // A small queue and batches, so the burst overfills them many times.
+    let config = MqttConfig { queue: 16, batch: 8, ..MqttConfig::new(url.clone(), "linli") };
+    let _subscriber = mqtt::spawn(app.monitor.clone(), config).unwrap();
+    wait_for("the subscription", || async {
+        publish(&url, &format!("{topic}/state"), "online").await;
+        app.db.store.device(device).await.unwrap().online
+    })
+    .await;
+    let (host, port) = mqtt::parse_url(&url).unwrap();
+    let (client, mut events) = AsyncClient::new(MqttOptions::new(unique("burst"), host, port), 100);
+    let base = now_ms();
+    let total = 2000_i64;
+    let publisher = tokio::spawn(async move {
+        for i in 0..total {
+            let payload = format!(r#"{{"ts": {}, "values": {{"level": 10}}}}"#, base + i);
+            client.publish(format!("{topic}/telemetry"), QoS::AtLeastOnce, false, payload).await.unwrap();
+        }
+        client
+    });
+    let mut acked = 0;
+    while acked < total {
+        if let Event::Incoming(Packet::PubAck(_)) = events.poll().await.unwrap() {
+            acked += 1;
+        }
+    }
+    let _client = publisher.await.unwrap();
+    wait_for("the whole burst to be stored", || async {
+        count(&app.db.store, "SELECT COUNT(*) FROM telemetry WHERE device_id = $1", device).await == total
+    })
+    .await;
+});

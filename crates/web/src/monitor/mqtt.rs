@@ -15,6 +15,7 @@ use super::Monitor;
 use linli_domain::monitoring::Channel;
 use linli_store::monitoring::{DeviceRef, Incoming};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -81,8 +82,7 @@ pub fn spawn(monitor: Monitor, config: MqttConfig) -> Result<tokio::task::JoinHa
     options.set_clean_session(false);
     options.set_manual_acks(true);
     options.set_max_packet_size(256 * 1024, 256 * 1024);
-    // Room for every acknowledgement of the messages the queue and a batch can hold, so
-    // acknowledging never waits on a reader that waits on the queue.
+    // Room for the acknowledgements of what the queue and a batch hold (see store_and_ack).
     let (client, mut eventloop) = AsyncClient::new(options, config.queue + config.batch + 64);
     let (tx, rx) = mpsc::channel::<Publish>(config.queue.max(1));
     let filter = config.filter();
@@ -127,9 +127,36 @@ pub fn spawn(monitor: Monitor, config: MqttConfig) -> Result<tokio::task::JoinHa
 }
 
 /// Takes what the queue holds (up to a batch), stores it, then acknowledges it.
+///
+/// Acknowledgements go to the connection through rumqttc's request channel, which only the
+/// reader drains, and the reader may be waiting for room in the queue. So this never waits
+/// on that channel: acknowledgements it cannot hand over yet wait here, in order, and are
+/// handed over as soon as there is room, while the queue keeps being emptied.
 async fn store_and_ack(monitor: Monitor, client: AsyncClient, mut rx: mpsc::Receiver<Publish>, batch_size: usize) {
     let mut batch: Vec<Publish> = Vec::with_capacity(batch_size);
-    while let Some(first) = rx.recv().await {
+    let mut unsent: VecDeque<Publish> = VecDeque::new();
+    loop {
+        while let Some(p) = unsent.front() {
+            match client.try_ack(p) {
+                Ok(()) => {
+                    unsent.pop_front();
+                }
+                Err(rumqttc::ClientError::TryRequest(_)) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "MQTT acknowledgement not sent; the broker will redeliver");
+                    unsent.pop_front();
+                }
+            }
+        }
+        let first = if unsent.is_empty() {
+            rx.recv().await
+        } else {
+            match tokio::time::timeout(Duration::from_millis(5), rx.recv()).await {
+                Ok(p) => p,
+                Err(_) => continue,
+            }
+        };
+        let Some(first) = first else { return };
         batch.push(first);
         while batch.len() < batch_size {
             match rx.try_recv() {
@@ -156,11 +183,7 @@ async fn store_and_ack(monitor: Monitor, client: AsyncClient, mut rx: mpsc::Rece
             wait = (wait * 2).min(Duration::from_secs(5));
         }
         monitor.metrics.ingest_queue.dec_by(i64::try_from(batch.len()).unwrap_or(i64::MAX));
-        for p in batch.drain(..) {
-            if let Err(e) = client.ack(&p).await {
-                tracing::warn!(error = %e, "MQTT acknowledgement not sent; the broker will redeliver");
-            }
-        }
+        unsent.extend(batch.drain(..));
     }
 }
 
