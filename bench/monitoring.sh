@@ -36,7 +36,7 @@ WORK=$(mktemp -d)
 chmod 777 "$WORK"
 SERVER=
 BROKER=
-trap 'kill $SERVER $BROKER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $SERVER $BROKER 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 cat >"$WORK/mosquitto.conf" <<EOF
 listener $MQTT_PORT 127.0.0.1
@@ -59,7 +59,7 @@ fi
 "$BIN" demo "${DB_ARGS[@]}" | tail -1
 now_ms() { date +%s%3N; }
 
-echo "== machine: $(nproc) cores; $N messages at QoS 1 from one publisher"
+echo "work: $WORK"; echo "== machine: $(nproc) cores; $N messages at QoS 1 from one publisher"
 echo "== 1. ceiling: mosquitto_sub receives what the simulator publishes"
 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t 'linli/+/+/telemetry' -C "$N" >/dev/null &
 SUB=$!
@@ -76,45 +76,58 @@ echo "== 2. Linli: stored and evaluated"
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 stored() { curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^linli_device_messages_total\{transport="mqtt",outcome="(stored|duplicate)"\}/ {s += $2} END {print s + 0}'; }
-# The simulator first says each device is online (retained); wait for those to be stored.
-sleep 1
-BEFORE=$(stored)
-T0=$(now_ms)
-OUT=$("$BIN" simulate-devices "${DB_ARGS[@]}" --mqtt-url "$URL" --count 1000 --rate "$RATE" --total "$N" --faults 0.01 | tail -1)
-echo "$OUT"
-# What was published: the N readings and one retained "online" per device.
-PUBLISHED=$(echo "$OUT" | sed -n 's/^published \([0-9]*\) messages.*/\1/p')
-TARGET=$((BEFORE + PUBLISHED))
-for _ in $(seq 1 6000); do
-  S=$(stored)
-  [ "$S" -ge "$TARGET" ] && break
-  sleep 0.05
-done
-T1=$(now_ms)
-S=$(stored)
-LINLI=$(python3 -c "print(round($N * 1000 / ($T1 - $T0)))")
-echo "linli: $LINLI msg/s ($((T1 - T0)) ms; counted $((S - BEFORE)) of $PUBLISHED stored or duplicate)"
-python3 -c "print('ratio linli/ceiling: %.3f' % ($LINLI / $CEILING))"
-
-echo "== 3. publish-to-case latency (alarms that opened their own case)"
-SQL="SELECT c.reported_at - a.raised_at FROM alarms a JOIN cases c ON c.id = a.case_id \
-     WHERE c.idempotency_key = 'alarm:' || a.id AND a.raised_at >= $T0 ORDER BY 1"
-if [ -n "${DATABASE_URL:-}" ]; then
-  psql "$DATABASE_URL" -Atc "$SQL" >"$WORK/lat"
-else
-  python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect('$WORK/data/linli.db').execute(\"$SQL\")]" >"$WORK/lat"
-fi
-python3 - "$WORK/lat" <<'EOF'
+dropped() { mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t '$SYS/broker/publish/messages/dropped' -C 1 -W 5 2>/dev/null || echo 0; }
+# Runs the simulator with "$@" and waits until Linli has counted all it published.
+# Sets ELAPSED (ms, first publish to last stored) and PUBLISHED.
+drive() {
+  local before t0 out
+  before=$(stored)
+  t0=$(now_ms)
+  T_START=$t0
+  out=$("$BIN" simulate-devices "${DB_ARGS[@]}" --mqtt-url "$URL" --count 1000 "$@" | tail -1)
+  echo "  $out"
+  PUBLISHED=$(echo "$out" | sed -n 's/^published \([0-9]*\) messages.*/\1/p')
+  for _ in $(seq 1 12000); do
+    [ "$(stored)" -ge $((before + PUBLISHED)) ] && break
+    sleep 0.05
+  done
+  ELAPSED=$(($(now_ms) - t0))
+}
+latency() {
+  local sql="SELECT c.reported_at - a.raised_at FROM alarms a JOIN cases c ON c.id = a.case_id \
+     WHERE c.idempotency_key = 'alarm:' || a.id AND a.raised_at >= $1 ORDER BY 1"
+  if [ -n "${DATABASE_URL:-}" ]; then
+    psql "$DATABASE_URL" -Atc "$sql" >"$WORK/lat"
+  else
+    python3 -c "import sqlite3; [print(r[0]) for r in sqlite3.connect('$WORK/data/linli.db').execute(\"$sql\")]" >"$WORK/lat"
+  fi
+  python3 - "$WORK/lat" <<'PY'
 import sys
 xs = sorted(int(l) for l in open(sys.argv[1]) if l.strip())
 if not xs:
-    print("no alarm cases")
+    print("  no alarm cases")
 else:
     q = lambda p: xs[min(len(xs) - 1, int(p * len(xs)))]
-    print(f"cases: {len(xs)}; publish-to-case p50 {q(0.5)} ms, p99 {q(0.99)} ms, max {xs[-1]} ms")
-EOF
+    print(f"  cases: {len(xs)}; publish-to-case p50 {q(0.5)} ms, p99 {q(0.99)} ms, max {xs[-1]} ms")
+PY
+}
+sleep 1
+D0=$(dropped)
 
-echo "== 4. drops"
-echo "mosquitto \$SYS/broker/publish/messages/dropped: $(mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t '$SYS/broker/publish/messages/dropped' -C 1 -W 5 || echo '?')"
+echo "== 2a. publish-to-case latency at a steady ${STEADY:-500} msg/s for 20 s, 1 % faults"
+drive --rate "${STEADY:-500}" --seconds 20 --faults 0.01
+latency "$T_START"
+
+echo "== 2b. throughput: $N messages as fast as the broker takes them, 1 % faults"
+drive --rate "$RATE" --total "$N" --faults 0.01
+LINLI=$(python3 -c "print(round($N * 1000 / $ELAPSED))")
+echo "linli: $LINLI msg/s ($ELAPSED ms for $PUBLISHED messages)"
+python3 -c "print('ratio linli/ceiling: %.3f' % ($LINLI / $CEILING))"
+echo "  latency of the cases opened during the burst (queued behind it):"
+latency "$T_START"
+
+echo "== 3. drops"
+sleep 1.5
+echo "mosquitto \$SYS/broker/publish/messages/dropped during the ceiling run: $D0; during Linli's runs: $(( $(dropped) - D0 ))"
 echo "linli, not stored:"
 curl -s "http://127.0.0.1:$PORT/metrics" | grep '^linli_device_messages_total' | grep -v 'outcome="stored"' || echo "  (none)"
