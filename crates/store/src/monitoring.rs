@@ -438,7 +438,7 @@ impl Store {
 
     /// The community's devices, by building and code.
     pub async fn devices(&self, community_id: i64) -> StoreResult<Vec<DeviceRow>> {
-        let sql = format!("SELECT {DEVICE_COLUMNS} WHERE d.community_id = $1 ORDER BY b.name, d.code");
+        let sql = format!("SELECT {DEVICE_COLUMNS} WHERE d.community_id = $1 ORDER BY d.building_id, d.code");
         Ok(read!(self, |db| sqlx::query_as(&sql).bind(community_id).fetch_all(db).await?))
     }
 

@@ -90,6 +90,8 @@ pub struct LineChart {
     pub from: String,
     pub to: String,
     pub empty: bool,
+    /// Said in the middle of a chart without data.
+    pub empty_label: String,
 }
 
 impl LineChart {
@@ -131,6 +133,7 @@ impl LineChart {
             from: label(from),
             to: label(to),
             empty: points.is_empty(),
+            empty_label: "—".to_owned(),
         }
     }
 

@@ -57,7 +57,11 @@ document.addEventListener("DOMContentLoaded", function () {
     if (busy) return;
     busy = true;
     fetch(board.getAttribute("data-fragment"), { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (r) {
+        // Signed out meanwhile (sent to the login page): reload the whole page instead.
+        if (r.redirected || !r.ok) { source.close(); window.location.reload(); return null; }
+        return r.text();
+      })
       .then(function (html) { if (html !== null) board.innerHTML = html; })
       .finally(function () { busy = false; });
   });

@@ -91,7 +91,8 @@ pub async fn seed(store: &Store, community_id: i64, alarms: bool, rng: &mut ChaC
         received_at: now,
     };
     for h in 0..24 {
-        let ts = start + h * HOUR + rng.gen_range(0..HOUR / 2);
+        // The last round a few minutes ago: no sensor starts the demo silent for long.
+        let ts = start + (h + 1) * HOUR - rng.gen_range(60_000..10 * 60_000);
         for (device, profile) in &ids {
             let values = match profile.as_str() {
                 "smoke_detector" => format!(

@@ -80,7 +80,7 @@ async fn board_part(state: &AppState, user: &User, community: &Community) -> App
     }
     let counts = ["critical", "major", "minor", "warning"]
         .into_iter()
-        .map(|s| (s, groups.iter().flat_map(|(_, l)| l).filter(|a| a.severity == s).count()))
+        .map(|s| (s, groups.iter().flat_map(|(_, l)| l).filter(|a| a.severity == s && a.cleared_at.is_none()).count()))
         .collect();
     let part = BoardPart {
         t: user.0.tr(),
@@ -166,6 +166,7 @@ struct DevicesPage {
     community: Community,
     devices: Vec<DeviceRow>,
     summary: String,
+    topic_hint: String,
     /// Shown to those who may register devices: profiles (code, name) and buildings.
     profiles: Vec<(String, String)>,
     buildings: Vec<(i64, String)>,
@@ -227,6 +228,7 @@ async fn devices_page(
             "devices.summary",
             &[("total", &devices.len()), ("online", &devices.iter().filter(|d| d.online).count())],
         ),
+        topic_hint: t.fill("devices.topic_hint", &[("community", &community.code)]),
         community,
         devices,
         profiles,
@@ -326,6 +328,7 @@ pub async fn device(
         d @ (1 | 7 | 30 | 365) => d,
         _ => return Err(AppError::Invalid(linli_domain::FieldError::new("days", "error.choice"))),
     };
+    let t = user.0.tr();
     let to = linli_store::now_ms();
     let from = to - days * DAY;
     let values = state.store.device_values(device.id).await?;
@@ -338,10 +341,11 @@ pub async fn device(
         } else {
             |ms: i64| format_ms(ms).chars().take(10).collect()
         };
-        charts.push((v.key.clone(), LineChart::new(v.key.clone(), &points, from, to, label).svg()));
+        let mut chart = LineChart::new(v.key.clone(), &points, from, to, label);
+        chart.empty_label = t.get("device.no_data").to_owned();
+        charts.push((v.key.clone(), chart.svg()));
     }
     let alarms = state.store.device_alarms(device.id).await?;
-    let t = user.0.tr();
     let page = DevicePage {
         chrome: Chrome::new(&user.0, t.fill("device.title", &[("device", &device.name)])),
         community,
