@@ -79,6 +79,16 @@ impl Tr {
         catalog.get(key).map(String::as_str).unwrap_or(key)
     }
 
+    /// A device reading's name with its unit (`reading.battery`), or the device's own key
+    /// when the catalog does not know it.
+    pub fn reading(&self, key: &str) -> String {
+        let entry = format!("reading.{key}");
+        match self.get(&entry) {
+            found if found != entry => found.to_owned(),
+            _ => key.to_owned(),
+        }
+    }
+
     /// The message for `key` with `{name}` placeholders replaced.
     pub fn fill(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut out = self.get(key).to_owned();

@@ -361,7 +361,7 @@ dual_backend_test!(staff_see_the_board_acknowledge_an_alarm_and_read_a_device_ch
     assert!(board.text.contains("活动·已确认"));
     let page = worker.get(&format!("/devices/{device}?days=1")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("<polyline") && page.text.contains("battery"), "a chart per value");
+    assert!(page.text.contains("<polyline") && page.text.contains("电量（%）"), "a chart per value, named in words");
     assert_eq!(worker.get(&format!("/devices/{device}?days=3")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let list = worker.get(&format!("/communities/{community}/devices")).await;
     assert!(list.text.contains(&format!("/devices/{device}")));

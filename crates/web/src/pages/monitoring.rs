@@ -341,7 +341,7 @@ pub async fn device(
         } else {
             |ms: i64| format_ms(ms).chars().take(10).collect()
         };
-        let mut chart = LineChart::new(v.key.clone(), &points, from, to, label);
+        let mut chart = LineChart::new(t.reading(&v.key), &points, from, to, label);
         chart.empty_label = t.get("device.no_data").to_owned();
         charts.push((v.key.clone(), chart.svg()));
     }
