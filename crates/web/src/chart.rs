@@ -90,6 +90,8 @@ pub struct LineChart {
     pub from: String,
     pub to: String,
     pub empty: bool,
+    /// Points drawn as dots when there are too few for a line to show.
+    pub dots: Vec<(f64, f64)>,
     /// Said in the middle of a chart without data.
     pub empty_label: String,
 }
@@ -133,6 +135,7 @@ impl LineChart {
             from: label(from),
             to: label(to),
             empty: points.is_empty(),
+            dots: if points.len() < 3 { points.iter().map(|p| (x(p.0), y(p.2))).collect() } else { Vec::new() },
             empty_label: "—".to_owned(),
         }
     }

@@ -363,6 +363,9 @@ dual_backend_test!(staff_see_the_board_acknowledge_an_alarm_and_read_a_device_ch
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains("<polyline") && page.text.contains("电量（%）"), "a chart per value, named in words");
     assert_eq!(worker.get(&format!("/devices/{device}?days=3")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A year of a device that reported for an hour: its few points are drawn as dots.
+    let year = worker.get(&format!("/devices/{device}?days=365")).await.text;
+    assert!(year.contains("<circle"), "a lone point must be visible");
     let list = worker.get(&format!("/communities/{community}/devices")).await;
     assert!(list.text.contains(&format!("/devices/{device}")));
     // The board's event stream is open to staff, as server-sent events.

@@ -336,8 +336,9 @@ pub async fn device(
     for v in values.iter().take(6) {
         let series = state.store.telemetry_series(device.id, &v.key, from, to, 150).await?;
         let points: Vec<_> = series.iter().map(|p| (p.ts, p.low, p.mean, p.high)).collect();
+        // 24 hours: month, day and time ("11-27 06:31"); longer: the date.
         let label = if days == 1 {
-            |ms: i64| format_ms(ms).chars().skip(11).collect()
+            |ms: i64| format_ms(ms).chars().skip(5).collect()
         } else {
             |ms: i64| format_ms(ms).chars().take(10).collect()
         };
