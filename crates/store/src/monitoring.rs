@@ -781,6 +781,28 @@ impl Store {
         self.alarm(id).await
     }
 
+    /// Acknowledges every unacknowledged alarm of a building (or of devices in no building)
+    /// in the community, as [`Store::acknowledge_alarm`] does one by one. Returns how many.
+    pub async fn acknowledge_building_alarms(
+        &self,
+        community_id: i64,
+        building_id: Option<i64>,
+        account: i64,
+    ) -> StoreResult<usize> {
+        let ids: Vec<i64> = read!(self, |db| sqlx::query_scalar(
+            "SELECT id FROM alarms WHERE community_id = $1 AND closed = FALSE AND acknowledged_at IS NULL \
+             AND (building_id = $2 OR ($2 IS NULL AND building_id IS NULL)) ORDER BY id"
+        )
+        .bind(community_id)
+        .bind(building_id)
+        .fetch_all(db)
+        .await?);
+        for id in &ids {
+            self.acknowledge_alarm(*id, account).await?;
+        }
+        Ok(ids.len())
+    }
+
     /// Clears an alarm by hand (a thrown-object alarm after the check, or any alarm a
     /// person has dealt with). Its rule starts again from quiet.
     pub async fn clear_alarm(&self, id: i64, account: i64) -> StoreResult<AlarmRow> {

@@ -200,6 +200,12 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/alarms", Some(ViewMonitoring), monitoring::board)
         .page(Method::GET, "/communities/{community_id}/alarms/events", Some(ViewMonitoring), monitoring::events)
         .page(Method::POST, "/alarms/{alarm_id}/acknowledge", Some(HandleAlarms), monitoring::acknowledge)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/alarms/acknowledge",
+            Some(HandleAlarms),
+            monitoring::acknowledge_building,
+        )
         .page(Method::POST, "/alarms/{alarm_id}/clear", Some(HandleAlarms), monitoring::clear)
         .page(Method::GET, "/communities/{community_id}/devices", Some(ViewMonitoring), monitoring::devices)
         .page(Method::POST, "/communities/{community_id}/devices", Some(ManageDevices), monitoring::register)

@@ -440,3 +440,38 @@ dual_backend_test!(a_burst_larger_than_the_queue_is_stored_in_full, |db| {
     })
     .await;
 });
+
+dual_backend_test!(one_click_acknowledges_every_open_alarm_of_a_building, |db| {
+    let app = TestApp::new(db).await;
+    let (a, _, token_a) = register(&app, "water_leak").await;
+    let (b, _, token_b) = register(&app, "water_leak").await;
+    let (c, _, token_c) = register(&app, "door_access").await;
+    let t0 = now_ms();
+    for (token, body) in [
+        (&token_a, format!(r#"{{"ts": {t0}, "values": {{"leak": 1}}}}"#)),
+        (&token_b, format!(r#"{{"ts": {t0}, "values": {{"leak": 1}}}}"#)),
+    ] {
+        assert_eq!(post(&app, format!("Bearer {token}"), body, "/api/v1/telemetry").await.status, StatusCode::ACCEPTED);
+    }
+    let forced = format!(r#"{{"ts": {t0}, "event": "forced"}}"#);
+    assert_eq!(
+        post(&app, format!("Bearer {token_c}"), forced, "/api/v1/telemetry?channel=event").await.status,
+        StatusCode::ACCEPTED
+    );
+    let community = app.demo.community_id;
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
+    let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
+    let board = staff.get(&format!("/communities/{community}/alarms")).await.text;
+    assert!(board.contains("本楼全部确认 (3)"), "{board}");
+    let r =
+        staff.post_form(&format!("/communities/{community}/alarms/acknowledge"), &[("building_id", &building)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for device in [a, b, c] {
+        let alarms = app.db.store.device_alarms(device).await.unwrap();
+        assert!(alarms.iter().all(|x| x.acknowledged_at.is_some()), "device {device}");
+    }
+    let case = app.db.store.device_alarms(a).await.unwrap()[0].case_id.unwrap();
+    assert_eq!(app.db.store.case(case).await.unwrap().state, "accepted", "the leak's shared case is accepted");
+    let bad = staff.post_form(&format!("/communities/{community}/alarms/acknowledge"), &[("building_id", "x")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+});

@@ -36,9 +36,11 @@ async fn reachable(state: &AppState, user: &User, community_id: i64) -> AppResul
 #[template(path = "alarm_board.html")]
 struct BoardPart {
     t: Tr,
+    community_id: i64,
     csrf: String,
-    /// Open alarms by building (the building's name, or none).
-    groups: Vec<(String, Vec<AlarmRow>)>,
+    /// Open alarms by building (the building's id and name, or none), with how many are
+    /// not yet acknowledged.
+    groups: Vec<(String, String, usize, Vec<AlarmRow>)>,
     recent: Vec<AlarmRow>,
     counts: Vec<(&'static str, usize)>,
     may_handle: bool,
@@ -70,20 +72,26 @@ async fn board_part(state: &AppState, user: &User, community: &Community) -> App
     let now = linli_store::now_ms();
     let alarms = state.store.alarms(community.id, Some(now - DAY)).await?;
     let (open, recent): (Vec<AlarmRow>, Vec<AlarmRow>) = alarms.into_iter().partition(|a| !a.closed);
-    let mut groups: Vec<(String, Vec<AlarmRow>)> = Vec::new();
+    let mut groups: Vec<(String, String, usize, Vec<AlarmRow>)> = Vec::new();
     for a in open {
+        let id = a.building_id.map(|b| b.to_string()).unwrap_or_default();
         let name = a.building_name.clone().unwrap_or_default();
-        match groups.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, list)) => list.push(a),
-            None => groups.push((name, vec![a])),
+        let unacked = usize::from(a.acknowledged_at.is_none());
+        match groups.iter_mut().find(|(i, ..)| *i == id) {
+            Some((_, _, n, list)) => {
+                *n += unacked;
+                list.push(a);
+            }
+            None => groups.push((id, name, unacked, vec![a])),
         }
     }
     let counts = ["critical", "major", "minor", "warning"]
         .into_iter()
-        .map(|s| (s, groups.iter().flat_map(|(_, l)| l).filter(|a| a.severity == s && a.cleared_at.is_none()).count()))
+        .map(|s| (s, groups.iter().flat_map(|g| &g.3).filter(|a| a.severity == s && a.cleared_at.is_none()).count()))
         .collect();
     let part = BoardPart {
         t: user.0.tr(),
+        community_id: community.id,
         csrf: user.0.csrf.clone(),
         groups,
         recent,
@@ -147,6 +155,33 @@ async fn handled(state: &AppState, user: &User, alarm_id: i64) -> AppResult<Comm
 pub async fn acknowledge(State(state): State<AppState>, user: User, Path(alarm_id): Path<i64>) -> AppResult<Response> {
     let community = handled(&state, &user, alarm_id).await?;
     state.store.acknowledge_alarm(alarm_id, user.principal().account_id).await?;
+    state.monitor.changed(community.id);
+    Ok(Redirect::to(&format!("/communities/{}/alarms?done=ack", community.id)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct BuildingForm {
+    #[serde(default)]
+    building_id: String,
+}
+
+/// `POST /communities/{community_id}/alarms/acknowledge`: acknowledges every open alarm of
+/// one building (a wave of offline warnings is one click, not forty).
+pub async fn acknowledge_building(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    axum::Form(form): axum::Form<BuildingForm>,
+) -> AppResult<Response> {
+    let community = reachable(&state, &user, community_id).await?;
+    let building_id = match form.building_id.trim() {
+        "" => None,
+        raw => Some(
+            raw.parse::<i64>()
+                .map_err(|_| AppError::Invalid(linli_domain::FieldError::new("building", "error.choice")))?,
+        ),
+    };
+    state.store.acknowledge_building_alarms(community.id, building_id, user.principal().account_id).await?;
     state.monitor.changed(community.id);
     Ok(Redirect::to(&format!("/communities/{}/alarms?done=ack", community.id)).into_response())
 }
