@@ -583,8 +583,12 @@ impl Store {
             }
             out
         })?;
-        // The messages are stored: a case that cannot be opened now is opened by the clock's
-        // next round, and must not make the caller store (or leave unacknowledged) the batch again.
+        // Only a batch that raised alarms can have cases to open (the clock's round catches
+        // any left over). The messages are stored: a case that cannot be opened now must not
+        // make the caller store (or leave unacknowledged) the batch again.
+        if out.raised.is_empty() {
+            return Ok(out);
+        }
         out.cases = self.open_alarm_cases().await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "opening alarm cases failed; the clock will try again");
             Vec::new()

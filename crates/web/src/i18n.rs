@@ -59,6 +59,16 @@ fn parse_catalog(src: &str) -> Catalog {
 static ZH: LazyLock<Catalog> = LazyLock::new(|| parse_catalog(include_str!("../locales/zh.toml")));
 static EN: LazyLock<Catalog> = LazyLock::new(|| parse_catalog(include_str!("../locales/en.toml")));
 
+/// The first language of an `Accept-Language` header, if Linli speaks it (API clients
+/// and devices have no language cookie).
+pub fn accept_language(headers: &axum::http::HeaderMap) -> Option<Lang> {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| Lang::parse(v.split(';').next().unwrap_or_default()))
+}
+
 /// A translator for one language, cheap to copy into every template.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr {

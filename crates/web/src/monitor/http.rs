@@ -3,7 +3,7 @@
 //! `?channel=state` for the other two. The answer comes after the message is stored.
 
 use crate::auth::Ctx;
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 use crate::state::AppState;
 use axum::Extension;
 use axum::body::Bytes;
@@ -27,13 +27,7 @@ pub async fn telemetry(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| Lang::parse(v.split(';').next().unwrap_or_default()))
-        .unwrap_or(ctx.lang);
-    let tr = Tr::new(lang);
+    let tr = Tr::new(crate::i18n::accept_language(&headers).unwrap_or(ctx.lang));
     let refuse = |status: StatusCode, field: &str, key: &str| {
         (status, axum::Json(json!({ "field": field, "error": key, "message": tr.field_error(field, key) })))
             .into_response()

@@ -8,7 +8,7 @@ pub mod http;
 pub mod mqtt;
 
 use crate::metrics::Metrics;
-use linli_store::monitoring::{DeviceRef, Incoming, Ingested, Outcome};
+use linli_store::monitoring::{Incoming, Ingested, Outcome};
 use linli_store::{Store, StoreResult};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,8 +46,8 @@ impl Monitor {
             self.metrics.ingested(transport, outcome.as_str());
             match outcome {
                 Outcome::Stored | Outcome::Duplicate => {}
-                Outcome::UnknownDevice => self.log_once(&incoming.device, "unknown device", ""),
-                Outcome::Malformed(e) => self.log_once(&incoming.device, "malformed message", e.key),
+                Outcome::UnknownDevice => self.log_once(&format!("{:?}", incoming.device), "unknown device", ""),
+                Outcome::Malformed(e) => self.log_once(&format!("{:?}", incoming.device), "malformed message", e.key),
             }
         }
         self.announce(&out);
@@ -57,7 +57,7 @@ impl Monitor {
     /// Counts a message refused before it reached the store (a topic that names no device).
     pub fn refused(&self, transport: &'static str, reason: &'static str, topic: &str) {
         self.metrics.ingested(transport, reason);
-        self.log_once(&DeviceRef::Topic { community: topic.to_owned(), device: String::new() }, reason, "");
+        self.log_once(topic, reason, "");
     }
 
     /// Tells the live boards that a person changed the community's alarms.
@@ -72,8 +72,9 @@ impl Monitor {
         }
     }
 
-    fn log_once(&self, device: &DeviceRef, what: &str, detail: &str) {
-        let key = format!("{device:?}/{what}");
+    /// Logs bad input from `source` (a device or a topic) at most once per period.
+    fn log_once(&self, source: &str, what: &str, detail: &str) {
+        let key = format!("{source}/{what}");
         let now = linli_store::now_ms();
         let Ok(mut logged) = self.logged.lock() else { return };
         if logged.len() > 10_000 {
@@ -82,7 +83,7 @@ impl Monitor {
         let last = logged.entry(key).or_insert(i64::MIN);
         if now.saturating_sub(*last) >= LOG_PERIOD_MS {
             *last = now;
-            tracing::warn!(device = ?device, detail, "{what}: counted in /metrics; logged once per 10 minutes");
+            tracing::warn!(source, detail, "{what}: counted in /metrics; logged once per 10 minutes");
         }
     }
 

@@ -83,11 +83,7 @@ fn finish(format: Format, outcome: Outcome) -> Response {
 }
 
 fn language(ctx: &Ctx, headers: &HeaderMap, params: &Params) -> Tr {
-    let from_header = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|v| Lang::parse(v.split(';').next().unwrap_or_default()));
+    let from_header = crate::i18n::accept_language(headers);
     let lang = params.get("locale").and_then(Lang::parse).or(from_header).unwrap_or(ctx.lang);
     Tr::new(lang)
 }
