@@ -169,10 +169,8 @@ pub struct SeriesPoint {
     pub high: f64,
 }
 
-type DeviceKeyRow = (i64, i64, Option<i64>, i64, bool, Option<i64>);
-
 /// The device a message names, resolved in the transaction.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, sqlx::FromRow)]
 struct Target {
     id: i64,
     community_id: i64,
@@ -180,12 +178,6 @@ struct Target {
     profile_id: i64,
     online: bool,
     last_seen: Option<i64>,
-}
-
-impl From<DeviceKeyRow> for Target {
-    fn from((id, community_id, building_id, profile_id, online, last_seen): DeviceKeyRow) -> Self {
-        Target { id, community_id, building_id, profile_id, online, last_seen }
-    }
 }
 
 /// The key that makes a redelivery a no-op: the payload's hash with its own time, or with
@@ -495,7 +487,7 @@ impl Store {
                 let ts = msg_ts.unwrap_or(incoming.received_at);
                 // A no-op update returns the device as it was and, on PostgreSQL, takes its
                 // row lock: two instances never evaluate one device's rules at once.
-                let found: Option<DeviceKeyRow> = match &incoming.device {
+                let found: Option<Target> = match &incoming.device {
                     DeviceRef::Id(id) => {
                         sqlx::query_as(
                             "UPDATE devices SET online = online WHERE id = $1 \
@@ -517,11 +509,10 @@ impl Store {
                         .await?
                     }
                 };
-                let Some(row) = found else {
+                let Some(target) = found else {
                     out.outcomes.push(Outcome::UnknownDevice);
                     continue;
                 };
-                let target = Target::from(row);
                 let key = message_key(incoming.channel, &incoming.payload, msg_ts, incoming.received_at);
                 let fresh = sqlx::query(
                     "INSERT INTO device_messages (device_id, msg_key, channel, ts, received_at, payload) \
@@ -612,7 +603,7 @@ impl Store {
         let mut out = Ingested::default();
         let mut after = 0_i64;
         loop {
-            let devices: Vec<DeviceKeyRow> = read!(self, |db| sqlx::query_as(
+            let devices: Vec<Target> = read!(self, |db| sqlx::query_as(
                 "SELECT id, community_id, building_id, profile_id, online, last_seen FROM devices \
                  WHERE id > $1 ORDER BY id LIMIT $2"
             )
@@ -621,9 +612,8 @@ impl Store {
             .fetch_all(db)
             .await?);
             let Some(last) = devices.last() else { break };
-            after = last.0;
-            let watched: Vec<Target> =
-                devices.into_iter().map(Target::from).filter(|t| profiles.contains_key(&t.profile_id)).collect();
+            after = last.id;
+            let watched: Vec<Target> = devices.into_iter().filter(|t| profiles.contains_key(&t.profile_id)).collect();
             if watched.is_empty() {
                 continue;
             }
