@@ -861,14 +861,6 @@ impl Store {
         Ok(read!(self, |db| sqlx::query_as(&sql).bind(case_id).fetch_all(db).await?))
     }
 
-    /// The keys a device has reported, for its charts.
-    pub async fn telemetry_keys(&self, device_id: i64) -> StoreResult<Vec<String>> {
-        Ok(read!(self, |db| sqlx::query_scalar("SELECT key FROM device_values WHERE device_id = $1 ORDER BY key")
-            .bind(device_id)
-            .fetch_all(db)
-            .await?))
-    }
-
     /// A key's values between `from` and `to`, in at most `buckets` points (low, mean,
     /// high of each), from raw data and, where raw data has been pruned, hourly sums.
     pub async fn telemetry_series(
