@@ -49,5 +49,5 @@ pub mod role;
 pub mod worktime;
 
 pub use field::FieldError;
-pub use permission::{Action, Assignment, CaseScope, Principal, Reach};
+pub use permission::{Action, Assignment, CaseFacts, CaseScope, Principal, Reach};
 pub use role::Role;

@@ -247,6 +247,21 @@ impl CaseScope {
     }
 }
 
+/// The facts of a case that decide who may see the people in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub community_id: i64,
+    pub street_id: i64,
+    pub grid_id: Option<i64>,
+    /// Escalated to the street (上报街道).
+    pub at_street: bool,
+    /// The property company or social organisation holding it.
+    pub organisation_id: Option<i64>,
+    pub reporter_account_id: Option<i64>,
+    /// The reporter asked to stay anonymous.
+    pub anonymous: bool,
+}
+
 /// The signed-in person as the permission checks see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Principal {
@@ -305,6 +320,50 @@ impl Principal {
         grids.sort_unstable();
         grids.dedup();
         if grids.is_empty() { Reach::Nothing } else { Reach::Grids(grids) }
+    }
+
+    /// Whether `action` reaches a device of this community (or an alarm of it): one in a
+    /// building of `grid_id` (`None`: in no building), and `personal` when it is tied to a
+    /// resident, a household or a room. A grid worker reaches own grids' devices; staff,
+    /// the property company and the street the whole community's. A personal device (the
+    /// water meter of an elderly resident living alone tells care status and daily life)
+    /// has the reach of the resident's record as well ([`Action::ViewResidents`]).
+    pub fn reaches_device(
+        &self,
+        action: Action,
+        community_id: i64,
+        street_id: i64,
+        grid_id: Option<i64>,
+        personal: bool,
+    ) -> bool {
+        let within = |reach: Reach| match grid_id {
+            Some(g) => reach.includes_grid(g),
+            None => reach == Reach::Community,
+        };
+        within(self.reach(action, community_id, street_id))
+            && (!personal || within(self.reach(Action::ViewResidents, community_id, street_id)))
+    }
+
+    /// Whether this person may see who reported a case (name, account, the reporter's own
+    /// steps on the timeline). The default is not to: the reporter; the community's staff;
+    /// the grid worker of the case's grid; the street supervisor once the case is escalated
+    /// to the street; and the party holding the case unless the reporter asked to stay
+    /// anonymous. Nobody else, on any page, API answer or timeline.
+    pub fn sees_reporter(&self, case: &CaseFacts) -> bool {
+        if case.reporter_account_id.is_some_and(|r| r == self.account_id) {
+            return true;
+        }
+        self.assignments.iter().any(|a| match a.role {
+            CommunityStaff | CommunityDirector => a.community_id == Some(case.community_id),
+            GridWorker => {
+                a.community_id == Some(case.community_id) && case.grid_id.is_some_and(|g| a.grid_ids.contains(&g))
+            }
+            StreetSupervisor => case.at_street && a.street_id == Some(case.street_id),
+            PropertyStaff | SocialOrgStaff => {
+                !case.anonymous && case.organisation_id.is_some() && a.organisation_id == case.organisation_id
+            }
+            _ => false,
+        })
     }
 
     /// The cases of a community this person sees ([`Action::ViewCases`]).
@@ -392,6 +451,62 @@ mod tests {
         let street = principal(StreetSupervisor, None, Some(5), vec![]);
         assert_eq!(street.reach(Action::ViewResidents, 10, 5), Reach::Nothing, "figures, not people");
         assert!(Reach::Grids(vec![1]).includes_grid(1) && !Reach::Grids(vec![1]).includes_grid(2));
+    }
+
+    #[test]
+    fn devices_reach_as_far_as_their_grid_and_personal_ones_as_far_as_residents() {
+        let worker = principal(GridWorker, Some(10), None, vec![1]);
+        assert!(worker.reaches_device(Action::HandleAlarms, 10, 5, Some(1), true));
+        assert!(!worker.reaches_device(Action::HandleAlarms, 10, 5, Some(2), false), "another grid");
+        assert!(!worker.reaches_device(Action::ViewMonitoring, 10, 5, None, false), "in no building");
+        assert!(!worker.reaches_device(Action::ViewMonitoring, 11, 5, Some(1), false), "another community");
+        let property = Principal {
+            assignments: vec![Assignment {
+                role: PropertyStaff,
+                street_id: None,
+                community_id: Some(10),
+                organisation_id: Some(3),
+                grid_ids: vec![],
+            }],
+            ..worker.clone()
+        };
+        assert!(property.reaches_device(Action::HandleAlarms, 10, 5, Some(2), false));
+        assert!(!property.reaches_device(Action::ViewMonitoring, 10, 5, Some(2), true), "a resident's meter");
+        let street = principal(StreetSupervisor, None, Some(5), vec![]);
+        assert!(street.reaches_device(Action::ViewMonitoring, 10, 5, Some(2), false));
+        assert!(!street.reaches_device(Action::ViewMonitoring, 10, 5, Some(2), true));
+        assert!(!street.reaches_device(Action::HandleAlarms, 10, 5, Some(2), false), "the street only watches");
+        let staff = principal(CommunityStaff, Some(10), None, vec![]);
+        assert!(staff.reaches_device(Action::HandleAlarms, 10, 5, None, true));
+    }
+
+    #[test]
+    fn a_reporter_is_seen_by_few_and_never_by_default() {
+        let case = CaseFacts {
+            community_id: 10,
+            street_id: 5,
+            grid_id: Some(1),
+            at_street: false,
+            organisation_id: Some(3),
+            reporter_account_id: Some(77),
+            anonymous: true,
+        };
+        let staff = principal(CommunityStaff, Some(10), None, vec![]);
+        assert!(staff.sees_reporter(&case));
+        assert!(principal(GridWorker, Some(10), None, vec![1]).sees_reporter(&case));
+        assert!(!principal(GridWorker, Some(10), None, vec![2]).sees_reporter(&case), "another grid's worker");
+        let street = principal(StreetSupervisor, None, Some(5), vec![]);
+        assert!(!street.sees_reporter(&case), "not escalated to the street");
+        assert!(street.sees_reporter(&CaseFacts { at_street: true, ..case }));
+        let mut property = principal(PropertyStaff, Some(10), None, vec![]);
+        property.assignments[0].organisation_id = Some(3);
+        assert!(!property.sees_reporter(&case), "anonymous");
+        assert!(property.sees_reporter(&CaseFacts { anonymous: false, ..case }));
+        assert!(!property.sees_reporter(&CaseFacts { anonymous: false, organisation_id: Some(4), ..case }));
+        let resident = principal(Resident, Some(10), None, vec![]);
+        assert!(!resident.sees_reporter(&case));
+        assert!(Principal { account_id: 77, ..resident }.sees_reporter(&case), "one's own report");
+        assert!(!principal(SystemAdmin, None, None, vec![]).sees_reporter(&case));
     }
 
     #[test]

@@ -53,9 +53,12 @@ impl IdNumber {
         if (self.0.as_bytes()[16] - b'0') % 2 == 1 { "M" } else { "F" }
     }
 
-    /// The form shown by default: `110105********1234`.
+    /// The form shown by default: `3101************51`, the province and city and the
+    /// last two characters. It hides the district, the whole birth date and most of the
+    /// sequence, so that nothing else Linli shows (a birth year, a gender, a building)
+    /// completes it: even with the full birth date, about a hundred numbers would fit.
     pub fn masked(&self) -> String {
-        format!("{}********{}", &self.0[..6], &self.0[14..])
+        format!("{}************{}", &self.0[..4], &self.0[16..])
     }
 
     /// Completes 17 digits with their check character (for generated demo data).
@@ -84,7 +87,7 @@ mod tests {
         assert_eq!(id.as_str(), "11010519491231002X");
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.gender(), "F");
-        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(id.masked(), "1101************2X");
         assert!(!format!("{id:?}").contains("19491231"));
     }
 

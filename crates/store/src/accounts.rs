@@ -11,6 +11,9 @@ use utoipa::ToSchema;
 /// Purpose label of the phone blind index.
 pub const PHONE_INDEX: &str = "account.phone";
 
+/// Revokes (`$1`: now) every live API token of an account (`$2`).
+const REVOKE_TOKENS: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL";
+
 /// What is needed to create an account.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -158,7 +161,8 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
-    /// Sets a new password and ends every other session of the account.
+    /// Sets a new password, ends every other session of the account and revokes its API
+    /// tokens (a token made by someone who knew the old password must not outlive it).
     pub async fn change_password(
         &self,
         account_id: i64,
@@ -179,6 +183,7 @@ impl Store {
                 .bind(&keep)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(REVOKE_TOKENS).bind(now_ms()).bind(account_id).execute(&mut *tx).await?;
         })
     }
 
@@ -271,8 +276,8 @@ impl Store {
             .collect())
     }
 
-    /// Disables or re-enables an account; disabling ends its sessions and stops its tokens
-    /// (a disabled account has no principal).
+    /// Disables or re-enables an account; disabling ends its sessions and revokes its
+    /// tokens, so that enabling it again does not bring them back.
     pub async fn set_account_disabled(&self, account_id: i64, disabled: bool) -> StoreResult<()> {
         let changed = transaction!(self, |tx| {
             let n = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
@@ -283,6 +288,7 @@ impl Store {
                 .rows_affected();
             if disabled {
                 sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+                sqlx::query(REVOKE_TOKENS).bind(now_ms()).bind(account_id).execute(&mut *tx).await?;
             }
             n
         })?;

@@ -68,6 +68,39 @@ pub struct NewCase {
     pub photos: Vec<crate::photos::NewPhoto>,
 }
 
+impl NewCase {
+    /// A digest of what the reporter said (not when), to tell a retry from another report
+    /// sent under the same idempotency key.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let numbers = [self.community_id, self.category_id, self.building_id.unwrap_or(0), self.household_id.unwrap_or(0)];
+        for n in numbers {
+            h.update(n.to_le_bytes());
+        }
+        let dispute = self.dispute.as_ref().map(|d| {
+            let parties: Vec<String> = d.parties.iter().map(|p| format!("{}:{}", p.side.as_str(), p.name)).collect();
+            format!("{}|{}", d.risk.as_str(), parties.join(","))
+        });
+        let texts = [
+            self.source,
+            &self.description,
+            &self.address,
+            &self.reporter_name,
+            &self.contact,
+            &self.media_url,
+            if self.anonymous { "anonymous" } else { "" },
+            if self.self_resolved { "self_resolved" } else { "" },
+            dispute.as_deref().unwrap_or(""),
+        ];
+        for t in texts {
+            h.update(t.as_bytes());
+            h.update([0]);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
 /// A case as lists and pages show it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct CaseRow {
@@ -84,7 +117,7 @@ pub struct CaseRow {
     pub household_id: Option<i64>,
     pub address: String,
     pub reporter_account_id: Option<i64>,
-    /// Empty for others when the reporter asked to stay anonymous (see [`CaseRow::shown_to`]).
+    /// Empty, like the account, for those who may not see the reporter (see [`CaseRow::shown_to`]).
     pub reporter_name: String,
     pub anonymous: bool,
     pub state: String,
@@ -105,10 +138,12 @@ pub struct CaseRow {
 }
 
 impl CaseRow {
-    /// The case as someone who is not staff sees it: an anonymous reporter's name hidden.
-    pub fn shown_to(mut self, is_staff: bool) -> CaseRow {
-        if self.anonymous && !is_staff {
+    /// The case as someone sees it who may or may not see its reporter
+    /// (`linli_domain::Principal::sees_reporter` decides): the name and account go.
+    pub fn shown_to(mut self, sees_reporter: bool) -> CaseRow {
+        if !sees_reporter {
             self.reporter_name.clear();
+            self.reporter_account_id = None;
         }
         self
     }
@@ -238,9 +273,14 @@ impl Store {
     /// Takes a report. With an idempotency key already used in the community, nothing is
     /// written and the first case is returned. A self-resolved report is registered and
     /// closed at once, and its timeline says so.
+    ///
+    /// A key comes back only with the report it was first sent with: the same key with
+    /// another report is refused (`error.idempotency_key.reused`), never answered with the
+    /// first case. Callers make keys their own (`account:{id}:…`, an Open311 key's id), so
+    /// one caller's key cannot reach another's case.
     pub async fn report_case(&self, new: &NewCase) -> StoreResult<Intake> {
         if let Some(key) = &new.idempotency_key
-            && let Some(id) = self.case_by_key(new.community_id, key).await?
+            && let Some(id) = self.case_by_key(new, key).await?
         {
             return Ok(Intake { case_id: id, created: false });
         }
@@ -260,7 +300,7 @@ impl Store {
             // Two submissions raced with the same key: the other one won.
             Err(StoreError::Taken { .. }) => {
                 let key = new.idempotency_key.as_deref().unwrap_or_default();
-                let id = self.case_by_key(new.community_id, key).await?.ok_or(StoreError::NotFound)?;
+                let id = self.case_by_key(new, key).await?.ok_or(StoreError::NotFound)?;
                 Ok(Intake { case_id: id, created: false })
             }
             Err(e) => Err(e),
@@ -297,9 +337,9 @@ impl Store {
                 "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, household_id, \
                  lon, lat, address, reporter_account_id, reporter_name, anonymous, state, level, reported_at, \
                  registered_at, closed_at, deadline, self_resolved, idempotency_key, open311_key_id, contact_sealed, \
-                 media_url, public_token) \
+                 media_url, public_token, request_digest) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $25, $15, $16, $17, $18, $19, $20, \
-                 $21, $22, $23, $24) RETURNING id",
+                 $21, $22, $23, $24, $26) RETURNING id",
             )
             .bind(new.community_id)
             .bind(new.grid_id)
@@ -326,6 +366,7 @@ impl Store {
             .bind(&new.media_url)
             .bind(&public_token)
             .bind(level.as_str())
+            .bind(new.idempotency_key.as_ref().map(|_| new.digest()))
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("idempotency_key"))?;
@@ -385,14 +426,21 @@ impl Store {
         })
     }
 
-    async fn case_by_key(&self, community_id: i64, key: &str) -> StoreResult<Option<i64>> {
-        Ok(read!(self, |db| sqlx::query_scalar(
-            "SELECT id FROM cases WHERE community_id = $1 AND idempotency_key = $2"
+    /// The case first reported with this key, if it was this report.
+    async fn case_by_key(&self, new: &NewCase, key: &str) -> StoreResult<Option<i64>> {
+        let found: Option<(i64, Option<String>)> = read!(self, |db| sqlx::query_as(
+            "SELECT id, request_digest FROM cases WHERE community_id = $1 AND idempotency_key = $2"
         )
-        .bind(community_id)
+        .bind(new.community_id)
         .bind(key)
         .fetch_optional(db)
-        .await?))
+        .await?);
+        match found {
+            Some((_, Some(digest))) if digest != new.digest() => {
+                Err(StoreError::Invalid(FieldError::new("Idempotency-Key", "error.idempotency_key.reused")))
+            }
+            found => Ok(found.map(|(id, _)| id)),
+        }
     }
 
     /// Who must act on a dispatched case: the grid's worker, the community's property

@@ -61,6 +61,10 @@ pub struct DeviceRow {
     pub building_name: Option<String>,
     pub room: String,
     pub resident_id: Option<i64>,
+    /// The grid of the device's building.
+    pub grid_id: Option<i64>,
+    /// Tied to a resident, a household or a room: personal data.
+    pub personal: bool,
     pub online: bool,
     pub last_seen: Option<i64>,
     /// Alarms not yet both cleared and acknowledged.
@@ -86,6 +90,10 @@ pub struct AlarmRow {
     pub building_id: Option<i64>,
     pub building_name: Option<String>,
     pub room: String,
+    /// The grid of the alarm's building.
+    pub grid_id: Option<i64>,
+    /// Raised by a device tied to a resident, a household or a room.
+    pub personal: bool,
     pub alarm: String,
     pub severity: String,
     pub raised_at: i64,
@@ -351,12 +359,14 @@ macro_rules! alarm_event {
 }
 
 const DEVICE_COLUMNS: &str = "d.id, d.community_id, d.code, d.name, p.code AS profile_code, p.name_zh AS profile_zh, \
-     p.name_en AS profile_en, d.building_id, b.name AS building_name, d.room, d.resident_id, d.online, d.last_seen, \
+     p.name_en AS profile_en, d.building_id, b.name AS building_name, d.room, d.resident_id, b.grid_id, \
+     (d.resident_id IS NOT NULL OR d.household_id IS NOT NULL OR d.room <> '') AS personal, d.online, d.last_seen, \
      (SELECT COUNT(*) FROM alarms a WHERE a.device_id = d.id AND a.closed = FALSE) AS open_alarms \
      FROM devices d JOIN device_profiles p ON p.id = d.profile_id LEFT JOIN buildings b ON b.id = d.building_id";
 
 const ALARM_COLUMNS: &str = "a.id, a.device_id, d.code AS device_code, d.name AS device_name, a.community_id, \
-     a.building_id, b.name AS building_name, d.room, a.alarm, a.severity, a.raised_at, a.last_seen, a.repeats, a.flaps, \
+     a.building_id, b.name AS building_name, d.room, b.grid_id, \
+     (d.resident_id IS NOT NULL OR d.household_id IS NOT NULL OR d.room <> '') AS personal, a.alarm, a.severity, a.raised_at, a.last_seen, a.repeats, a.flaps, \
      a.value, a.cleared_at, a.acknowledged_at, a.closed, a.case_id \
      FROM alarms a JOIN devices d ON d.id = a.device_id LEFT JOIN buildings b ON b.id = a.building_id";
 
@@ -773,28 +783,6 @@ impl Store {
             }
         }
         self.alarm(id).await
-    }
-
-    /// Acknowledges every unacknowledged alarm of a building (or of devices in no building)
-    /// in the community, as [`Store::acknowledge_alarm`] does one by one. Returns how many.
-    pub async fn acknowledge_building_alarms(
-        &self,
-        community_id: i64,
-        building_id: Option<i64>,
-        account: i64,
-    ) -> StoreResult<usize> {
-        let ids: Vec<i64> = read!(self, |db| sqlx::query_scalar(
-            "SELECT id FROM alarms WHERE community_id = $1 AND closed = FALSE AND acknowledged_at IS NULL \
-             AND (building_id = $2 OR ($2 IS NULL AND building_id IS NULL)) ORDER BY id"
-        )
-        .bind(community_id)
-        .bind(building_id)
-        .fetch_all(db)
-        .await?);
-        for id in &ids {
-            self.acknowledge_alarm(*id, account).await?;
-        }
-        Ok(ids.len())
     }
 
     /// Clears an alarm by hand (a thrown-object alarm after the check, or any alarm a

@@ -20,13 +20,14 @@ pub struct ResidentRow {
     pub name: String,
     /// `M` or `F`.
     pub gender: String,
-    /// `YYYY-MM-DD`.
-    pub birth_date: String,
+    /// The year of birth only: the full date is part of the ID number and is shown only
+    /// when that is revealed (see `docs/architecture.md`, personal data).
+    pub birth_year: i64,
     /// head, spouse, child, parent, …
     pub relation: String,
     /// registered (户籍), permanent (常住) or floating (流动).
     pub residence_type: String,
-    /// e.g. `310117********1234`.
+    /// e.g. `3101************34`.
     pub id_number_masked: Option<String>,
     /// e.g. `138****5678`.
     pub phone_masked: Option<String>,
@@ -92,7 +93,7 @@ pub struct AccessRecord {
 }
 
 const SELECT: &str = "SELECT r.id, r.community_id, r.grid_id, r.household_id, b.name AS building, h.unit, h.room, r.name, \
-     r.gender, r.birth_date, r.relation, r.residence_type, r.id_number_masked, r.phone_masked, r.moved_in_on, r.moved_out_on \
+     r.gender, CAST(substr(r.birth_date, 1, 4) AS BIGINT) AS birth_year, r.relation, r.residence_type, r.id_number_masked, r.phone_masked, r.moved_in_on, r.moved_out_on \
      FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id";
 
 enum Arg {

@@ -1,6 +1,7 @@
-//! Throttling of failed logins. Failures are counted per key (a login name, an IP
-//! address) in a sliding window; reaching the limit locks the key for a while. The
-//! counters live in the database so every app instance sees the same lockout.
+//! Throttling of password guesses. Attempts are counted per key (a login name, an account,
+//! an IP address, an account's password-change form) in a window, before the password is
+//! checked; reaching the limit locks the key for a while. The counters live in the
+//! database so every app instance sees the same lockout.
 
 use crate::{Store, StoreResult, now_ms, read, transaction};
 
@@ -23,44 +24,104 @@ impl Store {
         Ok(until.flatten().filter(|&t| t > now_ms()))
     }
 
-    /// Counts a failure; returns the lock's end if this failure locked the key.
-    pub async fn record_login_failure(&self, key: &str, policy: ThrottlePolicy) -> StoreResult<Option<i64>> {
+    /// Counts an attempt on every key *before* the password is checked, so that guesses
+    /// sent at once cannot all be checked: the count is taken atomically (one upsert per
+    /// key), and an attempt past a key's limit locks it and is refused unchecked. Returns
+    /// the end of the lock if the attempt may not go ahead.
+    pub async fn begin_attempt(&self, keys: &[ThrottleKey]) -> StoreResult<Option<i64>> {
         let now = now_ms();
-        let window_start = now - policy.window_ms;
         transaction!(self, |tx| {
-            let failures: i64 = sqlx::query_scalar(
-                "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) VALUES ($1, 1, $2, NULL) \
-                 ON CONFLICT (key) DO UPDATE SET \
-                   failures = CASE WHEN login_throttle.window_started_at < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
-                   window_started_at = CASE WHEN login_throttle.window_started_at < $3 THEN $2 ELSE login_throttle.window_started_at END \
-                 RETURNING failures",
-            )
-            .bind(key)
-            .bind(now)
-            .bind(window_start)
-            .fetch_one(&mut *tx)
-            .await?;
-            if failures >= policy.max_failures {
-                let until = now + policy.lockout_ms;
-                sqlx::query(
-                    "UPDATE login_throttle SET locked_until = $1, failures = 0, window_started_at = $2 WHERE key = $3",
+            let mut locked: Option<i64> = None;
+            for k in keys {
+                let (count, until): (i64, Option<i64>) = sqlx::query_as(
+                    "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) VALUES ($1, 1, $2, NULL) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                       failures = CASE WHEN login_throttle.locked_until > $2 THEN login_throttle.failures \
+                                       WHEN login_throttle.window_started_at < $3 THEN 1 \
+                                       ELSE login_throttle.failures + 1 END, \
+                       window_started_at = CASE WHEN login_throttle.locked_until > $2 THEN login_throttle.window_started_at \
+                                                WHEN login_throttle.window_started_at < $3 THEN $2 \
+                                                ELSE login_throttle.window_started_at END \
+                     RETURNING failures, locked_until",
                 )
-                .bind(until)
+                .bind(&k.key)
                 .bind(now)
-                .bind(key)
-                .execute(&mut *tx)
+                .bind(now - k.policy.window_ms)
+                .fetch_one(&mut *tx)
                 .await?;
-                Some(until)
-            } else {
-                None
+                let until = match until {
+                    Some(until) if until > now => Some(until),
+                    _ if count > k.policy.max_failures => {
+                        let until = now + k.policy.lockout_ms;
+                        sqlx::query(LOCK).bind(until).bind(now).bind(&k.key).execute(&mut *tx).await?;
+                        Some(until)
+                    }
+                    _ => None,
+                };
+                locked = locked.max(until);
             }
+            locked
         })
     }
 
-    /// Forgets the failures of `key` after a successful login.
-    pub async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+    /// After a wrong password: locks every key whose count has reached its limit, and
+    /// returns the end of the lock if one did.
+    pub async fn attempt_failed(&self, keys: &[ThrottleKey]) -> StoreResult<Option<i64>> {
+        let now = now_ms();
         transaction!(self, |tx| {
-            sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(&mut *tx).await?;
+            let mut locked = None;
+            for k in keys {
+                let failures: Option<i64> = sqlx::query_scalar(
+                    "SELECT failures FROM login_throttle WHERE key = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+                )
+                .bind(&k.key)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if failures.is_some_and(|f| f >= k.policy.max_failures) {
+                    let until = now + k.policy.lockout_ms;
+                    sqlx::query(LOCK).bind(until).bind(now).bind(&k.key).execute(&mut *tx).await?;
+                    locked = locked.max(Some(until));
+                }
+            }
+            locked
+        })
+    }
+
+    /// After the right password: a person's keys forget their failures; a shared key (an
+    /// address) gives this attempt back.
+    pub async fn attempt_succeeded(&self, keys: &[ThrottleKey]) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            for k in keys {
+                let sql = if k.shared {
+                    "UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0"
+                } else {
+                    "DELETE FROM login_throttle WHERE key = $1"
+                };
+                sqlx::query(sql).bind(&k.key).execute(&mut *tx).await?;
+            }
         })
     }
 }
+
+/// One key an attempt counts against: a login name, an account, an address.
+#[derive(Debug, Clone)]
+pub struct ThrottleKey {
+    pub key: String,
+    pub policy: ThrottlePolicy,
+    /// Many people may share it (a client address): a success only takes its own attempt back.
+    pub shared: bool,
+}
+
+impl ThrottleKey {
+    pub fn new(key: impl Into<String>, policy: ThrottlePolicy) -> ThrottleKey {
+        ThrottleKey { key: key.into(), policy, shared: false }
+    }
+
+    pub fn shared(key: impl Into<String>, policy: ThrottlePolicy) -> ThrottleKey {
+        ThrottleKey { key: key.into(), policy, shared: true }
+    }
+}
+
+/// Locks a key (`$3`) until `$1`, starting a new count at `$2`.
+const LOCK: &str = "UPDATE login_throttle SET locked_until = $1, failures = 0, window_started_at = $2 WHERE key = $3";

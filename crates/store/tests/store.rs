@@ -5,7 +5,7 @@
 use linli_domain::Role;
 use linli_domain::identity::{DisplayName, LoginName, NewPassword, Phone, Username};
 use linli_store::accounts::{NewAccount, NewAssignment};
-use linli_store::throttle::ThrottlePolicy;
+use linli_store::throttle::{ThrottleKey, ThrottlePolicy};
 use linli_store::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, StoreError, read};
 use linli_test_support::{dual_backend_test, small_demo};
 
@@ -108,22 +108,56 @@ dual_backend_test!(sessions_live_until_ended, |db| {
     assert!(store.session(&token, 60_000).await.unwrap().is_none());
 });
 
-dual_backend_test!(failed_logins_lock_a_key_after_the_limit, |db| {
+dual_backend_test!(attempts_lock_a_key_at_the_limit_and_are_counted_before_the_check, |db| {
     let store = &db.store;
     let policy = ThrottlePolicy { max_failures: 3, window_ms: 60_000, lockout_ms: 60_000 };
-    assert_eq!(store.record_login_failure("login:a", policy).await.unwrap(), None);
-    assert_eq!(store.record_login_failure("login:a", policy).await.unwrap(), None);
+    let a = [ThrottleKey::new("login:a", policy)];
+    for _ in 0..2 {
+        assert_eq!(store.begin_attempt(&a).await.unwrap(), None);
+        assert_eq!(store.attempt_failed(&a).await.unwrap(), None);
+    }
     assert!(store.locked_until("login:a").await.unwrap().is_none());
-    assert!(store.record_login_failure("login:a", policy).await.unwrap().is_some());
+    // The third attempt goes ahead; failing, it locks.
+    assert_eq!(store.begin_attempt(&a).await.unwrap(), None);
+    assert!(store.attempt_failed(&a).await.unwrap().is_some());
     assert!(store.locked_until("login:a").await.unwrap().is_some());
+    assert!(store.begin_attempt(&a).await.unwrap().is_some(), "a locked key refuses the attempt");
     assert!(store.locked_until("login:b").await.unwrap().is_none());
-    store.clear_login_failures("login:a").await.unwrap();
-    assert!(store.locked_until("login:a").await.unwrap().is_none());
-    // Failures outside the window start a new count.
-    let short = ThrottlePolicy { max_failures: 2, window_ms: 0, lockout_ms: 60_000 };
-    store.record_login_failure("login:c", short).await.unwrap();
+    // Attempts begun at once: only as many as the limit go ahead, the rest lock the key.
+    let c = [ThrottleKey::new("login:c", policy)];
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (store, c) = (store.clone(), c.clone());
+            tokio::spawn(async move { store.begin_attempt(&c).await.unwrap() })
+        })
+        .collect();
+    let mut begun = Vec::new();
+    for t in tasks {
+        begun.push(t.await.unwrap());
+    }
+    assert_eq!(begun.iter().filter(|r| r.is_none()).count(), 3, "{begun:?}");
+    assert!(store.locked_until("login:c").await.unwrap().is_some());
+    // A success forgets a person's failures; an address only gets its attempt back.
+    let ip = ThrottleKey::shared("ip:d", policy);
+    let d = [ThrottleKey::new("login:d", policy), ip.clone()];
+    store.begin_attempt(&d).await.unwrap();
+    store.attempt_failed(&d).await.unwrap();
+    store.begin_attempt(&d).await.unwrap();
+    store.attempt_succeeded(&d).await.unwrap();
+    let counts: Vec<(String, i64)> = read!(store, |db| sqlx::query_as(
+        "SELECT key, failures FROM login_throttle WHERE key IN ('login:d', 'ip:d')"
+    )
+    .fetch_all(db)
+    .await
+    .unwrap());
+    assert_eq!(counts, vec![("ip:d".to_owned(), 1)]);
+    // Attempts outside the window start a new count.
+    let short = [ThrottleKey::new("login:e", ThrottlePolicy { max_failures: 2, window_ms: 0, lockout_ms: 60_000 })];
+    store.begin_attempt(&short).await.unwrap();
+    store.attempt_failed(&short).await.unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
-    assert_eq!(store.record_login_failure("login:c", short).await.unwrap(), None);
+    assert_eq!(store.begin_attempt(&short).await.unwrap(), None);
+    assert_eq!(store.attempt_failed(&short).await.unwrap(), None);
 });
 
 dual_backend_test!(api_tokens_authenticate_until_revoked_and_only_by_their_owner, |db| {
@@ -147,12 +181,8 @@ dual_backend_test!(concurrent_writers_never_fail_with_busy, |db| {
         tasks.push(tokio::spawn(async move {
             for j in 0..10 {
                 store.audit(None, None, "test.write", &format!("{i}-{j}")).await?;
-                store
-                    .record_login_failure(
-                        &format!("k{}", j % 3),
-                        ThrottlePolicy { max_failures: 1000, window_ms: 60_000, lockout_ms: 1 },
-                    )
-                    .await?;
+                let policy = ThrottlePolicy { max_failures: 1000, window_ms: 60_000, lockout_ms: 1 };
+                store.begin_attempt(&[ThrottleKey::new(format!("k{}", j % 3), policy)]).await?;
             }
             Ok::<_, StoreError>(())
         }));

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use linli_domain::case::{Event, Level, State};
 use linli_domain::dispute::{Risk, Side};
 use linli_domain::identity::Phone;
-use linli_domain::{Action, FieldError, Principal, Role};
+use linli_domain::{Action, CaseFacts, FieldError, Principal, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseRow, NewCase, TimelineEvent};
 use linli_store::disputes::{NewDispute, NewParty};
@@ -40,27 +40,43 @@ pub fn is_staff(p: &Principal, community_id: i64) -> bool {
     })
 }
 
-/// Whether this person may see who reported a case that asked to stay anonymous: the
-/// community's staff and grid workers, and the reporter.
-pub fn sees_reporter(p: &Principal, case: &CaseRow) -> bool {
-    case.reporter_account_id == Some(p.account_id)
-        || p.assignments.iter().any(|a| {
-            matches!(a.role, Role::CommunityStaff | Role::CommunityDirector | Role::GridWorker)
-                && a.community_id == Some(case.community_id)
-        })
+/// What decides who may see the people in a case ([`Principal::sees_reporter`]).
+pub fn facts(community: &Community, case: &CaseRow) -> CaseFacts {
+    CaseFacts {
+        community_id: community.id,
+        street_id: community.street_id,
+        grid_id: case.grid_id,
+        at_street: case.level == Level::Street.as_str(),
+        organisation_id: case.assignee_organisation_id,
+        reporter_account_id: case.reporter_account_id,
+        anonymous: case.anonymous,
+    }
 }
 
-/// A case and its timeline as this person may see them: an anonymous reporter's name,
-/// and the reporter's own steps on the timeline, are hidden from others.
-pub fn as_seen_by(p: &Principal, case: CaseRow, mut timeline: Vec<TimelineEvent>) -> (CaseRow, Vec<TimelineEvent>) {
-    let sees = sees_reporter(p, &case);
-    if case.anonymous && !sees {
-        timeline
-            .iter_mut()
-            .filter(|e| e.account_id.is_some() && e.account_id == case.reporter_account_id)
-            .for_each(|e| e.actor = None);
+/// A case as this person may see it: the reporter's name and account hidden unless
+/// [`Principal::sees_reporter`].
+pub fn seen_by(p: &Principal, community: &Community, case: CaseRow) -> CaseRow {
+    let sees = p.sees_reporter(&facts(community, &case));
+    case.shown_to(sees)
+}
+
+/// A case and its timeline as this person may see them: besides [`seen_by`], the
+/// reporter's own steps on the timeline carry no name or account.
+pub fn as_seen_by(
+    p: &Principal,
+    community: &Community,
+    case: CaseRow,
+    mut timeline: Vec<TimelineEvent>,
+) -> (CaseRow, Vec<TimelineEvent>) {
+    if !p.sees_reporter(&facts(community, &case)) {
+        timeline.iter_mut().filter(|e| e.account_id.is_some() && e.account_id == case.reporter_account_id).for_each(
+            |e| {
+                e.actor = None;
+                e.account_id = None;
+            },
+        );
     }
-    (case.shown_to(sees), timeline)
+    (seen_by(p, community, case), timeline)
 }
 
 /// A case within the caller's reach, with its community; anything else is not found.
@@ -311,7 +327,8 @@ pub async fn read_report(
         reporter_account_id: Some(p.account_id),
         reporter_name,
         anonymous: form.anonymous.is_some(),
-        idempotency_key: (!key.is_empty() && key.len() <= 80).then(|| key.to_owned()),
+        // A key belongs to its caller: another person's key (even a guessed one) is another key.
+        idempotency_key: (!key.is_empty() && key.len() <= 80).then(|| format!("account:{}:{key}", p.account_id)),
         self_resolved,
         dispute,
         ..NewCase::default()

@@ -16,6 +16,17 @@ pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 /// The body limit of a form that carries photos.
 pub const UPLOAD_LIMIT: usize = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024;
 
+/// The largest picture decoded: 50 megapixels (a phone's full-resolution photo), at most
+/// 10,000 px on a side. Its RGBA buffer is 200 MB.
+pub const MAX_PIXELS: u64 = 50_000_000;
+const MAX_SIDE: u32 = 10_000;
+/// What a decoder may allocate for one picture.
+const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// Pictures decoded at once, across all requests: the memory a burst of uploads can take
+/// is this many times [`MAX_DECODE_BYTES`]; the rest wait their turn.
+const DECODES_AT_ONCE: usize = 2;
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES_AT_ONCE);
+
 const LONG_SIDE: u32 = 1920;
 const THUMB_SIDE: u32 = 320;
 
@@ -32,11 +43,15 @@ pub fn process(field: &'static str, bytes: &[u8]) -> Result<NewPhoto, FieldError
     let unreadable = |_| FieldError::new(field, "error.photo.unreadable");
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    // A small file can declare a huge picture (a decompression bomb): refuse it by the
+    // dimensions in its header, before a single pixel is decoded.
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || width > MAX_SIDE || height > MAX_SIDE {
+        return Err(FieldError::new(field, "error.photo.dimensions"));
+    }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
     img.apply_orientation(orientation);
@@ -70,9 +85,15 @@ pub async fn process_all(field: &'static str, files: Vec<Vec<u8>>) -> Result<Vec
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    tokio::task::spawn_blocking(move || files.iter().map(|f| process(field, f)).collect())
-        .await
-        .unwrap_or_else(|_| Err(FieldError::new(field, "error.photo.unreadable")))
+    let mut photos = Vec::with_capacity(files.len());
+    for file in files {
+        let Ok(_permit) = DECODES.acquire().await else { return Err(FieldError::new(field, "error.photo.unreadable")) };
+        let photo = tokio::task::spawn_blocking(move || process(field, &file))
+            .await
+            .unwrap_or_else(|_| Err(FieldError::new(field, "error.photo.unreadable")))?;
+        photos.push(photo);
+    }
+    Ok(photos)
 }
 
 #[cfg(test)]
@@ -104,5 +125,44 @@ mod tests {
         assert_eq!(process("photos", b"\x89PNG\r\n\x1a\n broken").unwrap_err().key, "error.photo.unreadable");
         let huge = vec![0xFF; MAX_PHOTO_BYTES + 1];
         assert_eq!(process("photos", &huge).unwrap_err().key, "error.photo.size");
+    }
+
+    /// A PNG whose header declares `w` × `h` pixels and whose data is a few bytes: what a
+    /// decompression bomb looks like before it is decoded.
+    fn declared_png(w: u32, h: u32) -> Vec<u8> {
+        fn crc32(data: &[u8]) -> u32 {
+            let mut c = 0xFFFF_FFFFu32;
+            for &b in data {
+                c ^= u32::from(b);
+                for _ in 0..8 {
+                    c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                }
+            }
+            !c
+        }
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut out = (data.len() as u32).to_be_bytes().to_vec();
+            let body = [kind, data].concat();
+            out.extend(&body);
+            out.extend(crc32(&body).to_be_bytes());
+            out
+        };
+        let mut ihdr = w.to_be_bytes().to_vec();
+        ihdr.extend(h.to_be_bytes());
+        ihdr.extend([8, 6, 0, 0, 0]);
+        [b"\x89PNG\r\n\x1a\n".to_vec(), chunk(b"IHDR", &ihdr), chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0, 0, 0, 0, 1]), chunk(b"IEND", &[])]
+            .concat()
+    }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_by_its_header_before_decoding() {
+        for (w, h) in [(12_000, 12_000), (9_000, 8_000), (60_000, 10)] {
+            let bomb = declared_png(w, h);
+            assert!(bomb.len() < 100);
+            // Refused by the header: the data would not even decode (see below).
+            assert_eq!(process("photos", &bomb).unwrap_err().key, "error.photo.dimensions", "{w}×{h}");
+        }
+        // A header within the limits goes on to decoding (and this one's data is broken).
+        assert_eq!(process("photos", &declared_png(4_000, 3_000)).unwrap_err().key, "error.photo.unreadable");
     }
 }

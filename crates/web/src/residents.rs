@@ -86,20 +86,13 @@ pub async fn reveal(
 /// Full values of the exported residents, by resident id (ID number, phone).
 pub type FullValues = std::collections::HashMap<i64, (Option<String>, Option<String>)>;
 
-/// The columns of an export, which are the columns the import reads.
-pub const EXPORT_HEADER: [&str; 11] = [
-    "id",
-    "building",
-    "unit",
-    "room",
-    "name",
-    "gender",
-    "birth_date",
-    "relation",
-    "residence_type",
-    "id_number",
-    "phone",
-];
+/// The columns of an export, which are the columns the import reads. A masked export
+/// carries the year of birth only (`birth_year`); a full one, the date read from the
+/// revealed ID number (`birth_date`), so that it can be imported again.
+pub fn export_header(full: bool) -> [&'static str; 11] {
+    let birth = if full { "birth_date" } else { "birth_year" };
+    ["id", "building", "unit", "room", "name", "gender", birth, "relation", "residence_type", "id_number", "phone"]
+}
 
 /// Export rows: masked, or with full values for re-import. Cells that a spreadsheet would
 /// run as a formula are prefixed with an apostrophe.
@@ -112,6 +105,13 @@ pub fn export_records(rows: &[ResidentRow], full: Option<&FullValues>) -> Vec<Ve
                 None if full.is_some() => (String::new(), String::new()),
                 None => (r.id_number_masked.clone().unwrap_or_default(), r.phone_masked.clone().unwrap_or_default()),
             };
+            // The full date only beside the full number it is read from.
+            let birth = match id_number.get(6..14) {
+                Some(d) if full.is_some() && d.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+                }
+                _ => r.birth_year.to_string(),
+            };
             vec![
                 r.id.to_string(),
                 safe(&r.building),
@@ -119,7 +119,7 @@ pub fn export_records(rows: &[ResidentRow], full: Option<&FullValues>) -> Vec<Ve
                 safe(&r.room),
                 safe(&r.name),
                 r.gender.clone(),
-                r.birth_date.clone(),
+                birth,
                 r.relation.clone(),
                 r.residence_type.clone(),
                 id_number,

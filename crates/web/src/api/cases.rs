@@ -61,10 +61,7 @@ pub async fn list(
     let p = user.principal();
     let cases = rows
         .into_iter()
-        .map(|c| {
-            let sees = crate::cases::sees_reporter(p, &c);
-            c.shown_to(sees)
-        })
+        .map(|c| crate::cases::seen_by(p, &community, c))
         .collect();
     Ok(Json(CasePage { total, cases }))
 }
@@ -171,7 +168,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
     let (case, community) = reachable_case(&state, &user, case_id).await?;
     let steps = steps_for(user.principal(), &community, &case);
     let timeline = state.store.case_timeline(case.id).await?;
-    let (case, timeline) = crate::cases::as_seen_by(user.principal(), case, timeline);
+    let (case, timeline) = crate::cases::as_seen_by(user.principal(), &community, case, timeline);
     Ok(Json(CaseDetail { case, timeline, steps }))
 }
 

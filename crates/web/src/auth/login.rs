@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use linli_domain::identity::LoginName;
+use linli_store::throttle::ThrottleKey;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -90,18 +91,30 @@ pub async fn login(
     if form.password.is_empty() {
         return fail(StatusCode::UNPROCESSABLE_ENTITY, Some("password"), t.field_error("password", "error.required"));
     }
-    let login_key = match &name {
-        LoginName::Username(u) => format!("login:{}", u.as_str()),
-        LoginName::Phone(p) => format!("login:{}", state.store.key().blind_index("throttle", p.as_str())),
-    };
-    let ip_key = ctx.client_ip.map(|ip| format!("ip:{ip}"));
-    for key in std::iter::once(&login_key).chain(ip_key.as_ref()) {
-        if let Some(until) = state.store.locked_until(key).await? {
-            let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
-            return fail(StatusCode::TOO_MANY_REQUESTS, None, t.fill("login.locked", &[("minutes", &minutes)]));
-        }
-    }
     let record = state.store.login_record(&name).await?;
+    // Counted before the password is checked: per login name (the username and the phone
+    // of one account are two names), per account (so that two names do not give twice the
+    // guesses), and per address.
+    let mut keys = vec![ThrottleKey::new(
+        match &name {
+            LoginName::Username(u) => format!("login:{}", u.as_str()),
+            LoginName::Phone(p) => format!("login:{}", state.store.key().blind_index("throttle", p.as_str())),
+        },
+        state.settings.login_policy,
+    )];
+    if let Some(r) = &record {
+        keys.push(ThrottleKey::new(format!("account:{}", r.id), state.settings.login_policy));
+    }
+    let ip_key = ctx.client_ip.map(|ip| format!("ip:{ip}"));
+    if let Some(ip) = &ip_key {
+        keys.push(ThrottleKey::shared(ip.clone(), state.settings.address_policy));
+    }
+    let account_id = record.as_ref().map(|r| r.id);
+    if let Some(until) = state.store.begin_attempt(&keys).await? {
+        state.store.audit(account_id, None, "login.refused_locked", &keys[0].key).await?;
+        let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
+        return fail(StatusCode::TOO_MANY_REQUESTS, None, t.fill("login.locked", &[("minutes", &minutes)]));
+    }
     let password = form.password.clone();
     // Hash even for an unknown name, so response time does not reveal which names exist.
     let hash = record.as_ref().map(|r| r.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.clone());
@@ -110,22 +123,18 @@ pub async fn login(
         .map_err(|e| AppError::Internal(e.into()))?;
     let account = match record {
         Some(r) if verified && !r.disabled => r,
-        other => {
-            let account_id = other.as_ref().map(|r| r.id);
-            let mut locked = state.store.record_login_failure(&login_key, state.settings.login_policy).await?;
-            if let Some(ip_key) = &ip_key {
-                locked = locked.or(state.store.record_login_failure(ip_key, state.settings.address_policy).await?);
-            }
+        _ => {
+            let locked = state.store.attempt_failed(&keys).await?;
             state.store.audit(account_id, None, "login.failed", &ip_key.clone().unwrap_or_default()).await?;
-            if locked.is_some() {
-                state.store.audit(account_id, None, "login.locked", &login_key).await?;
-                let minutes = state.settings.login_policy.lockout_ms / 60_000;
+            if let Some(until) = locked {
+                state.store.audit(account_id, None, "login.locked", &keys[0].key).await?;
+                let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
                 return fail(StatusCode::TOO_MANY_REQUESTS, None, t.fill("login.locked", &[("minutes", &minutes)]));
             }
             return fail(StatusCode::UNAUTHORIZED, None, t.get("login.failed").to_owned());
         }
     };
-    state.store.clear_login_failures(&login_key).await?;
+    state.store.attempt_succeeded(&keys).await?;
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let (token, _csrf) = state.store.create_session(account.id, state.settings.session_ttl_ms, user_agent).await?;
     state.store.audit(Some(account.id), None, "login", user_agent).await?;

@@ -281,10 +281,21 @@ pub fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|e| e[1..].to_owned()).unwrap_or_default()
 }
 
-/// Only local paths are followed after login, so `next` cannot send anyone off-site.
+/// Only a path on this site is followed after login, so `next` cannot send anyone
+/// off-site. Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so a
+/// path with any whitespace, control character or backslash is refused as a whole, as is
+/// one that a browser would read as another host (`//host`) or that is not a valid URI
+/// path (which would otherwise fail as a header).
 pub fn safe_next(next: Option<&str>) -> String {
+    let acceptable = |n: &str| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+            && n.parse::<axum::http::uri::PathAndQuery>().is_ok()
+            && HeaderValue::from_str(n).is_ok()
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if acceptable(n) => n.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -299,6 +310,12 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/", "a tab that browsers drop");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\r\n/x")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(safe_next(Some("/\u{3000}/evil.example")), "/", "an ideographic space");
+        assert_eq!(safe_next(Some("/cases/3?tab=timeline")), "/cases/3?tab=timeline");
         assert_eq!(safe_next(None), "/");
     }
 

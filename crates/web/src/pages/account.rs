@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::identity::{DisplayName, NewPassword};
+use linli_store::throttle::ThrottleKey;
 use linli_store::tokens::ApiToken;
 use serde::Deserialize;
 
@@ -106,14 +107,33 @@ pub async fn change_password(
         password_error: Some((field, t.field_error(field, key))),
         ..Flash::default()
     };
+    // Only from a signed-in browser: an API token must not be able to take the account.
+    let Credential::Session(session) = &user.1.credential else { return Err(AppError::Forbidden) };
+    // Guesses of the current password are counted like logins, before the check.
+    let keys = [ThrottleKey::new(format!("password:{account_id}"), state.settings.login_policy)];
+    if let Some(until) = state.store.begin_attempt(&keys).await? {
+        state.store.audit(Some(account_id), None, "password.refused_locked", "").await?;
+        let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
+        let flash = Flash {
+            password_error: Some(("current", t.fill("login.locked", &[("minutes", &minutes)]))),
+            ..Flash::default()
+        };
+        return page(&state, &user, StatusCode::TOO_MANY_REQUESTS, flash).await;
+    }
     let hash = state.store.password_hash(account_id).await?;
     let current = form.current.clone();
     let ok = tokio::task::spawn_blocking(move || linli_store::crypto::verify_password(&current, &hash))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     if !ok {
+        let locked = state.store.attempt_failed(&keys).await?;
+        state.store.audit(Some(account_id), None, "password.wrong", "").await?;
+        if locked.is_some() {
+            state.store.audit(Some(account_id), None, "password.locked", "").await?;
+        }
         return page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, invalid("current", "error.password.wrong")).await;
     }
+    state.store.attempt_succeeded(&keys).await?;
     let new = match NewPassword::parse("new", &form.new) {
         Ok(n) => n,
         Err(e) => return page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, invalid(e.field, e.key)).await,
@@ -122,11 +142,7 @@ pub async fn change_password(
         return page(&state, &user, StatusCode::UNPROCESSABLE_ENTITY, invalid("confirm", "error.password.mismatch"))
             .await;
     }
-    let keep = match &user.1.credential {
-        Credential::Session(token) => Some(token.as_str()),
-        Credential::ApiToken => None,
-    };
-    state.store.change_password(account_id, &new, keep).await?;
+    state.store.change_password(account_id, &new, Some(session.as_str())).await?;
     state.store.audit(Some(account_id), None, "password.changed", "").await?;
     page(
         &state,

@@ -76,8 +76,7 @@ pub async fn list(
         .map(|c| {
             let overdue = c.is_overdue(now);
             let at = format_ms(c.reported_at);
-            let sees = crate::cases::sees_reporter(p, &c);
-            (c.shown_to(sees), at, overdue)
+            (crate::cases::seen_by(p, &community, c), at, overdue)
         })
         .collect();
     let t = user.0.tr();
@@ -284,7 +283,7 @@ pub(crate) async fn case_page(
     let (case, community) = reachable_case(state, user, case_id).await?;
     let steps = steps_for(user.principal(), &community, &case);
     let timeline = state.store.case_timeline(case.id).await?;
-    let (case, timeline) = crate::cases::as_seen_by(user.principal(), case, timeline);
+    let (case, timeline) = crate::cases::as_seen_by(user.principal(), &community, case, timeline);
     let photos = state.store.case_photos(case.id).await?;
     let timeline = timeline
         .into_iter()
@@ -305,8 +304,15 @@ pub(crate) async fn case_page(
     };
     let duplicates =
         if steps.contains(&"refuse") { state.store.possible_duplicates(case.id).await? } else { Vec::new() };
-    let dispute = state.store.dispute(case.id).await?;
+    let mut dispute = state.store.dispute(case.id).await?;
     let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
+    if !can_mediate && let Some(d) = dispute.as_mut() {
+        // The parties are people: only those who mediate see who they are.
+        for party in &mut d.parties {
+            party.name.clear();
+            party.phone_masked = None;
+        }
+    }
     let page = CasePage {
         chrome: Chrome::new(&user.0, t.fill("cases.case_title", &[("id", &case.id)])),
         dispute,

@@ -207,8 +207,7 @@ async fn disputes_page(
             let overdue = c.is_overdue(now);
             let at = format_ms(c.reported_at);
             let summary = summaries.remove(&c.id);
-            let sees = crate::cases::sees_reporter(p, &c);
-            (c.shown_to(sees), at, overdue, summary)
+            (crate::cases::seen_by(p, &community, c), at, overdue, summary)
         })
         .collect();
     let today = today();

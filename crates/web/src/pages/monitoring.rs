@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use linli_domain::Action;
+use linli_domain::{Action, Reach};
 use linli_store::admin::Community;
 use linli_store::monitoring::{AlarmRow, DeviceRow, LastValue};
 use serde::Deserialize;
@@ -23,13 +23,33 @@ use tokio_stream::wrappers::BroadcastStream;
 
 const DAY: i64 = 24 * 3_600_000;
 
-/// The community, if the user's case scope reaches it.
+/// The community, if the user's monitoring reaches into it (a grid worker's own grids
+/// are enough); anything else is not found.
 async fn reachable(state: &AppState, user: &User, community_id: i64) -> AppResult<Community> {
     let community = state.store.community(community_id).await?;
-    if user.principal().case_scope(community.id, community.street_id).is_empty() {
+    if user.principal().reach(Action::ViewMonitoring, community.id, community.street_id) == Reach::Nothing {
         return Err(AppError::NotFound);
     }
     Ok(community)
+}
+
+/// Whether `action` reaches this alarm or device (its grid, and a resident's reach for a
+/// personal one): see [`linli_domain::Principal::reaches_device`].
+fn reaches(user: &User, action: Action, community: &Community, grid_id: Option<i64>, personal: bool) -> bool {
+    user.principal().reaches_device(action, community.id, community.street_id, grid_id, personal)
+}
+
+/// The alarms of the community that `action` reaches.
+async fn alarms_within_reach(
+    state: &AppState,
+    user: &User,
+    action: Action,
+    community: &Community,
+    closed_since: Option<i64>,
+) -> AppResult<Vec<AlarmRow>> {
+    let mut alarms = state.store.alarms(community.id, closed_since).await?;
+    alarms.retain(|a| reaches(user, action, community, a.grid_id, a.personal));
+    Ok(alarms)
 }
 
 #[derive(Template)]
@@ -70,7 +90,7 @@ pub struct BoardQuery {
 
 async fn board_part(state: &AppState, user: &User, community: &Community) -> AppResult<String> {
     let now = linli_store::now_ms();
-    let alarms = state.store.alarms(community.id, Some(now - DAY)).await?;
+    let alarms = alarms_within_reach(state, user, Action::ViewMonitoring, community, Some(now - DAY)).await?;
     let (open, recent): (Vec<AlarmRow>, Vec<AlarmRow>) = alarms.into_iter().partition(|a| !a.closed);
     let mut groups: Vec<(String, String, usize, Vec<AlarmRow>)> = Vec::new();
     for a in open {
@@ -146,9 +166,14 @@ pub async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
+/// The alarm's community, if the user may handle this alarm; otherwise not found.
 async fn handled(state: &AppState, user: &User, alarm_id: i64) -> AppResult<Community> {
     let alarm = state.store.alarm(alarm_id).await?;
-    reachable(state, user, alarm.community_id).await
+    let community = reachable(state, user, alarm.community_id).await?;
+    if !reaches(user, Action::HandleAlarms, &community, alarm.grid_id, alarm.personal) {
+        return Err(AppError::NotFound);
+    }
+    Ok(community)
 }
 
 /// `POST /alarms/{alarm_id}/acknowledge`: acknowledges the alarm and accepts its case.
@@ -181,7 +206,10 @@ pub async fn acknowledge_building(
                 .map_err(|_| AppError::Invalid(linli_domain::FieldError::new("building", "error.choice")))?,
         ),
     };
-    state.store.acknowledge_building_alarms(community.id, building_id, user.principal().account_id).await?;
+    let mine = alarms_within_reach(&state, &user, Action::HandleAlarms, &community, None).await?;
+    for alarm in mine.iter().filter(|a| a.building_id == building_id && a.acknowledged_at.is_none()) {
+        state.store.acknowledge_alarm(alarm.id, user.principal().account_id).await?;
+    }
     state.monitor.changed(community.id);
     Ok(Redirect::to(&format!("/communities/{}/alarms?done=ack", community.id)).into_response())
 }
@@ -241,7 +269,8 @@ async fn devices_page(
     error: Option<String>,
     token: Option<(String, String)>,
 ) -> AppResult<Response> {
-    let devices = state.store.devices(community.id).await?;
+    let mut devices = state.store.devices(community.id).await?;
+    devices.retain(|d| reaches(user, Action::ViewMonitoring, &community, d.grid_id, d.personal));
     let t = user.0.tr();
     let (profiles, buildings) = if user.principal().can(Action::ManageDevices) {
         let profiles = state
@@ -359,6 +388,9 @@ pub async fn device(
 ) -> AppResult<Response> {
     let device = state.store.device(device_id).await?;
     let community = reachable(&state, &user, device.community_id).await?;
+    if !reaches(&user, Action::ViewMonitoring, &community, device.grid_id, device.personal) {
+        return Err(AppError::NotFound);
+    }
     let days = match q.days.unwrap_or(1) {
         d @ (1 | 7 | 30 | 365) => d,
         _ => return Err(AppError::Invalid(linli_domain::FieldError::new("days", "error.choice"))),
