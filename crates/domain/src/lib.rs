@@ -44,6 +44,7 @@ pub mod indicators;
 pub mod monitoring;
 pub mod ownership;
 pub mod permission;
+pub mod privacy;
 pub mod person;
 pub mod role;
 pub mod worktime;

@@ -165,6 +165,8 @@ pub struct TimelineEvent {
     pub from_state: String,
     pub to_state: String,
     pub note: String,
+    /// The note is part of the case's public record (its author said so, or a client's comment).
+    pub public: bool,
 }
 
 /// Which cases, narrowed by scope and filters.
@@ -220,6 +222,20 @@ impl Loop {
             self_resolved: self.self_resolved,
             rating: self.rating.and_then(|r| u8::try_from(r).ok()),
         }
+    }
+}
+
+/// A step's note and whether its author made it public (the Open311 feed shows public
+/// notes only, masked); staff notes are internal by default.
+#[derive(Debug, Clone, Copy)]
+pub struct StepNote<'a> {
+    pub text: &'a str,
+    pub public: bool,
+}
+
+impl<'a> StepNote<'a> {
+    pub fn internal(text: &'a str) -> StepNote<'a> {
+        StepNote { text, public: false }
     }
 }
 
@@ -489,17 +505,17 @@ impl Store {
         event: &Event,
         note: &str,
     ) -> StoreResult<CaseRow> {
-        self.apply_case_step_with_photos(case_id, actor, event, note, &[]).await
+        self.apply_step(case_id, actor, event, &StepNote::internal(note), &[], None).await
     }
 
-    /// [`Store::apply_case_step`] with photos of the step (the handler's feedback), written
-    /// in the same transaction.
+    /// [`Store::apply_case_step`] as a person takes it: a note they may make public, and
+    /// photos of the step (the handler's feedback), written in the same transaction.
     pub async fn apply_case_step_with_photos(
         &self,
         case_id: i64,
         actor: Option<i64>,
         event: &Event,
-        note: &str,
+        note: &StepNote<'_>,
         photos: &[crate::photos::NewPhoto],
     ) -> StoreResult<CaseRow> {
         self.apply_step(case_id, actor, event, note, photos, None).await
@@ -518,7 +534,8 @@ impl Store {
             return Err(StoreError::Invalid(FieldError::new("into", "error.case.merge_target")));
         }
         let reason = format!("与 #{into} 重复，已合并 / duplicate of #{into}");
-        self.apply_step(duplicate, actor, &Event::Refuse { reason: reason.clone() }, &reason, &[], Some(into)).await
+        self.apply_step(duplicate, actor, &Event::Refuse { reason: reason.clone() }, &StepNote::internal(&reason), &[], Some(into))
+            .await
     }
 
     /// Reports that may repeat this one: same category, open, not merged, within
@@ -561,7 +578,7 @@ impl Store {
         case_id: i64,
         actor: Option<i64>,
         event: &Event,
-        note: &str,
+        note: &StepNote<'_>,
         photos: &[crate::photos::NewPhoto],
         merged_into: Option<i64>,
     ) -> StoreResult<CaseRow> {
@@ -629,6 +646,7 @@ impl Store {
             Event::Escalate => assignee = Some((None, None)),
             _ => {}
         }
+        let (public, note) = (note.public, note.text);
         let rating = match event {
             Event::Rate { .. } => Some(note.to_owned()),
             _ => None,
@@ -682,8 +700,8 @@ impl Store {
                 return Err(StoreError::Invalid(FieldError::new("step", "error.case.changed")));
             }
             let event_id: i64 = sqlx::query_scalar(
-                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, public) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(case_id)
             .bind(now)
@@ -692,6 +710,7 @@ impl Store {
             .bind(before.state.as_str())
             .bind(after.state.as_str())
             .bind(note)
+            .bind(public)
             .fetch_one(&mut *tx)
             .await?;
             crate::photos::insert_photos!(tx, case_id, event_id, photos, now);
@@ -728,7 +747,8 @@ impl Store {
     /// A case's timeline, oldest first (by time: a record can be entered after the fact).
     pub async fn case_timeline(&self, case_id: i64) -> StoreResult<Vec<TimelineEvent>> {
         Ok(read!(self, |db| sqlx::query_as(
-            "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note \
+            "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note, \
+             (e.public OR e.kind = 'comment') AS public \
              FROM case_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.case_id = $1 ORDER BY e.at, e.id"
         )
         .bind(case_id)

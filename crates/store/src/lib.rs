@@ -191,6 +191,8 @@ pub struct Store {
 pub(crate) struct Caches {
     pub(crate) summaries: std::sync::Arc<cache::VersionedCache<Vec<registry::GridSummary>>>,
     pub(crate) overdue: std::sync::Arc<cache::VersionedCache<Vec<care::OverdueVisit>>>,
+    /// The registry's names, to mask in public text.
+    pub(crate) names: std::sync::Arc<cache::VersionedCache<std::sync::Arc<linli_domain::privacy::Names>>>,
 }
 
 /// A snapshot of the pool for `/metrics`.

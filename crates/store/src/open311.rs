@@ -1,10 +1,15 @@
 //! What Open311 GeoReport v2 needs from the database: the keys client applications post
 //! with, grid boundaries across the city (a point finds its community and grid), and the
 //! public view of requests and their updates. Requests of private categories (disputes,
-//! care) are never listed, and no reporter data leaves through this view.
+//! care) are never listed, and no reporter data leaves through this view. Free text goes
+//! out only once public: a description after registration, a step's note when its author
+//! made it public (a client's comment always is), and then with phone numbers, ID numbers
+//! and registry names masked (`linli_domain::privacy`).
 
 use crate::crypto::{random_token, token_hash};
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
+use linli_domain::privacy::{Names, mask_public_text};
+use std::sync::Arc;
 
 /// Prefix that marks an Open311 key, so a leaked one is easy to grep for.
 pub const KEY_PREFIX: &str = "o311_";
@@ -32,6 +37,7 @@ pub struct GridBoundary {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PublicRequest {
     pub id: i64,
+    pub community_id: i64,
     pub community_code: String,
     pub community_name: String,
     pub service_code: String,
@@ -81,6 +87,7 @@ pub struct RequestFilter {
 pub struct PublicUpdate {
     pub id: i64,
     pub case_id: i64,
+    pub community_id: i64,
     pub at: i64,
     pub kind: String,
     pub to_state: String,
@@ -90,10 +97,14 @@ pub struct PublicUpdate {
 /// The longest window GET requests covers when no dates are given (90 days).
 pub const DEFAULT_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
 
-const PUBLIC_SELECT: &str = "SELECT c.id, m.code AS community_code, m.name AS community_name, \
-     k.code AS service_code, k.name_zh AS service_zh, k.name_en AS service_en, c.description, c.state, \
-     (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND e.note <> '' AND e.kind <> 'rate' \
-      ORDER BY e.id DESC LIMIT 1) AS status_notes, \
+/// A step's note is public when its author said so; a client's comment always is.
+const PUBLIC_NOTE: &str = "(e.public OR e.kind = 'comment') AND e.kind <> 'rate'";
+
+const PUBLIC_SELECT: &str = "SELECT c.id, c.community_id, m.code AS community_code, m.name AS community_name, \
+     k.code AS service_code, k.name_zh AS service_zh, k.name_en AS service_en, \
+     CASE WHEN c.registered_at IS NOT NULL THEN c.description ELSE '' END AS description, c.state, \
+     (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND e.note <> '' AND (e.public OR e.kind = 'comment') \
+      AND e.kind <> 'rate' ORDER BY e.id DESC LIMIT 1) AS status_notes, \
      o.name AS organisation, c.reported_at, \
      COALESCE((SELECT MAX(e.at) FROM case_events e WHERE e.case_id = c.id), c.reported_at) AS updated_at, \
      c.deadline, COALESCE(b.name, c.address) AS address, c.building_id, COALESCE(c.lon, b.lon) AS lon, \
@@ -200,7 +211,7 @@ impl Store {
         }
         let limit_mark = ints.len() + usize::from(text.is_some()) + 1;
         sql.push_str(&format!(" ORDER BY c.reported_at DESC, c.id DESC LIMIT ${limit_mark}"));
-        read!(self, |db| {
+        let mut rows = read!(self, |db| {
             let mut q = sqlx::query_as(&sql);
             for v in &ints {
                 q = q.bind(*v);
@@ -208,8 +219,31 @@ impl Store {
             if let Some(t) = text {
                 q = q.bind(t);
             }
-            Ok(q.bind(f.limit.clamp(1, 1000)).fetch_all(db).await?)
-        })
+            Ok::<Vec<PublicRequest>, StoreError>(q.bind(f.limit.clamp(1, 1000)).fetch_all(db).await?)
+        })?;
+        let mut names = NamesByCommunity::default();
+        for r in &mut rows {
+            let n = names.of(self, r.community_id).await?;
+            r.description = mask_public_text(&r.description, &n);
+            r.status_notes = r.status_notes.as_deref().map(|t| mask_public_text(t, &n));
+        }
+        Ok(rows)
+    }
+
+    /// The names of a community's registry, to mask in its public text.
+    async fn public_names(&self, community_id: i64) -> StoreResult<Arc<Names>> {
+        let day = chrono::NaiveDate::default();
+        let names = self
+            .cached(&self.caches().names, community_id, day, || async {
+                let list: Vec<String> =
+                    read!(self, |db| sqlx::query_scalar("SELECT DISTINCT name FROM residents WHERE community_id = $1")
+                        .bind(community_id)
+                        .fetch_all(db)
+                        .await?);
+                Ok(Arc::new(Names::new(list)))
+            })
+            .await?;
+        Ok(names.unwrap_or_else(|| Arc::new(Names::none())))
     }
 
     /// The case a public token stands for (Open311 `tokens/{token}`).
@@ -222,29 +256,51 @@ impl Store {
 
     /// Steps of public requests in a window (by the step's time), oldest first.
     pub async fn public_updates(&self, start: i64, end: i64, case_id: Option<i64>) -> StoreResult<Vec<PublicUpdate>> {
-        Ok(read!(self, |db| {
-            sqlx::query_as(
-            "SELECT e.id, e.case_id, e.at, e.kind, e.to_state, CASE WHEN e.kind = 'rate' THEN '' ELSE e.note END AS note \
+        let sql = format!(
+            "SELECT e.id, e.case_id, c.community_id, e.at, e.kind, e.to_state, \
+             CASE WHEN {PUBLIC_NOTE} THEN e.note ELSE '' END AS note \
              FROM case_events e JOIN cases c ON c.id = e.case_id JOIN case_categories k ON k.id = c.category_id \
              WHERE k.public AND e.at >= $1 AND e.at < $2 AND ($3 IS NULL OR e.case_id = $3) ORDER BY e.at, e.id LIMIT 1000"
-        )
-        .bind(start)
-        .bind(end)
-        .bind(case_id)
-        .fetch_all(db)
-        .await?
-        }))
+        );
+        let mut rows: Vec<PublicUpdate> =
+            read!(self, |db| sqlx::query_as(&sql).bind(start).bind(end).bind(case_id).fetch_all(db).await?);
+        let mut names = NamesByCommunity::default();
+        for u in &mut rows {
+            let n = names.of(self, u.community_id).await?;
+            u.note = mask_public_text(&u.note, &n);
+        }
+        Ok(rows)
     }
 
     /// Adds a comment from a client application to a case's timeline, without changing
     /// its state; returns the new update.
     pub async fn comment_on_case(&self, case_id: i64, note: &str) -> StoreResult<PublicUpdate> {
         let now = now_ms();
-        transaction!(self, |tx| {
+        let u = transaction!(self, |tx| {
             let id = crate::disputes::note!(tx, case_id, now, None::<i64>, "comment", note)?;
-            let state: String =
-                sqlx::query_scalar("SELECT state FROM cases WHERE id = $1").bind(case_id).fetch_one(&mut *tx).await?;
-            PublicUpdate { id, case_id, at: now, kind: "comment".into(), to_state: state, note: note.to_owned() }
-        })
+            let (state, community_id): (String, i64) =
+                sqlx::query_as("SELECT state, community_id FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            PublicUpdate { id, case_id, community_id, at: now, kind: "comment".into(), to_state: state, note: note.to_owned() }
+        })?;
+        let names = self.public_names(u.community_id).await?;
+        Ok(PublicUpdate { note: mask_public_text(&u.note, &names), ..u })
+    }
+}
+
+/// The names of each community met in one answer, read once.
+#[derive(Default)]
+struct NamesByCommunity(std::collections::HashMap<i64, Arc<Names>>);
+
+impl NamesByCommunity {
+    async fn of(&mut self, store: &Store, community_id: i64) -> StoreResult<Arc<Names>> {
+        if let Some(n) = self.0.get(&community_id) {
+            return Ok(n.clone());
+        }
+        let n = store.public_names(community_id).await?;
+        self.0.insert(community_id, n.clone());
+        Ok(n)
     }
 }

@@ -9,7 +9,7 @@ use linli_domain::dispute::{Risk, Side};
 use linli_domain::identity::Phone;
 use linli_domain::{Action, CaseFacts, FieldError, Principal, Role};
 use linli_store::admin::Community;
-use linli_store::cases::{CaseRow, NewCase, TimelineEvent};
+use linli_store::cases::{CaseRow, NewCase, StepNote, TimelineEvent};
 use linli_store::disputes::{NewDispute, NewParty};
 use linli_store::photos::NewPhoto;
 use serde::Deserialize;
@@ -191,6 +191,7 @@ pub async fn take_step(
     case_id: i64,
     step: &str,
     note: &str,
+    public_note: bool,
     stars: Option<&str>,
     photos: &[NewPhoto],
 ) -> AppResult<CaseRow> {
@@ -200,7 +201,8 @@ pub async fn take_step(
         return Err(AppError::Forbidden);
     }
     let actor = Some(user.principal().account_id);
-    Ok(state.store.apply_case_step_with_photos(case.id, actor, &event, note.trim(), photos).await?)
+    let note = StepNote { text: note.trim(), public: public_note };
+    Ok(state.store.apply_case_step_with_photos(case.id, actor, &event, &note, photos).await?)
 }
 
 /// A report as a form (or the API, converted) sends it.

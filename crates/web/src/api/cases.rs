@@ -182,6 +182,10 @@ pub struct StepInput {
     pub note: String,
     /// 1–5, for rate.
     pub stars: Option<u8>,
+    /// Publish the note with the case's public record (the Open311 feed, masked); notes
+    /// are internal by default.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// Takes a step of the loop, if it is the caller's to take.
@@ -197,5 +201,5 @@ pub async fn step(
     ApiJson(input): ApiJson<StepInput>,
 ) -> AppResult<Json<CaseRow>> {
     let stars = input.stars.map(|s| s.to_string());
-    Ok(Json(take_step(&state, &user, case_id, &input.step, &input.note, stars.as_deref(), &[]).await?))
+    Ok(Json(take_step(&state, &user, case_id, &input.step, &input.note, input.public, stars.as_deref(), &[]).await?))
 }

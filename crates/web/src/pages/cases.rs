@@ -341,6 +341,8 @@ pub struct StepForm {
     pub step: String,
     #[serde(default)]
     pub note: String,
+    /// The author makes the note public (the case's public record); internal otherwise.
+    pub public_note: Option<String>,
     pub stars: Option<String>,
 }
 
@@ -352,7 +354,16 @@ pub async fn step(
 ) -> AppResult<Response> {
     let taken = async {
         let photos = crate::photo::process_all("photos", photos).await?;
-        take_step(&state, &user, case_id, &form.step, &form.note, form.stars.as_deref(), &photos).await
+        take_step(
+            &state,
+            &user,
+            case_id,
+            &form.step,
+            &form.note,
+            form.public_note.is_some(),
+            form.stars.as_deref(),
+            &photos,
+        ).await
     };
     match taken.await {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}", case.id, form.step)).into_response()),

@@ -1,0 +1,141 @@
+//! Free text that becomes public (a report's description and the public notes of its
+//! steps, in the Open311 feed): phone numbers, ID numbers and the names of people in the
+//! registry are masked automatically, whatever the writer typed.
+//!
+//! - A mobile number (11 digits from 1) keeps its first three and last four digits, as
+//!   everywhere in Linli: `138****5678`.
+//! - An ID number (18 characters, or the old 15 digits) keeps what its masked form keeps:
+//!   `3101************51`.
+//! - Any other run of seven or more digits (a landline, a bank card) keeps its first two
+//!   and last two.
+//! - Digits typed with spaces or hyphens between them count as one run (`138 0013 8000`).
+//! - A registry name keeps its first character: `张*`, `欧阳**`.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// The names to mask in one community's public text.
+#[derive(Debug, Clone)]
+pub struct Names(Option<AhoCorasick>);
+
+impl Names {
+    /// Names of two or more characters (a single character would mask ordinary words).
+    pub fn new<I, S>(names: I) -> Names
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut list: Vec<String> =
+            names.into_iter().map(|n| n.as_ref().trim().to_owned()).filter(|n| n.chars().count() >= 2).collect();
+        list.sort_unstable();
+        list.dedup();
+        if list.is_empty() {
+            return Names(None);
+        }
+        Names(AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&list).ok())
+    }
+
+    pub fn none() -> Names {
+        Names(None)
+    }
+}
+
+/// The text with phone numbers, ID numbers and registry names masked.
+pub fn mask_public_text(text: &str, names: &Names) -> String {
+    let masked = mask_numbers(text);
+    let Some(ac) = &names.0 else { return masked };
+    let mut out = String::with_capacity(masked.len());
+    let mut last = 0;
+    for m in ac.find_iter(&masked) {
+        out.push_str(&masked[last..m.start()]);
+        let mut chars = masked[m.start()..m.end()].chars();
+        if let Some(first) = chars.next() {
+            out.push(first);
+        }
+        out.extend(chars.map(|_| '*'));
+        last = m.end();
+    }
+    out.push_str(&masked[last..]);
+    out
+}
+
+fn mask_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // A run: digits, with single spaces or hyphens between them, and an ID number's
+        // closing X.
+        let start = i;
+        let mut digits = String::new();
+        let mut end = i;
+        while end < chars.len() {
+            let c = chars[end];
+            if c.is_ascii_digit() {
+                digits.push(c);
+                end += 1;
+            } else if matches!(c, ' ' | '-') && chars.get(end + 1).is_some_and(char::is_ascii_digit) {
+                end += 1;
+            } else if matches!(c, 'X' | 'x') && digits.len() == 17 {
+                digits.push('X');
+                end += 1;
+                break;
+            } else {
+                break;
+            }
+        }
+        if digits.len() >= 7 {
+            out.push_str(&mask_digits(&digits));
+        } else {
+            out.extend(&chars[start..end]);
+        }
+        i = end;
+    }
+    out
+}
+
+fn mask_digits(d: &str) -> String {
+    let n = d.len();
+    let keep = |head: usize, tail: usize| format!("{}{}{}", &d[..head], "*".repeat(n - head - tail), &d[n - tail..]);
+    match n {
+        11 if d.starts_with('1') => keep(3, 4),
+        15 | 18 => keep(4, 2),
+        _ => keep(2, 2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_and_id_numbers_typed_into_text_are_masked() {
+        let none = Names::none();
+        assert_eq!(mask_public_text("请联系13800138000，谢谢", &none), "请联系138****8000，谢谢");
+        assert_eq!(mask_public_text("电话 138 0013 8000", &none), "电话 138****8000");
+        assert_eq!(mask_public_text("电话138-0013-8000。", &none), "电话138****8000。");
+        assert_eq!(mask_public_text("身份证11010519491231002X", &none), "身份证1101************2X");
+        assert_eq!(mask_public_text("身份证 11010519491231002x 号", &none), "身份证 1101************2X 号");
+        assert_eq!(mask_public_text("座机 021-64871234", &none), "座机 02*******34");
+        // Ordinary numbers stay.
+        assert_eq!(mask_public_text("3号楼1202室，2026年12月2日，共5户", &none), "3号楼1202室，2026年12月2日，共5户");
+    }
+
+    #[test]
+    fn registry_names_keep_their_first_character() {
+        let names = Names::new(["张伟", "欧阳明月", "李", " "]);
+        assert_eq!(mask_public_text("张伟家楼上欧阳明月说李老师在", &names), "张*家楼上欧阳***说李老师在");
+        assert_eq!(mask_public_text("没有人名", &names), "没有人名");
+    }
+
+    #[test]
+    fn nothing_of_a_number_survives_that_the_mask_hides() {
+        let id = "31011719800101651X";
+        let out = mask_public_text(&format!("身份证{id}"), &Names::none());
+        assert!(!out.contains("19800101") && !out.contains("0101"), "{out}");
+    }
+}
