@@ -2,6 +2,7 @@
 //! `generate-key` and `print-config` are the operator's tools.
 
 mod config;
+mod server;
 mod simulate;
 
 use anyhow::{Context, Result, bail};
@@ -10,7 +11,6 @@ use config::{DbArgs, ServeArgs, Settings};
 use linli_store::demo::{self, DemoSpec};
 use linli_store::{PoolSettings, Store, Target};
 use linli_web::WebSettings;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -414,10 +414,7 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool)
     let local = listener.local_addr()?;
     println!("Linli listening on http://{local}");
     tracing::info!(addr = %local, "listening");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    server::serve(listener, router, shutdown_signal()).await;
     tracing::info!("shut down; requests in flight finished");
     if let Some(w) = worker {
         w.abort();

@@ -4,7 +4,7 @@
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Instant;
@@ -38,10 +38,17 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
 }
 
 /// Counts and times each request under its route template (not its raw path, which
-/// would explode the label set).
+/// would explode the label set) and a known method, so that anonymous requests cannot
+/// grow `/metrics` without bound.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
+    // Anyone can send a made-up method: only the standard ones get a label of their own.
+    let method = match *req.method() {
+        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::OPTIONS => {
+            req.method().as_str().to_owned()
+        }
+        _ => "OTHER".to_owned(),
+    };
     let route =
         req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let response = next.run(req).await;
