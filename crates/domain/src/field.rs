@@ -24,3 +24,21 @@ impl fmt::Display for FieldError {
 }
 
 impl std::error::Error for FieldError {}
+
+/// Free text as it is kept: control characters dropped but for line breaks and tabs (a NUL
+/// or a bell cannot be carried by XML 1.0, as the Open311 feed is, and means nothing to
+/// a reader), and `\r\n` as `\n`.
+pub fn clean_text(raw: &str) -> String {
+    raw.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_dropped_but_line_breaks_kept() {
+        assert_eq!(clean_text("路灯\u{0}不亮\u{7}了\r\n第二行\t完\u{1b}[31m"), "路灯不亮了\n第二行\t完[31m");
+        assert_eq!(clean_text("\u{85}\u{9f}ok"), "ok", "C1 controls too");
+    }
+}

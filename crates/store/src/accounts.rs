@@ -4,7 +4,8 @@
 use crate::crypto::hash_password;
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::identity::{DisplayName, LoginName, NewPassword, Phone, Username};
-use linli_domain::{Assignment, Principal, Role};
+use linli_domain::permission::permits;
+use linli_domain::{Action, Assignment, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -86,6 +87,14 @@ struct AssignmentRow {
 impl Store {
     /// Creates an account with its roles in one transaction.
     pub async fn create_account(&self, new: &NewAccount) -> StoreResult<i64> {
+        self.create_account_by(None, new).await
+    }
+
+    /// Creates an account as `actor` (an administrator). A role that reads residents' data
+    /// (a grid worker, the community's staff or director) is never granted silently: in
+    /// the same transaction the grant goes into the community's log of personal-data
+    /// access, which its director reads, and every director of the community is told.
+    pub async fn create_account_by(&self, actor: Option<i64>, new: &NewAccount) -> StoreResult<i64> {
         let hash = hash_password(new.password.expose())?;
         let phone_index = new.phone.as_ref().map(|p| self.key().blind_index(PHONE_INDEX, p.as_str()));
         let phone_masked = new.phone.as_ref().map(Phone::masked);
@@ -134,6 +143,38 @@ impl Store {
                 if placed != 1 {
                     return Err(StoreError::NotFound);
                 }
+            }
+            let grants = new.assignments.iter().filter(|a| permits(a.role, Action::ViewResidents));
+            for (a, community) in grants.filter_map(|a| a.community_id.map(|c| (a, c))).filter(|_| actor.is_some()) {
+                sqlx::query(
+                    "INSERT INTO audit_events (community_id, account_id, action, detail, at) \
+                     VALUES ($1, $2, 'personal.access_granted', $3, $4)",
+                )
+                .bind(community)
+                .bind(actor)
+                .bind(format!("{} ({})", new.display_name.as_str(), a.role.as_str()))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO notifications (account_id, case_id, kind, created_at) \
+                     SELECT DISTINCT account_id, NULL, 'access_granted', $2 FROM role_assignments \
+                     WHERE community_id = $1 AND role = 'community_director' AND account_id <> $3",
+                )
+                .bind(community)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
+                     SELECT n.account_id, 'notice', n.id, $1, $1 FROM notifications n \
+                     WHERE n.kind = 'access_granted' AND n.created_at = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)",
+                )
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             }
             id
         })

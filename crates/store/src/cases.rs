@@ -295,6 +295,19 @@ impl Store {
     /// first case. Callers make keys their own (`account:{id}:…`, an Open311 key's id), so
     /// one caller's key cannot reach another's case.
     pub async fn report_case(&self, new: &NewCase) -> StoreResult<Intake> {
+        let cleaned;
+        let new = if [&new.description, &new.address, &new.reporter_name].iter().any(|t| linli_domain::clean_text(t) != **t)
+        {
+            cleaned = NewCase {
+                description: linli_domain::clean_text(&new.description),
+                address: linli_domain::clean_text(&new.address),
+                reporter_name: linli_domain::clean_text(&new.reporter_name),
+                ..new.clone()
+            };
+            &cleaned
+        } else {
+            new
+        };
         if let Some(key) = &new.idempotency_key
             && let Some(id) = self.case_by_key(new, key).await?
         {
@@ -646,7 +659,8 @@ impl Store {
             Event::Escalate => assignee = Some((None, None)),
             _ => {}
         }
-        let (public, note) = (note.public, note.text);
+        let (public, note) = (note.public, linli_domain::clean_text(note.text));
+        let note = note.as_str();
         let rating = match event {
             Event::Rate { .. } => Some(note.to_owned()),
             _ => None,

@@ -27,7 +27,7 @@ macro_rules! note {
             .bind($at)
             .bind($account)
             .bind($kind)
-            .bind($text)
+            .bind(linli_domain::clean_text(&$text))
             .fetch_optional(&mut *$tx)
             .await?
             .ok_or($crate::StoreError::NotFound)

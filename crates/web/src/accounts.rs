@@ -108,7 +108,7 @@ pub async fn parse(state: &AppState, input: &AccountInput) -> AppResult<NewAccou
 /// Creates the account and records who did it.
 pub async fn create(state: &AppState, actor: i64, input: &AccountInput) -> AppResult<i64> {
     let new = parse(state, input).await?;
-    let id = state.store.create_account(&new).await?;
+    let id = state.store.create_account_by(Some(actor), &new).await?;
     let role = new.assignments.first().map(|a| a.role.as_str()).unwrap_or_default();
     state
         .store

@@ -60,6 +60,7 @@ pub fn text(item: &OutboxItem) -> String {
     match (item.kind.as_str(), item.notice_kind.as_deref(), item.case_id) {
         ("digest", _, _) => tr.get("notify.digest").to_owned(),
         (_, Some(kind), Some(case)) => tr.fill(&format!("notify.{kind}"), &[("id", &case)]),
+        (_, Some("access_granted"), None) => tr.get("notify.access_granted").to_owned(),
         _ => tr.get("notify.other").to_owned(),
     }
 }

@@ -39,7 +39,7 @@ pub fn query(
     Ok(ResidentQuery { community_id, grid_ids, search, former: false, offset: 0, limit: 50 })
 }
 
-/// One resident, if `action` reaches the resident's grid.
+/// One resident, if `action` reaches the resident's grid; otherwise not found.
 pub async fn reachable_resident(
     state: &AppState,
     user: &User,
@@ -48,8 +48,9 @@ pub async fn reachable_resident(
 ) -> AppResult<ResidentRow> {
     let resident = state.store.resident(resident_id).await?;
     let community = state.store.community(resident.community_id).await?;
+    // Out of reach answers as a resident that does not exist: the status tells nothing.
     if !user.principal().can_in_grid(action, community.id, community.street_id, resident.grid_id) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotFound);
     }
     Ok(resident)
 }

@@ -177,6 +177,7 @@ pub fn build() -> Routes {
         .page(Method::POST, "/communities/{community_id}/sweeps", Some(ScreenDisputes), disputes::record_sweep)
         .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
         .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
+        .page(Method::GET, "/account/data/export", Some(ViewOwnData), residents::my_data_export)
         .page(Method::GET, "/admin/settings", Some(ManageSettings), settings::show)
         .page(Method::POST, "/admin/settings/calendar", Some(ManageSettings), settings::calendar)
         .page(Method::POST, "/admin/settings/limits", Some(ManageSettings), settings::limit)

@@ -153,6 +153,11 @@ pub async fn context(State(state): State<AppState>, jar: CookieJar, req: Request
     };
     let response = next.run(with_ctx(req, ctx.clone())).await;
     let mut response = render_error(&ctx, response);
+    // What a signed-in person is shown is theirs (names, masked numbers, cases): no
+    // browser or proxy cache keeps it, unless the handler decided otherwise.
+    if ctx.user.is_some() && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Some(token) = new_csrf_cookie {
         let cookie = Cookie::build((CSRF_COOKIE, token))
             .path("/")

@@ -39,7 +39,9 @@ use std::collections::HashMap;
 struct Params(HashMap<String, Vec<String>>);
 
 impl Params {
+    /// Keeps a value, without the control characters nothing downstream can carry.
     fn add(&mut self, k: String, v: String) {
+        let v = linli_domain::clean_text(&v);
         if !v.trim().is_empty() {
             self.0.entry(k).or_default().push(v);
         }
@@ -563,6 +565,11 @@ async fn post_request(
         .chars()
         .take(32)
         .collect::<String>();
+    for (field, max) in [("email", 254), ("phone", 20), ("first_name", 32), ("last_name", 32), ("device_id", 80)] {
+        if params.get(field).is_some_and(|v| v.chars().count() > max) {
+            return Err(Fail::bad(tr, field, "error.too_long"));
+        }
+    }
     let contact = [params.get("email"), params.get("phone")].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let key_id_text = key_id.to_string();
     let idempotency_key = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim) {

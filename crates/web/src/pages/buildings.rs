@@ -39,7 +39,7 @@ async fn building_in_reach(state: &AppState, user: &User, id: i64, action: Actio
     let building = state.store.building(id).await?;
     let community = state.store.community(building.community_id).await?;
     if !user.principal().can_in_grid(action, community.id, community.street_id, building.grid_id) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotFound);
     }
     Ok((building, community))
 }
@@ -87,7 +87,7 @@ pub async fn place(
     let building = state.store.building(building_id).await?;
     let community = state.store.community(building.community_id).await?;
     if !user.principal().can_in_community(Action::ManageGrids, community.id, community.street_id) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotFound);
     }
     let grids = state.store.grids(community.id).await?;
     let (grid_id, pinned) = if form.grid == "auto" {
@@ -135,7 +135,7 @@ async fn household_in_reach(
     let household = state.store.household(id).await?;
     let community = state.store.community(household.community_id).await?;
     if !user.principal().can_in_grid(action, community.id, community.street_id, household.grid_id) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotFound);
     }
     Ok((household, community))
 }

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use linli_domain::{Action, Reach};
 use linli_store::admin::{Community, Grid};
@@ -344,6 +344,39 @@ pub async fn my_data(State(state): State<AppState>, user: User) -> AppResult<Res
     .collect();
     let page = MyDataPage { chrome: Chrome::new(&user.0, t.get("mydata.title")), resident, accesses };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// `GET /account/data/export`: everything the community holds about oneself, as one JSON
+/// file: the record with one's own ID number and phone in full (each opening recorded,
+/// as any reveal is), care tags, visits, stays and every access to one's data.
+pub async fn my_data_export(State(state): State<AppState>, user: User) -> AppResult<Response> {
+    use linli_store::residents::PersonalField;
+    let me = user.principal().account_id;
+    let Some(id) = state.store.resident_of_account(me).await? else { return Err(AppError::NotFound) };
+    let resident = state.store.resident(id).await?;
+    let why = "本人导出自己的信息 / own data export";
+    let id_number = state.store.reveal(id, PersonalField::IdNumber, me, why).await?;
+    let phone = state.store.reveal(id, PersonalField::Phone, me, why).await?;
+    let body = serde_json::json!({
+        "exported_at": format_ms(linli_store::now_ms()),
+        "resident": resident,
+        "id_number": id_number,
+        "phone": phone,
+        "care_tags": state.store.care_tags(id).await?,
+        "visits": state.store.visits_of(id, 10_000).await?,
+        "stays": state.store.stays(id).await?,
+        "accesses": state.store.personal_data_accesses(None, Some(id), 100_000).await?,
+    });
+    let bytes = serde_json::to_vec_pretty(&body).map_err(|e| AppError::Internal(e.into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"linli-my-data.json\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
