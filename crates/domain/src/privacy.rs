@@ -9,7 +9,7 @@
 //! - Any other run of seven or more digits (a landline, a bank card) keeps its first two
 //!   and last two.
 //! - Digits typed with spaces or hyphens between them count as one run (`138 0013 8000`).
-//! - A registry name keeps its first character: `张*`, `欧阳**`.
+//! - A registry name keeps its first character: `张*`, `欧***`.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn registry_names_keep_their_first_character() {
         let names = Names::new(["张伟", "欧阳明月", "李", " "]);
-        assert_eq!(mask_public_text("张伟家楼上欧阳明月说李老师在", &names), "张*家楼上欧阳***说李老师在");
+        assert_eq!(mask_public_text("张伟家楼上欧阳明月说李老师在", &names), "张*家楼上欧***说李老师在");
         assert_eq!(mask_public_text("没有人名", &names), "没有人名");
     }
 

@@ -158,7 +158,7 @@ impl Store {
                 .await?;
                 sqlx::query(
                     "INSERT INTO notifications (account_id, case_id, kind, created_at) \
-                     SELECT DISTINCT account_id, NULL, 'access_granted', $2 FROM role_assignments \
+                     SELECT DISTINCT account_id, CAST(NULL AS BIGINT), 'access_granted', $2 FROM role_assignments \
                      WHERE community_id = $1 AND role = 'community_director' AND account_id <> $3",
                 )
                 .bind(community)

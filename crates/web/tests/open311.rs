@@ -189,6 +189,10 @@ dual_backend_test!(a_point_lands_in_its_grid_and_reads_back_by_id_token_and_filt
         .unwrap());
     assert!(!sealed.contains("13800138000") && !sealed.contains("example.cn"), "contact is sealed at rest");
 
+    // Not public before it is registered: the request is listed, its words are not.
+    let unregistered = b.get(&format!("/open311/v2/requests/{id}.json")).await.json();
+    assert_eq!(unregistered[0]["description"], "");
+    app.db.store.apply_case_step(case.id, None, &linli_domain::case::Event::Register, "").await.unwrap();
     let one = b.get(&format!("/open311/v2/requests/{id}.json")).await;
     assert_eq!(one.status, StatusCode::OK);
     let one = one.json();

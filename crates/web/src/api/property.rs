@@ -26,7 +26,7 @@ pub async fn units(
     let building = state.store.building(building_id).await?;
     let community = state.store.community(building.community_id).await?;
     if !user.principal().can_in_grid(Action::ViewResidents, community.id, community.street_id, building.grid_id) {
-        return Err(AppError::Forbidden);
+        return Err(AppError::NotFound);
     }
     Ok(Json(state.store.units_of_building(building.id).await?))
 }

@@ -306,8 +306,10 @@ pub(crate) async fn case_page(
         if steps.contains(&"refuse") { state.store.possible_duplicates(case.id).await? } else { Vec::new() };
     let mut dispute = state.store.dispute(case.id).await?;
     let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
-    if !can_mediate && let Some(d) = dispute.as_mut() {
-        // The parties are people: only those who mediate see who they are.
+    let reporter = case.reporter_account_id == Some(user.principal().account_id);
+    if !can_mediate && !reporter && let Some(d) = dispute.as_mut() {
+        // The parties are people: only those who mediate, and the reporter who named them,
+        // see who they are.
         for party in &mut d.parties {
             party.name.clear();
             party.phone_masked = None;
