@@ -44,8 +44,8 @@ pub mod indicators;
 pub mod monitoring;
 pub mod ownership;
 pub mod permission;
-pub mod privacy;
 pub mod person;
+pub mod privacy;
 pub mod role;
 pub mod worktime;
 

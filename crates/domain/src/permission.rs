@@ -344,12 +344,24 @@ impl Principal {
             && (!personal || within(self.reach(Action::ViewResidents, community_id, street_id)))
     }
 
+    /// Whether this person is in the circle that handles a case and so sees the people in
+    /// it: the reporter; the community's staff; the grid worker of the case's grid; the
+    /// street supervisor once the case is escalated to the street; the party holding it.
+    /// Anyone else who may open the case (the street overseeing a case never escalated to
+    /// it) sees it without personal data: no reporter, and its free text masked.
+    pub fn handles_case(&self, case: &CaseFacts) -> bool {
+        self.in_circle(case, true)
+    }
+
     /// Whether this person may see who reported a case (name, account, the reporter's own
-    /// steps on the timeline). The default is not to: the reporter; the community's staff;
-    /// the grid worker of the case's grid; the street supervisor once the case is escalated
-    /// to the street; and the party holding the case unless the reporter asked to stay
+    /// steps on the timeline). The default is not to: the circle of [`Self::handles_case`],
+    /// except that the party holding the case does not see a reporter who asked to stay
     /// anonymous. Nobody else, on any page, API answer or timeline.
     pub fn sees_reporter(&self, case: &CaseFacts) -> bool {
+        self.in_circle(case, !case.anonymous)
+    }
+
+    fn in_circle(&self, case: &CaseFacts, with_party: bool) -> bool {
         if case.reporter_account_id.is_some_and(|r| r == self.account_id) {
             return true;
         }
@@ -360,7 +372,7 @@ impl Principal {
             }
             StreetSupervisor => case.at_street && a.street_id == Some(case.street_id),
             PropertyStaff | SocialOrgStaff => {
-                !case.anonymous && case.organisation_id.is_some() && a.organisation_id == case.organisation_id
+                with_party && case.organisation_id.is_some() && a.organisation_id == case.organisation_id
             }
             _ => false,
         })
@@ -497,10 +509,13 @@ mod tests {
         assert!(!principal(GridWorker, Some(10), None, vec![2]).sees_reporter(&case), "another grid's worker");
         let street = principal(StreetSupervisor, None, Some(5), vec![]);
         assert!(!street.sees_reporter(&case), "not escalated to the street");
+        assert!(!street.handles_case(&case));
         assert!(street.sees_reporter(&CaseFacts { at_street: true, ..case }));
+        assert!(street.handles_case(&CaseFacts { at_street: true, ..case }));
         let mut property = principal(PropertyStaff, Some(10), None, vec![]);
         property.assignments[0].organisation_id = Some(3);
         assert!(!property.sees_reporter(&case), "anonymous");
+        assert!(property.handles_case(&case), "but it handles the case");
         assert!(property.sees_reporter(&CaseFacts { anonymous: false, ..case }));
         assert!(!property.sees_reporter(&CaseFacts { anonymous: false, organisation_id: Some(4), ..case }));
         let resident = principal(Resident, Some(10), None, vec![]);

@@ -53,4 +53,3 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
     drop(listener);
     graceful.shutdown().await;
 }
-

@@ -74,7 +74,8 @@ impl NewCase {
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        let numbers = [self.community_id, self.category_id, self.building_id.unwrap_or(0), self.household_id.unwrap_or(0)];
+        let numbers =
+            [self.community_id, self.category_id, self.building_id.unwrap_or(0), self.household_id.unwrap_or(0)];
         for n in numbers {
             h.update(n.to_le_bytes());
         }
@@ -296,7 +297,9 @@ impl Store {
     /// one caller's key cannot reach another's case.
     pub async fn report_case(&self, new: &NewCase) -> StoreResult<Intake> {
         let cleaned;
-        let new = if [&new.description, &new.address, &new.reporter_name].iter().any(|t| linli_domain::clean_text(t) != **t)
+        let new = if [&new.description, &new.address, &new.reporter_name]
+            .iter()
+            .any(|t| linli_domain::clean_text(t) != **t)
         {
             cleaned = NewCase {
                 description: linli_domain::clean_text(&new.description),
@@ -547,8 +550,15 @@ impl Store {
             return Err(StoreError::Invalid(FieldError::new("into", "error.case.merge_target")));
         }
         let reason = format!("与 #{into} 重复，已合并 / duplicate of #{into}");
-        self.apply_step(duplicate, actor, &Event::Refuse { reason: reason.clone() }, &StepNote::internal(&reason), &[], Some(into))
-            .await
+        self.apply_step(
+            duplicate,
+            actor,
+            &Event::Refuse { reason: reason.clone() },
+            &StepNote::internal(&reason),
+            &[],
+            Some(into),
+        )
+        .await
     }
 
     /// Reports that may repeat this one: same category, open, not merged, within

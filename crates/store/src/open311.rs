@@ -230,6 +230,12 @@ impl Store {
         Ok(rows)
     }
 
+    /// Free text as someone outside a case's circle may read it: phone numbers, ID numbers
+    /// and the community's registry names masked ([`mask_public_text`]).
+    pub async fn masked_text(&self, community_id: i64, text: &str) -> StoreResult<String> {
+        Ok(mask_public_text(text, &*self.public_names(community_id).await?))
+    }
+
     /// The names of a community's registry, to mask in its public text.
     async fn public_names(&self, community_id: i64) -> StoreResult<Arc<Names>> {
         let day = chrono::NaiveDate::default();
@@ -283,7 +289,15 @@ impl Store {
                     .bind(case_id)
                     .fetch_one(&mut *tx)
                     .await?;
-            PublicUpdate { id, case_id, community_id, at: now, kind: "comment".into(), to_state: state, note: note.to_owned() }
+            PublicUpdate {
+                id,
+                case_id,
+                community_id,
+                at: now,
+                kind: "comment".into(),
+                to_state: state,
+                note: note.to_owned(),
+            }
         })?;
         let names = self.public_names(u.community_id).await?;
         Ok(PublicUpdate { note: mask_public_text(&u.note, &names), ..u })

@@ -144,12 +144,11 @@ dual_backend_test!(attempts_lock_a_key_at_the_limit_and_are_counted_before_the_c
     store.attempt_failed(&d).await.unwrap();
     store.begin_attempt(&d).await.unwrap();
     store.attempt_succeeded(&d).await.unwrap();
-    let counts: Vec<(String, i64)> = read!(store, |db| sqlx::query_as(
-        "SELECT key, failures FROM login_throttle WHERE key IN ('login:d', 'ip:d')"
-    )
-    .fetch_all(db)
-    .await
-    .unwrap());
+    let counts: Vec<(String, i64)> =
+        read!(store, |db| sqlx::query_as("SELECT key, failures FROM login_throttle WHERE key IN ('login:d', 'ip:d')")
+            .fetch_all(db)
+            .await
+            .unwrap());
     assert_eq!(counts, vec![("ip:d".to_owned(), 1)]);
     // Attempts outside the window start a new count.
     let short = [ThrottleKey::new("login:e", ThrottlePolicy { max_failures: 2, window_ms: 0, lockout_ms: 60_000 })];

@@ -54,29 +54,43 @@ pub fn facts(community: &Community, case: &CaseRow) -> CaseFacts {
 }
 
 /// A case as this person may see it: the reporter's name and account hidden unless
-/// [`Principal::sees_reporter`].
-pub fn seen_by(p: &Principal, community: &Community, case: CaseRow) -> CaseRow {
-    let sees = p.sees_reporter(&facts(community, &case));
-    case.shown_to(sees)
+/// [`Principal::sees_reporter`]; for someone outside the circle that handles it
+/// ([`Principal::handles_case`]), its description masked, its place only the building,
+/// and no rating comment.
+pub async fn seen_by(state: &AppState, p: &Principal, community: &Community, case: CaseRow) -> AppResult<CaseRow> {
+    let facts = facts(community, &case);
+    let mut case = case.shown_to(p.sees_reporter(&facts));
+    if !p.handles_case(&facts) {
+        case.description = state.store.masked_text(community.id, &case.description).await?;
+        case.address = case.address.split(' ').next().unwrap_or_default().to_owned();
+        case.rating_comment = None;
+    }
+    Ok(case)
 }
 
 /// A case and its timeline as this person may see them: besides [`seen_by`], the
-/// reporter's own steps on the timeline carry no name or account.
-pub fn as_seen_by(
+/// reporter's own steps on the timeline carry no name or account, and notes are masked for
+/// someone outside the circle that handles the case.
+pub async fn as_seen_by(
+    state: &AppState,
     p: &Principal,
     community: &Community,
     case: CaseRow,
     mut timeline: Vec<TimelineEvent>,
-) -> (CaseRow, Vec<TimelineEvent>) {
-    if !p.sees_reporter(&facts(community, &case)) {
-        timeline.iter_mut().filter(|e| e.account_id.is_some() && e.account_id == case.reporter_account_id).for_each(
-            |e| {
-                e.actor = None;
-                e.account_id = None;
-            },
-        );
+) -> AppResult<(CaseRow, Vec<TimelineEvent>)> {
+    let facts = facts(community, &case);
+    if !p.sees_reporter(&facts) {
+        for e in timeline.iter_mut().filter(|e| e.account_id.is_some() && e.account_id == case.reporter_account_id) {
+            e.actor = None;
+            e.account_id = None;
+        }
     }
-    (seen_by(p, community, case), timeline)
+    if !p.handles_case(&facts) {
+        for e in &mut timeline {
+            e.note = state.store.masked_text(community.id, &e.note).await?;
+        }
+    }
+    Ok((seen_by(state, p, community, case).await?, timeline))
 }
 
 /// A case within the caller's reach, with its community; anything else is not found.

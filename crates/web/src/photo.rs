@@ -150,8 +150,13 @@ mod tests {
         let mut ihdr = w.to_be_bytes().to_vec();
         ihdr.extend(h.to_be_bytes());
         ihdr.extend([8, 6, 0, 0, 0]);
-        [b"\x89PNG\r\n\x1a\n".to_vec(), chunk(b"IHDR", &ihdr), chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0, 0, 0, 0, 1]), chunk(b"IEND", &[])]
-            .concat()
+        [
+            b"\x89PNG\r\n\x1a\n".to_vec(),
+            chunk(b"IHDR", &ihdr),
+            chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0, 0, 0, 0, 1]),
+            chunk(b"IEND", &[]),
+        ]
+        .concat()
     }
 
     #[test]

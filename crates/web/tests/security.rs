@@ -166,7 +166,9 @@ dual_backend_test!(a_reporter_is_shown_only_to_those_who_handle_the_case, |db| {
     let resident_account = app.demo.account(Role::Resident).unwrap().account_id;
     let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
     for step in ["register", "dispatch"] {
-        let r = staff.send_json(Method::POST, &format!("/api/v1/cases/{case_id}/steps"), &serde_json::json!({"step": step})).await;
+        let r = staff
+            .send_json(Method::POST, &format!("/api/v1/cases/{case_id}/steps"), &serde_json::json!({"step": step}))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{step}: {}", r.text);
     }
     let held = app.db.store.case(case_id).await.unwrap();
@@ -207,7 +209,7 @@ dual_backend_test!(the_street_sees_no_party_or_reporter_until_a_dispute_is_escal
         .send_json(
             Method::POST,
             &format!("/api/v1/communities/{}/cases", app.demo.community_id),
-            &serde_json::json!({"category_id": category, "description": "楼上楼下漏水纠纷", "building_id": building,
+            &serde_json::json!({"category_id": category, "description": "楼上楼下漏水纠纷，联系13912340000", "building_id": building,
                 "risk": "normal", "other_party": "欧阳明月", "other_phone": "13912345678"}),
         )
         .await;
@@ -218,14 +220,27 @@ dual_backend_test!(the_street_sees_no_party_or_reporter_until_a_dispute_is_escal
     let page = street.get(&format!("/cases/{case_id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.text.contains("欧阳明月") && !page.text.contains("139****5678"), "a party's name");
+    assert!(!page.text.contains("13912340000") && page.text.contains("139****0000"), "free text is masked");
     let detail = street.get(&format!("/api/v1/cases/{case_id}")).await.json();
     assert_eq!(detail["case"]["reporter_name"], "");
     // Escalated to the street, it sees the parties it now mediates.
     for _ in 0..2 {
-        let r = worker.send_json(Method::POST, &format!("/api/v1/cases/{case_id}/steps"), &serde_json::json!({"step": "escalate"})).await;
+        let r = worker
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/cases/{case_id}/steps"),
+                &serde_json::json!({"step": "escalate"}),
+            )
+            .await;
         if r.status != StatusCode::OK {
             let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
-            let r = staff.send_json(Method::POST, &format!("/api/v1/cases/{case_id}/steps"), &serde_json::json!({"step": "escalate"})).await;
+            let r = staff
+                .send_json(
+                    Method::POST,
+                    &format!("/api/v1/cases/{case_id}/steps"),
+                    &serde_json::json!({"step": "escalate"}),
+                )
+                .await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         }
         if app.db.store.case(case_id).await.unwrap().level == "street" {
@@ -235,6 +250,7 @@ dual_backend_test!(the_street_sees_no_party_or_reporter_until_a_dispute_is_escal
     assert_eq!(app.db.store.case(case_id).await.unwrap().level, "street");
     let page = street.get(&format!("/cases/{case_id}")).await;
     assert!(page.text.contains("欧阳明月"), "the street mediates an escalated dispute");
+    assert!(page.text.contains("13912340000"), "and reads the report as written");
     assert_eq!(street.get(&format!("/api/v1/cases/{case_id}")).await.json()["case"]["reporter_name"], worker_name);
 });
 
@@ -271,13 +287,12 @@ dual_backend_test!(parallel_guesses_cannot_pass_the_lockout_and_two_login_names_
         assert_eq!(r.status, if i < 4 { StatusCode::UNAUTHORIZED } else { StatusCode::TOO_MANY_REQUESTS });
     }
     let account = app.demo.account(Role::Resident).unwrap().account_id;
-    let locked: Option<Option<i64>> = read!(app.db.store, |db| sqlx::query_scalar(
-        "SELECT locked_until FROM login_throttle WHERE key = $1"
-    )
-    .bind(format!("account:{account}"))
-    .fetch_optional(db)
-    .await
-    .unwrap());
+    let locked: Option<Option<i64>> =
+        read!(app.db.store, |db| sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE key = $1")
+            .bind(format!("account:{account}"))
+            .fetch_optional(db)
+            .await
+            .unwrap());
     assert!(locked.flatten().is_some(), "the account itself is locked, whatever name is used next");
 });
 
@@ -290,7 +305,14 @@ dual_backend_test!(next_after_login_stays_on_this_site, |db| {
         b.refresh_csrf().await;
         let decoded: String = url_decode(next);
         let r = b
-            .post_form("/login", &[("login", &app.login_of(Role::CommunityStaff)), ("password", linli_store::demo::DEMO_PASSWORD), ("next", &decoded)])
+            .post_form(
+                "/login",
+                &[
+                    ("login", &app.login_of(Role::CommunityStaff)),
+                    ("password", linli_store::demo::DEMO_PASSWORD),
+                    ("next", &decoded),
+                ],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}: {}", r.text);
         assert_eq!(r.location(), Some("/"), "{next}");
@@ -331,7 +353,9 @@ dual_backend_test!(the_public_feed_shows_nothing_personal_and_nothing_before_reg
     let before = feed(&mut app.browser()).await;
     assert!(!before.contains("积水"), "a report is not public before it is registered: {before}");
     let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
-    staff.send_json(Method::POST, &format!("/api/v1/cases/{case_id}/steps"), &serde_json::json!({"step": "register"})).await;
+    staff
+        .send_json(Method::POST, &format!("/api/v1/cases/{case_id}/steps"), &serde_json::json!({"step": "register"}))
+        .await;
     staff
         .send_json(
             Method::POST,
@@ -347,7 +371,9 @@ dual_backend_test!(the_public_feed_shows_nothing_personal_and_nothing_before_reg
     assert!(after.contains("138****5678"), "{after}");
     let updates = app
         .browser()
-        .get(&format!("/open311/v2/servicerequestupdates.json?service_request_id={case_id}&start_date=2000-01-01T00:00:00Z"))
+        .get(&format!(
+            "/open311/v2/servicerequestupdates.json?service_request_id={case_id}&start_date=2000-01-01T00:00:00Z"
+        ))
         .await;
     assert!(!updates.text.contains("情绪激动"), "an internal note in the updates: {}", updates.text);
     // A note its author makes public goes out, masked.
@@ -360,7 +386,9 @@ dual_backend_test!(the_public_feed_shows_nothing_personal_and_nothing_before_reg
         .await;
     let updates = app
         .browser()
-        .get(&format!("/open311/v2/servicerequestupdates.json?service_request_id={case_id}&start_date=2000-01-01T00:00:00Z"))
+        .get(&format!(
+            "/open311/v2/servicerequestupdates.json?service_request_id={case_id}&start_date=2000-01-01T00:00:00Z"
+        ))
         .await;
     assert!(updates.text.contains("已催办物业") && updates.text.contains("137****1111"), "{}", updates.text);
     assert!(!updates.text.contains("13700001111"));
@@ -379,15 +407,30 @@ dual_backend_test!(a_password_change_ends_tokens_and_guesses_are_throttled_and_r
     let mut api = app.browser();
     assert_eq!(api.send(Method::GET, "/api/v1/me", None, &[("authorization", &bearer)]).await.status, StatusCode::OK);
     // A token cannot change the password.
-    let body = serde_urlencoded::to_string([("current", linli_store::demo::DEMO_PASSWORD), ("new", "a-new-password-2026"), ("confirm", "a-new-password-2026")]).unwrap();
+    let body = serde_urlencoded::to_string([
+        ("current", linli_store::demo::DEMO_PASSWORD),
+        ("new", "a-new-password-2026"),
+        ("confirm", "a-new-password-2026"),
+    ])
+    .unwrap();
     let r = api
-        .send(Method::POST, "/account/password", Some(("application/x-www-form-urlencoded", body.into_bytes())), &[("authorization", &bearer)])
+        .send(
+            Method::POST,
+            "/account/password",
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            &[("authorization", &bearer)],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Wrong guesses are recorded and then refused.
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        let r = b.post_form("/account/password", &[("current", "wrong-password1"), ("new", "a-new-password-2026"), ("confirm", "a-new-password-2026")]).await;
+        let r = b
+            .post_form(
+                "/account/password",
+                &[("current", "wrong-password1"), ("new", "a-new-password-2026"), ("confirm", "a-new-password-2026")],
+            )
+            .await;
         statuses.push(r.status);
     }
     assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
@@ -404,7 +447,14 @@ dual_backend_test!(a_password_change_ends_tokens_and_guesses_are_throttled_and_r
     let worker = app.demo.account(Role::GridWorker).unwrap().account_id;
     let (token, _) = app.db.store.create_api_token(worker, "脚本").await.unwrap();
     let r = w
-        .post_form("/account/password", &[("current", linli_store::demo::DEMO_PASSWORD), ("new", "a-new-password-2026"), ("confirm", "a-new-password-2026")])
+        .post_form(
+            "/account/password",
+            &[
+                ("current", linli_store::demo::DEMO_PASSWORD),
+                ("new", "a-new-password-2026"),
+                ("confirm", "a-new-password-2026"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let me = api.send(Method::GET, "/api/v1/me", None, &[("authorization", &format!("Bearer {token}"))]).await;
@@ -417,7 +467,8 @@ dual_backend_test!(an_idempotency_key_belongs_to_its_caller_and_its_report, |db|
     let path = format!("/api/v1/communities/{}/cases", app.demo.community_id);
     let (building, _) = app.demo_home;
     let category = app.category_id("0201").await;
-    let report = |text: &str| serde_json::json!({"category_id": category, "description": text, "building_id": building});
+    let report =
+        |text: &str| serde_json::json!({"category_id": category, "description": text, "building_id": building});
     let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
     let csrf = staff.csrf.clone();
     let post = |b: &mut Browser, body: serde_json::Value, key: &'static str| {
@@ -425,8 +476,13 @@ dual_backend_test!(an_idempotency_key_belongs_to_its_caller_and_its_report, |db|
         let (path, csrf) = (path.clone(), csrf.clone());
         async move {
             let csrf = if b.csrf.is_empty() { csrf } else { b.csrf.clone() };
-            b.send(Method::POST, &path, Some(("application/json", body.to_string().into_bytes())), &[("x-csrf-token", &csrf), ("idempotency-key", key)])
-                .await
+            b.send(
+                Method::POST,
+                &path,
+                Some(("application/json", body.to_string().into_bytes())),
+                &[("x-csrf-token", &csrf), ("idempotency-key", key)],
+            )
+            .await
         }
     };
     let first = post(&mut staff, report("三号楼电梯异响，请尽快检修"), "key-1").await;
@@ -460,7 +516,14 @@ dual_backend_test!(control_characters_do_not_reach_the_feed_and_metrics_stay_bou
         ("description", "路灯\u{0}不亮\u{7}了"),
     ])
     .unwrap();
-    let r = b.send(Method::POST, "/open311/v2/requests.json", Some(("application/x-www-form-urlencoded", body.into_bytes())), &[]).await;
+    let r = b
+        .send(
+            Method::POST,
+            "/open311/v2/requests.json",
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.json()[0]["service_request_id"].as_str().unwrap().parse::<i64>().unwrap();
     let stored = app.db.store.case(id).await.unwrap();
@@ -474,7 +537,14 @@ dual_backend_test!(control_characters_do_not_reach_the_feed_and_metrics_stay_bou
         ("phone", phone.as_str()),
     ])
     .unwrap();
-    let r = b.send(Method::POST, "/open311/v2/requests.json", Some(("application/x-www-form-urlencoded", body.into_bytes())), &[]).await;
+    let r = b
+        .send(
+            Method::POST,
+            "/open311/v2/requests.json",
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "an overlong phone: {}", r.text);
     assert!(r.text.contains("手机号码过长"), "{}", r.text);
     // Made-up methods from anyone do not become labels of their own.
@@ -510,8 +580,14 @@ dual_backend_test!(personal_answers_are_not_cached_and_out_of_reach_is_not_found
     .await
     .unwrap());
     assert_eq!(worker.get(&format!("/api/v1/residents/{stranger}")).await.status, missing);
-    assert_eq!(worker.get(&format!("/residents/{stranger}")).await.status, worker.get("/residents/999999999").await.status);
-    assert_eq!(worker.get(&format!("/households/{household}")).await.status, worker.get("/households/999999999").await.status);
+    assert_eq!(
+        worker.get(&format!("/residents/{stranger}")).await.status,
+        worker.get("/residents/999999999").await.status
+    );
+    assert_eq!(
+        worker.get(&format!("/households/{household}")).await.status,
+        worker.get("/households/999999999").await.status
+    );
 });
 
 dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db| {
@@ -521,7 +597,13 @@ dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db
     let r = admin
         .post_form(
             "/admin/accounts",
-            &[("display_name", "新主任"), ("username", "zhuren9"), ("password", "start2026"), ("role", "community_director"), ("community_id", &community)],
+            &[
+                ("display_name", "新主任"),
+                ("username", "zhuren9"),
+                ("password", "start2026"),
+                ("role", "community_director"),
+                ("community_id", &community),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
@@ -536,7 +618,13 @@ dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db
     admin
         .post_form(
             "/admin/accounts",
-            &[("display_name", "业委会新委员"), ("username", "ywh9"), ("password", "start2026"), ("role", "owners_committee_member"), ("community_id", &community)],
+            &[
+                ("display_name", "业委会新委员"),
+                ("username", "ywh9"),
+                ("password", "start2026"),
+                ("role", "owners_committee_member"),
+                ("community_id", &community),
+            ],
         )
         .await;
     assert_eq!(director.get("/inbox").await.text.matches("可以查看本社区居民信息的账号").count(), before);

@@ -59,10 +59,10 @@ pub async fn list(
     };
     let (rows, total) = state.store.cases(&query).await?;
     let p = user.principal();
-    let cases = rows
-        .into_iter()
-        .map(|c| crate::cases::seen_by(p, &community, c))
-        .collect();
+    let mut cases = Vec::with_capacity(rows.len());
+    for c in rows {
+        cases.push(crate::cases::seen_by(&state, p, &community, c).await?);
+    }
     Ok(Json(CasePage { total, cases }))
 }
 
@@ -168,7 +168,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
     let (case, community) = reachable_case(&state, &user, case_id).await?;
     let steps = steps_for(user.principal(), &community, &case);
     let timeline = state.store.case_timeline(case.id).await?;
-    let (case, timeline) = crate::cases::as_seen_by(user.principal(), &community, case, timeline);
+    let (case, timeline) = crate::cases::as_seen_by(&state, user.principal(), &community, case, timeline).await?;
     Ok(Json(CaseDetail { case, timeline, steps }))
 }
 

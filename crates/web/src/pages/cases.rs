@@ -71,14 +71,13 @@ pub async fn list(
     };
     let (rows, total) = state.store.cases(&query).await?;
     let now = linli_store::now_ms();
-    let rows = rows
-        .into_iter()
-        .map(|c| {
-            let overdue = c.is_overdue(now);
-            let at = format_ms(c.reported_at);
-            (crate::cases::seen_by(p, &community, c), at, overdue)
-        })
-        .collect();
+    let mut seen = Vec::with_capacity(rows.len());
+    for c in rows {
+        let overdue = c.is_overdue(now);
+        let at = format_ms(c.reported_at);
+        seen.push((crate::cases::seen_by(&state, p, &community, c).await?, at, overdue));
+    }
+    let rows = seen;
     let t = user.0.tr();
     let page = CasesPage {
         chrome: Chrome::new(&user.0, t.fill("cases.title", &[("community", &community.name)])),
@@ -283,7 +282,7 @@ pub(crate) async fn case_page(
     let (case, community) = reachable_case(state, user, case_id).await?;
     let steps = steps_for(user.principal(), &community, &case);
     let timeline = state.store.case_timeline(case.id).await?;
-    let (case, timeline) = crate::cases::as_seen_by(user.principal(), &community, case, timeline);
+    let (case, timeline) = crate::cases::as_seen_by(state, user.principal(), &community, case, timeline).await?;
     let photos = state.store.case_photos(case.id).await?;
     let timeline = timeline
         .into_iter()
@@ -307,7 +306,10 @@ pub(crate) async fn case_page(
     let mut dispute = state.store.dispute(case.id).await?;
     let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
     let reporter = case.reporter_account_id == Some(user.principal().account_id);
-    if !can_mediate && !reporter && let Some(d) = dispute.as_mut() {
+    if !can_mediate
+        && !reporter
+        && let Some(d) = dispute.as_mut()
+    {
         // The parties are people: only those who mediate, and the reporter who named them,
         // see who they are.
         for party in &mut d.parties {
@@ -365,7 +367,8 @@ pub async fn step(
             form.public_note.is_some(),
             form.stars.as_deref(),
             &photos,
-        ).await
+        )
+        .await
     };
     match taken.await {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}", case.id, form.step)).into_response()),

@@ -201,15 +201,14 @@ async fn disputes_page(
     let mut summaries: HashMap<i64, DisputeSummary> =
         state.store.dispute_summaries(&ids).await?.into_iter().map(|s| (s.case_id, s)).collect();
     let now = linli_store::now_ms();
-    let rows = rows
-        .into_iter()
-        .map(|c| {
-            let overdue = c.is_overdue(now);
-            let at = format_ms(c.reported_at);
-            let summary = summaries.remove(&c.id);
-            (crate::cases::seen_by(p, &community, c), at, overdue, summary)
-        })
-        .collect();
+    let mut seen = Vec::with_capacity(rows.len());
+    for c in rows {
+        let overdue = c.is_overdue(now);
+        let at = format_ms(c.reported_at);
+        let summary = summaries.remove(&c.id);
+        seen.push((crate::cases::seen_by(state, p, &community, c).await?, at, overdue, summary));
+    }
+    let rows = seen;
     let today = today();
     let (this_start, this_end) = half_month_bounds(today);
     let last_day = this_start.pred_opt().unwrap_or(this_start);

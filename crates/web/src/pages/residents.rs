@@ -196,7 +196,13 @@ pub async fn export(
     );
     state.store.record_export(community.id, user.principal().account_id, &detail, &why).await?;
     let records = shared::export_records(&rows, full.as_ref());
-    crate::spreadsheet::download("residents", form.format == "xlsx", &shared::export_header(full.is_some()), &records, false)
+    crate::spreadsheet::download(
+        "residents",
+        form.format == "xlsx",
+        &shared::export_header(full.is_some()),
+        &records,
+        false,
+    )
 }
 
 #[derive(Template)]
