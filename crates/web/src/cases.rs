@@ -204,18 +204,17 @@ pub async fn take_step(
     user: &User,
     case_id: i64,
     step: &str,
-    note: &str,
-    public_note: bool,
+    note: StepNote<'_>,
     stars: Option<&str>,
     photos: &[NewPhoto],
 ) -> AppResult<CaseRow> {
-    let event = parse_step(step, note, stars)?;
+    let event = parse_step(step, note.text, stars)?;
     let (case, community) = reachable_case(state, user, case_id).await?;
     if !steps_for(user.principal(), &community, &case).contains(&step) {
         return Err(AppError::Forbidden);
     }
     let actor = Some(user.principal().account_id);
-    let note = StepNote { text: note.trim(), public: public_note };
+    let note = StepNote { text: note.text.trim(), ..note };
     Ok(state.store.apply_case_step_with_photos(case.id, actor, &event, &note, photos).await?)
 }
 

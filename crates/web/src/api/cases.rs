@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use linli_domain::Action;
-use linli_store::cases::{CaseQuery, CaseRow, TimelineEvent};
+use linli_store::cases::{CaseQuery, CaseRow, StepNote, TimelineEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -201,5 +201,6 @@ pub async fn step(
     ApiJson(input): ApiJson<StepInput>,
 ) -> AppResult<Json<CaseRow>> {
     let stars = input.stars.map(|s| s.to_string());
-    Ok(Json(take_step(&state, &user, case_id, &input.step, &input.note, input.public, stars.as_deref(), &[]).await?))
+    let note = StepNote { text: &input.note, public: input.public };
+    Ok(Json(take_step(&state, &user, case_id, &input.step, note, stars.as_deref(), &[]).await?))
 }

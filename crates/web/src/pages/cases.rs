@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::{Action, Role};
 use linli_store::admin::Community;
-use linli_store::cases::{CaseQuery, CaseRow, Category, TimelineEvent};
+use linli_store::cases::{CaseQuery, CaseRow, Category, StepNote, TimelineEvent};
 use linli_store::disputes::Dispute;
 use linli_store::registry::BuildingSummary;
 use serde::Deserialize;
@@ -358,17 +358,8 @@ pub async fn step(
 ) -> AppResult<Response> {
     let taken = async {
         let photos = crate::photo::process_all("photos", photos).await?;
-        take_step(
-            &state,
-            &user,
-            case_id,
-            &form.step,
-            &form.note,
-            form.public_note.is_some(),
-            form.stars.as_deref(),
-            &photos,
-        )
-        .await
+        let note = StepNote { text: &form.note, public: form.public_note.is_some() };
+        take_step(&state, &user, case_id, &form.step, note, form.stars.as_deref(), &photos).await
     };
     match taken.await {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}", case.id, form.step)).into_response()),
