@@ -8,7 +8,8 @@
 //!   `3101************51`.
 //! - Any other run of seven or more digits (a landline, a bank card) keeps its first two
 //!   and last two.
-//! - Digits typed with spaces or hyphens between them count as one run (`138 0013 8000`).
+//! - Digits typed with spaces or hyphens between them count as one run (`138 0013 8000`),
+//!   but for a date (`2026-12-03`).
 //! - A registry name keeps its first character: `张*`, `欧***`.
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -88,14 +89,21 @@ fn mask_numbers(text: &str) -> String {
                 break;
             }
         }
-        if digits.len() >= 7 {
+        let raw: String = chars[start..end].iter().collect();
+        if digits.len() >= 7 && !is_date(&raw) {
             out.push_str(&mask_digits(&digits));
         } else {
-            out.extend(&chars[start..end]);
+            out.push_str(&raw);
         }
         i = end;
     }
     out
+}
+
+/// `2026-12-03` or `2026-1-3`: a date, not a number to hide.
+fn is_date(raw: &str) -> bool {
+    let groups: Vec<usize> = raw.split('-').map(str::len).collect();
+    matches!(groups.as_slice(), [4, 1..=2, 1..=2])
 }
 
 fn mask_digits(d: &str) -> String {
@@ -123,6 +131,7 @@ mod tests {
         assert_eq!(mask_public_text("座机 021-64871234", &none), "座机 02*******34");
         // Ordinary numbers stay.
         assert_eq!(mask_public_text("3号楼1202室，2026年12月2日，共5户", &none), "3号楼1202室，2026年12月2日，共5户");
+        assert_eq!(mask_public_text("2026-12-03 继续调解，2026-1-5 回访", &none), "2026-12-03 继续调解，2026-1-5 回访");
     }
 
     #[test]

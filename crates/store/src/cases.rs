@@ -112,6 +112,8 @@ pub struct CaseRow {
     pub category_code: String,
     pub category_zh: String,
     pub category_en: String,
+    /// The category is part of the public record (Open311); disputes and care are not.
+    pub public_category: bool,
     pub source: String,
     pub description: String,
     pub building_id: Option<i64>,
@@ -187,8 +189,8 @@ pub struct CaseQuery {
 }
 
 const SELECT: &str = "SELECT c.id, c.community_id, c.grid_id, c.category_id, k.code AS category_code, \
-     k.name_zh AS category_zh, k.name_en AS category_en, c.source, c.description, c.building_id, c.household_id, \
-     c.address, c.reporter_account_id, c.reporter_name, c.anonymous, c.state, c.level, c.assignee_account_id, \
+     k.name_zh AS category_zh, k.name_en AS category_en, k.public AS public_category, c.source, c.description, \
+     c.building_id, c.household_id, c.address, c.reporter_account_id, c.reporter_name, c.anonymous, c.state, c.level, c.assignee_account_id, \
      c.assignee_organisation_id, c.reported_at, c.registered_at, c.closed_at, c.deadline, c.reworks, c.extensions, \
      c.self_resolved, c.rating, c.rating_comment, c.merged_into FROM cases c JOIN case_categories k ON k.id = c.category_id";
 

@@ -86,7 +86,8 @@ pub async fn as_seen_by(
         }
     }
     if !p.handles_case(&facts) {
-        for e in &mut timeline {
+        // A mediation's line is the system's summary (date, outcome, mediators), not free text.
+        for e in timeline.iter_mut().filter(|e| e.kind != "mediation") {
             e.note = state.store.masked_text(community.id, &e.note).await?;
         }
     }
