@@ -305,6 +305,29 @@ async fn sign_in(c: &fantoccini::Client, login: &str) -> Result<(), Box<dyn std:
     Ok(())
 }
 
+/// The login form as a person sees it: no sideways scrolling, inputs wide enough to type
+/// in (a stray class once squeezed the card to 80 px and the inputs to 53), and a sign-in
+/// button whose label sits on one line.
+async fn login_layout(c: &fantoccini::Client, width: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await?;
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "login page scrolls sideways at {width} width");
+    let sizes = c
+        .execute(
+            "return Array.from(document.querySelectorAll('main input:not([type=hidden]), main form.form button'))\
+             .map(e => [e.id || e.textContent.trim(), e.getBoundingClientRect().width, e.getBoundingClientRect().height])",
+            vec![],
+        )
+        .await?;
+    let sizes = sizes.as_array().cloned().unwrap_or_default();
+    assert!(sizes.len() >= 3, "the login form's inputs and button: {sizes:?}");
+    for s in &sizes {
+        let (what, w, h) = (s[0].as_str().unwrap_or(""), s[1].as_f64().unwrap_or(0.0), s[2].as_f64().unwrap_or(0.0));
+        assert!(w >= 200.0, "{what} is {w} px wide at {width} width");
+        assert!(h <= 64.0, "{what} is {h} px tall at {width} width (its label wraps)");
+    }
+    Ok(())
+}
+
 async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     use fantoccini::Locator;
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
@@ -316,6 +339,7 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     // Not signed in: the browser lands on the login form, which remembers where to go.
     assert!(c.current_url().await?.as_str().contains("/login?next=%2Fgrids%2F1"));
     std::fs::write(shots.join("login-phone.png"), c.screenshot().await?)?;
+    login_layout(&c, "phone").await?;
     sign_in(&c, "wangge1").await?;
     // The grid page's figures appear only once the browser has followed the redirect.
     c.wait().for_element(Locator::Css("section.stats")).await?;
@@ -350,6 +374,7 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     // The community director at a desk.
     let c = browser(port, false).await?;
     c.goto(&format!("{base}/login")).await?;
+    login_layout(&c, "desk").await?;
     sign_in(&c, "shuji").await?;
     c.wait().for_element(Locator::XPath("//h1[contains(., '王秀英')]")).await?;
     std::fs::write(shots.join("home-desk.png"), c.screenshot().await?)?;

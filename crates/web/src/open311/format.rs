@@ -78,7 +78,9 @@ fn element(w: &mut Writer<Vec<u8>>, name: &str, value: &Value) {
             let _ = w.write_event(Event::Text(BytesText::new(&n.to_string())));
         }
         Value::String(s) => {
-            let _ = w.write_event(Event::Text(BytesText::new(s)));
+            // XML 1.0 cannot carry most control characters; intake drops them, and this
+            // keeps an older row from breaking the whole feed.
+            let _ = w.write_event(Event::Text(BytesText::new(&linli_domain::clean_text(s))));
         }
         Value::Array(items) => {
             let item_name = singular(name);
@@ -98,6 +100,13 @@ fn element(w: &mut Writer<Vec<u8>>, name: &str, value: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_xml() {
+        let body = serde_json::json!([{"description": "路灯\u{0}不亮\u{b}了"}]);
+        let out = String::from_utf8(xml("service_requests", &body)).unwrap_or_default();
+        assert!(out.contains("<description>路灯不亮了</description>"), "{out}");
+    }
 
     #[test]
     fn lists_become_repeated_singular_elements_and_text_is_escaped() {
