@@ -8,8 +8,9 @@
 //!   `3101************51`.
 //! - Any other run of seven or more digits (a landline, a bank card) keeps its first two
 //!   and last two.
-//! - Digits typed with spaces or hyphens between them count as one run (`138 0013 8000`),
-//!   but for a date (`2026-12-03`).
+//! - Digits however typed count as one run: full-width (`１３８`), or with up to three
+//!   spaces, hyphens, dots, slashes or brackets between groups (`138 - 0013 - 8000`), but
+//!   for a date (`2026-12-03`).
 //! - A registry name keeps its first character: `张*`, `欧***`.
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -59,29 +60,48 @@ pub fn mask_public_text(text: &str, names: &Names) -> String {
     out
 }
 
+/// A digit as typed: ASCII or full-width (`１３８`), as its ASCII form.
+fn digit(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+        _ => None,
+    }
+}
+
+/// What people type between groups of a number: spaces, hyphens, dots, slashes, brackets.
+fn separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{a0}' | '\u{3000}' | '-' | '－' | '—' | '–' | '.' | '．' | '·' | '/' | '(' | ')' | '（' | '）' | '_'
+    )
+}
+
 fn mask_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
+        if digit(chars[i]).is_none() {
             out.push(chars[i]);
             i += 1;
             continue;
         }
-        // A run: digits, with single spaces or hyphens between them, and an ID number's
+        // A run: digits, with up to three separators between groups, and an ID number's
         // closing X.
         let start = i;
         let mut digits = String::new();
         let mut end = i;
         while end < chars.len() {
-            let c = chars[end];
-            if c.is_ascii_digit() {
-                digits.push(c);
+            if let Some(d) = digit(chars[end]) {
+                digits.push(d);
                 end += 1;
-            } else if matches!(c, ' ' | '-') && chars.get(end + 1).is_some_and(char::is_ascii_digit) {
-                end += 1;
-            } else if matches!(c, 'X' | 'x') && digits.len() == 17 {
+                continue;
+            }
+            let gap = chars[end..].iter().take(4).take_while(|c| separator(**c)).count();
+            if (1..=3).contains(&gap) && chars.get(end + gap).and_then(|c| digit(*c)).is_some() {
+                end += gap;
+            } else if matches!(chars[end], 'X' | 'x' | 'Ｘ' | 'ｘ') && digits.len() == 17 {
                 digits.push('X');
                 end += 1;
                 break;
@@ -100,9 +120,9 @@ fn mask_numbers(text: &str) -> String {
     out
 }
 
-/// `2026-12-03` or `2026-1-3`: a date, not a number to hide.
+/// `2026-12-03`, `2026.1.3` or `2026/12/03`: a date, not a number to hide.
 fn is_date(raw: &str) -> bool {
-    let groups: Vec<usize> = raw.split('-').map(str::len).collect();
+    let groups: Vec<usize> = raw.split(['-', '.', '/']).map(|g| g.chars().count()).collect();
     matches!(groups.as_slice(), [4, 1..=2, 1..=2])
 }
 
@@ -129,6 +149,12 @@ mod tests {
         assert_eq!(mask_public_text("身份证11010519491231002X", &none), "身份证1101************2X");
         assert_eq!(mask_public_text("身份证 11010519491231002x 号", &none), "身份证 1101************2X 号");
         assert_eq!(mask_public_text("座机 021-64871234", &none), "座机 02*******34");
+        // However it is typed: full-width digits, spaced hyphens, dots, brackets.
+        assert_eq!(mask_public_text("电话１３９６０９４３５１７", &none), "电话139****3517");
+        assert_eq!(mask_public_text("139 - 6094 - 3517", &none), "139****3517");
+        assert_eq!(mask_public_text("139.6094.3517", &none), "139****3517");
+        assert_eq!(mask_public_text("(021) 6487-1234", &none), "(02*******34");
+        assert_eq!(mask_public_text("2026.12.03 和 2026/1/5", &none), "2026.12.03 和 2026/1/5");
         // Ordinary numbers stay.
         assert_eq!(mask_public_text("3号楼1202室，2026年12月2日，共5户", &none), "3号楼1202室，2026年12月2日，共5户");
         assert_eq!(mask_public_text("2026-12-03 继续调解，2026-1-5 回访", &none), "2026-12-03 继续调解，2026-1-5 回访");

@@ -12,6 +12,20 @@ use utoipa::ToSchema;
 /// Purpose label of the phone blind index.
 pub const PHONE_INDEX: &str = "account.phone";
 
+/// A grant of access to residents' data (`$3`: who and what) by `$2` in community `$1`
+/// at `$4`, in the log of personal-data access its director reads.
+const GRANT_AUDIT: &str = "INSERT INTO audit_events (community_id, account_id, action, detail, at) \
+     VALUES ($1, $2, 'personal.access_granted', $3, $4)";
+/// The notice of a grant to every director of community `$1` at `$2`, but the grantee `$3`.
+const GRANT_NOTICE: &str = "INSERT INTO notifications (account_id, case_id, kind, created_at) \
+     SELECT DISTINCT account_id, CAST(NULL AS BIGINT), 'access_granted', $2 FROM role_assignments \
+     WHERE community_id = $1 AND role = 'community_director' AND account_id <> $3";
+/// The webhook's copy of the grant notices made at `$1`.
+const GRANT_OUTBOX: &str = "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
+     SELECT n.account_id, 'notice', n.id, $1, $1 FROM notifications n \
+     WHERE n.kind = 'access_granted' AND n.created_at = $1 \
+     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)";
+
 /// Revokes (`$1`: now) every live API token of an account (`$2`).
 const REVOKE_TOKENS: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL";
 
@@ -146,35 +160,10 @@ impl Store {
             }
             let grants = new.assignments.iter().filter(|a| permits(a.role, Action::ViewResidents));
             for (a, community) in grants.filter_map(|a| a.community_id.map(|c| (a, c))).filter(|_| actor.is_some()) {
-                sqlx::query(
-                    "INSERT INTO audit_events (community_id, account_id, action, detail, at) \
-                     VALUES ($1, $2, 'personal.access_granted', $3, $4)",
-                )
-                .bind(community)
-                .bind(actor)
-                .bind(format!("{} ({})", new.display_name.as_str(), a.role.as_str()))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO notifications (account_id, case_id, kind, created_at) \
-                     SELECT DISTINCT account_id, CAST(NULL AS BIGINT), 'access_granted', $2 FROM role_assignments \
-                     WHERE community_id = $1 AND role = 'community_director' AND account_id <> $3",
-                )
-                .bind(community)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
-                     SELECT n.account_id, 'notice', n.id, $1, $1 FROM notifications n \
-                     WHERE n.kind = 'access_granted' AND n.created_at = $1 \
-                     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)",
-                )
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                let detail = format!("{} ({})", new.display_name.as_str(), a.role.as_str());
+                sqlx::query(GRANT_AUDIT).bind(community).bind(actor).bind(&detail).bind(now).execute(&mut *tx).await?;
+                sqlx::query(GRANT_NOTICE).bind(community).bind(now).bind(id).execute(&mut *tx).await?;
+                sqlx::query(GRANT_OUTBOX).bind(now).execute(&mut *tx).await?;
             }
             id
         })
@@ -192,6 +181,24 @@ impl Store {
             ),
         };
         Ok(read!(self, |db| sqlx::query_as(sql).bind(&value).fetch_optional(db).await?))
+    }
+
+    /// Announces that `account` can now read residents of `community_id` (put on duty in
+    /// a grid, enabled again): the grant goes into the community's access log and every
+    /// director is told, as when an administrator opens such an account.
+    pub async fn announce_access_grant(
+        &self,
+        actor: i64,
+        community_id: i64,
+        account: i64,
+        detail: &str,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        transaction!(self, |tx| {
+            sqlx::query(GRANT_AUDIT).bind(community_id).bind(actor).bind(detail).bind(now).execute(&mut *tx).await?;
+            sqlx::query(GRANT_NOTICE).bind(community_id).bind(now).bind(account).execute(&mut *tx).await?;
+            sqlx::query(GRANT_OUTBOX).bind(now).execute(&mut *tx).await?;
+        })
     }
 
     pub async fn password_hash(&self, account_id: i64) -> StoreResult<String> {

@@ -107,7 +107,8 @@ const PUBLIC_SELECT: &str = "SELECT c.id, c.community_id, m.code AS community_co
       AND e.kind <> 'rate' ORDER BY e.id DESC LIMIT 1) AS status_notes, \
      o.name AS organisation, c.reported_at, \
      COALESCE((SELECT MAX(e.at) FROM case_events e WHERE e.case_id = c.id), c.reported_at) AS updated_at, \
-     c.deadline, COALESCE(b.name, c.address) AS address, c.building_id, COALESCE(c.lon, b.lon) AS lon, \
+     c.deadline, CASE WHEN c.building_id IS NOT NULL OR c.registered_at IS NOT NULL \
+     THEN COALESCE(b.name, c.address) ELSE '' END AS address, c.building_id, COALESCE(c.lon, b.lon) AS lon, \
      COALESCE(c.lat, b.lat) AS lat, c.media_url \
      FROM cases c JOIN case_categories k ON k.id = c.category_id JOIN communities m ON m.id = c.community_id \
      LEFT JOIN buildings b ON b.id = c.building_id LEFT JOIN organisations o ON o.id = c.assignee_organisation_id \
@@ -225,6 +226,8 @@ impl Store {
         for r in &mut rows {
             let n = names.of(self, r.community_id).await?;
             r.description = mask_public_text(&r.description, &n);
+            // A building's name, or what the client typed (which may name a person).
+            r.address = mask_public_text(&r.address, &n);
             r.status_notes = r.status_notes.as_deref().map(|t| mask_public_text(t, &n));
         }
         Ok(rows)

@@ -302,7 +302,18 @@ impl Store {
     }
 
     /// Records an export of personal data (who, which rows, why).
-    pub async fn record_export(&self, community_id: i64, actor: i64, detail: &str, reason: &str) -> StoreResult<()> {
+    /// Records an export. A full one (`subjects`: the residents whose ID numbers and phones
+    /// it carried in full) is also a reveal for each of them, recorded on each resident's
+    /// own access log in the same transaction.
+    pub async fn record_export(
+        &self,
+        community_id: i64,
+        actor: i64,
+        detail: &str,
+        reason: &str,
+        subjects: &[i64],
+    ) -> StoreResult<()> {
+        let now = now_ms();
         transaction!(self, |tx| {
             sqlx::query(
                 "INSERT INTO audit_events (community_id, account_id, action, detail, at, reason) \
@@ -311,10 +322,25 @@ impl Store {
             .bind(community_id)
             .bind(actor)
             .bind(detail)
-            .bind(now_ms())
+            .bind(now)
             .bind(reason)
             .execute(&mut *tx)
             .await?;
+            for chunk in subjects.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_events (community_id, account_id, action, subject_resident_id, detail, at, reason) ",
+                );
+                qb.push_values(chunk, |mut row, id| {
+                    row.push_bind(community_id)
+                        .push_bind(actor)
+                        .push_bind("personal.export")
+                        .push_bind(*id)
+                        .push_bind("full export")
+                        .push_bind(now)
+                        .push_bind(reason.to_owned());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
         })
     }
 

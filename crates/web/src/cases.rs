@@ -62,7 +62,8 @@ pub async fn seen_by(state: &AppState, p: &Principal, community: &Community, cas
     let mut case = case.shown_to(p.sees_reporter(&facts));
     if !p.handles_case(&facts) {
         case.description = state.store.masked_text(community.id, &case.description).await?;
-        case.address = case.address.split(' ').next().unwrap_or_default().to_owned();
+        let place = case.address.split(' ').next().unwrap_or_default().to_owned();
+        case.address = state.store.masked_text(community.id, &place).await?;
         case.rating_comment = None;
     }
     Ok(case)

@@ -528,6 +528,38 @@ dual_backend_test!(control_characters_do_not_reach_the_feed_and_metrics_stay_bou
     let id = r.json()[0]["service_request_id"].as_str().unwrap().parse::<i64>().unwrap();
     let stored = app.db.store.case(id).await.unwrap();
     assert_eq!(stored.description, "路灯不亮了", "control characters are dropped at intake");
+    // A typed address goes out masked (a name, a phone, an ID number) and only once registered;
+    // characters XML cannot carry never reach the feed.
+    let name = app.db.store.resident(app.demo.resident_id).await.unwrap().name;
+    let address = format!("{name}家门口 １３９６０９４３５１７ 139.6094.3517\u{FFFE}\u{FFFF}");
+    let body = serde_urlencoded::to_string([
+        ("api_key", key.as_str()),
+        ("service_code", "0201"),
+        ("lat", "31.2036"),
+        ("long", "121.40045"),
+        ("address_string", address.as_str()),
+        ("description", "路灯坏了"),
+    ])
+    .unwrap();
+    let r = b
+        .send(
+            Method::POST,
+            "/open311/v2/requests.json",
+            Some(("application/x-www-form-urlencoded", body.into_bytes())),
+            &[],
+        )
+        .await;
+    let typed = r.json()[0]["service_request_id"].as_str().unwrap().parse::<i64>().unwrap();
+    let public = |b: &mut Browser| {
+        let mut b = b.clone();
+        async move { b.get(&format!("/open311/v2/requests/{typed}.json")).await.json()[0]["address"].clone() }
+    };
+    assert_eq!(public(&mut b).await, "", "not before registration");
+    app.db.store.apply_case_step(typed, None, &linli_domain::case::Event::Register, "").await.unwrap();
+    let shown = public(&mut b).await.as_str().unwrap().to_owned();
+    assert!(!shown.contains(&name) && !shown.contains("6094") && !shown.contains("６０９４"), "{shown}");
+    let xml = b.get("/open311/v2/requests.xml").await.text;
+    assert!(!xml.contains('\u{FFFE}') && !xml.contains('\u{FFFF}'), "the XML feed stays well-formed");
     let phone = "1".repeat(40);
     let body = serde_urlencoded::to_string([
         ("api_key", key.as_str()),
@@ -610,11 +642,11 @@ dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db
     // The community's director is told, and the grant stands in the access log it reads.
     let mut director = app.signed_in(&app.login_of(Role::CommunityDirector)).await;
     let inbox = director.get("/inbox").await;
-    assert!(inbox.text.contains("可以查看本社区居民信息的账号"), "{}", inbox.text);
+    assert!(inbox.text.contains("查看本社区居民信息的权限"), "{}", inbox.text);
     let log = director.get("/audit").await;
-    assert!(log.text.contains("开通可查看居民信息的账号") && log.text.contains("新主任"), "{}", log.text);
+    assert!(log.text.contains("开通查看居民信息的权限") && log.text.contains("新主任"), "{}", log.text);
     // An account that reads no residents (an owners' committee member) raises nothing.
-    let before = director.get("/inbox").await.text.matches("可以查看本社区居民信息的账号").count();
+    let before = director.get("/inbox").await.text.matches("查看本社区居民信息的权限").count();
     admin
         .post_form(
             "/admin/accounts",
@@ -627,7 +659,20 @@ dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db
             ],
         )
         .await;
-    assert_eq!(director.get("/inbox").await.text.matches("可以查看本社区居民信息的账号").count(), before);
+    assert_eq!(director.get("/inbox").await.text.matches("查看本社区居民信息的权限").count(), before);
+    // Staff putting a grid worker on duty in another grid opens that grid's residents to
+    // them: announced the same way.
+    let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
+    let worker = app.demo.account(Role::GridWorker).unwrap();
+    let r = staff
+        .post_form(
+            &format!("/grids/{}/workers", app.demo.grid_ids[2]),
+            &[("account_id", &worker.account_id.to_string()), ("duty", "deputy")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(director.get("/inbox").await.text.matches("查看本社区居民信息的权限").count(), before + 1);
+    assert!(director.get("/audit").await.text.contains(&worker.display_name));
 });
 
 dual_backend_test!(a_resident_downloads_everything_held_about_them_and_the_download_is_recorded, |db| {
@@ -644,6 +689,16 @@ dual_backend_test!(a_resident_downloads_everything_held_about_them_and_the_downl
     assert!(json["accesses"].is_array() && json["stays"].is_array());
     let again = resident.get("/account/data").await;
     assert!(again.text.contains("本人导出自己的信息"), "the download is in the access log");
+    // A full export by staff that carries the resident's number is on the resident's log too.
+    let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
+    let r = staff
+        .post_form(
+            &format!("/communities/{}/residents/export", app.demo.community_id),
+            &[("format", "csv"), ("full", "1"), ("reason", "年度核对重新导入")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(resident.get("/account/data").await.text.contains("年度核对重新导入"), "the full export is shown");
     // Staff have no such page.
     let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
     assert_eq!(staff.get("/account/data/export").await.status, StatusCode::FORBIDDEN);

@@ -289,7 +289,12 @@ pub async fn assign_duty(
     };
     state.store.assign_grid_worker(grid.id, account_id, duty).await?;
     let detail = format!("account {account_id} on duty in grid {} as {duty}", grid.code);
-    state.store.audit(Some(user.principal().account_id), Some(community.id), "grid.duty", &detail).await?;
+    let actor = user.principal().account_id;
+    state.store.audit(Some(actor), Some(community.id), "grid.duty", &detail).await?;
+    // Duty in a grid opens its residents to the worker: never silently.
+    let name = state.store.display_names(&[account_id]).await?.remove(&account_id).unwrap_or_default();
+    let grant = format!("{name} ({} {})", grid.name, duty);
+    state.store.announce_access_grant(actor, community.id, account_id, &grant).await?;
     Ok(Redirect::to(&format!("/grids/{}#duty", grid.id)).into_response())
 }
 

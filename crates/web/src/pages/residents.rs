@@ -194,7 +194,11 @@ pub async fn export(
         form.q.trim(),
         if full.is_some() { "; FULL personal data" } else { "" }
     );
-    state.store.record_export(community.id, user.principal().account_id, &detail, &why).await?;
+    let subjects: Vec<i64> = match &full {
+        Some(values) => rows.iter().map(|r| r.id).filter(|id| values.contains_key(id)).collect(),
+        None => Vec::new(),
+    };
+    state.store.record_export(community.id, user.principal().account_id, &detail, &why, &subjects).await?;
     let records = shared::export_records(&rows, full.as_ref());
     crate::spreadsheet::download(
         "residents",
