@@ -12,7 +12,7 @@ use linli_domain::Role;
 use linli_domain::monitoring::Channel;
 use linli_store::monitoring::{DeviceRef, Incoming, NewDevice};
 use linli_store::{now_ms, read};
-use linli_test_support::{Browser, TestApp, dual_backend_test};
+use linli_test_support::{Browser, Reply, TestApp, dual_backend_test};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: &[u8; 11] = b"10X98765432";
@@ -322,6 +322,12 @@ dual_backend_test!(next_after_login_stays_on_this_site, |db| {
     }
 });
 
+/// Posts an Open311 request as a client application would (a form body).
+async fn post_open311(b: &mut Browser, fields: &[(&str, &str)]) -> Reply {
+    let body = serde_urlencoded::to_string(fields).unwrap().into_bytes();
+    b.send(Method::POST, "/open311/v2/requests.json", Some(("application/x-www-form-urlencoded", body)), &[]).await
+}
+
 fn url_decode(s: &str) -> String {
     serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("x={s}")).unwrap().remove(0).1
 }
@@ -508,22 +514,17 @@ dual_backend_test!(control_characters_do_not_reach_the_feed_and_metrics_stay_bou
     let community = app.db.store.community(app.demo.community_id).await.unwrap();
     let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
     let mut b = app.browser();
-    let body = serde_urlencoded::to_string([
-        ("api_key", key.as_str()),
-        ("jurisdiction_id", community.code.as_str()),
-        ("service_code", "0201"),
-        ("address_id", building.as_str()),
-        ("description", "路灯\u{0}不亮\u{7}了"),
-    ])
-    .unwrap();
-    let r = b
-        .send(
-            Method::POST,
-            "/open311/v2/requests.json",
-            Some(("application/x-www-form-urlencoded", body.into_bytes())),
-            &[],
-        )
-        .await;
+    let r = post_open311(
+        &mut b,
+        &[
+            ("api_key", key.as_str()),
+            ("jurisdiction_id", community.code.as_str()),
+            ("service_code", "0201"),
+            ("address_id", building.as_str()),
+            ("description", "路灯\u{0}不亮\u{7}了"),
+        ],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.json()[0]["service_request_id"].as_str().unwrap().parse::<i64>().unwrap();
     let stored = app.db.store.case(id).await.unwrap();
@@ -532,23 +533,18 @@ dual_backend_test!(control_characters_do_not_reach_the_feed_and_metrics_stay_bou
     // characters XML cannot carry never reach the feed.
     let name = app.db.store.resident(app.demo.resident_id).await.unwrap().name;
     let address = format!("{name}家门口 １３９６０９４３５１７ 139.6094.3517\u{FFFE}\u{FFFF}");
-    let body = serde_urlencoded::to_string([
-        ("api_key", key.as_str()),
-        ("service_code", "0201"),
-        ("lat", "31.2036"),
-        ("long", "121.40045"),
-        ("address_string", address.as_str()),
-        ("description", "路灯坏了"),
-    ])
-    .unwrap();
-    let r = b
-        .send(
-            Method::POST,
-            "/open311/v2/requests.json",
-            Some(("application/x-www-form-urlencoded", body.into_bytes())),
-            &[],
-        )
-        .await;
+    let r = post_open311(
+        &mut b,
+        &[
+            ("api_key", key.as_str()),
+            ("service_code", "0201"),
+            ("lat", "31.2036"),
+            ("long", "121.40045"),
+            ("address_string", address.as_str()),
+            ("description", "路灯坏了"),
+        ],
+    )
+    .await;
     let typed = r.json()[0]["service_request_id"].as_str().unwrap().parse::<i64>().unwrap();
     let public = |b: &mut Browser| {
         let mut b = b.clone();
@@ -561,22 +557,17 @@ dual_backend_test!(control_characters_do_not_reach_the_feed_and_metrics_stay_bou
     let xml = b.get("/open311/v2/requests.xml").await.text;
     assert!(!xml.contains('\u{FFFE}') && !xml.contains('\u{FFFF}'), "the XML feed stays well-formed");
     let phone = "1".repeat(40);
-    let body = serde_urlencoded::to_string([
-        ("api_key", key.as_str()),
-        ("jurisdiction_id", community.code.as_str()),
-        ("service_code", "0201"),
-        ("address_id", building.as_str()),
-        ("phone", phone.as_str()),
-    ])
-    .unwrap();
-    let r = b
-        .send(
-            Method::POST,
-            "/open311/v2/requests.json",
-            Some(("application/x-www-form-urlencoded", body.into_bytes())),
-            &[],
-        )
-        .await;
+    let r = post_open311(
+        &mut b,
+        &[
+            ("api_key", key.as_str()),
+            ("jurisdiction_id", community.code.as_str()),
+            ("service_code", "0201"),
+            ("address_id", building.as_str()),
+            ("phone", phone.as_str()),
+        ],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "an overlong phone: {}", r.text);
     assert!(r.text.contains("手机号码过长"), "{}", r.text);
     // Made-up methods from anyone do not become labels of their own.
