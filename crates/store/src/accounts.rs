@@ -26,6 +26,17 @@ const GRANT_OUTBOX: &str = "INSERT INTO outbox (account_id, kind, notification_i
      WHERE n.kind = 'access_granted' AND n.created_at = $1 \
      AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id)";
 
+/// The roles among `roles` that read residents, each with its community and the line
+/// the access log shows (`name (role)`).
+fn resident_grants<'a>(
+    name: &'a str,
+    roles: impl Iterator<Item = (Role, Option<i64>)> + 'a,
+) -> impl Iterator<Item = (i64, String)> + 'a {
+    roles
+        .filter(|(role, _)| permits(*role, Action::ViewResidents))
+        .filter_map(move |(role, community)| community.map(|c| (c, format!("{name} ({})", role.as_str()))))
+}
+
 /// Revokes (`$1`: now) every live API token of an account (`$2`).
 const REVOKE_TOKENS: &str = "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL";
 
@@ -158,9 +169,8 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
             }
-            let grants = new.assignments.iter().filter(|a| permits(a.role, Action::ViewResidents));
-            for (a, community) in grants.filter_map(|a| a.community_id.map(|c| (a, c))).filter(|_| actor.is_some()) {
-                let detail = format!("{} ({})", new.display_name.as_str(), a.role.as_str());
+            let roles = new.assignments.iter().map(|a| (a.role, a.community_id));
+            for (community, detail) in resident_grants(new.display_name.as_str(), roles).filter(|_| actor.is_some()) {
                 sqlx::query(GRANT_AUDIT).bind(community).bind(actor).bind(&detail).bind(now).execute(&mut *tx).await?;
                 sqlx::query(GRANT_NOTICE).bind(community).bind(now).bind(id).execute(&mut *tx).await?;
                 sqlx::query(GRANT_OUTBOX).bind(now).execute(&mut *tx).await?;
@@ -181,6 +191,17 @@ impl Store {
             ),
         };
         Ok(read!(self, |db| sqlx::query_as(sql).bind(&value).fetch_optional(db).await?))
+    }
+
+    /// Announces every role of `account` that reads residents, as when an administrator
+    /// opens such an account (for an account enabled again).
+    pub async fn announce_account_grants(&self, actor: i64, account: i64) -> StoreResult<()> {
+        let Some((p, _)) = self.principal(account).await? else { return Ok(()) };
+        let roles = p.assignments.iter().map(|a| (a.role, a.community_id));
+        for (community, detail) in resident_grants(&p.display_name, roles) {
+            self.announce_access_grant(actor, community, account, &detail).await?;
+        }
+        Ok(())
     }
 
     /// Announces that `account` can now read residents of `community_id` (put on duty in

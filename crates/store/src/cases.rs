@@ -772,14 +772,15 @@ impl Store {
 
     /// A case's timeline, oldest first (by time: a record can be entered after the fact).
     pub async fn case_timeline(&self, case_id: i64) -> StoreResult<Vec<TimelineEvent>> {
-        Ok(read!(self, |db| sqlx::query_as(
-            "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note, \
-             (e.public OR e.kind = 'comment') AS public \
+        Ok(read!(self, |db| {
+            sqlx::query_as(
+            "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note, e.public \
              FROM case_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.case_id = $1 ORDER BY e.at, e.id"
         )
         .bind(case_id)
         .fetch_all(db)
-        .await?))
+        .await?
+        }))
     }
 
     /// A page of cases, newest first, and the total that match.

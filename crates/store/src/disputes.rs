@@ -16,8 +16,10 @@ const AGREEMENT_FIELD: &str = "dispute.agreement";
 const NOTES_FIELD: &str = "dispute.session.notes";
 
 /// A note on a case's timeline that changes no state (a mediation session, a comment…).
-pub(crate) const NOTE_EVENT: &str = "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-     SELECT id, $2, $3, $4, state, state, $5 FROM cases WHERE id = $1 RETURNING id";
+/// A note is internal, but for a comment a client application posts through Open311,
+/// which is public by nature.
+pub(crate) const NOTE_EVENT: &str = "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, \
+     public) SELECT id, $2, $3, $4, state, state, $5, $4 = 'comment' FROM cases WHERE id = $1 RETURNING id";
 
 /// Appends a note to a case's timeline inside a transaction; evaluates to the event id.
 macro_rules! note {

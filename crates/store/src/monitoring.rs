@@ -358,17 +358,30 @@ macro_rules! alarm_event {
     };
 }
 
-const DEVICE_COLUMNS: &str = "d.id, d.community_id, d.code, d.name, p.code AS profile_code, p.name_zh AS profile_zh, \
-     p.name_en AS profile_en, d.building_id, b.name AS building_name, d.room, d.resident_id, b.grid_id, \
-     (d.resident_id IS NOT NULL OR d.household_id IS NOT NULL OR d.room <> '') AS personal, d.online, d.last_seen, \
-     (SELECT COUNT(*) FROM alarms a WHERE a.device_id = d.id AND a.closed = FALSE) AS open_alarms \
-     FROM devices d JOIN device_profiles p ON p.id = d.profile_id LEFT JOIN buildings b ON b.id = d.building_id";
+/// A device (`d`) tied to a resident, a household or a room is personal data.
+macro_rules! personal_device {
+    () => {
+        "(d.resident_id IS NOT NULL OR d.household_id IS NOT NULL OR d.room <> '') AS personal"
+    };
+}
 
-const ALARM_COLUMNS: &str = "a.id, a.device_id, d.code AS device_code, d.name AS device_name, a.community_id, \
-     a.building_id, b.name AS building_name, d.room, b.grid_id, \
-     (d.resident_id IS NOT NULL OR d.household_id IS NOT NULL OR d.room <> '') AS personal, a.alarm, a.severity, a.raised_at, a.last_seen, a.repeats, a.flaps, \
+const DEVICE_COLUMNS: &str = concat!(
+    "d.id, d.community_id, d.code, d.name, p.code AS profile_code, p.name_zh AS profile_zh, \
+     p.name_en AS profile_en, d.building_id, b.name AS building_name, d.room, d.resident_id, b.grid_id, ",
+    personal_device!(),
+    ", d.online, d.last_seen, \
+     (SELECT COUNT(*) FROM alarms a WHERE a.device_id = d.id AND a.closed = FALSE) AS open_alarms \
+     FROM devices d JOIN device_profiles p ON p.id = d.profile_id LEFT JOIN buildings b ON b.id = d.building_id"
+);
+
+const ALARM_COLUMNS: &str = concat!(
+    "a.id, a.device_id, d.code AS device_code, d.name AS device_name, a.community_id, \
+     a.building_id, b.name AS building_name, d.room, b.grid_id, ",
+    personal_device!(),
+    ", a.alarm, a.severity, a.raised_at, a.last_seen, a.repeats, a.flaps, \
      a.value, a.cleared_at, a.acknowledged_at, a.closed, a.case_id \
-     FROM alarms a JOIN devices d ON d.id = a.device_id LEFT JOIN buildings b ON b.id = a.building_id";
+     FROM alarms a JOIN devices d ON d.id = a.device_id LEFT JOIN buildings b ON b.id = a.building_id"
+);
 
 impl Store {
     /// Every device profile with its parsed rules.

@@ -3,7 +3,7 @@
 //! public view of requests and their updates. Requests of private categories (disputes,
 //! care) are never listed, and no reporter data leaves through this view. Free text goes
 //! out only once public: a description after registration, a step's note when its author
-//! made it public (a client's comment always is), and then with phone numbers, ID numbers
+//! made it public (`case_events.public`; a client's comment always is), and then with phone numbers, ID numbers
 //! and registry names masked (`linli_domain::privacy`).
 
 use crate::crypto::{random_token, token_hash};
@@ -97,13 +97,10 @@ pub struct PublicUpdate {
 /// The longest window GET requests covers when no dates are given (90 days).
 pub const DEFAULT_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
 
-/// A step's note is public when its author said so; a client's comment always is.
-const PUBLIC_NOTE: &str = "(e.public OR e.kind = 'comment') AND e.kind <> 'rate'";
-
 const PUBLIC_SELECT: &str = "SELECT c.id, c.community_id, m.code AS community_code, m.name AS community_name, \
      k.code AS service_code, k.name_zh AS service_zh, k.name_en AS service_en, \
      CASE WHEN c.registered_at IS NOT NULL THEN c.description ELSE '' END AS description, c.state, \
-     (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND e.note <> '' AND (e.public OR e.kind = 'comment') \
+     (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND e.note <> '' AND e.public \
       AND e.kind <> 'rate' ORDER BY e.id DESC LIMIT 1) AS status_notes, \
      o.name AS organisation, c.reported_at, \
      COALESCE((SELECT MAX(e.at) FROM case_events e WHERE e.case_id = c.id), c.reported_at) AS updated_at, \
@@ -233,14 +230,9 @@ impl Store {
         Ok(rows)
     }
 
-    /// Free text as someone outside a case's circle may read it: phone numbers, ID numbers
-    /// and the community's registry names masked ([`mask_public_text`]).
-    pub async fn masked_text(&self, community_id: i64, text: &str) -> StoreResult<String> {
-        Ok(mask_public_text(text, &*self.public_names(community_id).await?))
-    }
-
-    /// The names of a community's registry, to mask in its public text.
-    async fn public_names(&self, community_id: i64) -> StoreResult<Arc<Names>> {
+    /// The names of a community's registry, to mask in its public text and in what someone
+    /// outside a case's circle reads ([`mask_public_text`]).
+    pub async fn public_names(&self, community_id: i64) -> StoreResult<Arc<Names>> {
         let day = chrono::NaiveDate::default();
         let names = self
             .cached(&self.caches().names, community_id, day, || async {
@@ -265,14 +257,19 @@ impl Store {
 
     /// Steps of public requests in a window (by the step's time), oldest first.
     pub async fn public_updates(&self, start: i64, end: i64, case_id: Option<i64>) -> StoreResult<Vec<PublicUpdate>> {
-        let sql = format!(
+        let mut rows: Vec<PublicUpdate> = read!(self, |db| {
+            sqlx::query_as(
             "SELECT e.id, e.case_id, c.community_id, e.at, e.kind, e.to_state, \
-             CASE WHEN {PUBLIC_NOTE} THEN e.note ELSE '' END AS note \
+             CASE WHEN e.public AND e.kind <> 'rate' THEN e.note ELSE '' END AS note \
              FROM case_events e JOIN cases c ON c.id = e.case_id JOIN case_categories k ON k.id = c.category_id \
              WHERE k.public AND e.at >= $1 AND e.at < $2 AND ($3 IS NULL OR e.case_id = $3) ORDER BY e.at, e.id LIMIT 1000"
-        );
-        let mut rows: Vec<PublicUpdate> =
-            read!(self, |db| sqlx::query_as(&sql).bind(start).bind(end).bind(case_id).fetch_all(db).await?);
+        )
+        .bind(start)
+        .bind(end)
+        .bind(case_id)
+        .fetch_all(db)
+        .await?
+        });
         let mut names = NamesByCommunity::default();
         for u in &mut rows {
             let n = names.of(self, u.community_id).await?;

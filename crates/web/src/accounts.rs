@@ -131,17 +131,8 @@ pub async fn set_disabled(state: &AppState, actor: i64, account_id: i64, disable
     let action = if disabled { "account.disabled" } else { "account.enabled" };
     state.store.audit(Some(actor), None, action, &account_id.to_string()).await?;
     // Enabled again, an account that reads residents is announced like a new one.
-    if !disabled && let Some((p, _)) = state.store.principal(account_id).await? {
-        for a in p
-            .assignments
-            .iter()
-            .filter(|a| linli_domain::permission::permits(a.role, linli_domain::Action::ViewResidents))
-        {
-            if let Some(community) = a.community_id {
-                let detail = format!("{} ({})", p.display_name, a.role.as_str());
-                state.store.announce_access_grant(actor, community, account_id, &detail).await?;
-            }
-        }
+    if !disabled {
+        state.store.announce_account_grants(actor, account_id).await?;
     }
     Ok(())
 }

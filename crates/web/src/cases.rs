@@ -7,6 +7,7 @@ use crate::state::AppState;
 use linli_domain::case::{Event, Level, State};
 use linli_domain::dispute::{Risk, Side};
 use linli_domain::identity::Phone;
+use linli_domain::privacy::mask_public_text;
 use linli_domain::{Action, CaseFacts, FieldError, Principal, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseRow, NewCase, StepNote, TimelineEvent};
@@ -61,9 +62,10 @@ pub async fn seen_by(state: &AppState, p: &Principal, community: &Community, cas
     let facts = facts(community, &case);
     let mut case = case.shown_to(p.sees_reporter(&facts));
     if !p.handles_case(&facts) {
-        case.description = state.store.masked_text(community.id, &case.description).await?;
-        let place = case.address.split(' ').next().unwrap_or_default().to_owned();
-        case.address = state.store.masked_text(community.id, &place).await?;
+        let names = state.store.public_names(community.id).await?;
+        case.description = mask_public_text(&case.description, &names);
+        let place = case.address.split(' ').next().unwrap_or_default();
+        case.address = mask_public_text(place, &names);
         case.rating_comment = None;
     }
     Ok(case)
@@ -87,9 +89,10 @@ pub async fn as_seen_by(
         }
     }
     if !p.handles_case(&facts) {
+        let names = state.store.public_names(community.id).await?;
         // A mediation's line is the system's summary (date, outcome, mediators), not free text.
         for e in timeline.iter_mut().filter(|e| e.kind != "mediation") {
-            e.note = state.store.masked_text(community.id, &e.note).await?;
+            e.note = mask_public_text(&e.note, &names);
         }
     }
     Ok((seen_by(state, p, community, case).await?, timeline))

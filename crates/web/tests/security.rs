@@ -401,7 +401,6 @@ dual_backend_test!(the_public_feed_shows_nothing_personal_and_nothing_before_reg
     // The report form says what will be public.
     let form = b.get(&format!("/communities/{}/cases/new", community.id)).await;
     assert!(form.text.contains("公开范围"));
-    let _ = open311_key(&app).await;
 });
 
 dual_backend_test!(a_password_change_ends_tokens_and_guesses_are_throttled_and_recorded, |db| {
@@ -630,6 +629,7 @@ dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r_created = r.location().unwrap().to_owned();
     // The community's director is told, and the grant stands in the access log it reads.
     let mut director = app.signed_in(&app.login_of(Role::CommunityDirector)).await;
     let inbox = director.get("/inbox").await;
@@ -664,6 +664,11 @@ dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     assert_eq!(director.get("/inbox").await.text.matches("查看本社区居民信息的权限").count(), before + 1);
     assert!(director.get("/audit").await.text.contains(&worker.display_name));
+    // Disabled and enabled again, the new director's access is announced again.
+    let created = r_created.split("created=").nth(1).unwrap().to_owned();
+    admin.post_form(&format!("/admin/accounts/{created}/disable"), &[]).await;
+    admin.post_form(&format!("/admin/accounts/{created}/enable"), &[]).await;
+    assert_eq!(director.get("/inbox").await.text.matches("查看本社区居民信息的权限").count(), before + 2);
 });
 
 dual_backend_test!(a_resident_downloads_everything_held_about_them_and_the_download_is_recorded, |db| {

@@ -9,9 +9,14 @@ UPDATE residents SET id_number_masked = substr(id_number_masked, 1, 4) || '*****
 UPDATE owners SET id_number_masked = substr(id_number_masked, 1, 4) || '************' || substr(id_number_masked, 17, 2)
     WHERE id_number_masked IS NOT NULL AND length(id_number_masked) = 18;
 
--- A step's note is internal unless its author makes it public (comments that client
--- applications post through Open311 are public by nature).
+-- A step's note is internal unless its author makes it public; a comment a client
+-- application posts through Open311 is public by nature.
 ALTER TABLE case_events ADD COLUMN public BOOLEAN NOT NULL DEFAULT FALSE;
+-- Comments that client applications posted through Open311 were public: they stay so.
+-- (The timeline is append-only; this one backfill lifts the guard and puts it back.)
+ALTER TABLE case_events DISABLE TRIGGER case_events_no_change;
+UPDATE case_events SET public = TRUE WHERE kind = 'comment';
+ALTER TABLE case_events ENABLE TRIGGER case_events_no_change;
 
 -- What a report with an idempotency key said, so that the same key with another body is
 -- refused instead of answered with the first case.

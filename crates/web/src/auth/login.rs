@@ -112,8 +112,7 @@ pub async fn login(
     let account_id = record.as_ref().map(|r| r.id);
     if let Some(until) = state.store.begin_attempt(&keys).await? {
         state.store.audit(account_id, None, "login.refused_locked", &keys[0].key).await?;
-        let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
-        return fail(StatusCode::TOO_MANY_REQUESTS, None, t.fill("login.locked", &[("minutes", &minutes)]));
+        return fail(StatusCode::TOO_MANY_REQUESTS, None, locked_message(t, until));
     }
     let password = form.password.clone();
     // Hash even for an unknown name, so response time does not reveal which names exist.
@@ -128,8 +127,7 @@ pub async fn login(
             state.store.audit(account_id, None, "login.failed", &ip_key.clone().unwrap_or_default()).await?;
             if let Some(until) = locked {
                 state.store.audit(account_id, None, "login.locked", &keys[0].key).await?;
-                let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
-                return fail(StatusCode::TOO_MANY_REQUESTS, None, t.fill("login.locked", &[("minutes", &minutes)]));
+                return fail(StatusCode::TOO_MANY_REQUESTS, None, locked_message(t, until));
             }
             return fail(StatusCode::UNAUTHORIZED, None, t.get("login.failed").to_owned());
         }
@@ -143,6 +141,12 @@ pub async fn login(
         jar = jar.add(lang_cookie(&state, &account.locale));
     }
     Ok((jar, Redirect::to(&next)).into_response())
+}
+
+/// "Locked: try again in N minutes", for a lock that ends at `until` (ms).
+pub(crate) fn locked_message(t: crate::i18n::Tr, until: i64) -> String {
+    let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
+    t.fill("login.locked", &[("minutes", &minutes)])
 }
 
 /// An argon2id hash of a random password, verified against when the login name is

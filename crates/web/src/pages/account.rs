@@ -113,9 +113,8 @@ pub async fn change_password(
     let keys = [ThrottleKey::new(format!("password:{account_id}"), state.settings.login_policy)];
     if let Some(until) = state.store.begin_attempt(&keys).await? {
         state.store.audit(Some(account_id), None, "password.refused_locked", "").await?;
-        let minutes = (until - linli_store::now_ms()).div_euclid(60_000) + 1;
         let flash = Flash {
-            password_error: Some(("current", t.fill("login.locked", &[("minutes", &minutes)]))),
+            password_error: Some(("current", crate::auth::login::locked_message(t, until))),
             ..Flash::default()
         };
         return page(&state, &user, StatusCode::TOO_MANY_REQUESTS, flash).await;
