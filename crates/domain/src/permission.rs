@@ -324,7 +324,7 @@ impl Principal {
 
     /// Whether `action` reaches a device of this community (or an alarm of it): one in a
     /// building of `grid_id` (`None`: in no building), and `personal` when it is tied to a
-    /// resident, a household or a room. A grid worker reaches own grids' devices; staff,
+    /// resident or a household (a home). A grid worker reaches own grids' devices; staff,
     /// the property company and the street the whole community's. A personal device (the
     /// water meter of an elderly resident living alone tells care status and daily life)
     /// has the reach of the resident's record as well ([`Action::ViewResidents`]).

@@ -63,7 +63,7 @@ pub struct DeviceRow {
     pub resident_id: Option<i64>,
     /// The grid of the device's building.
     pub grid_id: Option<i64>,
-    /// Tied to a resident, a household or a room: personal data.
+    /// Tied to a resident or a household (a home): personal data.
     pub personal: bool,
     pub online: bool,
     pub last_seen: Option<i64>,
@@ -92,7 +92,7 @@ pub struct AlarmRow {
     pub room: String,
     /// The grid of the alarm's building.
     pub grid_id: Option<i64>,
-    /// Raised by a device tied to a resident, a household or a room.
+    /// Raised by a device tied to a resident or a household.
     pub personal: bool,
     pub alarm: String,
     pub severity: String,
@@ -358,10 +358,11 @@ macro_rules! alarm_event {
     };
 }
 
-/// A device (`d`) tied to a resident, a household or a room is personal data.
+/// A device (`d`) tied to a resident or a household (a home) is personal data. Its `room`
+/// is a place in the building (`1单元楼道`, `地下泵房`), which is not.
 macro_rules! personal_device {
     () => {
-        "(d.resident_id IS NOT NULL OR d.household_id IS NOT NULL OR d.room <> '') AS personal"
+        "(d.resident_id IS NOT NULL OR d.household_id IS NOT NULL) AS personal"
     };
 }
 

@@ -134,9 +134,21 @@ dual_backend_test!(alarms_and_devices_are_reached_as_far_as_their_grid_and_resid
     // A meter tied to a resident is the resident's data: not for the property company or
     // the street, which still see the building's smoke detector.
     let (meter, _) = alarm_in(&app, 0, "meter-g1", true).await;
+    // A place in the building (a stairwell) is not a home: the property company keeps its lift.
+    let lift = NewDevice {
+        community_id: community,
+        code: "lift-g1".into(),
+        name: "1单元电梯".into(),
+        profile_code: "elevator".into(),
+        building_id: Some(app.building_in_grid(app.demo.grid_ids[0]).await),
+        room: "1单元".into(),
+        ..Default::default()
+    };
+    let lift = app.db.store.register_device(&lift).await.unwrap().0;
     for role in [Role::PropertyStaff, Role::StreetSupervisor] {
         let mut b = app.signed_in(&app.login_of(role)).await;
         assert_eq!(b.get(&format!("/devices/{meter}")).await.status, StatusCode::NOT_FOUND, "{role:?}");
+        assert_eq!(b.get(&format!("/devices/{lift}")).await.status, StatusCode::OK, "{role:?}");
         let list = b.get(&format!("/communities/{community}/devices")).await;
         assert!(!list.text.contains("meter-g1") && list.text.contains("smoke-g3"), "{role:?}");
     }
