@@ -305,25 +305,72 @@ async fn sign_in(c: &fantoccini::Client, login: &str) -> Result<(), Box<dyn std:
     Ok(())
 }
 
-/// The login form as a person sees it: no sideways scrolling, inputs wide enough to type
-/// in (a stray class once squeezed the card to 80 px and the inputs to 53), and a sign-in
-/// button whose label sits on one line.
+/// The layout guard (see `layout.js`): what a person would notice on a phone or at a desk.
+const LAYOUT: &str = include_str!("layout.js");
+
+/// The page in the browser passes the layout guard.
+async fn fits(c: &fantoccini::Client, what: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let faults: Vec<String> = serde_json::from_value(c.execute(LAYOUT, vec![]).await?)?;
+    assert!(faults.is_empty(), "{what} at {} ({}):\n{}", c.current_url().await?, what, faults.join("\n"));
+    Ok(())
+}
+
+/// The login form as a person sees it: the layout guard, and a sign-in button whose label
+/// sits on one line (a stray class once squeezed the card to 80 px and the inputs to 53).
 async fn login_layout(c: &fantoccini::Client, width: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await?;
-    assert!(overflow.as_i64().unwrap_or(1) <= 0, "login page scrolls sideways at {width} width");
-    let sizes = c
+    fits(c, &format!("the login page at {width} width")).await?;
+    let height = c
         .execute(
-            "return Array.from(document.querySelectorAll('main input:not([type=hidden]), main form.form button'))\
-             .map(e => [e.id || e.textContent.trim(), e.getBoundingClientRect().width, e.getBoundingClientRect().height])",
+            "return document.querySelector('main form.form button[type=submit]').getBoundingClientRect().height",
             vec![],
         )
         .await?;
-    let sizes = sizes.as_array().cloned().unwrap_or_default();
-    assert!(sizes.len() >= 3, "the login form's inputs and button: {sizes:?}");
-    for s in &sizes {
-        let (what, w, h) = (s[0].as_str().unwrap_or(""), s[1].as_f64().unwrap_or(0.0), s[2].as_f64().unwrap_or(0.0));
-        assert!(w >= 200.0, "{what} is {w} px wide at {width} width");
-        assert!(h <= 64.0, "{what} is {h} px tall at {width} width (its label wraps)");
+    assert!(height.as_f64().unwrap_or(100.0) <= 64.0, "the sign-in button's label wraps at {width} width");
+    Ok(())
+}
+
+/// Every role signs in from `/login` and walks the pages of its task, at a phone's and a
+/// desk's width; each page passes the layout guard and is kept as a screenshot.
+async fn walk_every_role(base: &str, port: u16, shots: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    use fantoccini::Locator;
+    let community = format!("{base}/communities/1");
+    // A role's login and the pages of its task beyond its home; "case" opens the first
+    // case linked from the page before it.
+    let walks: [(&str, Vec<String>); 9] = [
+        ("13800138000", vec![format!("{community}/cases/new"), format!("{base}/"), "case".into()]),
+        ("wangge1", vec![format!("{community}/cases/new"), format!("{community}/cases"), "case".into()]),
+        ("shequ", vec![format!("{community}/cases"), "case".into(), format!("{community}/alarms")]),
+        ("shuji", vec![format!("{community}/indicators"), format!("{community}/alarms")]),
+        ("jiedao", vec![]),
+        ("yeweihui", vec![]),
+        ("wuye", vec![]),
+        ("shegong", vec![]),
+        ("admin", vec![]),
+    ];
+    for phone in [true, false] {
+        let width = if phone { "phone" } else { "desk" };
+        let c = browser(port, phone).await?;
+        for (login, pages) in &walks {
+            c.delete_all_cookies().await?;
+            c.goto(&format!("{base}/login")).await?;
+            login_layout(&c, width).await?;
+            sign_in(&c, login).await?;
+            c.wait().for_element(Locator::Css("main h1")).await?;
+            fits(&c, &format!("{login}'s home at {width} width")).await?;
+            std::fs::write(shots.join(format!("walk-{login}-home-{width}.png")), c.screenshot().await?)?;
+            for (i, page) in pages.iter().enumerate() {
+                if page == "case" {
+                    let link = c.find(Locator::Css("main a[href^='/cases/']")).await?;
+                    link.click().await?;
+                    c.wait().for_element(Locator::Css("main h1")).await?;
+                } else {
+                    c.goto(page).await?;
+                }
+                fits(&c, &format!("{login}'s page {i} at {width} width")).await?;
+                std::fs::write(shots.join(format!("walk-{login}-{i}-{width}.png")), c.screenshot().await?)?;
+            }
+        }
+        c.close().await?;
     }
     Ok(())
 }
@@ -388,5 +435,5 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     assert!(audit.contains("入户走访前电话联系"), "the director sees the grid worker's reveal");
     std::fs::write(shots.join("audit-desk.png"), c.screenshot().await?)?;
     c.close().await?;
-    Ok(())
+    walk_every_role(base, port, &shots).await
 }
