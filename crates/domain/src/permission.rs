@@ -361,10 +361,18 @@ impl Principal {
         self.in_circle(case, !case.anonymous)
     }
 
+    /// Whether this person reads a case's internal notes: those who work on it (the circle
+    /// of [`Self::handles_case`] without its reporter). Everyone else reads only the notes
+    /// their authors made public, and their own.
+    pub fn reads_internal_notes(&self, case: &CaseFacts) -> bool {
+        self.works_on(case, true)
+    }
+
     fn in_circle(&self, case: &CaseFacts, with_party: bool) -> bool {
-        if case.reporter_account_id.is_some_and(|r| r == self.account_id) {
-            return true;
-        }
+        case.reporter_account_id.is_some_and(|r| r == self.account_id) || self.works_on(case, with_party)
+    }
+
+    fn works_on(&self, case: &CaseFacts, with_party: bool) -> bool {
         self.assignments.iter().any(|a| match a.role {
             CommunityStaff | CommunityDirector => a.community_id == Some(case.community_id),
             GridWorker => {

@@ -138,6 +138,8 @@ pub struct CaseRow {
     pub rating_comment: Option<String>,
     /// The case this report repeated, if it was merged into one.
     pub merged_into: Option<i64>,
+    /// Who gave the last feedback (处理反馈): not the one to verify it.
+    pub handled_by: Option<i64>,
 }
 
 impl CaseRow {
@@ -192,7 +194,7 @@ const SELECT: &str = "SELECT c.id, c.community_id, c.grid_id, c.category_id, k.c
      k.name_zh AS category_zh, k.name_en AS category_en, k.public AS public_category, c.source, c.description, \
      c.building_id, c.household_id, c.address, c.reporter_account_id, c.reporter_name, c.anonymous, c.state, c.level, c.assignee_account_id, \
      c.assignee_organisation_id, c.reported_at, c.registered_at, c.closed_at, c.deadline, c.reworks, c.extensions, \
-     c.self_resolved, c.rating, c.rating_comment, c.merged_into FROM cases c JOIN case_categories k ON k.id = c.category_id";
+     c.self_resolved, c.rating, c.rating_comment, c.merged_into, c.handled_by FROM cases c JOIN case_categories k ON k.id = c.category_id";
 
 #[derive(sqlx::FromRow)]
 struct Loop {
@@ -417,7 +419,9 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             crate::photos::insert_photos!(tx, id, event, &new.photos, now);
-            if state == State::Reported {
+            // An alarm's case is registered and dispatched by the system at once: the grid
+            // worker has no registering to do, and is told only if it is dispatched to him.
+            if state == State::Reported && new.source != "alarm" {
                 let (kind, who) = if escalated {
                     ("escalated", crate::notifications::STAFF)
                 } else {
@@ -671,7 +675,9 @@ impl Store {
             Event::Escalate => assignee = Some((None, None)),
             _ => {}
         }
-        let (public, note) = (note.public, linli_domain::clean_text(note.text));
+        // A refusal's reason is told to the reporter: it is public by nature.
+        let public = note.public || matches!(event, Event::Refuse { .. });
+        let note = linli_domain::clean_text(note.text);
         let note = note.as_str();
         let rating = match event {
             Event::Rate { .. } => Some(note.to_owned()),
@@ -685,6 +691,15 @@ impl Store {
             _ => note.to_owned(),
         };
         let note = note.as_str();
+        // What the reporter is told, in words: the deadline of a case taken on, a refusal's
+        // reason, who received it, the handler's public note.
+        let detail = match event {
+            Event::Register => deadline.map(|d| china_time(d).format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            Event::Refuse { .. } => note.to_owned(),
+            Event::Dispatch => self.holder_name(row.community_id, assignee.unwrap_or_default()).await?,
+            Event::Feedback if public => note.to_owned(),
+            _ => String::new(),
+        };
         let changed = transaction!(self, |tx| {
             let n = sqlx::query(
                 "UPDATE cases SET state = $2, level = $3, resume_to = $4, suspended_at = $5, registered_at = $6, \
@@ -695,6 +710,7 @@ impl Store {
                  dispatched_at = CASE WHEN $17 THEN $20 ELSE dispatched_at END, \
                  accepted_at = CASE WHEN $18 THEN $20 ELSE accepted_at END, \
                  closed_at = CASE WHEN $19 THEN $21 ELSE closed_at END, \
+                 handled_by = CASE WHEN $23 THEN $24 ELSE handled_by END, \
                  version = version + 1 WHERE id = $1 AND version = $22",
             )
             .bind(case_id)
@@ -719,6 +735,8 @@ impl Store {
             .bind(now)
             .bind(closed_at.flatten())
             .bind(row.version)
+            .bind(matches!(event, Event::Feedback))
+            .bind(actor)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -743,6 +761,10 @@ impl Store {
             if let Some((kind, who)) = crate::notifications::notice_of(event) {
                 crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now);
             }
+            if let Some(kind) = crate::notifications::reporter_notice_of(event) {
+                let who = crate::notifications::REPORTER;
+                crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now, &detail);
+            }
             if let Some(into) = merged_into {
                 sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2")
                     .bind(into)
@@ -754,6 +776,20 @@ impl Store {
         });
         changed?;
         self.case(case_id).await
+    }
+
+    /// Who holds a case, in words: the party (物业、社会组织), the person, or the community
+    /// itself when no one in particular was given it.
+    async fn holder_name(
+        &self,
+        community_id: i64,
+        (account, organisation): (Option<i64>, Option<i64>),
+    ) -> StoreResult<String> {
+        Ok(match (account, organisation) {
+            (_, Some(org)) => self.organisation(org).await?.name,
+            (Some(account), None) => self.display_names(&[account]).await?.remove(&account).unwrap_or_default(),
+            (None, None) => self.community(community_id).await?.name,
+        })
     }
 
     /// The public token of a case reported through Open311.

@@ -29,14 +29,22 @@ pub(crate) const FIRST_RESPONDERS: &str = "SELECT w.account_id FROM grid_workers
 pub(crate) const STAFF: &str = "SELECT r.account_id FROM role_assignments r JOIN cases c ON r.community_id = c.community_id \
      WHERE c.id = $1 AND r.role = 'community_staff'";
 
+/// The reporter of a resident's report, told of each step that matters to them (staff
+/// taking a call or a grid worker on patrol report for others, and are not told).
+pub(crate) const REPORTER: &str = "SELECT reporter_account_id AS account_id FROM cases WHERE id = $1 \
+     AND reporter_account_id IS NOT NULL AND source = 'resident'";
+
 /// Writes a notice of `$kind` about case `$case` to everyone `$who` selects (a query
-/// over `$1` = the case), except `$actor`, with an optional dedupe key; inside a
-/// transaction.
+/// over `$1` = the case), except `$actor`, with an optional dedupe key and its particulars
+/// in words (`$detail`: a refusal's reason, who received the case …); inside a transaction.
 macro_rules! notify {
-    ($tx:ident, $case:expr, $kind:expr, $who:expr, $actor:expr, $dedupe:expr, $now:expr) => {{
+    ($tx:ident, $case:expr, $kind:expr, $who:expr, $actor:expr, $dedupe:expr, $now:expr) => {
+        $crate::notifications::notify!($tx, $case, $kind, $who, $actor, $dedupe, $now, "")
+    };
+    ($tx:ident, $case:expr, $kind:expr, $who:expr, $actor:expr, $dedupe:expr, $now:expr, $detail:expr) => {{
         let sql = format!(
-            "INSERT INTO notifications (account_id, case_id, kind, dedupe_key, created_at) \
-             SELECT DISTINCT r.account_id, $1, $2, $3, $4 FROM ({}) r WHERE r.account_id <> COALESCE($5, 0) \
+            "INSERT INTO notifications (account_id, case_id, kind, dedupe_key, created_at, detail) \
+             SELECT DISTINCT r.account_id, $1, $2, $3, $4, $6 FROM ({}) r WHERE r.account_id <> COALESCE($5, 0) \
              ON CONFLICT DO NOTHING",
             $who
         );
@@ -46,6 +54,7 @@ macro_rules! notify {
             .bind($dedupe)
             .bind($now)
             .bind($actor)
+            .bind($detail)
             .execute(&mut *$tx)
             .await?;
         sqlx::query(
@@ -64,15 +73,33 @@ macro_rules! notify {
 }
 pub(crate) use notify;
 
-/// What a step of the loop announces, and to whom.
+/// What a step of the loop announces to those who take the next step, and who they are.
+/// Only someone with a step to take is told: a rating, which leaves nothing to do, is
+/// not announced.
 pub(crate) fn notice_of(event: &Event) -> Option<(&'static str, &'static str)> {
     Some(match event {
         Event::Dispatch => ("new_case", ASSIGNEES),
         Event::Reopen => ("reopened", ASSIGNEES),
         Event::VerifyFail => ("rework", ASSIGNEES),
-        Event::Rate { .. } => ("rated", ASSIGNEES),
         Event::Remind => ("reminder", ASSIGNEES),
         Event::Escalate => ("escalated", STAFF),
+        _ => return None,
+    })
+}
+
+/// What a step tells the resident who reported the case ([`REPORTER`]), in their words:
+/// taken on or refused, sent to whom, handled, closed, sent back to be redone, passed up,
+/// reopened.
+pub(crate) fn reporter_notice_of(event: &Event) -> Option<&'static str> {
+    Some(match event {
+        Event::Register => "yours_registered",
+        Event::Refuse { .. } => "yours_refused",
+        Event::Dispatch => "yours_dispatched",
+        Event::Feedback => "yours_handled",
+        Event::VerifyPass => "yours_closed",
+        Event::VerifyFail => "yours_rework",
+        Event::Escalate => "yours_escalated",
+        Event::Reopen => "yours_reopened",
         _ => return None,
     })
 }
@@ -88,6 +115,8 @@ pub struct InboxItem {
     pub category_zh: Option<String>,
     pub category_en: Option<String>,
     pub description: Option<String>,
+    /// The particulars in words (a refusal's reason, who received the case …), or empty.
+    pub detail: String,
 }
 
 /// A message waiting for the webhook.
@@ -102,6 +131,7 @@ pub struct OutboxItem {
     pub attempts: i64,
     pub notice_kind: Option<String>,
     pub case_id: Option<i64>,
+    pub detail: Option<String>,
 }
 
 /// What one deadline sweep did.
@@ -125,7 +155,7 @@ impl Store {
         Ok(read!(self, |db| {
             sqlx::query_as(
             "SELECT n.id, n.case_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
-             c.description FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
+             c.description, n.detail FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
              LEFT JOIN case_categories k ON k.id = c.category_id \
              WHERE n.account_id = $1 ORDER BY n.id DESC LIMIT $2"
         )
@@ -275,7 +305,7 @@ impl Store {
     pub async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
         Ok(read!(self, |db| {
             sqlx::query_as(
-            "SELECT o.id, o.account_id, a.display_name, a.locale, o.kind, o.attempts, n.kind AS notice_kind, n.case_id \
+            "SELECT o.id, o.account_id, a.display_name, a.locale, o.kind, o.attempts, n.kind AS notice_kind, n.case_id, n.detail \
              FROM outbox o JOIN accounts a ON a.id = o.account_id LEFT JOIN notifications n ON n.id = o.notification_id \
              WHERE o.sent_at IS NULL AND o.attempts < $1 AND o.next_attempt_at <= $2 ORDER BY o.id LIMIT $3"
         )

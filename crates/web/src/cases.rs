@@ -72,8 +72,9 @@ pub async fn seen_by(state: &AppState, p: &Principal, community: &Community, cas
 }
 
 /// A case and its timeline as this person may see them: besides [`seen_by`], the
-/// reporter's own steps on the timeline carry no name or account, and notes are masked for
-/// someone outside the circle that handles the case.
+/// reporter's own steps on the timeline carry no name or account, internal notes are
+/// read only by those who work on the case ([`Principal::reads_internal_notes`]), and notes
+/// are masked for someone outside the circle that handles the case.
 pub async fn as_seen_by(
     state: &AppState,
     p: &Principal,
@@ -88,9 +89,17 @@ pub async fn as_seen_by(
             e.account_id = None;
         }
     }
+    // A mediation's line is the system's summary (date, outcome, mediators), not free text.
+    let notes = timeline.iter_mut().filter(|e| e.kind != "mediation");
+    if !p.reads_internal_notes(&facts) {
+        // Staff notes are internal unless their author made them public; one's own notes
+        // (a reopening's reason, a rating's comment) stay one's own to read.
+        for e in notes.filter(|e| !e.public && e.account_id != Some(p.account_id)) {
+            e.note.clear();
+        }
+    }
     if !p.handles_case(&facts) {
         let names = state.store.public_names(community.id).await?;
-        // A mediation's line is the system's summary (date, outcome, mediators), not free text.
         for e in timeline.iter_mut().filter(|e| e.kind != "mediation") {
             e.note = mask_public_text(&e.note, &names);
         }
@@ -141,7 +150,11 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
             "dispatch" => state == State::Registered && (manager || grid_worker),
             "accept" => state == State::Dispatched && assignee,
             "feedback" => state == State::Accepted && assignee,
-            "verify_pass" | "verify_fail" => state == State::Handled && (manager || grid_worker),
+            // Whoever handled the case does not verify it (a grid worker's 自办自结 at intake
+            // closes without either step, and is counted as such).
+            "verify_pass" | "verify_fail" => {
+                state == State::Handled && (manager || grid_worker) && case.handled_by != Some(p.account_id)
+            }
             "suspend" => matches!(state, State::Registered | State::Dispatched | State::Accepted) && manager,
             "resume" => state == State::Suspended && manager,
             "extend" => open && state != State::Reported && state != State::Suspended && manager,
@@ -151,8 +164,9 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
                     && (manager || grid_worker)
             }
             "remind" => state.clock_runs() && state != State::Reported && manager,
-            "rate" => state == State::Closed && reporter && case.rating.is_none(),
-            "reopen" => state == State::Closed && reporter && case.rating.is_none_or(|r| r <= 3),
+            // A case its reporter fixed on the spot is not theirs to rate or reopen.
+            "rate" => state == State::Closed && reporter && !case.self_resolved && case.rating.is_none(),
+            "reopen" => state == State::Closed && reporter && !case.self_resolved && case.rating.is_none_or(|r| r <= 3),
             _ => false,
         };
         if mine {
@@ -198,7 +212,12 @@ pub fn parse_step(step: &str, note: &str, stars: Option<&str>) -> AppResult<Even
                 .ok_or(FieldError::new("stars", "error.case.stars"))?;
             Event::Rate { stars }
         }
-        "reopen" => Event::Reopen,
+        "reopen" => {
+            if note.is_empty() {
+                return Err(FieldError::new("note", "error.case.reopen_reason").into());
+            }
+            Event::Reopen
+        }
         _ => return Err(FieldError::new("step", "error.choice").into()),
     })
 }
@@ -414,6 +433,11 @@ pub fn timeline_note(t: crate::i18n::Tr, kind: &str, note: &str) -> String {
         "escalate" if note == "risk: violence" => t.get("dispute.escalated_violence").to_owned(),
         _ => note.to_owned(),
     }
+}
+
+/// A category's time limit in words (“3 个工作日内处理”).
+pub fn limit_text(t: crate::i18n::Tr, category: &linli_store::cases::Category) -> String {
+    t.fill(&format!("case.limit.{}", category.limit_kind), &[("n", &category.limit_amount)])
 }
 
 /// Whether this person takes part in mediating a dispute case: the community's staff,

@@ -57,11 +57,20 @@ pub struct Round {
 /// The words of a notice, in the recipient's language.
 pub fn text(item: &OutboxItem) -> String {
     let tr = Tr::new(Lang::parse(&item.locale).unwrap_or_default());
-    match (item.kind.as_str(), item.notice_kind.as_deref(), item.case_id) {
-        ("digest", _, _) => tr.get("notify.digest").to_owned(),
-        (_, Some(kind), Some(case)) => tr.fill(&format!("notify.{kind}"), &[("id", &case)]),
-        (_, Some("access_granted"), None) => tr.get("notify.access_granted").to_owned(),
+    match (item.kind.as_str(), item.notice_kind.as_deref()) {
+        ("digest", _) => tr.get("notify.digest").to_owned(),
+        (_, Some(kind)) => notice_text(tr, kind, item.case_id, item.detail.as_deref().unwrap_or_default()),
         _ => tr.get("notify.other").to_owned(),
+    }
+}
+
+/// The words of one notice, the inbox's and the webhook's alike: its kind, the case and
+/// its particulars (a refusal's reason, who received the case, the deadline).
+pub fn notice_text(tr: Tr, kind: &str, case_id: Option<i64>, detail: &str) -> String {
+    match case_id {
+        Some(id) => tr.fill(&format!("notify.{kind}"), &[("id", &id), ("detail", &detail)]),
+        None if kind == "access_granted" => tr.get("notify.access_granted").to_owned(),
+        None => tr.get("notify.other").to_owned(),
     }
 }
 

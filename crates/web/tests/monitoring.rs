@@ -307,6 +307,26 @@ dual_backend_test!(devices_post_over_http_with_their_own_token, |db| {
     let alarms = app.db.store.device_alarms(device).await.unwrap();
     assert_eq!(alarms.len(), 1);
     assert!(alarms[0].case_id.is_some(), "a water leak is major: it opens a case");
+    // The system registers and dispatches an alarm's case at once: only those it was
+    // dispatched to are told, not the grid worker who would have nothing to do but escalate.
+    let case = app.db.store.case(alarms[0].case_id.unwrap()).await.unwrap();
+    let told: Vec<i64> =
+        read!(app.db.store, |pool| sqlx::query_scalar("SELECT account_id FROM notifications WHERE case_id = $1")
+            .bind(case.id)
+            .fetch_all(pool)
+            .await
+            .unwrap());
+    let holders: Vec<i64> = read!(app.db.store, |pool| sqlx::query_scalar(
+        "SELECT account_id FROM role_assignments WHERE organisation_id = $1"
+    )
+    .bind(case.assignee_organisation_id)
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    assert!(!told.is_empty(), "someone is told of the alarm's case");
+    for account in told {
+        assert!(case.assignee_account_id == Some(account) || holders.contains(&account), "{account} has no step on it");
+    }
 
     let r = post(&app, "Bearer dev_wrong".into(), body.clone(), "/api/v1/telemetry").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);

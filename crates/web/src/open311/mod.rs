@@ -141,10 +141,6 @@ fn name(tr: Tr, zh: &str, en: &str) -> String {
     if tr.lang == Lang::En { en.to_owned() } else { zh.to_owned() }
 }
 
-fn limit_text(tr: Tr, c: &Category) -> String {
-    tr.fill(&format!("case.limit.{}", c.limit_kind), &[("n", &c.limit_amount)])
-}
-
 // ---------------------------------------------------------------------------------------
 // Routes
 
@@ -280,7 +276,7 @@ async fn list_services(state: &AppState, tr: Tr, format: Format, params: &Params
             json!({
                 "service_code": c.code,
                 "service_name": name(tr, &c.name_zh, &c.name_en),
-                "description": limit_text(tr, c),
+                "description": crate::cases::limit_text(tr, c),
                 "metadata": true,
                 "type": "realtime",
                 "keywords": "",
@@ -621,7 +617,7 @@ async fn post_request(
         e => Fail::internal(tr, e),
     })?;
     let token = state.store.case_public_token(intake.case_id).await.map_err(|e| Fail::internal(tr, e))?;
-    let notice = tr.fill("open311.notice", &[("limit", &limit_text(tr, category))]);
+    let notice = tr.fill("open311.notice", &[("limit", &crate::cases::limit_text(tr, category))]);
     let body = json!([{
         "service_request_id": intake.case_id.to_string(),
         "token": token,

@@ -246,6 +246,11 @@ impl CasePage {
     fn is_main(&self, step: &&str) -> bool {
         ["register", "dispatch", "accept", "feedback", "verify_pass", "rate", "resume"].contains(step)
     }
+
+    /// The reporter's turn on a closed case: rating it, or reopening it with a reason.
+    fn rating(&self) -> bool {
+        self.steps.iter().all(|s| *s == "rate" || *s == "reopen")
+    }
 }
 
 pub async fn show(
@@ -255,18 +260,34 @@ pub async fn show(
     Query(q): Query<crate::form::Done>,
 ) -> AppResult<Response> {
     let t = user.0.tr();
+    if q.done.as_deref() == Some("report") {
+        let notice = report_notice(&state, &user, case_id).await?;
+        return case_page(&state, &user, case_id, StatusCode::OK, None, Some(notice)).await;
+    }
     let notice = q.done.and_then(|d| match d.strip_prefix("mediation.") {
         Some(action) if super::disputes::ACTIONS.contains(&action) || action == "escalated" => {
             Some(t.label("mediation.done", action))
         }
         Some(_) => None,
         None if d == "merge" => Some(t.get("cases.merged_done").to_owned()),
-        None if crate::cases::STEPS.contains(&d.as_str()) || d == "report" => {
+        None if crate::cases::STEPS.contains(&d.as_str()) => {
             Some(t.fill("cases.done", &[("step", &t.label("case.step", &d))]))
         }
         None => None,
     });
     case_page(&state, &user, case_id, StatusCode::OK, None, notice).await
+}
+
+/// What happens after a report, and by when: who takes it on, and the category's time
+/// limit once they have.
+async fn report_notice(state: &AppState, user: &User, case_id: i64) -> AppResult<String> {
+    let t = user.0.tr();
+    let (case, _) = reachable_case(state, user, case_id).await?;
+    if case.self_resolved {
+        return Ok(t.fill("cases.self_resolved_next", &[("id", &case.id)]));
+    }
+    let category = state.store.case_category(case.category_id).await?;
+    Ok(t.fill("cases.reported_next", &[("id", &case.id), ("limit", &crate::cases::limit_text(t, &category))]))
 }
 
 /// The case page; `error` is the message of a form that failed and which form it was
@@ -348,6 +369,8 @@ pub struct StepForm {
     /// The author makes the note public (the case's public record); internal otherwise.
     pub public_note: Option<String>,
     pub stars: Option<String>,
+    /// The reporter confirms a reopening.
+    pub confirm_reopen: Option<String>,
 }
 
 pub async fn step(
@@ -357,6 +380,9 @@ pub async fn step(
     WithPhotos { form, photos }: WithPhotos<StepForm>,
 ) -> AppResult<Response> {
     let taken = async {
+        if form.step == "reopen" && form.confirm_reopen.is_none() {
+            return Err(linli_domain::FieldError::new("confirm_reopen", "error.case.reopen_confirm").into());
+        }
         let photos = crate::photo::process_all("photos", photos).await?;
         let note = StepNote { text: &form.note, public: form.public_note.is_some() };
         take_step(&state, &user, case_id, &form.step, note, form.stars.as_deref(), &photos).await

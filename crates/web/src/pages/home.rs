@@ -23,6 +23,16 @@ pub struct GridCard {
     pub deputy: bool,
 }
 
+/// One of a resident's own reports, in plain words: its state as 已受理、处理中、已办结…
+/// and when it is expected to be done (or was).
+pub struct MyReport {
+    pub id: i64,
+    pub category: String,
+    pub state: String,
+    pub status: String,
+    pub when: String,
+}
+
 /// A task derived from the data (never a placeholder).
 pub struct Todo {
     pub text: String,
@@ -45,6 +55,10 @@ struct HomePage {
     admin_accounts: Option<i64>,
     /// Overdue visits: the resident, how late, the last visit, the tags.
     overdue: Vec<(linli_store::care::OverdueVisit, String, String, String)>,
+    /// A resident's big "我要报事" and their own reports, newest first.
+    report_href: Option<String>,
+    my_reports: Option<Vec<MyReport>>,
+    community_id: i64,
 }
 
 pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Response> {
@@ -66,6 +80,9 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
         street_link: None,
         admin_accounts: None,
         overdue: Vec::new(),
+        report_href: None,
+        my_reports: None,
+        community_id: 0,
     };
 
     if let Some(&community_id) = p.community_ids(Action::ViewCommunity).first() {
@@ -158,6 +175,13 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
             page.totals = Some(total);
         }
         todos.extend(case_todos(&state, &user, &community).await?);
+        if p.has_role(Role::Resident) || p.has_role(Role::OwnersCommitteeMember) {
+            page.report_href = p
+                .can_in_community(Action::ReportCase, community.id, community.street_id)
+                .then(|| format!("/communities/{}/cases/new", community.id));
+            page.my_reports = Some(my_reports(&state, &user, community.id).await?);
+        }
+        page.community_id = community.id;
         page.community = Some(community);
     }
     let unread = state.store.unread_count(p.account_id).await?;
@@ -190,6 +214,37 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
     }
     page.todos = todos;
     Ok(render(StatusCode::OK, &page))
+}
+
+/// The person's own reports, newest first, as a resident reads them.
+async fn my_reports(state: &AppState, user: &User, community_id: i64) -> AppResult<Vec<MyReport>> {
+    let t = user.0.tr();
+    let query = linli_store::cases::CaseQuery {
+        community_id,
+        scope: Some(linli_domain::CaseScope { reporter: Some(user.principal().account_id), ..Default::default() }),
+        state: Some("all".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let (rows, _) = state.store.cases(&query).await?;
+    let day = |ms: i64| super::format_ms(ms).chars().take(10).collect::<String>();
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let when = match (c.closed_at, c.deadline) {
+                (Some(at), _) if c.state == "closed" => t.fill("home.closed_on", &[("date", &day(at))]),
+                (_, Some(due)) if c.state != "refused" => t.fill("home.expected", &[("date", &day(due))]),
+                _ => t.fill("home.reported_on", &[("date", &day(c.reported_at))]),
+            };
+            MyReport {
+                id: c.id,
+                category: if t.lang == crate::i18n::Lang::En { c.category_en } else { c.category_zh },
+                status: t.label("case.plain", &c.state),
+                state: c.state,
+                when,
+            }
+        })
+        .collect())
 }
 
 /// Cases waiting for this person, as to-dos: reports to register and work to verify for

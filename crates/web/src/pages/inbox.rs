@@ -36,11 +36,7 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|n| {
-            let text = match n.case_id {
-                Some(id) => t.fill(&format!("notify.{}", n.kind), &[("id", &id)]),
-                None if n.kind == "access_granted" => t.get("notify.access_granted").to_owned(),
-                None => t.get("notify.other").to_owned(),
-            };
+            let text = crate::notify::notice_text(t, &n.kind, n.case_id, &n.detail);
             let at = format_ms(n.created_at);
             (n, text, at)
         })
