@@ -87,7 +87,11 @@ dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_t
     for step in ["上报", "立案", "派遣", "接单", "处置反馈", "核查通过，结案", "评价"] {
         assert!(page.contains(&format!("<b>{step}</b>")), "the timeline shows {step}");
     }
-    assert!(page.contains("纸箱已清走") && page.contains("现场已通畅"));
+    // The handler's and the checker's notes were not made public: the staff read them, the
+    // resident does not.
+    assert!(!page.contains("纸箱已清走") && !page.contains("现场已通畅"));
+    let staff_page = staff.get(&format!("/cases/{case}")).await.text;
+    assert!(staff_page.contains("纸箱已清走") && staff_page.contains("现场已通畅"));
 });
 
 dual_backend_test!(cases_stay_within_reach_and_anonymous_names_stay_with_staff, |db| {
