@@ -15,6 +15,12 @@ pub fn china_time(utc_ms: i64) -> NaiveDateTime {
     chrono::DateTime::from_timestamp_millis(utc_ms + CHINA_OFFSET_MS).map(|t| t.naive_utc()).unwrap_or_default()
 }
 
+/// The date in China at a stored UTC millisecond timestamp: every "today" and every default
+/// date of a form is this, never the UTC date (which is yesterday until 08:00).
+pub fn china_date(utc_ms: i64) -> NaiveDate {
+    china_time(utc_ms).date()
+}
+
 /// A local time in China as a UTC millisecond timestamp.
 pub fn utc_ms(china: NaiveDateTime) -> i64 {
     china.and_utc().timestamp_millis() - CHINA_OFFSET_MS
@@ -290,5 +296,14 @@ mod tests {
         let c = Calendar::default();
         assert_eq!(c.working_between(at("2026-11-27 08:00"), at("2026-11-30 10:00")), Duration::hours(8));
         assert_eq!(c.working_between(at("2026-11-30 10:00"), at("2026-11-27 08:00")), Duration::zero());
+    }
+
+    #[test]
+    fn one_in_the_morning_in_china_is_already_the_next_day() {
+        // 2026-12-02 17:00 UTC is 2026-12-03 01:00 in China.
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap().and_hms_opt(17, 0, 0).unwrap();
+        let utc = at.and_utc().timestamp_millis();
+        assert_eq!(china_date(utc), NaiveDate::from_ymd_opt(2026, 12, 3).unwrap());
+        assert_eq!(china_date(utc - 3_600_001), NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(), "23:59 the day before");
     }
 }

@@ -197,7 +197,7 @@ impl Store {
                 .last_visit
                 .as_deref()
                 .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                .or_else(|| chrono::DateTime::from_timestamp_millis(tagged).map(|t| t.date_naive()));
+                .or_else(|| Some(linli_domain::worktime::china_date(tagged)));
             let Some(due) = since.and_then(|s| next_visit_due(&tags, s)) else { continue };
             if due < today {
                 out.push(OverdueVisit {

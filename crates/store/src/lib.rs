@@ -364,6 +364,12 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Today in the community's time zone (China): the one "today" of every page, form and
+/// count (see [`linli_domain::worktime::china_date`]).
+pub fn today() -> chrono::NaiveDate {
+    linli_domain::worktime::china_date(now_ms())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -245,7 +245,7 @@ impl Store {
         let total = if has_search || q.former {
             read!(self, |db| bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(db).await?)
         } else {
-            self.grid_summaries(q.community_id, chrono::Utc::now().date_naive())
+            self.grid_summaries(q.community_id, crate::today())
                 .await?
                 .iter()
                 .filter(|s| q.grid_ids.as_ref().is_none_or(|g| g.contains(&s.grid_id)))

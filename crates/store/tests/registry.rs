@@ -39,7 +39,7 @@ async fn first_resident_and_other_household(db: &linli_test_support::TestDb, com
 
 dual_backend_test!(moves_keep_every_stay_and_leave_the_counts_of_current_residents, |db| {
     let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let community = demo.community_id;
     let (resident, home, other) = first_resident_and_other_household(&db, community).await;
     let residents_now = |db: &linli_test_support::TestDb| {
@@ -237,7 +237,7 @@ dual_backend_test!(a_building_placed_by_hand_moves_its_residents_and_survives_a_
     let c = demo.community_id;
     let building = db.store.building(first_building(&db, c).await).await.unwrap();
     let target = *demo.grid_ids.iter().find(|g| **g != building.grid_id).unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let count = |s: &[linli_store::registry::GridSummary], g: i64| s.iter().find(|x| x.grid_id == g).unwrap().buildings;
     let before = db.store.grid_summaries(c, today).await.unwrap();
     db.store.place_building(building.id, target, true).await.unwrap();

@@ -43,7 +43,7 @@ dual_backend_test!(demo_community_has_the_promised_size_and_every_role, |db| {
         assert!(report.account(role).is_some(), "no demo account for {role:?}");
     }
     // Every building sits in exactly one grid of the community, and the counts agree.
-    let summaries = db.store.grid_summaries(report.community_id, chrono::Utc::now().date_naive()).await.unwrap();
+    let summaries = db.store.grid_summaries(report.community_id, linli_store::today()).await.unwrap();
     assert_eq!(summaries.len(), 6);
     assert_eq!(summaries.iter().map(|s| s.buildings).sum::<i64>(), 40);
     assert_eq!(summaries.iter().map(|s| s.households).sum::<i64>(), 2000);
@@ -228,7 +228,7 @@ async fn a_sqlite_backup_is_a_complete_copy_taken_while_open() {
 
 dual_backend_test!(grid_counts_match_a_row_by_row_count_and_follow_registry_writes, |db| {
     let report = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let rows: Vec<(i64, i64, String)> = read!(db.store, |db| sqlx::query_as(
         "SELECT b.grid_id, r.household_id, r.birth_date FROM residents r \
          JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id"

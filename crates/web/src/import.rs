@@ -74,7 +74,7 @@ pub async fn check(store: &Store, community_id: i64, bytes: &[u8]) -> AppResult<
     let buildings = store.building_ids(community_id).await?;
     let registered = store.registered_id_numbers(community_id).await?;
     let mut seen: HashSet<String> = HashSet::new();
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
         let Ok(record) = record else {

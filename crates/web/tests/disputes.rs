@@ -52,7 +52,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     let mut staff = app.signed_in("shequ").await;
     let page = staff.get(&format!("/cases/{case}")).await.text;
     assert!(page.contains("记录一次调解"));
-    let today0 = linli_domain::worktime::china_time(linli_store::now_ms()).date().to_string();
+    let today0 = linli_store::today().to_string();
     let r = mediate(
         &mut staff,
         case,
@@ -63,7 +63,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     assert!(r.text.contains("请先立案"));
     let r = staff.post_form(&format!("/cases/{case}/steps"), &[("step", "register")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let today = linli_domain::worktime::china_time(linli_store::now_ms()).date();
+    let today = linli_store::today();
     let tomorrow = (today + chrono::Duration::days(1)).to_string();
     let today = today.to_string();
     let r = mediate(
@@ -130,7 +130,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
 
 dual_backend_test!(grid_workers_record_their_own_sweeps_and_the_page_shows_unswept_grids, |db| {
     let app = TestApp::new(db).await;
-    let today = linli_domain::worktime::china_time(linli_store::now_ms()).date().to_string();
+    let today = linli_store::today().to_string();
     let path = format!("/communities/{}/sweeps", app.demo.community_id);
     let own = app.demo.grid_ids[0].to_string();
     let other = app.demo.grid_ids[2].to_string();

@@ -131,7 +131,7 @@ dual_backend_test!(each_role_lands_on_its_own_home_page, |db| {
         assert!(home.text.contains(text), "{role:?} home lacks {text}");
     }
     // The grid worker's day starts from real numbers: the living-alone elderly to visit.
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let overdue =
         app.db.store.overdue_visits(app.demo.community_id, Some(&app.demo.grid_ids[..2]), today).await.unwrap();
     assert!(!overdue.is_empty(), "the demo has people overdue for a visit");

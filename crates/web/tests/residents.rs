@@ -348,7 +348,7 @@ dual_backend_test!(a_file_with_any_bad_row_changes_nothing_and_says_why, |db| {
 
 dual_backend_test!(a_visit_is_recorded_sealed_and_clears_the_overdue_reminder, |db| {
     let app = TestApp::new(db).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let own = &app.demo.grid_ids[..2];
     let overdue = app.db.store.overdue_visits(app.demo.community_id, Some(own), today).await.unwrap();
     let target = overdue.first().expect("someone is overdue").clone();

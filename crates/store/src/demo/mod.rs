@@ -285,7 +285,7 @@ async fn generate_community(
     let buildings = spec.buildings_per_community.max(grids);
     let households = spec.households_per_community;
     let per_building = households.div_ceil(buildings).max(1);
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::today();
     let mut remaining = households;
     let mut resident_total = 0u64;
     let mut used_ids = std::collections::HashSet::new();
@@ -671,7 +671,7 @@ const VISIT_NOTES: &[&str] = &[
 /// recently, some are overdue, as in a real community.
 async fn demo_visits(store: &Store, community: &GeneratedCommunity) -> StoreResult<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::today();
     let tagged: Vec<(i64, i64)> = read!(store, |db| sqlx::query_as(
         "SELECT DISTINCT r.id, r.grid_id FROM care_tags t JOIN residents r ON r.id = t.resident_id \
          WHERE t.community_id = $1 ORDER BY r.id"

@@ -79,7 +79,7 @@ pub async fn grid(State(state): State<AppState>, user: User, Path(grid_id): Path
     }
     let summary = state
         .store
-        .grid_summaries(community.id, chrono::Utc::now().date_naive())
+        .grid_summaries(community.id, linli_store::today())
         .await?
         .into_iter()
         .find(|s| s.grid_id == grid.id);

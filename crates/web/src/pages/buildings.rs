@@ -157,7 +157,7 @@ pub async fn household(State(state): State<AppState>, user: User, Path(id): Path
         owners: state.store.unit_owners(household.id).await?,
         areas: (show(areas.register), show(areas.survey), show(areas.contract)),
         counted,
-        today: chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+        today: linli_store::today().format("%Y-%m-%d").to_string(),
         community,
         household,
     };
@@ -252,7 +252,7 @@ pub async fn transfer(
     if !user.principal().can_in_community(Action::ManageOwnership, community.id, community.street_id) {
         return Err(AppError::Forbidden);
     }
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let since = chrono::NaiveDate::parse_from_str(form.since.trim(), "%Y-%m-%d")
         .ok()
         .filter(|d| *d <= today)

@@ -63,7 +63,7 @@ pub async fn record_visit(
     Form(form): Form<VisitForm>,
 ) -> AppResult<Response> {
     let resident = shared::reachable_resident(&state, &user, resident_id, Action::ManageCare).await?;
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let visited_on = chrono::NaiveDate::parse_from_str(form.visited_on.trim(), "%Y-%m-%d")
         .ok()
         .filter(|d| *d <= today && *d > today - chrono::Duration::days(366))

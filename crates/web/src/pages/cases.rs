@@ -342,7 +342,7 @@ pub(crate) async fn case_page(
         chrome: Chrome::new(&user.0, t.fill("cases.case_title", &[("id", &case.id)])),
         dispute,
         can_mediate,
-        today: super::disputes::today().to_string(),
+        today: linli_store::today().to_string(),
         me: user.principal().display_name.clone(),
         duplicates,
         assignee,

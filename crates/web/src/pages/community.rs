@@ -98,7 +98,7 @@ async fn community_page(
     let t = user.0.tr();
     let grids = state.store.grids(community.id).await?;
     let workers = state.store.grid_workers(community.id).await?;
-    let summaries = state.store.grid_summaries(community.id, chrono::Utc::now().date_naive()).await?;
+    let summaries = state.store.grid_summaries(community.id, linli_store::today()).await?;
     let buildings = state.store.buildings_in_community(community.id).await?;
     let linked = |g: &Grid| p.can_in_grid(Action::ViewGrid, community.id, community.street_id, g.id);
     let map = GridMap::new(t.fill("map.title", &[("name", &community.name)]), &grids, &buildings, linked, None)
@@ -174,7 +174,7 @@ pub async fn show_grid(State(state): State<AppState>, user: User, Path(grid_id):
     let t = user.0.tr();
     let summary = state
         .store
-        .grid_summaries(community.id, chrono::Utc::now().date_naive())
+        .grid_summaries(community.id, linli_store::today())
         .await?
         .into_iter()
         .find(|s| s.grid_id == grid.id);

@@ -18,7 +18,6 @@ use linli_domain::dispute::{
     FollowUp, Referral, Risk, SessionOutcome, Settlement, Side, half_month, half_month_bounds,
 };
 use linli_domain::identity::Phone;
-use linli_domain::worktime::china_time;
 use linli_domain::{FieldError, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseQuery, CaseRow};
@@ -26,14 +25,9 @@ use linli_store::disputes::{DisputeSummary, GridSweeps, NewParty, NewSession, Ne
 use serde::Deserialize;
 use std::collections::HashMap;
 
-/// Today in China, the date forms default to.
-pub fn today() -> NaiveDate {
-    china_time(linli_store::now_ms()).date()
-}
-
 fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, FieldError> {
     let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, "error.date"))?;
-    if d > today() {
+    if d > linli_store::today() {
         return Err(FieldError::new(field, "error.dispute.future"));
     }
     Ok(d)
@@ -209,7 +203,7 @@ async fn disputes_page(
         seen.push((crate::cases::seen_by(state, p, &community, c).await?, at, overdue, summary));
     }
     let rows = seen;
-    let today = today();
+    let today = linli_store::today();
     let (this_start, this_end) = half_month_bounds(today);
     let last_day = this_start.pred_opt().unwrap_or(this_start);
     let (last_start, last_end) = half_month_bounds(last_day);

@@ -65,7 +65,7 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
     let User(ctx, _) = &user;
     let p = user.principal();
     let t = ctx.tr();
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let mut todos = Vec::new();
     let mut page = HomePage {
         chrome: Chrome::new(ctx, t.get("home.title")),

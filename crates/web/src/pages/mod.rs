@@ -183,7 +183,5 @@ pub fn error_page(ctx: &Ctx, status: StatusCode, message: &str) -> Response {
 
 /// Formats epoch milliseconds in China Standard Time for display.
 pub fn format_ms(ms: i64) -> String {
-    use chrono::{FixedOffset, TimeZone};
-    let cst = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"));
-    cst.timestamp_millis_opt(ms).single().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+    linli_domain::worktime::china_time(ms).format("%Y-%m-%d %H:%M").to_string()
 }

@@ -256,7 +256,7 @@ async fn resident_page(
             && resident.moved_out_on.is_none(),
         stays: state.store.stays(resident.id).await?,
         visits: state.store.visits_of(resident.id, 20).await?,
-        today: chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+        today: linli_store::today().format("%Y-%m-%d").to_string(),
         tags,
         other_tags,
         can_reveal: p.can_in_grid(Action::RevealPersonalData, community.id, community.street_id, resident.grid_id),
@@ -414,7 +414,7 @@ pub async fn record_move(
     use linli_domain::FieldError;
     use linli_store::moves::Move;
     let resident = shared::reachable_resident(&state, &user, resident_id, Action::RecordMoves).await?;
-    let today = chrono::Utc::now().date_naive();
+    let today = linli_store::today();
     let date = chrono::NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d")
         .ok()
         .filter(|d| *d <= today)

@@ -57,7 +57,7 @@ async fn page(
 }
 
 fn this_year() -> i32 {
-    super::disputes::today().year()
+    linli_store::today().year()
 }
 
 pub async fn show(State(state): State<AppState>, user: User, Query(q): Query<SettingsQuery>) -> AppResult<Response> {
