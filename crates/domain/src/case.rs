@@ -99,6 +99,11 @@ pub enum Event {
     /// Fixed on the spot by the grid worker who found it (自办自结): registered and closed.
     SelfResolve,
     Dispatch,
+    /// The party a case was dispatched to hands it back (退回), with the reason: it was not
+    /// theirs. The case returns to the staff, registered, to be dispatched again.
+    HandBack {
+        reason: String,
+    },
     Accept,
     /// The handler's feedback: what was done.
     Feedback,
@@ -125,6 +130,7 @@ impl Event {
             Event::Refuse { .. } => "refuse",
             Event::SelfResolve => "self_resolve",
             Event::Dispatch => "dispatch",
+            Event::HandBack { .. } => "hand_back",
             Event::Accept => "accept",
             Event::Feedback => "feedback",
             Event::VerifyPass => "verify_pass",
@@ -198,6 +204,12 @@ impl Case {
                 next.self_resolved = true;
             }
             (Registered, Event::Dispatch) => next.state = Dispatched,
+            (Dispatched | Accepted, Event::HandBack { reason }) => {
+                if reason.trim().is_empty() {
+                    return illegal("error.case.hand_back_reason");
+                }
+                next.state = Registered;
+            }
             (Dispatched, Event::Accept) => next.state = Accepted,
             (Accepted, Event::Feedback) => next.state = Handled,
             (Handled, Event::VerifyPass) => next.state = Closed,
@@ -420,5 +432,19 @@ mod tests {
             let replayed = timeline.iter().try_fold(Case::reported(Level::Grid), |c, (e, late)| c.apply(e, *late));
             prop_assert_eq!(replayed, Ok(case));
         }
+    }
+
+    #[test]
+    fn a_wrongly_dispatched_case_is_handed_back_with_a_reason() {
+        let back = |reason: &str| Event::HandBack { reason: reason.into() };
+        let c = run(&[Event::Register, Event::Dispatch, back("不是物业管辖范围")]).unwrap();
+        assert_eq!(c.state, State::Registered, "back with the staff, to dispatch again");
+        let c = run(&[Event::Register, Event::Dispatch, Event::Accept, back("属于市政道路，非小区内")]).unwrap();
+        assert_eq!(c.state, State::Registered);
+        assert_eq!(
+            run(&[Event::Register, Event::Dispatch, back("  ")]).unwrap_err().key,
+            "error.case.hand_back_reason"
+        );
+        assert!(run(&[Event::Register, back("未派遣")]).is_err(), "nothing to hand back before dispatch");
     }
 }

@@ -190,6 +190,9 @@ pub struct CaseQuery {
     pub limit: i64,
 }
 
+/// The kinds of party a case may be dispatched to.
+const RECEIVING_PARTIES: [&str; 2] = ["property_company", "social_organisation"];
+
 const SELECT: &str = "SELECT c.id, c.community_id, c.grid_id, c.category_id, k.code AS category_code, \
      k.name_zh AS category_zh, k.name_en AS category_en, k.public AS public_category, c.source, c.description, \
      c.building_id, c.household_id, c.address, c.reporter_account_id, c.reporter_name, c.anonymous, c.state, c.level, c.assignee_account_id, \
@@ -228,6 +231,71 @@ impl Loop {
             rating: self.rating.and_then(|r| u8::try_from(r).ok()),
         }
     }
+}
+
+/// Who holds a case once dispatched: a person (a grid worker), a party (the property
+/// company, a social organisation), or the community's staff themselves (社区统一办理).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Person(i64),
+    Party(i64),
+    Community,
+}
+
+impl Holder {
+    /// Reads a form's value: `person:12`, `party:3` or `community`.
+    pub fn parse(s: &str) -> Option<Holder> {
+        match s.split_once(':') {
+            Some(("person", id)) => id.parse().ok().map(Holder::Person),
+            Some(("party", id)) => id.parse().ok().map(Holder::Party),
+            None if s == "community" => Some(Holder::Community),
+            _ => None,
+        }
+    }
+
+    /// The form's value ([`Holder::parse`] reads it back).
+    pub fn value(&self) -> String {
+        match self {
+            Holder::Person(id) => format!("person:{id}"),
+            Holder::Party(id) => format!("party:{id}"),
+            Holder::Community => "community".into(),
+        }
+    }
+
+    /// The case's assignee columns: (account, organisation).
+    fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Holder::Person(id) => (Some(id), None),
+            Holder::Party(id) => (None, Some(id)),
+            Holder::Community => (None, None),
+        }
+    }
+
+    fn of((account, organisation): (Option<i64>, Option<i64>)) -> Holder {
+        match (account, organisation) {
+            (_, Some(org)) => Holder::Party(org),
+            (Some(account), None) => Holder::Person(account),
+            (None, None) => Holder::Community,
+        }
+    }
+}
+
+/// Whom a registered case may be dispatched to: the category's default, and everyone
+/// who may receive it in its community (grid workers, the property company, social
+/// organisations), with their names; the community itself is always a choice.
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    pub default: Holder,
+    pub choices: Vec<(Holder, String)>,
+}
+
+/// What a step carries besides its note: photos, the case a duplicate is merged into, and
+/// whom a dispatch goes to (the category's default when `None`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepExtras<'a> {
+    pub photos: &'a [crate::photos::NewPhoto],
+    pub merged_into: Option<i64>,
+    pub dispatch_to: Option<Holder>,
 }
 
 /// A step's note and whether its author made it public (the Open311 feed shows public
@@ -527,20 +595,78 @@ impl Store {
         event: &Event,
         note: &str,
     ) -> StoreResult<CaseRow> {
-        self.apply_step(case_id, actor, event, &StepNote::internal(note), &[], None).await
+        self.apply_step(case_id, actor, event, &StepNote::internal(note), StepExtras::default()).await
     }
 
-    /// [`Store::apply_case_step`] as a person takes it: a note they may make public, and
-    /// photos of the step (the handler's feedback), written in the same transaction.
-    pub async fn apply_case_step_with_photos(
+    /// [`Store::apply_case_step`] as a person takes it: a note they may make public,
+    /// photos of the step (the handler's feedback), written in the same transaction, and
+    /// whom a dispatch goes to.
+    pub async fn apply_case_step_with(
         &self,
         case_id: i64,
         actor: Option<i64>,
         event: &Event,
         note: &StepNote<'_>,
-        photos: &[crate::photos::NewPhoto],
+        extras: StepExtras<'_>,
     ) -> StoreResult<CaseRow> {
-        self.apply_step(case_id, actor, event, note, photos, None).await
+        self.apply_step(case_id, actor, event, note, extras).await
+    }
+
+    /// Whom this case may be dispatched to, and the category's default.
+    pub async fn dispatch_options(&self, case: &CaseRow) -> StoreResult<DispatchOptions> {
+        let category = self.case_category(case.category_id).await?;
+        let level = Level::parse(&case.level).unwrap_or(Level::Grid);
+        let default = Holder::of(self.route(case.community_id, case.grid_id, &category.handler, level).await?);
+        let workers: Vec<(i64, String, String)> =
+            read!(self, |db| {
+                sqlx::query_as(
+            "SELECT DISTINCT a.id, a.display_name, g.name FROM grid_workers w JOIN accounts a ON a.id = w.account_id \
+             JOIN grids g ON g.id = w.grid_id WHERE g.community_id = $1 AND NOT a.disabled \
+             ORDER BY g.name, a.display_name"
+        )
+        .bind(case.community_id)
+        .fetch_all(db)
+        .await?
+            });
+        let mut choices: Vec<(Holder, String)> = Vec::new();
+        for (id, name, grid) in workers {
+            match choices.iter_mut().find(|(h, _)| *h == Holder::Person(id)) {
+                Some((_, label)) => label.push_str(&format!("、{grid}")),
+                None => choices.push((Holder::Person(id), format!("{name}（{grid}）"))),
+            }
+        }
+        let parties = self.organisations(case.community_id).await?;
+        for o in parties.into_iter().filter(|o| RECEIVING_PARTIES.contains(&o.kind.as_str())) {
+            choices.push((Holder::Party(o.id), o.name));
+        }
+        Ok(DispatchOptions { default, choices })
+    }
+
+    /// Checks that a chosen holder may receive a case of this community.
+    async fn check_holder(&self, community_id: i64, holder: Holder) -> StoreResult<Holder> {
+        let known = match holder {
+            Holder::Community => true,
+            Holder::Person(id) => {
+                let n: i64 = read!(self, |db| sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM grid_workers w JOIN grids g ON g.id = w.grid_id \
+                     WHERE w.account_id = $1 AND g.community_id = $2"
+                )
+                .bind(id)
+                .bind(community_id)
+                .fetch_one(db)
+                .await?);
+                n > 0
+            }
+            Holder::Party(id) => self
+                .organisations(community_id)
+                .await?
+                .iter()
+                .any(|o| o.id == id && RECEIVING_PARTIES.contains(&o.kind.as_str())),
+        };
+        if !known {
+            return Err(StoreError::Invalid(FieldError::new("dispatch_to", "error.choice")));
+        }
+        Ok(holder)
     }
 
     /// Merges a report into the open case it repeats: the report is refused with the
@@ -556,13 +682,13 @@ impl Store {
             return Err(StoreError::Invalid(FieldError::new("into", "error.case.merge_target")));
         }
         let reason = format!("与 #{into} 重复，已合并 / duplicate of #{into}");
+        let extras = StepExtras { merged_into: Some(into), ..StepExtras::default() };
         self.apply_step(
             duplicate,
             actor,
             &Event::Refuse { reason: reason.clone() },
             &StepNote::internal(&reason),
-            &[],
-            Some(into),
+            extras,
         )
         .await
     }
@@ -608,9 +734,9 @@ impl Store {
         actor: Option<i64>,
         event: &Event,
         note: &StepNote<'_>,
-        photos: &[crate::photos::NewPhoto],
-        merged_into: Option<i64>,
+        extras: StepExtras<'_>,
     ) -> StoreResult<CaseRow> {
+        let StepExtras { photos, merged_into, dispatch_to } = extras;
         let now = now_ms();
         let row: Loop = read!(self, |db| sqlx::query_as(
             "SELECT community_id, grid_id, category_id, state, level, resume_to, suspended_at, registered_at, deadline, \
@@ -655,9 +781,14 @@ impl Store {
                 deadline = Some(utc_ms(calendar.deadline(china_time(now), limit, &[])));
             }
             Event::Dispatch => {
-                assignee = Some(self.route(row.community_id, row.grid_id, &category.handler, after.level).await?);
+                assignee = Some(match dispatch_to {
+                    Some(holder) => self.check_holder(row.community_id, holder).await?.columns(),
+                    None => self.route(row.community_id, row.grid_id, &category.handler, after.level).await?,
+                });
                 set_dispatched = true;
             }
+            // Back with the staff, held by no one in particular until dispatched again.
+            Event::HandBack { .. } => assignee = Some((None, None)),
             Event::Accept => set_accepted = true,
             Event::VerifyPass => closed_at = Some(Some(now)),
             Event::Reopen => closed_at = Some(None),
@@ -695,7 +826,7 @@ impl Store {
         // reason, who received it, the handler's public note.
         let detail = match event {
             Event::Register => deadline.map(|d| china_time(d).format("%Y-%m-%d").to_string()).unwrap_or_default(),
-            Event::Refuse { .. } => note.to_owned(),
+            Event::Refuse { .. } | Event::HandBack { .. } => note.to_owned(),
             Event::Dispatch => self.holder_name(row.community_id, assignee.unwrap_or_default()).await?,
             Event::Feedback if public => note.to_owned(),
             _ => String::new(),
@@ -759,7 +890,7 @@ impl Store {
             .await?;
             crate::photos::insert_photos!(tx, case_id, event_id, photos, now);
             if let Some((kind, who)) = crate::notifications::notice_of(event) {
-                crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now);
+                crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now, &detail);
             }
             if let Some(kind) = crate::notifications::reporter_notice_of(event) {
                 let who = crate::notifications::REPORTER;
@@ -898,8 +1029,9 @@ pub enum Dimension {
     Community,
     Grid,
     Category,
-    /// The account that holds the case (a grid worker, staff).
-    Worker,
+    /// Who holds the case (承办人): a person, a party, or the community itself; read with
+    /// [`Store::holder_indicators`].
+    Holder,
 }
 
 impl Dimension {
@@ -908,7 +1040,11 @@ impl Dimension {
             Dimension::Community => "c.community_id",
             Dimension::Grid => "c.grid_id",
             Dimension::Category => "c.category_id",
-            Dimension::Worker => "c.assignee_account_id",
+            // A party's key is its id negated, so that one integer column tells the two apart.
+            Dimension::Holder => {
+                "CASE WHEN c.assignee_organisation_id IS NOT NULL THEN -c.assignee_organisation_id \
+                 ELSE c.assignee_account_id END"
+            }
         }
     }
 }
@@ -972,6 +1108,29 @@ impl Store {
     /// the cases that touch the period (no precomputed tables). The definitions are those
     /// of `linli_domain::indicators` (a test holds the two to the same answers); "suspended"
     /// is the case's state now.
+    /// The indicators by who holds each case: the persons, the parties (物业、社会组织) and
+    /// the community itself.
+    pub async fn holder_indicators(
+        &self,
+        scope: &IndicatorScope,
+        from: i64,
+        to: i64,
+        rule: linli_domain::indicators::DueRule,
+    ) -> StoreResult<Vec<(Holder, linli_domain::indicators::Counts)>> {
+        let rows = self.case_indicators(scope, from, to, rule, Dimension::Holder).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, counts)| {
+                let holder = match key {
+                    Some(k) if k < 0 => Holder::Party(-k),
+                    Some(k) => Holder::Person(k),
+                    None => Holder::Community,
+                };
+                (holder, counts)
+            })
+            .collect())
+    }
+
     pub async fn case_indicators(
         &self,
         scope: &IndicatorScope,

@@ -83,6 +83,7 @@ pub(crate) fn notice_of(event: &Event) -> Option<(&'static str, &'static str)> {
         Event::VerifyFail => ("rework", ASSIGNEES),
         Event::Remind => ("reminder", ASSIGNEES),
         Event::Escalate => ("escalated", STAFF),
+        Event::HandBack { .. } => ("handed_back", STAFF),
         _ => return None,
     })
 }

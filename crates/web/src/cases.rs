@@ -10,17 +10,18 @@ use linli_domain::identity::Phone;
 use linli_domain::privacy::mask_public_text;
 use linli_domain::{Action, CaseFacts, FieldError, Principal, Role};
 use linli_store::admin::Community;
-use linli_store::cases::{CaseRow, NewCase, StepNote, TimelineEvent};
+use linli_store::cases::{CaseRow, Holder, NewCase, StepExtras, StepNote, TimelineEvent};
 use linli_store::disputes::{NewDispute, NewParty};
 use linli_store::photos::NewPhoto;
 use serde::Deserialize;
 
 /// Every step a page can offer, in the order buttons appear.
-pub const STEPS: [&str; 14] = [
+pub const STEPS: [&str; 15] = [
     "register",
     "refuse",
     "dispatch",
     "accept",
+    "hand_back",
     "feedback",
     "verify_pass",
     "verify_fail",
@@ -149,6 +150,12 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
             "register" | "refuse" => state == State::Reported && (manager || grid_worker),
             "dispatch" => state == State::Registered && (manager || grid_worker),
             "accept" => state == State::Dispatched && assignee,
+            // The person or party it was sent to hands a wrong dispatch back to the staff.
+            "hand_back" => {
+                matches!(state, State::Dispatched | State::Accepted)
+                    && (case.assignee_account_id == Some(p.account_id)
+                        || case.assignee_organisation_id.is_some_and(|o| organisations(p).contains(&o)))
+            }
             "feedback" => state == State::Accepted && assignee,
             // Whoever handled the case does not verify it (a grid worker's 自办自结 at intake
             // closes without either step, and is counted as such).
@@ -191,6 +198,12 @@ pub fn parse_step(step: &str, note: &str, stars: Option<&str>) -> AppResult<Even
             Event::Refuse { reason: note.to_owned() }
         }
         "dispatch" => Event::Dispatch,
+        "hand_back" => {
+            if note.is_empty() {
+                return Err(FieldError::new("note", "error.case.hand_back_reason").into());
+            }
+            Event::HandBack { reason: note.to_owned() }
+        }
         "accept" => Event::Accept,
         "feedback" => {
             if note.is_empty() {
@@ -222,24 +235,39 @@ pub fn parse_step(step: &str, note: &str, stars: Option<&str>) -> AppResult<Even
     })
 }
 
+/// A step as a page's form or the API sends it.
+pub struct StepRequest<'a> {
+    pub step: &'a str,
+    pub note: StepNote<'a>,
+    /// 1–5, for a rating.
+    pub stars: Option<&'a str>,
+    /// Whom a dispatch goes to (`person:ID`, `party:ID`, `community`); the category's
+    /// default when empty.
+    pub dispatch_to: Option<&'a str>,
+}
+
 /// Takes a step as the signed-in person, if it is theirs to take, with its photos.
 pub async fn take_step(
     state: &AppState,
     user: &User,
     case_id: i64,
-    step: &str,
-    note: StepNote<'_>,
-    stars: Option<&str>,
+    request: StepRequest<'_>,
     photos: &[NewPhoto],
 ) -> AppResult<CaseRow> {
+    let StepRequest { step, note, stars, dispatch_to } = request;
     let event = parse_step(step, note.text, stars)?;
+    let dispatch_to = match dispatch_to.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(to) => Some(Holder::parse(to).ok_or(FieldError::new("dispatch_to", "error.choice"))?),
+        None => None,
+    };
     let (case, community) = reachable_case(state, user, case_id).await?;
     if !steps_for(user.principal(), &community, &case).contains(&step) {
         return Err(AppError::Forbidden);
     }
     let actor = Some(user.principal().account_id);
     let note = StepNote { text: note.text.trim(), ..note };
-    Ok(state.store.apply_case_step_with_photos(case.id, actor, &event, &note, photos).await?)
+    let extras = StepExtras { photos, dispatch_to, ..StepExtras::default() };
+    Ok(state.store.apply_case_step_with(case.id, actor, &event, &note, extras).await?)
 }
 
 /// A report as a form (or the API, converted) sends it.

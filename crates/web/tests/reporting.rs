@@ -147,3 +147,52 @@ dual_backend_test!(whoever_handles_a_case_does_not_verify_it_nor_rate_his_own_fi
     assert!(!page.contains("value=\"rate\"") && !page.contains("value=\"reopen\""));
     assert_eq!(step(&mut worker, own, &[("step", "rate"), ("stars", "5")]).await.status, StatusCode::FORBIDDEN);
 });
+
+dual_backend_test!(staff_choose_who_receives_a_case_and_a_wrong_dispatch_comes_back, |db| {
+    let app = TestApp::new(db).await;
+    let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
+    let mut staff = app.signed_in("shequ").await;
+    let mut social = app.signed_in(&app.login_of(linli_domain::Role::SocialOrgStaff)).await;
+    let parties = app.db.store.organisations(app.demo.community_id).await.unwrap();
+    let property = parties.iter().find(|o| o.kind == "property_company").unwrap();
+    let counsel = parties.iter().find(|o| o.kind == "social_organisation").unwrap();
+
+    let (case, _) = report(&mut resident, &app, "0103", "楼道里堆着旧沙发，过不去", &[]).await;
+    assert_eq!(step(&mut staff, case, &[("step", "register")]).await.status, StatusCode::SEE_OTHER);
+    // The dispatch shows who will receive it, the category's default chosen, and the others.
+    let page = staff.get(&format!("/cases/{case}")).await.text;
+    let default = format!("<option value=\"party:{}\" selected>{} （按类别默认）</option>", property.id, property.name);
+    assert!(page.contains(&default), "{page}");
+    assert!(page.contains(&format!("value=\"party:{}\"", counsel.id)) && page.contains("value=\"community\""));
+    assert!(page.contains("刘洋（第1网格"), "grid workers by name and grid");
+
+    let r = step(&mut staff, case, &[("step", "dispatch"), ("dispatch_to", "party:999999")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a party outside the community is refused");
+    let to = format!("party:{}", counsel.id);
+    assert_eq!(
+        step(&mut staff, case, &[("step", "dispatch"), ("dispatch_to", &to)]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.db.store.case(case).await.unwrap().assignee_organisation_id, Some(counsel.id));
+    assert_eq!(told(&mut resident, case).await, format!("您的报事 #{case} 已交给{}办理", counsel.name));
+
+    // Not theirs: the social organisation hands it back with the reason, and the staff are told.
+    assert_eq!(step(&mut social, case, &[("step", "hand_back")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let back = [("step", "hand_back"), ("note", "属于物业维修范围，不是社工站的服务")];
+    assert_eq!(step(&mut social, case, &back).await.status, StatusCode::SEE_OTHER);
+    let row = app.db.store.case(case).await.unwrap();
+    assert_eq!((row.state.as_str(), row.assignee_organisation_id), ("registered", None));
+    assert_eq!(social.get(&format!("/cases/{case}")).await.status, StatusCode::NOT_FOUND, "no longer theirs");
+    assert_eq!(
+        told(&mut staff, case).await,
+        format!("事件 #{case} 被承办方退回，请重新派遣。原因：属于物业维修范围，不是社工站的服务")
+    );
+    assert_eq!(step(&mut staff, case, &[("step", "dispatch")]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.db.store.case(case).await.unwrap().assignee_organisation_id, Some(property.id), "the default");
+
+    // The indicators name the parties that hold cases, not only people.
+    let mut director = app.signed_in("shuji").await;
+    let page = director.get(&format!("/communities/{}/indicators", app.demo.community_id)).await.text;
+    let by_holder = &page[page.find("按承办人").expect("the breakdown by holder")..];
+    assert!(by_holder.contains(&property.name), "the property company's cases under its name");
+});

@@ -174,10 +174,11 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
 
 #[derive(Deserialize, ToSchema)]
 pub struct StepInput {
-    /// register, refuse, dispatch, accept, feedback, verify_pass, verify_fail, suspend,
-    /// resume, extend, escalate, remind, rate, reopen.
+    /// register, refuse, dispatch, accept, hand_back, feedback, verify_pass, verify_fail,
+    /// suspend, resume, extend, escalate, remind, rate, reopen.
     pub step: String,
-    /// For the timeline; required for refuse (the reason) and feedback (what was done).
+    /// For the timeline; required for refuse and hand_back (the reason), feedback (what was
+    /// done) and reopen (why).
     #[serde(default)]
     pub note: String,
     /// 1–5, for rate.
@@ -186,6 +187,9 @@ pub struct StepInput {
     /// are internal by default.
     #[serde(default)]
     pub public: bool,
+    /// For dispatch: who receives the case, `person:{account}`, `party:{organisation}` or
+    /// `community`; the category's default when absent.
+    pub dispatch_to: Option<String>,
 }
 
 /// Takes a step of the loop, if it is the caller's to take.
@@ -202,5 +206,11 @@ pub async fn step(
 ) -> AppResult<Json<CaseRow>> {
     let stars = input.stars.map(|s| s.to_string());
     let note = StepNote { text: &input.note, public: input.public };
-    Ok(Json(take_step(&state, &user, case_id, &input.step, note, stars.as_deref(), &[]).await?))
+    let request = crate::cases::StepRequest {
+        step: &input.step,
+        note,
+        stars: stars.as_deref(),
+        dispatch_to: input.dispatch_to.as_deref(),
+    };
+    Ok(Json(take_step(&state, &user, case_id, request, &[]).await?))
 }

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::{Action, Role};
 use linli_store::admin::Community;
-use linli_store::cases::{CaseQuery, CaseRow, Category, StepNote, TimelineEvent};
+use linli_store::cases::{CaseQuery, CaseRow, Category, Holder, StepNote, TimelineEvent};
 use linli_store::disputes::Dispute;
 use linli_store::registry::BuildingSummary;
 use serde::Deserialize;
@@ -239,6 +239,9 @@ struct CasePage {
     me: String,
     /// Open reports that may repeat this one, offered to whoever registers it.
     duplicates: Vec<CaseRow>,
+    /// Whom a dispatch may go to: the form's value, the name, and whether it is the
+    /// category's default (preselected).
+    dispatch: Option<Vec<(String, String, bool)>>,
 }
 
 impl CasePage {
@@ -324,6 +327,14 @@ pub(crate) async fn case_page(
     };
     let duplicates =
         if steps.contains(&"refuse") { state.store.possible_duplicates(case.id).await? } else { Vec::new() };
+    let dispatch = if steps.contains(&"dispatch") {
+        let options = state.store.dispatch_options(&case).await?;
+        let community_itself = (Holder::Community, t.get("indicators.unassigned").to_owned());
+        let all = options.choices.into_iter().chain(std::iter::once(community_itself));
+        Some(all.map(|(h, name)| (h.value(), name, h == options.default)).collect())
+    } else {
+        None
+    };
     let mut dispute = state.store.dispute(case.id).await?;
     let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
     let reporter = case.reporter_account_id == Some(user.principal().account_id);
@@ -345,6 +356,7 @@ pub(crate) async fn case_page(
         today: linli_store::today().to_string(),
         me: user.principal().display_name.clone(),
         duplicates,
+        dispatch,
         assignee,
         error_form: error.as_ref().map_or("", |e| e.0),
         error: error.map(|e| e.1),
@@ -369,6 +381,8 @@ pub struct StepForm {
     /// The author makes the note public (the case's public record); internal otherwise.
     pub public_note: Option<String>,
     pub stars: Option<String>,
+    /// Whom a dispatch goes to.
+    pub dispatch_to: Option<String>,
     /// The reporter confirms a reopening.
     pub confirm_reopen: Option<String>,
 }
@@ -385,7 +399,13 @@ pub async fn step(
         }
         let photos = crate::photo::process_all("photos", photos).await?;
         let note = StepNote { text: &form.note, public: form.public_note.is_some() };
-        take_step(&state, &user, case_id, &form.step, note, form.stars.as_deref(), &photos).await
+        let request = crate::cases::StepRequest {
+            step: &form.step,
+            note,
+            stars: form.stars.as_deref(),
+            dispatch_to: form.dispatch_to.as_deref(),
+        };
+        take_step(&state, &user, case_id, request, &photos).await
     };
     match taken.await {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done={}", case.id, form.step)).into_response()),

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use linli_domain::indicators::{Counts, DueRule, Rate};
 use linli_domain::{Action, Reach};
-use linli_store::cases::{Dimension, IndicatorScope};
+use linli_store::cases::{Dimension, Holder, IndicatorScope};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -216,14 +216,21 @@ pub async fn show(
     .await?;
     let categories = by_category(&state, &user, &scope, days, rule).await?;
     let to = linli_store::now_ms();
-    let by_worker = state.store.case_indicators(&scope, to - days * DAY_MS, to, rule, Dimension::Worker).await?;
-    let ids: Vec<i64> = by_worker.iter().filter_map(|r| r.0).collect();
+    let by_holder = state.store.holder_indicators(&scope, to - days * DAY_MS, to, rule).await?;
+    let ids: Vec<i64> =
+        by_holder.iter().filter_map(|(h, _)| if let Holder::Person(id) = h { Some(*id) } else { None }).collect();
     let names = state.store.display_names(&ids).await?;
+    let parties = state.store.organisations(community.id).await?;
     let t = user.0.tr();
-    let mut workers: Vec<GroupRow> = by_worker
+    let mut workers: Vec<GroupRow> = by_holder
         .into_iter()
-        .map(|(k, counts)| GroupRow {
-            name: k.and_then(|k| names.get(&k).cloned()).unwrap_or_else(|| t.get("indicators.unassigned").to_owned()),
+        .map(|(holder, counts)| GroupRow {
+            name: match holder {
+                Holder::Person(id) => names.get(&id).cloned(),
+                Holder::Party(id) => parties.iter().find(|o| o.id == id).map(|o| o.name.clone()),
+                Holder::Community => None,
+            }
+            .unwrap_or_else(|| t.get("indicators.unassigned").to_owned()),
             counts,
         })
         .collect();
