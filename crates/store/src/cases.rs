@@ -186,6 +186,8 @@ pub struct CaseQuery {
     pub state: Option<String>,
     /// Only cases of dispute categories.
     pub disputes_only: bool,
+    /// Only cases held by this person.
+    pub assignee_account_id: Option<i64>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -617,9 +619,8 @@ impl Store {
         let category = self.case_category(case.category_id).await?;
         let level = Level::parse(&case.level).unwrap_or(Level::Grid);
         let default = Holder::of(self.route(case.community_id, case.grid_id, &category.handler, level).await?);
-        let workers: Vec<(i64, String, String)> =
-            read!(self, |db| {
-                sqlx::query_as(
+        let workers: Vec<(i64, String, String)> = read!(self, |db| {
+            sqlx::query_as(
             "SELECT DISTINCT a.id, a.display_name, g.name FROM grid_workers w JOIN accounts a ON a.id = w.account_id \
              JOIN grids g ON g.id = w.grid_id WHERE g.community_id = $1 AND NOT a.disabled \
              ORDER BY g.name, a.display_name"
@@ -627,7 +628,7 @@ impl Store {
         .bind(case.community_id)
         .fetch_all(db)
         .await?
-            });
+        });
         let mut choices: Vec<(Holder, String)> = Vec::new();
         for (id, name, grid) in workers {
             match choices.iter_mut().find(|(h, _)| *h == Holder::Person(id)) {
@@ -983,6 +984,9 @@ impl Store {
         }
         if let Some(grid) = q.grid_id {
             mark(&mut sql, " AND c.grid_id = ?", grid, &mut ints);
+        }
+        if let Some(account) = q.assignee_account_id {
+            mark(&mut sql, " AND c.assignee_account_id = ?", account, &mut ints);
         }
         if q.disputes_only {
             sql.push_str(" AND c.category_id IN (SELECT id FROM case_categories WHERE kind = 'dispute')");

@@ -78,7 +78,7 @@ pub(crate) use notify;
 /// not announced.
 pub(crate) fn notice_of(event: &Event) -> Option<(&'static str, &'static str)> {
     Some(match event {
-        Event::Dispatch => ("new_case", ASSIGNEES),
+        Event::Dispatch => ("assigned", ASSIGNEES),
         Event::Reopen => ("reopened", ASSIGNEES),
         Event::VerifyFail => ("rework", ASSIGNEES),
         Event::Remind => ("reminder", ASSIGNEES),

@@ -73,7 +73,7 @@ dual_backend_test!(a_report_reaches_the_grid_worker_and_a_dispatch_the_party_wit
 
     db.store.apply_case_step(case, Some(staff), &Event::Register, "").await.unwrap();
     db.store.apply_case_step(case, Some(staff), &Event::Dispatch, "").await.unwrap();
-    assert_eq!(kinds_for(&db.store, property).await, ["new_case"], "the property company hears of the dispatch");
+    assert_eq!(kinds_for(&db.store, property).await, ["assigned"], "the property company hears of the dispatch");
     assert_eq!(outbox_for(&db, property).await, 0, "a digest taker gets no push per notice");
     assert_eq!(db.store.unread_count(property).await.unwrap(), 1);
     db.store.mark_all_read(property).await.unwrap();

@@ -150,9 +150,11 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
             "register" | "refuse" => state == State::Reported && (manager || grid_worker),
             "dispatch" => state == State::Registered && (manager || grid_worker),
             "accept" => state == State::Dispatched && assignee,
-            // The person or party it was sent to hands a wrong dispatch back to the staff.
+            // The party or person it was sent to hands a wrong dispatch back to the staff
+            // (those who may dispatch it themselves send it on instead).
             "hand_back" => {
                 matches!(state, State::Dispatched | State::Accepted)
+                    && !(manager || grid_worker)
                     && (case.assignee_account_id == Some(p.account_id)
                         || case.assignee_organisation_id.is_some_and(|o| organisations(p).contains(&o)))
             }

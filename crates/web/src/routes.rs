@@ -156,6 +156,7 @@ pub fn build() -> Routes {
         .page(Method::POST, "/residents/{resident_id}/tags", Some(ManageCare), care::add_tag)
         .page(Method::POST, "/residents/{resident_id}/tags/{tag}/remove", Some(ManageCare), care::remove_tag)
         .page(Method::POST, "/residents/{resident_id}/visits", Some(ManageCare), care::record_visit)
+        .page(Method::GET, "/communities/{community_id}/care/overdue", Some(ManageCare), care::overdue)
         .page(Method::POST, "/residents/{resident_id}/move", Some(RecordMoves), residents::record_move)
         .page(Method::GET, "/buildings/{building_id}", Some(ViewGrid), buildings::show)
         .page(Method::POST, "/buildings/{building_id}/grid", Some(ManageGrids), buildings::place)

@@ -6,6 +6,8 @@ UPDATE cases SET handled_by = (SELECT e.account_id FROM case_events e
     WHERE e.case_id = cases.id AND e.kind = 'feedback' ORDER BY e.id DESC LIMIT 1);
 
 -- A notice's particulars in words: a refusal's reason, who received the case, its deadline.
+-- New kinds of notice: assigned (a dispatch, to whoever receives it), handed_back (to the
+-- staff), yours_* (to the resident who reported).
 ALTER TABLE notifications ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 
 -- A refusal's reason is told to the reporter: it is public, and so were the old ones.

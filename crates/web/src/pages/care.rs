@@ -1,15 +1,20 @@
-//! Care tags and visits on a resident's page: add or remove a tag, record a visit.
+//! Care tags and visits: add or remove a tag and record a visit on a resident's page, and
+//! the list of overdue visits within reach, most overdue first.
 
+use super::{Chrome, render};
 use crate::auth::User;
 use crate::error::{AppError, AppResult};
 use crate::residents as shared;
 use crate::state::AppState;
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::care::CareTag;
 use linli_domain::{Action, FieldError};
-use linli_store::care::NewVisit;
+use linli_store::admin::Community;
+use linli_store::care::{NewVisit, OverdueVisit};
 use linli_store::cases::NewCase;
 use serde::Deserialize;
 
@@ -111,5 +116,48 @@ pub async fn record_visit(
             return Ok(Redirect::to(&format!("/cases/{}?done=report", intake.case_id)).into_response());
         }
     }
-    Ok(Redirect::to(&format!("/residents/{}#visits", resident.id)).into_response())
+    Ok(Redirect::to(&format!("/residents/{}?done=visit#visits", resident.id)).into_response())
+}
+
+/// Tagged residents whose visit is overdue, within the person's reach (their grids, or
+/// the community), most overdue first.
+pub async fn overdue_in_reach(state: &AppState, user: &User, community: &Community) -> AppResult<Vec<OverdueVisit>> {
+    let today = linli_store::today();
+    Ok(match user.principal().reach(Action::ManageCare, community.id, community.street_id) {
+        linli_domain::Reach::Community => state.store.overdue_visits(community.id, None, today).await?,
+        linli_domain::Reach::Grids(g) => state.store.overdue_visits(community.id, Some(&g), today).await?,
+        linli_domain::Reach::Nothing => Vec::new(),
+    })
+}
+
+/// One overdue visit as a list shows it: the resident, how late, the last visit, the tags.
+pub fn overdue_line(t: crate::i18n::Tr, o: OverdueVisit) -> (OverdueVisit, String, String, String) {
+    let when = t.fill("home.overdue_days", &[("n", &o.days_overdue)]);
+    let last = o.last_visit.clone().unwrap_or_else(|| t.get("home.never_visited").to_owned());
+    let tags = o.tags.iter().map(|tag| t.label("care", tag)).collect::<Vec<_>>().join("、");
+    (o, when, last, tags)
+}
+
+#[derive(Template)]
+#[template(path = "care_overdue.html")]
+struct OverduePage {
+    chrome: Chrome,
+    community: Community,
+    overdue: Vec<(OverdueVisit, String, String, String)>,
+}
+
+/// `GET /communities/{id}/care/overdue`: every overdue visit within reach.
+pub async fn overdue(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+    let community = state.store.community(community_id).await?;
+    if user.principal().reach(Action::ManageCare, community.id, community.street_id) == linli_domain::Reach::Nothing {
+        return Err(AppError::NotFound);
+    }
+    let t = user.0.tr();
+    let overdue = overdue_in_reach(&state, &user, &community).await?.into_iter().map(|o| overdue_line(t, o)).collect();
+    let page = OverduePage {
+        chrome: Chrome::new(&user.0, t.fill("care.overdue_title", &[("community", &community.name)])),
+        community,
+        overdue,
+    };
+    Ok(render(StatusCode::OK, &page))
 }

@@ -27,6 +27,8 @@ pub struct ListQuery {
     #[serde(default, deserialize_with = "crate::form::optional_id")]
     pub grid_id: Option<i64>,
     pub page: Option<i64>,
+    /// `1`: only the cases held by the viewer.
+    pub mine: Option<u8>,
 }
 
 #[derive(Template)]
@@ -65,6 +67,7 @@ pub async fn list(
         scope: Some(scope),
         grid_id: q.grid_id,
         state: Some(filter.clone()),
+        assignee_account_id: (q.mine == Some(1)).then_some(p.account_id),
         offset: (page - 1) * PAGE,
         limit: PAGE,
         ..CaseQuery::default()

@@ -55,6 +55,10 @@ struct HomePage {
     admin_accounts: Option<i64>,
     /// Overdue visits: the resident, how late, the last visit, the tags.
     overdue: Vec<(linli_store::care::OverdueVisit, String, String, String)>,
+    /// "See all N", when the card shows only the first ten.
+    overdue_more: Option<String>,
+    /// A grid worker's big actions: patrol report, the visits list, today's work.
+    worker_actions: bool,
     /// A resident's big "我要报事" and their own reports, newest first.
     report_href: Option<String>,
     my_reports: Option<Vec<MyReport>>,
@@ -80,6 +84,8 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
         street_link: None,
         admin_accounts: None,
         overdue: Vec::new(),
+        overdue_more: None,
+        worker_actions: false,
         report_href: None,
         my_reports: None,
         community_id: 0,
@@ -133,28 +139,17 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 total.aged_80_plus += s.aged_80_plus;
                 total.elderly_living_alone += s.elderly_living_alone;
             }
-            // Care plans: tagged residents whose visit is overdue, within the person's reach.
-            let overdue = match p.reach(Action::ManageCare, community_id, community.street_id) {
-                linli_domain::Reach::Community => state.store.overdue_visits(community_id, None, today).await?,
-                linli_domain::Reach::Grids(g) => state.store.overdue_visits(community_id, Some(&g), today).await?,
-                linli_domain::Reach::Nothing => Vec::new(),
-            };
-            if let Some(first) = overdue.first() {
+            // Care plans: tagged residents whose visit is overdue, within the person's reach;
+            // the to-do opens the whole list, most overdue first.
+            let overdue = super::care::overdue_in_reach(&state, &user, &community).await?;
+            if !overdue.is_empty() {
                 todos.push(Todo {
                     text: t.fill("todo.overdue_visits", &[("n", &overdue.len())]),
-                    href: format!("/residents/{}#visits", first.resident_id),
+                    href: format!("/communities/{community_id}/care/overdue"),
                 });
             }
-            page.overdue = overdue
-                .into_iter()
-                .take(10)
-                .map(|o| {
-                    let when = t.fill("home.overdue_days", &[("n", &o.days_overdue)]);
-                    let last = o.last_visit.clone().unwrap_or_else(|| t.get("home.never_visited").to_owned());
-                    let tags = o.tags.iter().map(|tag| t.label("care", tag)).collect::<Vec<_>>().join("、");
-                    (o, when, last, tags)
-                })
-                .collect();
+            page.overdue_more = (overdue.len() > 10).then(|| t.fill("home.all_overdue", &[("n", &overdue.len())]));
+            page.overdue = overdue.into_iter().take(10).map(|o| super::care::overdue_line(t, o)).collect();
             if !mine && total.elderly_living_alone > 0 {
                 todos.push(Todo {
                     text: t.fill(
@@ -182,6 +177,7 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
             page.my_reports = Some(my_reports(&state, &user, community.id).await?);
         }
         page.community_id = community.id;
+        page.worker_actions = p.has_role(Role::GridWorker);
         page.community = Some(community);
     }
     let unread = state.store.unread_count(p.account_id).await?;
@@ -258,6 +254,25 @@ async fn case_todos(state: &AppState, user: &User, community: &Community) -> App
         return Ok(Vec::new());
     }
     let manages = scope.all || !scope.grids.is_empty();
+    let mut out = Vec::new();
+    // Cases dispatched to this person, to accept or to finish.
+    if manages {
+        let query = linli_store::cases::CaseQuery {
+            community_id: community.id,
+            scope: Some(scope.clone()),
+            state: Some("open".into()),
+            assignee_account_id: Some(p.account_id),
+            limit: 1,
+            ..Default::default()
+        };
+        let (_, n) = state.store.cases(&query).await?;
+        if n > 0 {
+            out.push(Todo {
+                text: t.fill("todo.cases_mine", &[("n", &n)]),
+                href: format!("/communities/{}/cases?state=open&mine=1", community.id),
+            });
+        }
+    }
     let waits: &[(&str, &str)] = if manages {
         &[
             ("reported", "todo.cases_to_register"),
@@ -273,7 +288,6 @@ async fn case_todos(state: &AppState, user: &User, community: &Community) -> App
     } else {
         &[("unrated", "todo.cases_to_rate")]
     };
-    let mut out = Vec::new();
     for (filter, key) in waits {
         let query = linli_store::cases::CaseQuery {
             community_id: community.id,

@@ -218,6 +218,10 @@ struct ResidentPage {
     can_reveal: bool,
     revealed: Option<(String, String)>,
     error: Option<String>,
+    /// "Visit recorded", after saving one.
+    notice: Option<String>,
+    /// When the next visit of the care plan is due, for a resident who has one.
+    next_visit: Option<String>,
     accesses: Vec<(String, AccessRecord)>,
     can_care: bool,
     tags: Vec<String>,
@@ -235,6 +239,7 @@ async fn resident_page(
     status: StatusCode,
     revealed: Option<(String, String)>,
     error: Option<String>,
+    visit_saved: Option<()>,
 ) -> AppResult<Response> {
     let community = state.store.community(resident.community_id).await?;
     let p = user.principal();
@@ -248,6 +253,17 @@ async fn resident_page(
     let tags = state.store.care_tags(resident.id).await?;
     let other_tags =
         linli_domain::care::CareTag::ALL.iter().map(|t| t.as_str()).filter(|t| !tags.iter().any(|x| x == t)).collect();
+    let visits = state.store.visits_of(resident.id, 20).await?;
+    let t = user.0.tr();
+    let plan: Vec<linli_domain::care::CareTag> =
+        tags.iter().filter_map(|tag| linli_domain::care::CareTag::parse(tag)).collect();
+    let last = visits.first().and_then(|v| chrono::NaiveDate::parse_from_str(&v.visited_on, "%Y-%m-%d").ok());
+    let next_visit = linli_domain::care::next_visit_due(&plan, last.unwrap_or_else(linli_store::today))
+        .map(|d| t.fill("care.next_due", &[("date", &d)]));
+    let notice = match (visit_saved, visits.first()) {
+        (Some(()), Some(v)) => Some(t.fill("care.visit_saved", &[("date", &v.visited_on)])),
+        _ => None,
+    };
     let page = ResidentPage {
         chrome: Chrome::new(&user.0, resident.name.clone()),
         can_care: p.can_in_grid(Action::ManageCare, community.id, community.street_id, resident.grid_id)
@@ -255,7 +271,9 @@ async fn resident_page(
         can_move: p.can_in_grid(Action::RecordMoves, community.id, community.street_id, resident.grid_id)
             && resident.moved_out_on.is_none(),
         stays: state.store.stays(resident.id).await?,
-        visits: state.store.visits_of(resident.id, 20).await?,
+        visits,
+        next_visit,
+        notice,
         today: linli_store::today().format("%Y-%m-%d").to_string(),
         tags,
         other_tags,
@@ -269,9 +287,15 @@ async fn resident_page(
     Ok(render(status, &page))
 }
 
-pub async fn show(State(state): State<AppState>, user: User, Path(resident_id): Path<i64>) -> AppResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    user: User,
+    Path(resident_id): Path<i64>,
+    Query(q): Query<crate::form::Done>,
+) -> AppResult<Response> {
     let resident = shared::reachable_resident(&state, &user, resident_id, Action::ViewResidents).await?;
-    resident_page(&state, &user, resident, StatusCode::OK, None, None).await
+    let visited = q.done.as_deref() == Some("visit");
+    resident_page(&state, &user, resident, StatusCode::OK, None, None, visited.then_some(())).await
 }
 
 #[derive(Deserialize)]
@@ -293,13 +317,13 @@ pub async fn reveal(
         Ok((resident, field, value)) => {
             let label = t.get(&format!("field.{}", field.as_str())).to_owned();
             let shown = value.unwrap_or_else(|| t.get("residents.none").to_owned());
-            resident_page(&state, &user, resident, StatusCode::OK, Some((label, shown)), None).await
+            resident_page(&state, &user, resident, StatusCode::OK, Some((label, shown)), None, None).await
         }
         Err(e @ AppError::Invalid(_)) => {
             let resident = shared::reachable_resident(&state, &user, resident_id, Action::ViewResidents).await?;
             let info = e.info();
             let message = t.field_error(info.field.unwrap_or(""), info.key);
-            resident_page(&state, &user, resident, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message)).await
+            resident_page(&state, &user, resident, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), None).await
         }
         Err(e) => Err(e),
     }
