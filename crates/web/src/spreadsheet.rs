@@ -26,8 +26,20 @@ pub fn download(stem: &str, xlsx: bool, header: &[&str], records: &[Vec<String>]
     } else {
         (to_csv(header, records, bom)?, "text/csv; charset=utf-8", "csv")
     };
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{stem}.{extension}\""))
-        .map_err(|e| AppError::Internal(e.into()))?;
+    // A name in Chinese (和谐家园社区_事件处置_全部.xlsx) travels percent-encoded (RFC 6266),
+    // with a plain ASCII name beside it for old clients.
+    let ascii: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let encoded: String = format!("{stem}.{extension}")
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{ascii}.{extension}\"; filename*=UTF-8''{encoded}"))
+            .map_err(|e| AppError::Internal(e.into()))?;
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -398,3 +398,108 @@ dual_backend_test!(the_street_supervisor_sees_the_street_dashboard_and_a_grid_wo
     let r = worker.get(&format!("/streets/{}/indicators", app.demo.street_id)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "a grid worker's reach is their grids, not the street");
 });
+
+/// The case numbers in the rows of the desk table, in order.
+fn table_ids(html: &str) -> Vec<i64> {
+    html.split("<tr")
+        .skip(2)
+        .filter_map(|row| row.split("href=\"/cases/").nth(1)?.split('"').next()?.parse().ok())
+        .collect()
+}
+
+dual_backend_test!(staff_find_cases_by_search_filters_order_and_pages_and_export_what_they_found, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let mut staff = app.signed_in("shequ").await;
+    let count = |sql: &'static str| {
+        let store = app.db.store.clone();
+        async move { read!(store, |db| sqlx::query_scalar::<_, i64>(sql).bind(community).fetch_one(db).await.unwrap()) }
+    };
+
+    let page = staff.get(&format!("/communities/{community}/cases?state=all")).await.text;
+    let all = count("SELECT COUNT(*) FROM cases WHERE community_id = $1").await;
+    assert!(page.contains(&format!("共 {all}")) && page.contains("<th scope=\"col\">承办人</th>"));
+    assert_eq!(table_ids(&page).len(), 30, "a page of thirty");
+    assert!(page.contains("page=2") && page.contains("<b aria-current=\"page\">1</b>"), "numbered pages");
+
+    // A word of the description finds the case.
+    let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
+    let building = app.building_in_grid(app.demo.grid_ids[0]).await.to_string();
+    let cat = app.category_id("0202").await.to_string();
+    let fields =
+        [("category_id", cat.as_str()), ("description", "东门花坛旁井盖松动，踩上去会响"), ("building_id", &building)];
+    let case = case_id(&report(&mut resident, &app, &fields).await);
+    let found =
+        staff.get(&format!("/communities/{community}/cases?state=all&q=%E4%BA%95%E7%9B%96%E6%9D%BE%E5%8A%A8")).await;
+    assert_eq!(table_ids(&found.text), [case], "searching 井盖松动");
+    assert_eq!(table_ids(&staff.get(&format!("/communities/{community}/cases?state=all&q={case}")).await.text), [case]);
+
+    // Filters: a party, a top-level category with its children, a source.
+    let property = app
+        .db
+        .store
+        .organisations(community)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.kind == "property_company")
+        .unwrap();
+    let held = read!(app.db.store, |db| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM cases WHERE community_id = $1 AND assignee_organisation_id = $2"
+    )
+    .bind(community)
+    .bind(property.id)
+    .fetch_one(db)
+    .await
+    .unwrap());
+    let by_party =
+        staff.get(&format!("/communities/{community}/cases?state=all&holder=party:{}", property.id)).await.text;
+    assert!(by_party.contains(&format!("共 {held}")), "the property company's {held} cases");
+    let env = app.category_id("01").await;
+    let in_class = count(
+        "SELECT COUNT(*) FROM cases c JOIN case_categories k ON k.id = c.category_id \
+         WHERE c.community_id = $1 AND (k.code = '01' OR k.parent_code = '01')",
+    )
+    .await;
+    let by_class = staff.get(&format!("/communities/{community}/cases?state=all&category_id={env}")).await.text;
+    assert!(by_class.contains(&format!("共 {in_class}")), "环境卫生 with its sub-categories: {in_class}");
+    let patrols = count("SELECT COUNT(*) FROM cases WHERE community_id = $1 AND source = 'patrol'").await;
+    let by_source = staff.get(&format!("/communities/{community}/cases?state=all&source=patrol")).await.text;
+    assert!(by_source.contains(&format!("共 {patrols}")));
+    let bad = staff.get(&format!("/communities/{community}/cases?state=all&source=fax")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The nearest deadline first.
+    let by_deadline = staff.get(&format!("/communities/{community}/cases?state=open&sort=deadline")).await.text;
+    let first: i64 =
+        read!(app.db.store, |db| {
+            sqlx::query_scalar(
+        "SELECT id FROM cases WHERE community_id = $1 AND state NOT IN ('closed', 'refused') AND deadline IS NOT NULL \
+         ORDER BY deadline, id LIMIT 1"
+    )
+    .bind(community)
+    .fetch_one(db)
+    .await
+    .unwrap()
+        });
+    assert_eq!(table_ids(&by_deadline).first(), Some(&first));
+
+    // The filtered list exports whole, headed in words and named for the community, and
+    // the export is on the record.
+    let csv =
+        staff.get(&format!("/communities/{community}/cases?state=all&holder=party:{}&format=csv", property.id)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let disposition = csv.headers.get("content-disposition").unwrap().to_str().unwrap();
+    assert!(disposition.contains("filename*=UTF-8''%E5%92%8C%E8%B0%90"), "和谐家园… in the name: {disposition}");
+    let text = csv.text.trim_start_matches('\u{feff}');
+    assert!(text.starts_with("编号,类别,地点,网格,承办人,状态,上报时间,办理时限,超期"), "{text}");
+    assert_eq!(text.lines().count() as i64, held + 1, "every filtered case, not one page");
+    assert!(text.lines().skip(1).all(|l| l.contains(&property.name)));
+    let logged = read!(app.db.store, |db| sqlx::query_scalar::<_, String>(
+        "SELECT detail FROM audit_events WHERE action = 'cases.export' ORDER BY id DESC LIMIT 1"
+    )
+    .fetch_one(db)
+    .await
+    .unwrap());
+    assert!(logged.contains(&format!("{held} 件")), "{logged}");
+});

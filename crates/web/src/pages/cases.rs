@@ -15,20 +15,63 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::{Action, Role};
 use linli_store::admin::Community;
-use linli_store::cases::{CaseQuery, CaseRow, Category, Holder, StepNote, TimelineEvent};
+use linli_store::cases::{CaseQuery, CaseRow, CaseSort, Category, Holder, StepNote, TimelineEvent};
 use linli_store::disputes::Dispute;
 use linli_store::registry::BuildingSummary;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone, serde::Serialize)]
 pub struct ListQuery {
     /// `open` (default), `overdue`, `all`, or a state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    #[serde(default, deserialize_with = "crate::form::optional_id")]
+    #[serde(default, deserialize_with = "crate::form::optional_id", skip_serializing_if = "Option::is_none")]
     pub grid_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::form::optional_id", skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<i64>,
+    /// Who holds the case: `person:ID`, `party:ID` or `community`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub holder: String,
+    /// resident, patrol, phone, visit, hotline, api (Open311 and other apps), alarm.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    /// A case number, or words of the description or the place.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    /// `newest` (default), `oldest` or `deadline`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<i64>,
     /// `1`: only the cases held by the viewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mine: Option<u8>,
+    /// `csv` or `xlsx`: the filtered list as a download.
+    #[serde(default, skip_serializing)]
+    pub format: Option<String>,
+}
+
+impl ListQuery {
+    /// This list's address with one thing changed (a page, an order), its filters kept.
+    fn href(&self, change: impl FnOnce(&mut ListQuery)) -> String {
+        let mut q = self.clone();
+        change(&mut q);
+        format!("?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    }
+}
+
+/// The sources a case may come from, as the filter offers them.
+const SOURCES: [&str; 7] = ["resident", "patrol", "phone", "visit", "hotline", "api", "alarm"];
+
+/// One case as the list shows it: the case, when reported, overdue, its grid, who holds
+/// it and its deadline, in words.
+pub struct ListedCase {
+    pub case: CaseRow,
+    pub reported: String,
+    pub overdue: bool,
+    pub grid: String,
+    pub holder: String,
+    pub deadline: String,
 }
 
 #[derive(Template)]
@@ -36,17 +79,47 @@ pub struct ListQuery {
 struct CasesPage {
     chrome: Chrome,
     community: Community,
-    rows: Vec<(CaseRow, String, bool)>,
+    rows: Vec<ListedCase>,
     total: i64,
     filter: String,
+    query: ListQuery,
     page: i64,
-    has_next: bool,
+    /// Page numbers to link, with gaps (`None`) between far ones.
+    pages: Vec<Option<i64>>,
+    prev: Option<String>,
+    next: Option<String>,
     can_report: bool,
     /// Sees the disputes page (mediation and screening).
     can_mediate: bool,
+    /// The filters' choices: (value, name).
+    categories: Vec<(i64, String)>,
+    grids: Vec<(i64, String)>,
+    holders: Vec<(String, String)>,
+    sources: Vec<&'static str>,
+    /// Links that sort by report time and by deadline.
+    sort_reported: String,
+    sort_deadline: String,
+    export_csv: String,
+    export_xlsx: String,
+}
+
+impl CasesPage {
+    fn page_href(&self, n: &i64) -> String {
+        self.query.href(|q| q.page = Some(*n))
+    }
+
+    fn is_category(&self, id: &i64) -> bool {
+        self.query.category_id == Some(*id)
+    }
+
+    fn is_grid(&self, id: &i64) -> bool {
+        self.query.grid_id == Some(*id)
+    }
 }
 
 const PAGE: i64 = 30;
+/// At most this many cases in one export.
+const EXPORT_LIMIT: i64 = 10_000;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -60,40 +133,195 @@ pub async fn list(
     if scope.is_empty() {
         return Err(AppError::Forbidden);
     }
+    let t = user.0.tr();
     let filter = q.state.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
     let page = q.page.unwrap_or(1).max(1);
-    let query = CaseQuery {
+    let holder = match q.holder.trim() {
+        "" => None,
+        h => Some(Holder::parse(h).ok_or(linli_domain::FieldError::new("holder", "error.choice"))?),
+    };
+    let source = match q.source.trim() {
+        "" => None,
+        s if SOURCES.contains(&s) => Some(s.to_owned()),
+        _ => return Err(linli_domain::FieldError::new("source", "error.choice").into()),
+    };
+    let sort = match q.sort.as_str() {
+        "oldest" => CaseSort::Oldest,
+        "deadline" => CaseSort::Deadline,
+        _ => CaseSort::Newest,
+    };
+    let mut query = CaseQuery {
         community_id: community.id,
         scope: Some(scope),
         grid_id: q.grid_id,
         state: Some(filter.clone()),
         assignee_account_id: (q.mine == Some(1)).then_some(p.account_id),
+        category_id: q.category_id,
+        holder,
+        source,
+        search: Some(q.q.trim().chars().take(50).collect()),
+        sort,
         offset: (page - 1) * PAGE,
         limit: PAGE,
         ..CaseQuery::default()
     };
-    let (rows, total) = state.store.cases(&query).await?;
-    let now = linli_store::now_ms();
-    let mut seen = Vec::with_capacity(rows.len());
-    for c in rows {
-        let overdue = c.is_overdue(now);
-        let at = format_ms(c.reported_at);
-        seen.push((crate::cases::seen_by(&state, p, &community, c).await?, at, overdue));
+    let export = q.format.as_deref().filter(|f| matches!(*f, "csv" | "xlsx"));
+    if export.is_some() {
+        query.offset = 0;
+        query.limit = 500;
     }
-    let rows = seen;
-    let t = user.0.tr();
-    let page = CasesPage {
+    let (mut found, total) = state.store.cases(&query).await?;
+    if export.is_some() {
+        while (found.len() as i64) < total.min(EXPORT_LIMIT) {
+            query.offset = found.len() as i64;
+            let (more, _) = state.store.cases(&query).await?;
+            if more.is_empty() {
+                break;
+            }
+            found.extend(more);
+        }
+    }
+    let grids = state.store.grids(community.id).await?;
+    let parties = state.store.organisations(community.id).await?;
+    let people: Vec<i64> = found.iter().filter_map(|c| c.assignee_account_id).collect();
+    let names = state.store.display_names(&people).await?;
+    let now = linli_store::now_ms();
+    let mut rows = Vec::with_capacity(found.len());
+    for c in found {
+        let holder = match (c.assignee_account_id, c.assignee_organisation_id) {
+            (_, Some(o)) => parties.iter().find(|x| x.id == o).map(|x| x.name.clone()).unwrap_or_default(),
+            (Some(a), None) => names.get(&a).cloned().unwrap_or_default(),
+            (None, None) if c.state == "reported" || c.state == "refused" => String::new(),
+            (None, None) => t.get("indicators.unassigned").to_owned(),
+        };
+        rows.push(ListedCase {
+            reported: format_ms(c.reported_at),
+            overdue: c.is_overdue(now),
+            grid: c.grid_id.and_then(|g| grids.iter().find(|x| x.id == g)).map(|g| g.name.clone()).unwrap_or_default(),
+            holder,
+            deadline: c.deadline.map(format_ms).unwrap_or_default(),
+            case: crate::cases::seen_by(&state, p, &community, c).await?,
+        });
+    }
+    if let Some(format) = export {
+        state
+            .store
+            .audit(Some(p.account_id), Some(community.id), "cases.export", &export_detail(t, &q, rows.len()))
+            .await?;
+        return export_list(t, &community, &filter, format, &rows);
+    }
+    let categories = state.store.case_categories().await?;
+    let categories = categories
+        .iter()
+        .map(|c| {
+            let name = if t.lang == crate::i18n::Lang::En { &c.name_en } else { &c.name_zh };
+            let indent = if c.parent_code.is_some() { "\u{3000}" } else { "" };
+            (c.id, format!("{indent}{} {name}", c.code))
+        })
+        .collect();
+    let mut holders: Vec<(String, String)> = state
+        .store
+        .grid_workers(community.id)
+        .await?
+        .into_iter()
+        .map(|w| (Holder::Person(w.account_id).value(), w.display_name))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    holders.retain(|(value, _)| seen.insert(value.clone()));
+    holders.extend(
+        parties
+            .iter()
+            .filter(|o| matches!(o.kind.as_str(), "property_company" | "social_organisation"))
+            .map(|o| (Holder::Party(o.id).value(), o.name.clone())),
+    );
+    holders.push((Holder::Community.value(), t.get("indicators.unassigned").to_owned()));
+    let last = ((total + PAGE - 1) / PAGE).max(1);
+    let pages = page_numbers(page, last);
+    let page_view = CasesPage {
         chrome: Chrome::new(&user.0, t.fill("cases.title", &[("community", &community.name)])),
         can_report: p.can_in_community(Action::ReportCase, community.id, community.street_id),
         can_mediate: p.can_in_community(Action::MediateDisputes, community.id, community.street_id),
+        prev: (page > 1).then(|| q.href(|x| x.page = Some(page - 1))),
+        next: (page < last).then(|| q.href(|x| x.page = Some(page + 1))),
+        sort_reported: q.href(|x| {
+            x.sort = if x.sort.is_empty() { "oldest".into() } else { String::new() };
+            x.page = None;
+        }),
+        sort_deadline: q.href(|x| {
+            x.sort = "deadline".into();
+            x.page = None;
+        }),
+        export_csv: q.href(|x| x.page = None) + "&format=csv",
+        export_xlsx: q.href(|x| x.page = None) + "&format=xlsx",
+        categories,
+        grids: grids.iter().map(|g| (g.id, g.name.clone())).collect(),
+        holders,
+        sources: SOURCES.to_vec(),
         community,
-        has_next: page * PAGE < total,
         rows,
         total,
         filter,
+        query: q,
         page,
+        pages,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(StatusCode::OK, &page_view))
+}
+
+/// The page numbers a pager shows: the first, the last, and two either side of the
+/// current one, with a gap (`None`) where numbers are skipped.
+fn page_numbers(page: i64, last: i64) -> Vec<Option<i64>> {
+    let mut out = Vec::new();
+    for n in 1..=last {
+        if n == 1 || n == last || (n - page).abs() <= 2 {
+            out.push(Some(n));
+        } else if out.last() != Some(&None) {
+            out.push(None);
+        }
+    }
+    out
+}
+
+/// What an export of the list took, in words, for the access log.
+fn export_detail(t: crate::i18n::Tr, q: &ListQuery, n: usize) -> String {
+    let filters = serde_urlencoded::to_string(ListQuery { page: None, format: None, ..q.clone() }).unwrap_or_default();
+    t.fill("cases.export_detail", &[("n", &n), ("filters", &if filters.is_empty() { "—".to_owned() } else { filters })])
+}
+
+/// The filtered list as a spreadsheet, headed in the reader's language and named with the
+/// community and the filter.
+fn export_list(
+    t: crate::i18n::Tr,
+    community: &Community,
+    filter: &str,
+    format: &str,
+    rows: &[ListedCase],
+) -> AppResult<Response> {
+    let header: Vec<String> =
+        ["number", "category", "place", "grid", "holder", "state", "reported", "deadline", "overdue"]
+            .iter()
+            .map(|k| t.get(&format!("cases.column.{k}")).to_owned())
+            .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let records: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let c = &r.case;
+            vec![
+                c.id.to_string(),
+                if t.lang == crate::i18n::Lang::En { c.category_en.clone() } else { c.category_zh.clone() },
+                c.address.clone(),
+                r.grid.clone(),
+                r.holder.clone(),
+                t.label("case.state", &c.state),
+                r.reported.clone(),
+                r.deadline.clone(),
+                if r.overdue { t.get("cases.overdue").to_owned() } else { String::new() },
+            ]
+        })
+        .collect();
+    let stem = format!("{}_{}_{}", community.name, t.get("cases.heading"), t.label("cases.filter", filter));
+    crate::spreadsheet::download(&stem, format == "xlsx", &header, &records, true)
 }
 
 #[derive(Template)]
