@@ -471,9 +471,8 @@ dual_backend_test!(staff_find_cases_by_search_filters_order_and_pages_and_export
 
     // The nearest deadline first.
     let by_deadline = staff.get(&format!("/communities/{community}/cases?state=open&sort=deadline")).await.text;
-    let first: i64 =
-        read!(app.db.store, |db| {
-            sqlx::query_scalar(
+    let first: i64 = read!(app.db.store, |db| {
+        sqlx::query_scalar(
         "SELECT id FROM cases WHERE community_id = $1 AND state NOT IN ('closed', 'refused') AND deadline IS NOT NULL \
          ORDER BY deadline, id LIMIT 1"
     )
@@ -481,7 +480,7 @@ dual_backend_test!(staff_find_cases_by_search_filters_order_and_pages_and_export
     .fetch_one(db)
     .await
     .unwrap()
-        });
+    });
     assert_eq!(table_ids(&by_deadline).first(), Some(&first));
 
     // The filtered list exports whole, headed in words and named for the community, and
