@@ -360,8 +360,16 @@ async fn walk_every_role(base: &str, port: u16, shots: &Path) -> Result<(), Box<
             std::fs::write(shots.join(format!("walk-{login}-home-{width}.png")), c.screenshot().await?)?;
             for (i, page) in pages.iter().enumerate() {
                 if page == "case" {
-                    let link = c.find(Locator::Css("main a[href^='/cases/']")).await?;
-                    link.click().await?;
+                    // The first case link a person can see (a list shows a table at a desk
+                    // and cards on a phone).
+                    let href = c
+                        .execute(
+                            "return Array.from(document.querySelectorAll(\"main a[href^='/cases/']\"))\
+                             .find(a => a.offsetParent !== null).href",
+                            vec![],
+                        )
+                        .await?;
+                    c.goto(href.as_str().ok_or("no case link in sight")?).await?;
                     c.wait().for_element(Locator::Css("main h1")).await?;
                 } else {
                     c.goto(page).await?;
@@ -428,6 +436,13 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     c.goto(&format!("{base}/communities/1")).await?;
     c.wait().for_element(Locator::Css("svg.map")).await?;
     std::fs::write(shots.join("community-desk.png"), c.screenshot().await?)?;
+    // On the report form's map a building is a numbered block: clicking it chooses it.
+    c.goto(&format!("{base}/communities/1/cases/new")).await?;
+    let block = c.wait().for_element(Locator::Css("svg.picker g.bpick:nth-of-type(12)")).await?;
+    let id = block.attr("data-building").await?.ok_or("a block names its building")?;
+    block.click().await?;
+    let chosen = c.execute("return document.getElementById('building_id').value", vec![]).await?;
+    assert_eq!(chosen.as_str(), Some(id.as_str()), "clicking a building on the map chooses it");
     c.goto(&format!("{base}/account")).await?;
     std::fs::write(shots.join("account-desk.png"), c.screenshot().await?)?;
     c.goto(&format!("{base}/audit")).await?;

@@ -22,7 +22,10 @@ pub struct MapGrid {
 }
 
 pub struct MapBuilding {
+    pub id: i64,
     pub name: String,
+    /// What a picker map writes on the building: its number ("12" of "12号楼").
+    pub short: String,
     pub x: f64,
     pub y: f64,
 }
@@ -105,7 +108,9 @@ impl GridMap {
             .iter()
             .map(|b| {
                 let (x, y) = project(b.lon, b.lat);
-                MapBuilding { name: b.name.clone(), x, y }
+                let digits: String = b.name.chars().take_while(char::is_ascii_digit).collect();
+                let short = if digits.is_empty() { b.name.chars().take(2).collect() } else { digits };
+                MapBuilding { id: b.id, name: b.name.clone(), short, x, y }
             })
             .collect();
         let labels = grids.len() == 1;

@@ -23,11 +23,22 @@ function syncKindFields() {
 document.addEventListener("change", syncKindFields);
 document.addEventListener("DOMContentLoaded", syncKindFields);
 
-// A map marked as a picker sets the form's lon/lat inputs where it is clicked.
+// A map marked as a picker chooses the building that is clicked, or else sets the form's
+// lon/lat inputs where it is clicked.
 document.addEventListener("click", function (event) {
   var svg = event.target.closest && event.target.closest("svg.picker");
   if (!svg) return;
   event.preventDefault();
+  var picked = event.target.closest("[data-building]");
+  var select = document.getElementById("building_id");
+  if (picked && select) {
+    select.value = picked.getAttribute("data-building");
+    document.getElementById("lon").value = "";
+    document.getElementById("lat").value = "";
+    var said = document.getElementById("picked");
+    if (said) said.textContent = picked.getAttribute("data-name");
+    return;
+  }
   var p = svg.createSVGPoint();
   p.x = event.clientX;
   p.y = event.clientY;
