@@ -100,10 +100,16 @@ impl Tr {
     }
 
     /// The message for `key` with `{name}` placeholders replaced.
+    /// The message with its `{name}`s filled in. English counts agree with `{n}`: a `{s}`
+    /// is "s" unless `n` is 1 ("1 case", "2 cases").
     pub fn fill(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut out = self.get(key).to_owned();
         for (name, value) in args {
-            out = out.replace(&format!("{{{name}}}"), &value.to_string());
+            let value = value.to_string();
+            if *name == "n" {
+                out = out.replace("{s}", if value == "1" { "" } else { "s" });
+            }
+            out = out.replace(&format!("{{{name}}}"), &value);
         }
         out
     }
@@ -165,5 +171,13 @@ mod tests {
             "Phone number is not a valid 11-digit mobile number"
         );
         assert_eq!(Tr::new(Lang::En).field_error("login", "error.required"), "Phone or username is required");
+    }
+
+    #[test]
+    fn english_counts_agree_with_their_number() {
+        let en = Tr::new(Lang::En);
+        assert_eq!(en.fill("todo.cases_overdue", &[("n", &1)]), "1 case overdue");
+        assert_eq!(en.fill("todo.cases_overdue", &[("n", &3)]), "3 cases overdue");
+        assert_eq!(Tr::new(Lang::Zh).fill("todo.cases_overdue", &[("n", &1)]), "1 件事件已超期");
     }
 }

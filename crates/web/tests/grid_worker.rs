@@ -38,6 +38,15 @@ dual_backend_test!(a_grid_worker_starts_his_day_from_the_home_page, |db| {
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     assert_eq!(resident.get(&overdue_list).await.status, StatusCode::FORBIDDEN);
 
+    // The director's home leads with the community's figures and leaves the names to the
+    // grid workers: the overdue visits are a count that opens the list.
+    let mut director = app.signed_in("shuji").await;
+    let home = director.get("/").await.text;
+    assert!(home.contains("近 30 天考核指标") && home.contains("按期结案率"), "{home}");
+    assert!(home.find("按期结案率") < home.find("今日待办"), "figures first");
+    assert!(!home.contains(&format!("/residents/{}#visits", overdue[1].resident_id)), "no list of names");
+    assert!(home.contains(&format!("href=\"{overdue_list}\"")));
+
     // Saving a visit confirms it and says when the next one is due.
     let path = format!("/residents/{}/visits", overdue[0].resident_id);
     let r = worker.post_form(&path, &[("visited_on", &today.to_string()), ("kind", "home")]).await;

@@ -55,6 +55,8 @@ struct HomePage {
     admin_accounts: Option<i64>,
     /// Overdue visits: the resident, how late, the last visit, the tags.
     overdue: Vec<(linli_store::care::OverdueVisit, String, String, String)>,
+    /// The community's headline figures of the last 30 days, for those who oversee it.
+    headline: Vec<(String, String)>,
     /// "See all N", when the card shows only the first ten.
     overdue_more: Option<String>,
     /// A grid worker's big actions: patrol report, the visits list, today's work.
@@ -85,6 +87,7 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
         admin_accounts: None,
         overdue: Vec::new(),
         overdue_more: None,
+        headline: Vec::new(),
         worker_actions: false,
         report_href: None,
         my_reports: None,
@@ -149,7 +152,10 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 });
             }
             page.overdue_more = (overdue.len() > 10).then(|| t.fill("home.all_overdue", &[("n", &overdue.len())]));
-            page.overdue = overdue.into_iter().take(10).map(|o| super::care::overdue_line(t, o)).collect();
+            // The names themselves are for the grid worker who visits them; others get the count.
+            if p.has_role(Role::GridWorker) {
+                page.overdue = overdue.into_iter().take(10).map(|o| super::care::overdue_line(t, o)).collect();
+            }
             if !mine && total.elderly_living_alone > 0 {
                 todos.push(Todo {
                     text: t.fill(
@@ -177,6 +183,11 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
             page.my_reports = Some(my_reports(&state, &user, community.id).await?);
         }
         page.community_id = community.id;
+        if p.has_role(Role::CommunityDirector)
+            && p.reach(Action::ViewIndicators, community.id, community.street_id) == linli_domain::Reach::Community
+        {
+            page.headline = super::indicators::headline(&state, t, community.id).await?;
+        }
         page.worker_actions = p.has_role(Role::GridWorker);
         page.community = Some(community);
     }

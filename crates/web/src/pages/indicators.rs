@@ -134,6 +134,24 @@ async fn summary(state: &AppState, scope: &IndicatorScope, days: i64, rule: DueR
 }
 
 /// Counts of several groups added up.
+/// The headline figures of a community's last 30 days, for its director's home page:
+/// (figure, what it is).
+pub async fn headline(state: &AppState, t: crate::i18n::Tr, community_id: i64) -> AppResult<Vec<(String, String)>> {
+    let to = linli_store::now_ms();
+    let scope = IndicatorScope { community_ids: vec![community_id], grid_ids: None };
+    let c = sum(state
+        .store
+        .case_indicators(&scope, to - 30 * DAY_MS, to, DueRule::IncludeSuspended, Dimension::Community)
+        .await?);
+    Ok(vec![
+        (c.accepted.to_string(), t.get("indicators.accepted").to_owned()),
+        (c.closure_rate().percent(), t.get("indicators.rate.closure").to_owned()),
+        (c.on_time_rate().percent(), t.get("indicators.rate.on_time").to_owned()),
+        (c.satisfaction_rate().percent(), t.get("indicators.rate.satisfaction").to_owned()),
+        (c.overdue.to_string(), t.get("indicators.overdue").to_owned()),
+    ])
+}
+
 fn sum(rows: Vec<(Option<i64>, Counts)>) -> Counts {
     rows.into_iter().fold(Counts::default(), |a, (_, c)| a + c)
 }
