@@ -80,7 +80,7 @@ dual_backend_test!(a_report_goes_round_the_whole_loop_by_the_people_it_belongs_t
     assert_eq!(step(&mut resident, case, "rate", "处理很快").await, StatusCode::SEE_OTHER);
 
     let page = resident.get(&format!("/cases/{case}")).await.text;
-    assert!(page.contains("已结案"));
+    assert!(page.contains(">已办结</span>"), "the reporter reads the state in plain words");
     assert!(page.contains("5 / 5"));
     assert!(page.contains("★★★★★ 处理很快"), "the timeline shows the stars with the comment");
     assert!(!page.contains("value=\"reopen\""), "a satisfied reporter is not offered a reopening");

@@ -47,6 +47,7 @@ dual_backend_test!(a_resident_is_told_each_step_in_plain_words_and_reads_only_pu
     assert!(page.contains("下一步") && page.contains("受理后3 个工作日内处理"), "and what happens next, by when");
     let home = resident.get("/").await.text;
     assert!(home.contains(&format!("#{case} ")) && home.contains("已提交，待受理"), "my reports, in plain words");
+    assert!(page.contains(">已提交，待受理</span>"), "the case page too says it in plain words");
 
     let mut staff = app.signed_in("shequ").await;
     let mut worker = app.signed_in("wangge1").await;

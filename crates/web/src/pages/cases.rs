@@ -470,6 +470,8 @@ struct CasePage {
     me: String,
     /// Open reports that may repeat this one, offered to whoever registers it.
     duplicates: Vec<CaseRow>,
+    /// The viewer reported the case and does not work on it: its state in plain words.
+    plain: bool,
     /// Whom a dispatch may go to: the form's value, the name, and whether it is the
     /// category's default (preselected).
     dispatch: Option<Vec<(String, String, bool)>>,
@@ -569,6 +571,7 @@ pub(crate) async fn case_page(
     let mut dispute = state.store.dispute(case.id).await?;
     let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
     let reporter = case.reporter_account_id == Some(user.principal().account_id);
+    let plain = reporter && !user.principal().reads_internal_notes(&crate::cases::facts(&community, &case));
     if !can_mediate
         && !reporter
         && let Some(d) = dispute.as_mut()
@@ -588,6 +591,7 @@ pub(crate) async fn case_page(
         me: user.principal().display_name.clone(),
         duplicates,
         dispatch,
+        plain,
         assignee,
         error_form: error.as_ref().map_or("", |e| e.0),
         error: error.map(|e| e.1),
