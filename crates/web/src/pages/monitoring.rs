@@ -65,11 +65,29 @@ struct BoardPart {
     counts: Vec<(&'static str, usize)>,
     may_handle: bool,
     updated: String,
+    now: i64,
 }
 
 impl BoardPart {
     fn at(&self, ms: &i64) -> String {
         format_ms(*ms)
+    }
+
+    /// How long an alarm has been open, in words (已持续 5 小时): a five-hour-old alarm must
+    /// not look like a fresh one.
+    fn age(&self, a: &AlarmRow) -> String {
+        let minutes = ((self.now - a.raised_at) / 60_000).max(0);
+        let (n, unit) = match minutes {
+            m if m < 60 => (m, "alarms.minutes"),
+            m if m < 48 * 60 => (m / 60, "alarms.hours"),
+            m => (m / (24 * 60), "alarms.days"),
+        };
+        self.t.fill("alarms.age", &[("n", &n), ("unit", &self.t.get(unit))])
+    }
+
+    /// An alarm nobody has acknowledged for over an hour.
+    fn waiting_long(&self, a: &AlarmRow) -> bool {
+        a.acknowledged_at.is_none() && self.now - a.raised_at > 3_600_000
     }
 }
 
@@ -118,6 +136,7 @@ async fn board_part(state: &AppState, user: &User, community: &Community) -> App
         counts,
         may_handle: user.principal().can(Action::HandleAlarms),
         updated: format_ms(now),
+        now,
     };
     part.render().map_err(|e| AppError::Internal(e.into()))
 }
