@@ -212,7 +212,7 @@ pub struct CaseQuery {
 }
 
 /// The kinds of party a case may be dispatched to.
-const RECEIVING_PARTIES: [&str; 2] = ["property_company", "social_organisation"];
+pub const RECEIVING_PARTIES: [&str; 2] = ["property_company", "social_organisation"];
 
 const SELECT: &str = "SELECT c.id, c.community_id, c.grid_id, c.category_id, k.code AS category_code, \
      k.name_zh AS category_zh, k.name_en AS category_en, k.public AS public_category, c.source, c.description, \

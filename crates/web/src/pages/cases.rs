@@ -188,12 +188,7 @@ pub async fn list(
     let now = linli_store::now_ms();
     let mut rows = Vec::with_capacity(found.len());
     for c in found {
-        let holder = match (c.assignee_account_id, c.assignee_organisation_id) {
-            (_, Some(o)) => parties.iter().find(|x| x.id == o).map(|x| x.name.clone()).unwrap_or_default(),
-            (Some(a), None) => names.get(&a).cloned().unwrap_or_default(),
-            (None, None) if c.state == "reported" || c.state == "refused" => String::new(),
-            (None, None) => t.get("indicators.unassigned").to_owned(),
-        };
+        let holder = holder_label(t, &c, &parties, &names).unwrap_or_default();
         rows.push(ListedCase {
             reported: format_ms(c.reported_at),
             overdue: c.is_overdue(now),
@@ -231,7 +226,7 @@ pub async fn list(
     holders.extend(
         parties
             .iter()
-            .filter(|o| matches!(o.kind.as_str(), "property_company" | "social_organisation"))
+            .filter(|o| linli_store::cases::RECEIVING_PARTIES.contains(&o.kind.as_str()))
             .map(|o| (Holder::Party(o.id).value(), o.name.clone())),
     );
     holders.push((Holder::Community.value(), t.get("indicators.unassigned").to_owned()));
@@ -266,6 +261,24 @@ pub async fn list(
         pages,
     };
     Ok(render(StatusCode::OK, &page_view))
+}
+
+/// Who holds a case, in words: its party, its person, or the community itself once it is
+/// registered (nobody yet before that). `names` holds the display names of the persons.
+fn holder_label(
+    t: crate::i18n::Tr,
+    case: &CaseRow,
+    parties: &[linli_store::admin::Organisation],
+    names: &std::collections::HashMap<i64, String>,
+) -> Option<String> {
+    match (case.assignee_account_id, case.assignee_organisation_id) {
+        (_, Some(o)) => parties.iter().find(|x| x.id == o).map(|x| x.name.clone()),
+        (Some(a), None) => names.get(&a).cloned(),
+        (None, None) if case.state != "reported" && case.state != "refused" => {
+            Some(t.get("indicators.unassigned").to_owned())
+        }
+        (None, None) => None,
+    }
 }
 
 /// The page numbers a pager shows: the first, the last, and two either side of the
@@ -550,14 +563,9 @@ pub(crate) async fn case_page(
         })
         .collect();
     let t = user.0.tr();
-    let assignee = match (case.assignee_account_id, case.assignee_organisation_id) {
-        (_, Some(org)) => Some(state.store.organisation(org).await?.name),
-        (Some(account), None) => state.store.display_names(&[account]).await?.remove(&account),
-        (None, None) if case.state != "reported" && case.state != "refused" => {
-            Some(t.get("indicators.unassigned").to_owned())
-        }
-        _ => None,
-    };
+    let parties = state.store.organisations(community.id).await?;
+    let names = state.store.display_names(case.assignee_account_id.as_slice()).await?;
+    let assignee = holder_label(t, &case, &parties, &names);
     let duplicates =
         if steps.contains(&"refuse") { state.store.possible_duplicates(case.id).await? } else { Vec::new() };
     let dispatch = if steps.contains(&"dispatch") {
