@@ -81,7 +81,7 @@ impl PersonalField {
 pub struct AccessRecord {
     pub id: i64,
     pub at: i64,
-    /// personal.reveal or personal.export.
+    /// personal.reveal, personal.export or cases.export.
     pub action: String,
     pub account_id: Option<i64>,
     pub actor: Option<String>,
@@ -344,7 +344,8 @@ impl Store {
         })
     }
 
-    /// Accesses to personal data, newest first: of one community, of one resident, or all.
+    /// Accesses to personal data and exports of the case list, newest first: of one
+    /// community, of one resident, or all.
     pub async fn personal_data_accesses(
         &self,
         community_id: Option<i64>,
@@ -356,7 +357,7 @@ impl Store {
                r.name AS subject, e.field, e.reason, e.detail \
              FROM audit_events e LEFT JOIN accounts a ON a.id = e.account_id \
              LEFT JOIN residents r ON r.id = e.subject_resident_id \
-             WHERE e.action LIKE 'personal.%' AND ($1 IS NULL OR e.community_id = $1) \
+             WHERE (e.action LIKE 'personal.%' OR e.action = 'cases.export') AND ($1 IS NULL OR e.community_id = $1) \
                AND ($2 IS NULL OR e.subject_resident_id = $2) \
              ORDER BY e.id DESC LIMIT $3"
         )

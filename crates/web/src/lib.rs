@@ -10,6 +10,7 @@ pub mod building_file;
 pub mod cases;
 pub mod chart;
 pub mod error;
+pub mod export_log;
 pub mod form;
 pub mod i18n;
 pub mod import;

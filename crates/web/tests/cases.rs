@@ -197,12 +197,28 @@ dual_backend_test!(the_dashboard_shows_the_periods_rates_and_exports_them, |db| 
     assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
     assert!(csv.text.starts_with('\u{feff}'), "a byte-order mark for Excel");
     let mut lines = csv.text.trim_start_matches('\u{feff}').lines();
-    assert!(lines.next().unwrap().starts_with("group,accepted,registered"));
+    assert!(lines.next().unwrap().starts_with("分组,名称,受理数,立案数,派遣数"), "headed in the reader's language");
     let total: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(
-        (total[0], total[1], total[12]),
-        ("合计", counts.accepted.to_string().as_str(), counts.closure_rate().percent().as_str())
+        (total[0], total[1], total[2], total[13]),
+        ("按网格", "合计", counts.accepted.to_string().as_str(), counts.closure_rate().percent().as_str())
     );
+    // The workbook: a sheet per breakdown after the summary, counts as numbers, rates as
+    // fractions shown as percentages, named with the community and the period.
+    let xlsx = director.get(&format!("/communities/{community}/indicators?days=30&format=xlsx")).await;
+    let name = xlsx.headers.get("content-disposition").unwrap().to_str().unwrap().to_owned();
+    let community_name = app.db.store.community(community).await.unwrap().name;
+    let expected = format!("{community_name}_考核指标_近30天.xlsx");
+    assert!(name.contains(&percent_encoded(&expected)), "{name} names {expected}");
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body)).expect("a workbook");
+    use calamine::Reader;
+    assert_eq!(book.sheet_names(), ["汇总", "按网格", "按类别", "按承办人"]);
+    let grids = book.worksheet_range("按网格").unwrap();
+    assert_eq!(grids.get_value((1, 0)), Some(&calamine::Data::String("合计".into())));
+    assert_eq!(grids.get_value((1, 1)), Some(&calamine::Data::Float(counts.accepted as f64)));
+    let closure = counts.closure_rate().basis_points().unwrap() as f64 / 10_000.0;
+    assert_eq!(grids.get_value((1, 12)), Some(&calamine::Data::Float(closure)));
 
     // A grid worker sees own grids only; a resident no dashboard at all.
     let mut worker = app.signed_in("wangge3").await;
@@ -494,11 +510,17 @@ dual_backend_test!(staff_find_cases_by_search_filters_order_and_pages_and_export
     assert!(text.starts_with("编号,类别,地点,网格,承办人,状态,上报时间,办理时限,超期"), "{text}");
     assert_eq!(text.lines().count() as i64, held + 1, "every filtered case, not one page");
     assert!(text.lines().skip(1).all(|l| l.contains(&property.name)));
-    let logged = read!(app.db.store, |db| sqlx::query_scalar::<_, String>(
-        "SELECT detail FROM audit_events WHERE action = 'cases.export' ORDER BY id DESC LIMIT 1"
-    )
-    .fetch_one(db)
-    .await
-    .unwrap());
-    assert!(logged.contains(&format!("{held} 件")), "{logged}");
+    let mut director = app.signed_in("shuji").await;
+    let log = director.get("/audit").await.text;
+    let words = format!("事件清单 {held} 行（状态：全部；承办：{}）· CSV", property.name);
+    assert!(log.contains(&words) && log.contains("批量导出"), "the director's access log says {words}");
 });
+
+/// A file name as a Content-Disposition's `filename*` carries it.
+fn percent_encoded(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
+        .collect()
+}

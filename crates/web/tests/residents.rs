@@ -186,7 +186,13 @@ dual_backend_test!(exports_need_a_reason_and_are_recorded, |db| {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].action, "personal.export");
     assert_eq!(log[0].reason.as_deref(), Some("网格核查"));
-    assert!(log[0].detail.starts_with(&format!("{} rows", csv.text.lines().count() - 1)));
+    // The director's log says what was taken, in words, and marks it a bulk export.
+    let grid_name = app.db.store.grids(community).await.unwrap().into_iter().find(|g| g.id == app.demo.grid_ids[1]);
+    let mut director = app.signed_in("shuji").await;
+    let audit = director.get("/audit").await.text;
+    let words = format!("居民名单 {} 行（网格：{}）· CSV", csv.text.lines().count() - 1, grid_name.unwrap().name);
+    assert!(audit.contains(&words), "{words} in the log");
+    assert!(audit.contains("批量导出") && audit.contains("网格核查"));
 });
 
 dual_backend_test!(residents_are_found_by_name_initials_room_and_phone_tail, |db| {

@@ -128,11 +128,6 @@ pub async fn export(
             ]
         })
         .collect();
-    crate::spreadsheet::download(
-        "buildings",
-        q.format.as_deref() == Some("xlsx"),
-        &building_file::HEADER,
-        &records,
-        false,
-    )
+    let table = crate::spreadsheet::Table::text("buildings", &building_file::HEADER, records);
+    crate::spreadsheet::download("buildings", q.format.as_deref() == Some("xlsx"), &[table], "", false)
 }

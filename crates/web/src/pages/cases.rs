@@ -7,6 +7,7 @@ use crate::auth::User;
 use crate::cases::ReportForm;
 use crate::cases::{reachable_case, steps_for, take_step};
 use crate::error::{AppError, AppResult};
+use crate::export_log::ExportRecord;
 use crate::form::WithPhotos;
 use crate::state::AppState;
 use askama::Template;
@@ -198,15 +199,8 @@ pub async fn list(
             case: crate::cases::seen_by(&state, p, &community, c).await?,
         });
     }
-    if let Some(format) = export {
-        state
-            .store
-            .audit(Some(p.account_id), Some(community.id), "cases.export", &export_detail(t, &q, rows.len()))
-            .await?;
-        return export_list(t, &community, &filter, format, &rows);
-    }
     let categories = state.store.case_categories().await?;
-    let categories = categories
+    let categories: Vec<(i64, String)> = categories
         .iter()
         .map(|c| {
             let name = if t.lang == crate::i18n::Lang::En { &c.name_en } else { &c.name_zh };
@@ -230,6 +224,17 @@ pub async fn list(
             .map(|o| (Holder::Party(o.id).value(), o.name.clone())),
     );
     holders.push((Holder::Community.value(), t.get("indicators.unassigned").to_owned()));
+    let grids: Vec<(i64, String)> = grids.iter().map(|g| (g.id, g.name.clone())).collect();
+    if let Some(format) = export {
+        let record = ExportRecord {
+            what: "cases".into(),
+            rows: rows.len(),
+            filters: filter_names(&q, &grids, &categories, &holders),
+            format: format.into(),
+        };
+        state.store.audit(Some(p.account_id), Some(community.id), "cases.export", &record.detail()).await?;
+        return export_list(t, &community, &filter, format, &rows);
+    }
     let last = ((total + PAGE - 1) / PAGE).max(1);
     let pages = page_numbers(page, last);
     let page_view = CasesPage {
@@ -249,7 +254,7 @@ pub async fn list(
         export_csv: q.href(|x| x.page = None) + "&format=csv",
         export_xlsx: q.href(|x| x.page = None) + "&format=xlsx",
         categories,
-        grids: grids.iter().map(|g| (g.id, g.name.clone())).collect(),
+        grids,
         holders,
         sources: SOURCES.to_vec(),
         community,
@@ -295,10 +300,38 @@ fn page_numbers(page: i64, last: i64) -> Vec<Option<i64>> {
     out
 }
 
-/// What an export of the list took, in words, for the access log.
-fn export_detail(t: crate::i18n::Tr, q: &ListQuery, n: usize) -> String {
-    let filters = serde_urlencoded::to_string(ListQuery { page: None, format: None, ..q.clone() }).unwrap_or_default();
-    t.fill("cases.export_detail", &[("n", &n), ("filters", &if filters.is_empty() { "—".to_owned() } else { filters })])
+/// The filters of a list, each with its value named (a grid's name, not its id), for the
+/// access log's record of an export.
+fn filter_names(
+    q: &ListQuery,
+    grids: &[(i64, String)],
+    categories: &[(i64, String)],
+    holders: &[(String, String)],
+) -> Vec<(String, String)> {
+    let name_of = |choices: &[(i64, String)], id: i64| {
+        choices.iter().find(|c| c.0 == id).map_or_else(|| id.to_string(), |c| c.1.trim().to_owned())
+    };
+    let mut out = Vec::new();
+    if let Some(s) = &q.state {
+        out.push(("state".to_owned(), s.clone()));
+    }
+    if let Some(g) = q.grid_id {
+        out.push(("grid".to_owned(), name_of(grids, g)));
+    }
+    if let Some(c) = q.category_id {
+        out.push(("category".to_owned(), name_of(categories, c)));
+    }
+    if !q.holder.is_empty() {
+        let name = holders.iter().find(|h| h.0 == q.holder).map_or_else(|| q.holder.clone(), |h| h.1.clone());
+        out.push(("holder".to_owned(), name));
+    }
+    if !q.source.is_empty() {
+        out.push(("source".to_owned(), q.source.clone()));
+    }
+    if !q.q.trim().is_empty() {
+        out.push(("search".to_owned(), q.q.trim().to_owned()));
+    }
+    out
 }
 
 /// The filtered list as a spreadsheet, headed in the reader's language and named with the
@@ -334,7 +367,8 @@ fn export_list(
         })
         .collect();
     let stem = format!("{}_{}_{}", community.name, t.get("cases.heading"), t.label("cases.filter", filter));
-    crate::spreadsheet::download(&stem, format == "xlsx", &header, &records, true)
+    let table = crate::spreadsheet::Table::text(t.get("cases.heading"), &header, records);
+    crate::spreadsheet::download(&stem, format == "xlsx", &[table], "", true)
 }
 
 #[derive(Template)]

@@ -6,6 +6,7 @@ use super::{Chrome, render};
 use crate::auth::User;
 use crate::chart::{BarChart, BarRow};
 use crate::error::{AppError, AppResult};
+use crate::spreadsheet::{Cell, Table};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -101,39 +102,55 @@ fn period(q: &PeriodQuery) -> (i64, DueRule) {
 
 const DAY_MS: i64 = 86_400_000;
 
-/// The totals of the period, and each rate with 环比 and 同比.
-async fn summary(state: &AppState, scope: &IndicatorScope, days: i64, rule: DueRule) -> AppResult<(Counts, Vec<Line>)> {
-    let to = linli_store::now_ms();
-    let len = days * DAY_MS;
-    let year = 365 * DAY_MS;
-    // One row per community: a street adds its communities up.
-    let store = &state.store;
-    let now = sum(store.case_indicators(scope, to - len, to, rule, Dimension::Community).await?);
-    let before = sum(store.case_indicators(scope, to - 2 * len, to - len, rule, Dimension::Community).await?);
-    let year_ago = sum(store.case_indicators(scope, to - year - len, to - year, rule, Dimension::Community).await?);
-    let lines = RATES
-        .iter()
-        .map(|which| {
-            let (a, b, c) = (rate_of(&now, which), rate_of(&before, which), rate_of(&year_ago, which));
-            Line {
-                key: which,
-                now: a.percent(),
-                before: b.percent(),
-                year_ago: c.percent(),
-                delta: a.basis_points().zip(b.basis_points()).map(|(x, y)| {
-                    let d = x as i64 - y as i64;
-                    let sign = if d >= 0 { '+' } else { '-' };
-                    let lower_is_better = matches!(*which, "rework" | "extension");
-                    let better = if lower_is_better { d <= 0 } else { d >= 0 };
-                    (better, format!("{sign}{}.{:02}", d.abs() / 100, d.abs() % 100))
-                }),
-            }
-        })
-        .collect();
-    Ok((now, lines))
+/// The totals of the period, of the period before, and of the same period a year earlier.
+struct Periods {
+    now: Counts,
+    before: Counts,
+    year_ago: Counts,
 }
 
-/// Counts of several groups added up.
+impl Periods {
+    async fn of(state: &AppState, scope: &IndicatorScope, days: i64, rule: DueRule) -> AppResult<Periods> {
+        let to = linli_store::now_ms();
+        let len = days * DAY_MS;
+        let year = 365 * DAY_MS;
+        // One row per community: a street adds its communities up.
+        let store = &state.store;
+        let total = async |from: i64, to: i64| -> AppResult<Counts> {
+            Ok(sum(store.case_indicators(scope, from, to, rule, Dimension::Community).await?))
+        };
+        Ok(Periods {
+            now: total(to - len, to).await?,
+            before: total(to - 2 * len, to - len).await?,
+            year_ago: total(to - year - len, to - year).await?,
+        })
+    }
+
+    /// Each rate with 环比 and 同比.
+    fn lines(&self) -> Vec<Line> {
+        RATES
+            .iter()
+            .map(|which| {
+                let (a, b, c) =
+                    (rate_of(&self.now, which), rate_of(&self.before, which), rate_of(&self.year_ago, which));
+                Line {
+                    key: which,
+                    now: a.percent(),
+                    before: b.percent(),
+                    year_ago: c.percent(),
+                    delta: a.basis_points().zip(b.basis_points()).map(|(x, y)| {
+                        let d = x as i64 - y as i64;
+                        let sign = if d >= 0 { '+' } else { '-' };
+                        let lower_is_better = matches!(*which, "rework" | "extension");
+                        let better = if lower_is_better { d <= 0 } else { d >= 0 };
+                        (better, format!("{sign}{}.{:02}", d.abs() / 100, d.abs() % 100))
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
 /// The headline figures of a community's last 30 days, for its director's home page:
 /// (figure, what it is).
 pub async fn headline(state: &AppState, t: crate::i18n::Tr, community_id: i64) -> AppResult<Vec<(String, String)>> {
@@ -152,6 +169,7 @@ pub async fn headline(state: &AppState, t: crate::i18n::Tr, community_id: i64) -
     ])
 }
 
+/// Counts of several groups added up.
 fn sum(rows: Vec<(Option<i64>, Counts)>) -> Counts {
     rows.into_iter().fold(Counts::default(), |a, (_, c)| a + c)
 }
@@ -226,7 +244,7 @@ pub async fn show(
     };
     let (days, rule) = period(&q);
     let scope = IndicatorScope { community_ids: vec![community.id], grid_ids };
-    let (now, lines) = summary(&state, &scope, days, rule).await?;
+    let periods = Periods::of(&state, &scope, days, rule).await?;
     let grids_all = state.store.grids(community.id).await?;
     let grids = grouped(&state, &scope, days, rule, Dimension::Grid, |id| {
         id.and_then(|i| grids_all.iter().find(|g| g.id == i)).map_or("—".to_owned(), |g| g.name.clone())
@@ -253,8 +271,10 @@ pub async fn show(
         })
         .collect();
     workers.sort_by(|a, b| a.name.cmp(&b.name));
+    let sections =
+        vec![("indicators.by_grid", grids), ("indicators.by_category", categories), ("indicators.by_worker", workers)];
     if let Some(format) = q.format.as_deref() {
-        return export(&t, format, &now, &grids, &categories);
+        return export(&t, format, &community.name, days, &periods, &sections);
     }
     let page = IndicatorsPage {
         chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &community.name)])),
@@ -263,15 +283,11 @@ pub async fn show(
         place: community.name,
         days,
         exclude_suspended: rule == DueRule::ExcludeSuspended,
-        lines,
-        counts: now,
-        show_chart: !grids.is_empty(),
-        chart: chart(&t, &grids),
-        sections: vec![
-            ("indicators.by_grid", grids),
-            ("indicators.by_category", categories),
-            ("indicators.by_worker", workers),
-        ],
+        lines: periods.lines(),
+        counts: periods.now,
+        show_chart: !sections[0].1.is_empty(),
+        chart: chart(&t, &sections[0].1),
+        sections,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -291,15 +307,16 @@ pub async fn show_street(
     let communities = state.store.communities(Some(street.id)).await?;
     let (days, rule) = period(&q);
     let scope = IndicatorScope { community_ids: communities.iter().map(|c| c.id).collect(), grid_ids: None };
-    let (now, lines) = summary(&state, &scope, days, rule).await?;
+    let periods = Periods::of(&state, &scope, days, rule).await?;
     let rows = grouped(&state, &scope, days, rule, Dimension::Community, |id| {
         id.and_then(|i| communities.iter().find(|c| c.id == i)).map_or("—".to_owned(), |c| c.name.clone())
     })
     .await?;
     let categories = by_category(&state, &user, &scope, days, rule).await?;
     let t = user.0.tr();
+    let sections = vec![("indicators.by_community", rows), ("indicators.by_category", categories)];
     if let Some(format) = q.format.as_deref() {
-        return export(&t, format, &now, &rows, &categories);
+        return export(&t, format, &street.name, days, &periods, &sections);
     }
     let page = IndicatorsPage {
         chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &street.name)])),
@@ -308,66 +325,91 @@ pub async fn show_street(
         place: street.name,
         days,
         exclude_suspended: rule == DueRule::ExcludeSuspended,
-        lines,
-        counts: now,
-        show_chart: !rows.is_empty(),
-        chart: chart(&t, &rows),
-        sections: vec![("indicators.by_community", rows), ("indicators.by_category", categories)],
+        lines: periods.lines(),
+        counts: periods.now,
+        show_chart: !sections[0].1.is_empty(),
+        chart: chart(&t, &sections[0].1),
+        sections,
     };
     Ok(render(StatusCode::OK, &page))
 }
 
-const EXPORT_HEADER: [&str; 16] = [
-    "group",
-    "accepted",
-    "registered",
-    "dispatched",
-    "due",
-    "closed",
-    "closed_on_time",
-    "reworked",
-    "extended",
-    "overdue",
-    "registration_rate",
-    "dispatch_rate",
-    "closure_rate",
-    "on_time_rate",
-    "rework_rate",
-    "satisfaction_rate",
-];
+/// The counts a breakdown's sheet gives for each row, before its rates.
+const EXPORT_COUNTS: [&str; 9] =
+    ["accepted", "registered", "dispatched", "due", "closed", "closed_on_time", "reworked", "extended", "overdue"];
 
+fn count_of(c: &Counts, which: &str) -> u64 {
+    match which {
+        "accepted" => c.accepted,
+        "registered" => c.registered,
+        "dispatched" => c.dispatched,
+        "due" => c.due,
+        "closed" => c.closed,
+        "closed_on_time" => c.closed_on_time,
+        "reworked" => c.reworked,
+        "extended" => c.extended,
+        _ => c.overdue,
+    }
+}
+
+/// The dashboard as a workbook named with the place and the period
+/// (`和谐家园社区_考核指标_近30天.xlsx`): a summary sheet with 环比 and 同比, then one
+/// sheet per breakdown with the total first; counts are number cells, rates percentages.
+/// As CSV, the breakdowns alone, in one table.
 fn export(
     t: &crate::i18n::Tr,
     format: &str,
-    total: &Counts,
-    grids: &[GroupRow],
-    categories: &[GroupRow],
+    place: &str,
+    days: i64,
+    periods: &Periods,
+    sections: &[(&'static str, Vec<GroupRow>)],
 ) -> AppResult<Response> {
-    let row = |name: &str, c: &Counts| {
-        vec![
-            name.to_owned(),
-            c.accepted.to_string(),
-            c.registered.to_string(),
-            c.dispatched.to_string(),
-            c.due.to_string(),
-            c.closed.to_string(),
-            c.closed_on_time.to_string(),
-            c.reworked.to_string(),
-            c.extended.to_string(),
-            c.overdue.to_string(),
-            c.registration_rate().percent(),
-            c.dispatch_rate().percent(),
-            c.closure_rate().percent(),
-            c.on_time_rate().percent(),
-            c.rework_rate().percent(),
-            c.satisfaction_rate().percent(),
-        ]
-    };
-    let mut records = vec![row(t.get("indicators.total"), total)];
-    records.extend(grids.iter().map(|g| row(&g.name, &g.counts)));
-    records.extend(categories.iter().map(|g| row(&g.name, &g.counts)));
-    match format {
-        "xlsx" | "csv" => crate::spreadsheet::download("indicators", format == "xlsx", &EXPORT_HEADER, &records, true),
-        _ => Err(AppError::invalid("format", "error.choice")),
+    if !matches!(format, "xlsx" | "csv") {
+        return Err(AppError::invalid("format", "error.choice"));
     }
+    let counts_header = EXPORT_COUNTS.iter().map(|k| t.get(&format!("indicators.count.{k}")).to_owned());
+    let rates_header = RATES.iter().map(|k| t.label("indicators.rate", k));
+    let row = |name: &str, c: &Counts| -> Vec<Cell> {
+        std::iter::once(Cell::Text(name.to_owned()))
+            .chain(EXPORT_COUNTS.iter().map(|k| Cell::Count(count_of(c, k))))
+            .chain(RATES.iter().map(|k| Cell::Share(rate_of(c, k))))
+            .collect()
+    };
+    let mut tables = vec![Table {
+        title: t.get("indicators.summary").to_owned(),
+        header: vec![
+            t.get("indicators.indicator").to_owned(),
+            t.get("indicators.now").to_owned(),
+            t.get("indicators.before").to_owned(),
+            t.get("indicators.yoy").to_owned(),
+        ],
+        rows: EXPORT_COUNTS
+            .iter()
+            .map(|k| {
+                let [a, b, c] = [&periods.now, &periods.before, &periods.year_ago].map(|p| Cell::Count(count_of(p, k)));
+                vec![Cell::Text(t.get(&format!("indicators.count.{k}")).to_owned()), a, b, c]
+            })
+            .chain(RATES.iter().map(|k| {
+                let [a, b, c] = [&periods.now, &periods.before, &periods.year_ago].map(|p| Cell::Share(rate_of(p, k)));
+                vec![Cell::Text(t.label("indicators.rate", k)), a, b, c]
+            }))
+            .collect(),
+    }];
+    for (title, rows) in sections {
+        tables.push(Table {
+            title: t.get(title).to_owned(),
+            header: std::iter::once(t.get("indicators.group").to_owned())
+                .chain(counts_header.clone())
+                .chain(rates_header.clone())
+                .collect(),
+            rows: std::iter::once(row(t.get("indicators.total"), &periods.now))
+                .chain(rows.iter().map(|g| row(&g.name, &g.counts)))
+                .collect(),
+        });
+    }
+    let period = t.fill("indicators.period_name", &[("days", &days)]);
+    let stem = format!("{place}_{}_{period}", t.get("indicators.heading"));
+    // CSV is one table: the breakdowns, each row led by the breakdown it is of.
+    let tables = if format == "xlsx" { &tables[..] } else { &tables[1..] };
+    crate::spreadsheet::download(&stem, format == "xlsx", tables, t.get("indicators.sheet"), true)
 }

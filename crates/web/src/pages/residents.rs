@@ -4,7 +4,9 @@
 use super::{Chrome, format_ms, render};
 use crate::auth::User;
 use crate::error::{AppError, AppResult};
+use crate::export_log::ExportRecord;
 use crate::residents::{self as shared};
+use crate::spreadsheet::Table;
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -187,26 +189,31 @@ pub async fn export(
     } else {
         None
     };
-    let detail = format!(
-        "{} rows; grid {}; search {}{}",
-        rows.len(),
-        form.grid_id.map_or("all".into(), |g| g.to_string()),
-        form.q.trim(),
-        if full.is_some() { "; FULL personal data" } else { "" }
-    );
+    let mut filters = Vec::new();
+    if let Some(g) = form.grid_id {
+        let grids = state.store.grids(community.id).await?;
+        let name = grids.into_iter().find(|x| x.id == g).map_or_else(|| g.to_string(), |x| x.name);
+        filters.push(("grid".to_owned(), name));
+    }
+    if !form.q.trim().is_empty() {
+        filters.push(("search".to_owned(), form.q.trim().to_owned()));
+    }
+    if query.former {
+        filters.push(("former".to_owned(), String::new()));
+    }
+    if full.is_some() {
+        filters.push(("full".to_owned(), String::new()));
+    }
+    let format = if form.format == "xlsx" { "xlsx" } else { "csv" };
+    let detail = ExportRecord { what: "residents".into(), rows: rows.len(), filters, format: format.into() }.detail();
     let subjects: Vec<i64> = match &full {
         Some(values) => rows.iter().map(|r| r.id).filter(|id| values.contains_key(id)).collect(),
         None => Vec::new(),
     };
     state.store.record_export(community.id, user.principal().account_id, &detail, &why, &subjects).await?;
     let records = shared::export_records(&rows, full.as_ref());
-    crate::spreadsheet::download(
-        "residents",
-        form.format == "xlsx",
-        &shared::export_header(full.is_some()),
-        &records,
-        false,
-    )
+    let table = Table::text("residents", &shared::export_header(full.is_some()), records);
+    crate::spreadsheet::download("residents", format == "xlsx", &[table], "", false)
 }
 
 #[derive(Template)]
@@ -333,7 +340,30 @@ pub async fn reveal(
 #[template(path = "audit.html")]
 struct AuditPage {
     chrome: Chrome,
-    accesses: Vec<(String, AccessRecord)>,
+    accesses: Vec<AccessLine>,
+}
+
+/// One access as the log shows it: when, the record, what it took in words, and whether
+/// it was (part of) a bulk export.
+struct AccessLine {
+    at: String,
+    a: AccessRecord,
+    what: String,
+    bulk: bool,
+}
+
+impl AccessLine {
+    fn of(t: crate::i18n::Tr, a: AccessRecord) -> AccessLine {
+        let export = ExportRecord::read(&a.detail);
+        // Each resident of a full export has a row of their own, marked so.
+        let part_of_bulk = a.action == "personal.export" && a.subject_resident_id.is_some();
+        let what = match &export {
+            Some(e) => e.words(t),
+            None if part_of_bulk => t.get("export.part_of_bulk").to_owned(),
+            None => a.detail.clone(),
+        };
+        AccessLine { at: format_ms(a.at), bulk: export.is_some() || part_of_bulk, what, a }
+    }
 }
 
 /// Reveals and exports of personal data: a director sees the community's, an
@@ -349,7 +379,8 @@ pub async fn audit(State(state): State<AppState>, user: User) -> AppResult<Respo
             accesses.extend(state.store.personal_data_accesses(Some(c), None, 200).await?);
         }
     }
-    let accesses = accesses.into_iter().map(|a| (format_ms(a.at), a)).collect();
+    accesses.sort_by_key(|a| std::cmp::Reverse(a.id));
+    let accesses = accesses.into_iter().map(|a| AccessLine::of(t, a)).collect();
     let page = AuditPage { chrome: Chrome::new(&user.0, t.get("audit.title")), accesses };
     Ok(render(StatusCode::OK, &page))
 }
