@@ -497,3 +497,65 @@ dual_backend_test!(one_click_acknowledges_every_open_alarm_of_a_building, |db| {
     let bad = staff.post_form(&format!("/communities/{community}/alarms/acknowledge"), &[("building_id", "x")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 });
+
+dual_backend_test!(the_device_list_filters_by_type_state_building_and_words_and_a_meter_leads_to_care, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let (smoke, _, token) = register(&app, "smoke_detector").await;
+    let body = format!(r#"{{"ts": {}, "values": {{"smoke": 0}}}}"#, now_ms());
+    assert_eq!(post(&app, format!("Bearer {token}"), body, "/api/v1/telemetry").await.status, StatusCode::ACCEPTED);
+    // An elderly resident's water meter, in their home.
+    let (resident, building): (i64, i64) = read!(app.db.store, |db| sqlx::query_as(
+        "SELECT r.id, h.building_id FROM residents r JOIN households h ON h.id = r.household_id \
+         WHERE r.grid_id = $1 ORDER BY r.id LIMIT 1"
+    )
+    .bind(app.demo.grid_ids[1])
+    .fetch_one(db)
+    .await
+    .unwrap());
+    let code = unique("meter");
+    let (meter, _) = app
+        .db
+        .store
+        .register_device(&NewDevice {
+            community_id: community,
+            code: code.clone(),
+            name: code.clone(),
+            profile_code: "elder_water_meter".into(),
+            building_id: Some(building),
+            resident_id: Some(resident),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
+    let mut list = async |query: &str| staff.get(&format!("/communities/{community}/devices?{query}")).await.text;
+    let (s, m) = (format!("/devices/{smoke}\""), format!("/devices/{meter}\""));
+    let meters = list("profile=elder_water_meter").await;
+    assert!(meters.contains(&m) && !meters.contains(&s), "by type");
+    assert!(meters.contains(&format!("/residents/{resident}#care")), "the meter leads to its resident's care record");
+    let online = list("state=online").await;
+    assert!(online.contains(&s) && !online.contains(&m), "the smoke detector reported, the meter never did");
+    let offline = list("state=offline").await;
+    assert!(offline.contains(&m) && !offline.contains(&s));
+    let found = list(&format!("q={}", &code[code.len() - 8..])).await;
+    assert!(found.contains(&m) && !found.contains(&s) && found.contains("筛选出 1 台"), "by words of the code");
+    let in_building = list(&format!("building_id={building}")).await;
+    assert!(in_building.contains(&m) && !in_building.contains(&s), "by building");
+    let page = staff.get(&format!("/devices/{meter}")).await.text;
+    assert!(page.contains(&format!("/residents/{resident}#care")));
+    // A grid worker of other grids does not see the meter, nor whose it is.
+    let elsewhere: String = read!(app.db.store, |db| sqlx::query_scalar(
+        "SELECT a.username FROM accounts a JOIN grid_workers gw ON gw.account_id = a.id \
+         WHERE NOT EXISTS (SELECT 1 FROM grid_workers o WHERE o.account_id = a.id AND o.grid_id = $1) \
+         ORDER BY a.id LIMIT 1"
+    )
+    .bind(app.demo.grid_ids[1])
+    .fetch_one(db)
+    .await
+    .unwrap());
+    let mut other = app.signed_in(&elsewhere).await;
+    let theirs = other.get(&format!("/communities/{community}/devices")).await.text;
+    assert!(theirs.contains("/devices/") && !theirs.contains(&m), "{elsewhere} sees devices of own grids only");
+    assert!(!theirs.contains(&format!("/residents/{resident}#")));
+});

@@ -246,8 +246,16 @@ pub async fn clear(State(state): State<AppState>, user: User, Path(alarm_id): Pa
 struct DevicesPage {
     chrome: Chrome,
     community: Community,
-    devices: Vec<DeviceRow>,
+    /// The devices the filter lets through, each with the care record of the resident it
+    /// watches over when the viewer may open it.
+    devices: Vec<(DeviceRow, Option<i64>)>,
+    filter: DeviceFilter,
+    /// The filter's choices, from the devices in reach: types (code, name), buildings.
+    types: Vec<(String, String)>,
+    places: Vec<(i64, String)>,
     summary: String,
+    /// How many the filter shows, when one is set.
+    shown: Option<String>,
     topic_hint: String,
     /// Shown to those who may register devices: profiles (code, name) and buildings.
     profiles: Vec<(String, String)>,
@@ -256,6 +264,42 @@ struct DevicesPage {
     error: Option<String>,
     /// The notice and the new device's token, shown once.
     token: Option<(String, String)>,
+}
+
+/// The device list's filter: a type, a state, a building, and words of the name, code or
+/// room.
+#[derive(Deserialize, Default, Clone)]
+pub struct DeviceFilter {
+    #[serde(default)]
+    pub profile: String,
+    /// `online`, `offline`, or `alarm` (with an open alarm).
+    #[serde(default)]
+    pub state: String,
+    #[serde(default, deserialize_with = "crate::form::optional_id")]
+    pub building_id: Option<i64>,
+    #[serde(default)]
+    pub q: String,
+}
+
+impl DeviceFilter {
+    fn is_set(&self) -> bool {
+        !self.profile.is_empty() || !self.state.is_empty() || self.building_id.is_some() || !self.q.trim().is_empty()
+    }
+
+    fn lets_through(&self, d: &DeviceRow) -> bool {
+        let words = self.q.trim().to_lowercase();
+        (self.profile.is_empty() || d.profile_code == self.profile)
+            && match self.state.as_str() {
+                "online" => d.online,
+                "offline" => !d.online,
+                "alarm" => d.open_alarms > 0,
+                _ => true,
+            }
+            && self.building_id.is_none_or(|b| d.building_id == Some(b))
+            && (words.is_empty()
+                || [&d.name, &d.code, &d.room].iter().any(|f| f.to_lowercase().contains(&words))
+                || d.building_name.as_ref().is_some_and(|b| b.contains(&words)))
+    }
 }
 
 /// The registration form, kept as typed when it is refused.
@@ -284,13 +328,38 @@ async fn devices_page(
     user: &User,
     community: Community,
     status: StatusCode,
-    form: DeviceForm,
+    (filter, form): (DeviceFilter, DeviceForm),
     error: Option<String>,
     token: Option<(String, String)>,
 ) -> AppResult<Response> {
     let mut devices = state.store.devices(community.id).await?;
     devices.retain(|d| reaches(user, Action::ViewMonitoring, &community, d.grid_id, d.personal));
     let t = user.0.tr();
+    let en = t.lang == crate::i18n::Lang::En;
+    let (online, total) = (devices.iter().filter(|d| d.online).count(), devices.len());
+    let mut types: Vec<(String, String)> = devices
+        .iter()
+        .map(|d| (d.profile_code.clone(), if en { d.profile_en.clone() } else { d.profile_zh.clone() }))
+        .collect();
+    types.sort();
+    types.dedup();
+    let mut places: Vec<(i64, String)> =
+        devices.iter().filter_map(|d| Some((d.building_id?, d.building_name.clone()?))).collect();
+    places.sort();
+    places.dedup();
+    let p = user.principal();
+    let devices = devices
+        .into_iter()
+        .filter(|d| filter.lets_through(d))
+        .map(|d| {
+            // A water meter in an elderly resident's home leads to their care record, for
+            // those whose reach includes it.
+            let care = d.resident_id.filter(|_| {
+                d.grid_id.is_some_and(|g| p.can_in_grid(Action::ViewResidents, community.id, community.street_id, g))
+            });
+            (d, care)
+        })
+        .collect::<Vec<_>>();
     let (profiles, buildings) = if user.principal().can(Action::ManageDevices) {
         let profiles = state
             .store
@@ -307,10 +376,11 @@ async fn devices_page(
     };
     let page = DevicesPage {
         chrome: Chrome::new(&user.0, t.fill("devices.title", &[("community", &community.name)])),
-        summary: t.fill(
-            "devices.summary",
-            &[("total", &devices.len()), ("online", &devices.iter().filter(|d| d.online).count())],
-        ),
+        summary: t.fill("devices.summary", &[("total", &total), ("online", &online)]),
+        shown: filter.is_set().then(|| t.fill("devices.shown", &[("n", &devices.len())])),
+        filter,
+        types,
+        places,
         topic_hint: t.fill("devices.topic_hint", &[("community", &community.code)]),
         community,
         devices,
@@ -324,9 +394,14 @@ async fn devices_page(
 }
 
 /// `GET /communities/{community_id}/devices`.
-pub async fn devices(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+pub async fn devices(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(filter): Query<DeviceFilter>,
+) -> AppResult<Response> {
     let community = reachable(&state, &user, community_id).await?;
-    devices_page(&state, &user, community, StatusCode::OK, DeviceForm::default(), None, None).await
+    devices_page(&state, &user, community, StatusCode::OK, (filter, DeviceForm::default()), None, None).await
 }
 
 /// `POST /communities/{community_id}/devices`: registers a device and shows its token once.
@@ -357,7 +432,8 @@ pub async fn register(
         Ok((_, token)) => {
             let message = user.0.tr().fill("devices.registered", &[("code", &form.code.trim())]);
             let shown = Some((message, token));
-            devices_page(&state, &user, community, StatusCode::CREATED, DeviceForm::default(), None, shown).await
+            let (filter, form) = (DeviceFilter::default(), DeviceForm::default());
+            devices_page(&state, &user, community, StatusCode::CREATED, (filter, form), None, shown).await
         }
         Err(e) => {
             let (field, key) = match AppError::from(e) {
@@ -366,7 +442,8 @@ pub async fn register(
                 other => return Err(other),
             };
             let message = user.0.tr().field_error(field, key);
-            devices_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message), None).await
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            devices_page(&state, &user, community, status, (DeviceFilter::default(), form), Some(message), None).await
         }
     }
 }
@@ -381,6 +458,8 @@ struct DevicePage {
     alarms: Vec<AlarmRow>,
     charts: Vec<(String, String)>,
     days: i64,
+    /// The care record of the resident the device watches over, for those who may open it.
+    care: Option<i64>,
 }
 
 impl DevicePage {
@@ -433,7 +512,13 @@ pub async fn device(
         charts.push((v.key.clone(), chart.svg()));
     }
     let alarms = state.store.device_alarms(device.id).await?;
+    let care = device.resident_id.filter(|_| {
+        device
+            .grid_id
+            .is_some_and(|g| user.principal().can_in_grid(Action::ViewResidents, community.id, community.street_id, g))
+    });
     let page = DevicePage {
+        care,
         chrome: Chrome::new(&user.0, t.fill("device.title", &[("device", &device.name)])),
         community,
         device,
