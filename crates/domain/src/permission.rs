@@ -58,6 +58,10 @@ pub enum Action {
     /// The case indicators (立案率, 结案率, …): the community's for its staff, the
     /// street's for its supervisor, own grids' for a grid worker.
     ViewIndicators,
+    /// A party's own figures: the cases a property company or social organisation holds,
+    /// for its own staff, for the owners' committee that supervises the property company,
+    /// and for the community's staff and the street ([`Principal::sees_party_figures`]).
+    ViewPartyFigures,
     /// Record mediation on a dispute within reach (parties, risk, sessions, settlement,
     /// referral, follow-up): the community's staff, the grid's worker, the social
     /// organisation holding it, the street for disputes escalated to it.
@@ -77,7 +81,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -100,6 +104,7 @@ impl Action {
         Action::ViewCases,
         Action::ActOnCases,
         Action::ViewIndicators,
+        Action::ViewPartyFigures,
         Action::MediateDisputes,
         Action::ScreenDisputes,
         Action::ManageSettings,
@@ -161,6 +166,10 @@ const TABLE: &[(Action, &[Role])] = &[
         ],
     ),
     (Action::ViewIndicators, &[GridWorker, CommunityStaff, CommunityDirector, StreetSupervisor]),
+    (
+        Action::ViewPartyFigures,
+        &[PropertyStaff, SocialOrgStaff, OwnersCommitteeMember, CommunityStaff, CommunityDirector, StreetSupervisor],
+    ),
     (Action::MediateDisputes, &[GridWorker, CommunityStaff, CommunityDirector, SocialOrgStaff, StreetSupervisor]),
     (Action::ScreenDisputes, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ManageSettings, &[SystemAdmin]),
@@ -386,15 +395,53 @@ impl Principal {
         })
     }
 
-    /// The cases of a community this person sees ([`Action::ViewCases`]).
-    pub fn case_scope(&self, community_id: i64, street_id: i64) -> CaseScope {
+    /// The parties of a community whose cases and figures this person follows as a party:
+    /// their own (property company or social organisation staff), and the property
+    /// companies that an owners' committee member's committee supervises
+    /// (`property_companies`: the community's).
+    pub fn parties_followed(&self, community_id: i64, street_id: i64, property_companies: &[i64]) -> Vec<i64> {
+        let mut out = Vec::new();
+        for a in self.assignments.iter().filter(|a| a.covers_community(community_id, street_id)) {
+            match a.role {
+                PropertyStaff | SocialOrgStaff => out.extend(a.organisation_id),
+                OwnersCommitteeMember => out.extend(property_companies),
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether this person sees the figures of one party of a community: those who see the
+    /// whole community's indicators see every party's; a party's staff their own; an owners'
+    /// committee member the property company's.
+    pub fn sees_party_figures(
+        &self,
+        community_id: i64,
+        street_id: i64,
+        party_id: i64,
+        property_companies: &[i64],
+    ) -> bool {
+        self.reach(Action::ViewIndicators, community_id, street_id) == Reach::Community
+            || self.parties_followed(community_id, street_id, property_companies).contains(&party_id)
+    }
+
+    /// The cases of a community this person sees ([`Action::ViewCases`]); an owners'
+    /// committee member sees, besides their own reports, those held by the property
+    /// companies (`property_companies`: the community's) that the committee supervises.
+    pub fn case_scope(&self, community_id: i64, street_id: i64, property_companies: &[i64]) -> CaseScope {
         let mut scope = CaseScope::default();
         for a in self.assignments.iter().filter(|a| permits(a.role, Action::ViewCases)) {
             if !a.covers_community(community_id, street_id) {
                 continue;
             }
             match a.role {
-                Resident | OwnersCommitteeMember => scope.reporter = Some(self.account_id),
+                Resident => scope.reporter = Some(self.account_id),
+                OwnersCommitteeMember => {
+                    scope.reporter = Some(self.account_id);
+                    scope.organisations.extend(property_companies);
+                }
                 GridWorker => scope.grids.extend(&a.grid_ids),
                 PropertyStaff | SocialOrgStaff => scope.organisations.extend(a.organisation_id),
                 _ => scope.all = true,
@@ -548,5 +595,37 @@ mod tests {
         assert!(!p.can_in_community(Action::ViewCommunity, 11, 5));
         assert!(!p.can_in_grid(Action::ViewGrid, 10, 5, 1));
         assert!(!p.can(Action::ManageAccounts));
+    }
+
+    #[test]
+    fn a_party_follows_its_own_cases_and_the_owners_committee_the_property_companys() {
+        let mut property = principal(PropertyStaff, Some(10), None, vec![]);
+        property.assignments[0].organisation_id = Some(3);
+        let mut social = principal(SocialOrgStaff, Some(10), None, vec![]);
+        social.assignments[0].organisation_id = Some(5);
+        let committee = principal(OwnersCommitteeMember, Some(10), None, vec![]);
+        let companies = [3];
+        assert_eq!(property.parties_followed(10, 5, &companies), vec![3]);
+        assert_eq!(social.parties_followed(10, 5, &companies), vec![5], "its own, not the property company's");
+        assert_eq!(committee.parties_followed(10, 5, &companies), vec![3], "the committee supervises the company");
+        assert!(committee.parties_followed(11, 5, &companies).is_empty(), "another community");
+        assert!(property.sees_party_figures(10, 5, 3, &companies));
+        assert!(!property.sees_party_figures(10, 5, 5, &companies), "not another party's");
+        assert!(!social.sees_party_figures(10, 5, 3, &companies));
+        assert!(committee.sees_party_figures(10, 5, 3, &companies));
+        assert!(principal(CommunityDirector, Some(10), None, vec![]).sees_party_figures(10, 5, 5, &companies));
+        assert!(principal(StreetSupervisor, None, Some(5), vec![]).sees_party_figures(10, 5, 5, &companies));
+        assert!(!principal(Resident, Some(10), None, vec![]).sees_party_figures(10, 5, 3, &companies));
+        let worker = principal(GridWorker, Some(10), None, vec![1]);
+        assert!(!worker.sees_party_figures(10, 5, 3, &companies), "a grid worker's figures are own grids'");
+        // The committee's cases: its members' own reports and the property company's.
+        let scope = committee.case_scope(10, 5, &companies);
+        assert!(scope.includes(Some(2), Some(3), Some(99)) && scope.includes(None, None, Some(1)));
+        assert!(!scope.includes(Some(2), Some(5), Some(99)), "a social organisation's case");
+        assert!(!principal(Resident, Some(10), None, vec![]).case_scope(10, 5, &companies).includes(
+            None,
+            Some(3),
+            None
+        ));
     }
 }

@@ -275,7 +275,7 @@ async fn run(cli: Cli) -> Result<()> {
             let settings = Settings::resolve(&db, &ServeArgs::default())?;
             let store = open(&settings).await?;
             let communities: Vec<i64> = store.communities(None).await?.into_iter().map(|c| c.id).collect();
-            let scope = IndicatorScope { community_ids: communities.clone(), grid_ids: None };
+            let scope = IndicatorScope { community_ids: communities.clone(), grid_ids: None, organisation_ids: None };
             let now = linli_store::now_ms();
             for days in [30i64, 365] {
                 let mut times = Vec::new();

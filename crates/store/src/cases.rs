@@ -1131,6 +1131,8 @@ pub struct IndicatorScope {
     pub community_ids: Vec<i64>,
     /// Only these grids, if set.
     pub grid_ids: Option<Vec<i64>>,
+    /// Only the cases held by these parties (a property company's own figures), if set.
+    pub organisation_ids: Option<Vec<i64>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -1179,10 +1181,6 @@ impl CountRow {
 }
 
 impl Store {
-    /// The indicator counts of a period `[from, to)`, grouped, computed in one pass over
-    /// the cases that touch the period (no precomputed tables). The definitions are those
-    /// of `linli_domain::indicators` (a test holds the two to the same answers); "suspended"
-    /// is the case's state now.
     /// The indicators by who holds each case: the persons, the parties (物业、社会组织) and
     /// the community itself.
     pub async fn holder_indicators(
@@ -1206,6 +1204,10 @@ impl Store {
             .collect())
     }
 
+    /// The indicator counts of a period `[from, to)`, grouped, computed in one pass over
+    /// the cases that touch the period (no precomputed tables). The definitions are those
+    /// of `linli_domain::indicators` (a test holds the two to the same answers); "suspended"
+    /// is the case's state now.
     pub async fn case_indicators(
         &self,
         scope: &IndicatorScope,
@@ -1236,6 +1238,14 @@ impl Store {
             } else {
                 let g = marks(grids, &mut ints);
                 filter.push_str(&format!(" AND c.grid_id IN ({g})"));
+            }
+        }
+        if let Some(parties) = &scope.organisation_ids {
+            if parties.is_empty() {
+                filter.push_str(" AND 1 = 0");
+            } else {
+                let o = marks(parties, &mut ints);
+                filter.push_str(&format!(" AND c.assignee_organisation_id IN ({o})"));
             }
         }
         let exclude_suspended = rule == linli_domain::indicators::DueRule::ExcludeSuspended;

@@ -240,7 +240,7 @@ dual_backend_test!(the_indicator_query_gives_the_domains_answers_for_any_period_
     let spec = linli_store::demo::DemoSpec { case_days: 42, cases_per_day: 8, ..small_demo() };
     let demo = linli_store::demo::load(&db.store, &spec).await.unwrap();
     let facts = db.store.case_facts(demo.community_id).await.unwrap();
-    let scope = IndicatorScope { community_ids: vec![demo.community_id], grid_ids: None };
+    let scope = IndicatorScope { community_ids: vec![demo.community_id], grid_ids: None, organisation_ids: None };
     let now = linli_store::now_ms();
     let day = 86_400_000;
     for (from, to) in [

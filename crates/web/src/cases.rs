@@ -8,7 +8,7 @@ use linli_domain::case::{Event, Level, State};
 use linli_domain::dispute::{Risk, Side};
 use linli_domain::identity::Phone;
 use linli_domain::privacy::mask_public_text;
-use linli_domain::{Action, CaseFacts, FieldError, Principal, Role};
+use linli_domain::{Action, CaseFacts, CaseScope, FieldError, Principal, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseRow, Holder, NewCase, StepExtras, StepNote, TimelineEvent};
 use linli_store::disputes::{NewDispute, NewParty};
@@ -108,11 +108,28 @@ pub async fn as_seen_by(
     Ok((seen_by(state, p, community, case).await?, timeline))
 }
 
+/// The property companies of a community, which its owners' committee supervises.
+pub async fn property_companies(state: &AppState, community_id: i64) -> AppResult<Vec<i64>> {
+    let kind = linli_domain::admin::OrganisationKind::PropertyCompany.as_str();
+    Ok(state.store.organisations(community_id).await?.into_iter().filter(|o| o.kind == kind).map(|o| o.id).collect())
+}
+
+/// The cases of a community this person sees: the domain's scope, given the community's
+/// property companies (an owners' committee member follows theirs).
+pub async fn case_scope(state: &AppState, p: &Principal, community: &Community) -> AppResult<CaseScope> {
+    let companies = if p.has_role(Role::OwnersCommitteeMember) {
+        property_companies(state, community.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(p.case_scope(community.id, community.street_id, &companies))
+}
+
 /// A case within the caller's reach, with its community; anything else is not found.
 pub async fn reachable_case(state: &AppState, user: &User, case_id: i64) -> AppResult<(CaseRow, Community)> {
     let case = state.store.case(case_id).await?;
     let community = state.store.community(case.community_id).await?;
-    let scope = user.principal().case_scope(community.id, community.street_id);
+    let scope = case_scope(state, user.principal(), &community).await?;
     if !scope.includes(case.grid_id, case.assignee_organisation_id, case.reporter_account_id) {
         return Err(AppError::NotFound);
     }

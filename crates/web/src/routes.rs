@@ -169,6 +169,12 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/cases/new", Some(ReportCase), cases::new_form)
         .upload("/communities/{community_id}/cases", Some(ReportCase), cases::create, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/communities/{community_id}/indicators", Some(ViewIndicators), indicators::show)
+        .page(
+            Method::GET,
+            "/organisations/{organisation_id}/indicators",
+            Some(ViewPartyFigures),
+            indicators::show_party,
+        )
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::show)
         .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::step, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/cases/{case_id}/photos/{photo_id}", Some(ViewCases), cases::photo)

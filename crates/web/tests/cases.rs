@@ -179,7 +179,7 @@ dual_backend_test!(the_dashboard_shows_the_periods_rates_and_exports_them, |db| 
     let mut director = app.signed_in("shuji").await;
     let page = director.get(&format!("/communities/{community}/indicators?days=30")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    let scope = IndicatorScope { community_ids: vec![community], grid_ids: None };
+    let scope = IndicatorScope { community_ids: vec![community], grid_ids: None, organisation_ids: None };
     let to = linli_store::now_ms();
     let counts = app
         .db
@@ -524,3 +524,80 @@ fn percent_encoded(name: &str) -> String {
         })
         .collect()
 }
+
+dual_backend_test!(the_owners_committee_follows_the_property_companys_cases_and_each_party_its_own_figures, |db| {
+    let app = TestApp::new(db).await;
+    let community = app.demo.community_id;
+    let parties = app.db.store.organisations(community).await.unwrap();
+    let of_kind = |kind: &str| parties.iter().find(|o| o.kind == kind).unwrap().clone();
+    let (property, social) = (of_kind("property_company"), of_kind("social_organisation"));
+    let by_property = read!(app.db.store, |db| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM cases WHERE community_id = $1 AND assignee_organisation_id = $2"
+    )
+    .bind(community)
+    .bind(property.id)
+    .fetch_one(db)
+    .await
+    .unwrap());
+    assert!(by_property > 0, "the demo's property company holds cases");
+
+    // The owners' committee member: the home page leads to the company's figures, the
+    // case list holds the company's cases (and not a social organisation's).
+    let mut committee = app.signed_in("yeweihui").await;
+    let home = committee.get("/").await.text;
+    assert!(home.contains(&format!("监督物业服务：{}", property.name)), "{home}");
+    assert!(home.contains(&format!("/organisations/{}/indicators", property.id)));
+    let list = committee.get(&format!("/communities/{community}/cases?state=all&holder=party:{}", property.id)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains(&format!("共 {by_property}")), "every case the company holds");
+    let theirs = committee.get(&format!("/communities/{community}/cases?state=all&holder=party:{}", social.id)).await;
+    assert!(theirs.text.contains("共 0"), "not the social organisation's");
+    // It reads a company case without the reporter and takes no step on it.
+    let (case, reporter): (i64, String) = read!(app.db.store, |db| sqlx::query_as(
+        "SELECT c.id, a.display_name FROM cases c JOIN accounts a ON a.id = c.reporter_account_id \
+         WHERE c.assignee_organisation_id = $1 ORDER BY c.id LIMIT 1"
+    )
+    .bind(property.id)
+    .fetch_one(db)
+    .await
+    .unwrap());
+    let page = committee.get(&format!("/cases/{case}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.text.contains(&reporter) && !page.text.contains("name=\"step\""), "no reporter, no step");
+    // Its figures are the company's: the same count the store gives for the company.
+    let figures = committee.get(&format!("/organisations/{}/indicators?days=365", property.id)).await;
+    assert_eq!(figures.status, StatusCode::OK);
+    let to = linli_store::now_ms();
+    let scope = linli_store::cases::IndicatorScope {
+        community_ids: vec![community],
+        grid_ids: None,
+        organisation_ids: Some(vec![property.id]),
+    };
+    let rule = linli_domain::indicators::DueRule::default();
+    let rows = app
+        .db
+        .store
+        .case_indicators(&scope, to - 365 * 86_400_000, to, rule, linli_store::cases::Dimension::Community)
+        .await
+        .unwrap();
+    let accepted = rows[0].1.accepted;
+    assert!(accepted > 0 && accepted <= by_property as u64);
+    assert!(figures.text.contains(&format!("<b>{accepted}</b><span>受理数")), "the company's own count");
+    assert!(figures.text.contains(&property.name));
+    let other = committee.get(&format!("/organisations/{}/indicators", social.id)).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "a party the committee does not supervise");
+
+    // The property company's staff see their own figures from the navigation, and not the
+    // community's; a social organisation's staff not the company's.
+    let mut company = app.signed_in("wuye").await;
+    let home = company.get("/").await.text;
+    assert!(home.contains(&format!("href=\"/organisations/{}/indicators\"", property.id)));
+    let own = company.get(&format!("/organisations/{}/indicators?days=365", property.id)).await;
+    assert!(own.text.contains(&format!("<b>{accepted}</b><span>受理数")));
+    let xlsx = company.get(&format!("/organisations/{}/indicators?days=30&format=xlsx", property.id)).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert_eq!(company.get(&format!("/communities/{community}/indicators")).await.status, StatusCode::FORBIDDEN);
+    let mut counsellor = app.signed_in("shegong").await;
+    let r = counsellor.get(&format!("/organisations/{}/indicators", property.id)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+});

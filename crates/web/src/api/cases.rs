@@ -44,7 +44,7 @@ pub async fn list(
     Query(f): Query<CaseFilter>,
 ) -> AppResult<Json<CasePage>> {
     let community = state.store.community(community_id).await?;
-    let scope = user.principal().case_scope(community.id, community.street_id);
+    let scope = crate::cases::case_scope(&state, user.principal(), &community).await?;
     if scope.is_empty() {
         return Err(AppError::Forbidden);
     }

@@ -130,7 +130,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     let community = state.store.community(community_id).await?;
     let p = user.principal();
-    let scope = p.case_scope(community.id, community.street_id);
+    let scope = crate::cases::case_scope(&state, p, &community).await?;
     if scope.is_empty() {
         return Err(AppError::Forbidden);
     }

@@ -178,7 +178,7 @@ async fn disputes_page(
     notice: Option<String>,
 ) -> AppResult<Response> {
     let p = user.principal();
-    let scope = p.case_scope(community.id, community.street_id);
+    let scope = crate::cases::case_scope(state, p, &community).await?;
     if scope.is_empty() {
         return Err(AppError::Forbidden);
     }

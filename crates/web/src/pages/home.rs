@@ -176,6 +176,21 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
             page.totals = Some(total);
         }
         todos.extend(case_todos(&state, &user, &community).await?);
+        // A party's staff follow their own figures; an owners' committee member the
+        // property company's, which the committee supervises.
+        let companies = crate::cases::property_companies(&state, community.id).await?;
+        for id in p.parties_followed(community.id, community.street_id, &companies) {
+            let party = state.store.organisation(id).await?;
+            let key = if p.has_role(Role::OwnersCommitteeMember) && companies.contains(&id) {
+                "todo.supervise_property"
+            } else {
+                "todo.party_figures"
+            };
+            todos.push(Todo {
+                text: t.fill(key, &[("party", &party.name)]),
+                href: format!("/organisations/{id}/indicators"),
+            });
+        }
         if p.has_role(Role::Resident) || p.has_role(Role::OwnersCommitteeMember) {
             page.report_href = p
                 .can_in_community(Action::ReportCase, community.id, community.street_id)
@@ -260,7 +275,7 @@ async fn my_reports(state: &AppState, user: &User, community_id: i64) -> AppResu
 async fn case_todos(state: &AppState, user: &User, community: &Community) -> AppResult<Vec<Todo>> {
     let p = user.principal();
     let t = user.0.tr();
-    let scope = p.case_scope(community.id, community.street_id);
+    let scope = crate::cases::case_scope(state, p, community).await?;
     if scope.is_empty() {
         return Ok(Vec::new());
     }
@@ -290,7 +305,7 @@ async fn case_todos(state: &AppState, user: &User, community: &Community) -> App
             ("handled", "todo.cases_to_verify"),
             ("overdue", "todo.cases_overdue"),
         ]
-    } else if !scope.organisations.is_empty() {
+    } else if p.has_role(Role::PropertyStaff) || p.has_role(Role::SocialOrgStaff) {
         &[
             ("dispatched", "todo.cases_to_accept"),
             ("accepted", "todo.cases_to_finish"),

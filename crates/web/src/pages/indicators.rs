@@ -155,7 +155,7 @@ impl Periods {
 /// (figure, what it is).
 pub async fn headline(state: &AppState, t: crate::i18n::Tr, community_id: i64) -> AppResult<Vec<(String, String)>> {
     let to = linli_store::now_ms();
-    let scope = IndicatorScope { community_ids: vec![community_id], grid_ids: None };
+    let scope = IndicatorScope { community_ids: vec![community_id], grid_ids: None, organisation_ids: None };
     let c = sum(state
         .store
         .case_indicators(&scope, to - 30 * DAY_MS, to, DueRule::IncludeSuspended, Dimension::Community)
@@ -193,6 +193,20 @@ async fn grouped(
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(rows)
+}
+
+async fn by_grid(
+    state: &AppState,
+    community: &linli_store::admin::Community,
+    scope: &IndicatorScope,
+    days: i64,
+    rule: DueRule,
+) -> AppResult<Vec<GroupRow>> {
+    let grids = state.store.grids(community.id).await?;
+    grouped(state, scope, days, rule, Dimension::Grid, |id| {
+        id.and_then(|i| grids.iter().find(|g| g.id == i)).map_or("—".to_owned(), |g| g.name.clone())
+    })
+    .await
 }
 
 async fn by_category(
@@ -243,13 +257,9 @@ pub async fn show(
         Reach::Grids(g) => Some(g),
     };
     let (days, rule) = period(&q);
-    let scope = IndicatorScope { community_ids: vec![community.id], grid_ids };
+    let scope = IndicatorScope { community_ids: vec![community.id], grid_ids, organisation_ids: None };
     let periods = Periods::of(&state, &scope, days, rule).await?;
-    let grids_all = state.store.grids(community.id).await?;
-    let grids = grouped(&state, &scope, days, rule, Dimension::Grid, |id| {
-        id.and_then(|i| grids_all.iter().find(|g| g.id == i)).map_or("—".to_owned(), |g| g.name.clone())
-    })
-    .await?;
+    let grids = by_grid(&state, &community, &scope, days, rule).await?;
     let categories = by_category(&state, &user, &scope, days, rule).await?;
     let to = linli_store::now_ms();
     let by_holder = state.store.holder_indicators(&scope, to - days * DAY_MS, to, rule).await?;
@@ -292,6 +302,50 @@ pub async fn show(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// One party's figures (`GET /organisations/{id}/indicators`): the cases a property
+/// company or social organisation holds, by grid and category, for its own staff, for the
+/// owners' committee that supervises the property company, and for the community's staff.
+pub async fn show_party(
+    State(state): State<AppState>,
+    user: User,
+    Path(organisation_id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    let party = state.store.organisation(organisation_id).await?;
+    let community = state.store.community(party.community_id).await?;
+    let companies = crate::cases::property_companies(&state, community.id).await?;
+    // Another party's figures answer as a party that does not exist.
+    if !user.principal().sees_party_figures(community.id, community.street_id, party.id, &companies) {
+        return Err(AppError::NotFound);
+    }
+    let (days, rule) = period(&q);
+    let scope =
+        IndicatorScope { community_ids: vec![community.id], grid_ids: None, organisation_ids: Some(vec![party.id]) };
+    let periods = Periods::of(&state, &scope, days, rule).await?;
+    let grids = by_grid(&state, &community, &scope, days, rule).await?;
+    let categories = by_category(&state, &user, &scope, days, rule).await?;
+    let t = user.0.tr();
+    let sections = vec![("indicators.by_grid", grids), ("indicators.by_category", categories)];
+    if let Some(format) = q.format.as_deref() {
+        return export(&t, format, &party.name, days, &periods, &sections);
+    }
+    let holder = Holder::Party(party.id).value();
+    let page = IndicatorsPage {
+        chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &party.name)])),
+        place_href: format!("/communities/{}", community.id),
+        cases_href: Some(format!("/communities/{}/cases?state=all&holder={holder}", community.id)),
+        place: party.name,
+        days,
+        exclude_suspended: rule == DueRule::ExcludeSuspended,
+        lines: periods.lines(),
+        counts: periods.now,
+        show_chart: !sections[0].1.is_empty(),
+        chart: chart(&t, &sections[0].1),
+        sections,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
 /// The street's dashboard: its communities side by side, and its categories.
 pub async fn show_street(
     State(state): State<AppState>,
@@ -306,7 +360,11 @@ pub async fn show_street(
     }
     let communities = state.store.communities(Some(street.id)).await?;
     let (days, rule) = period(&q);
-    let scope = IndicatorScope { community_ids: communities.iter().map(|c| c.id).collect(), grid_ids: None };
+    let scope = IndicatorScope {
+        community_ids: communities.iter().map(|c| c.id).collect(),
+        grid_ids: None,
+        organisation_ids: None,
+    };
     let periods = Periods::of(&state, &scope, days, rule).await?;
     let rows = grouped(&state, &scope, days, rule, Dimension::Community, |id| {
         id.and_then(|i| communities.iter().find(|c| c.id == i)).map_or("—".to_owned(), |c| c.name.clone())
