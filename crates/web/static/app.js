@@ -1,5 +1,6 @@
 // Linli's only script, and every page works without it:
 // - asks before destructive form submissions marked data-confirm;
+// - on a phone, scrolls the one-line navigation to the current page's item;
 // - shows a fieldset marked data-for-kind="K" only while the select named by its
 //   data-kind-of attribute has an option of that kind chosen (the dispute fields of the
 //   report form appear for dispute categories only).
@@ -77,3 +78,8 @@ document.addEventListener("DOMContentLoaded", function () {
       .finally(function () { busy = false; });
   });
 });
+
+var currentNav = document.querySelector(".nav [aria-current=page]");
+if (currentNav && currentNav.parentElement.scrollWidth > currentNav.parentElement.clientWidth) {
+  currentNav.scrollIntoView({ block: "nearest", inline: "center" });
+}
