@@ -334,17 +334,25 @@ async fn login_layout(c: &fantoccini::Client, width: &str) -> Result<(), Box<dyn
 async fn walk_every_role(base: &str, port: u16, shots: &Path) -> Result<(), Box<dyn std::error::Error>> {
     use fantoccini::Locator;
     let community = format!("{base}/communities/1");
-    // A role's login and the pages of its task beyond its home; "case" opens the first
-    // case linked from the page before it.
+    // A role's login and the pages of its task beyond its home; "first:/cases/" opens the
+    // first link to a case that the page before it shows.
+    let case = || "first:/cases/".to_owned();
+    let party_figures = || "first:/organisations/".to_owned();
     let walks: [(&str, Vec<String>); 9] = [
-        ("13800138000", vec![format!("{community}/cases/new"), format!("{base}/"), "case".into()]),
-        ("wangge1", vec![format!("{community}/cases/new"), format!("{community}/cases"), "case".into()]),
-        ("shequ", vec![format!("{community}/cases"), "case".into(), format!("{community}/alarms")]),
-        ("shuji", vec![format!("{community}/indicators"), format!("{community}/alarms")]),
+        ("13800138000", vec![format!("{community}/cases/new"), format!("{base}/"), case()]),
+        (
+            "wangge1",
+            vec![format!("{community}/cases/new"), format!("{community}/cases"), case(), format!("{base}/grids/1")],
+        ),
+        (
+            "shequ",
+            vec![format!("{community}/cases"), case(), format!("{community}/alarms"), format!("{community}/devices")],
+        ),
+        ("shuji", vec![community.clone(), format!("{community}/indicators"), format!("{base}/audit")]),
         ("jiedao", vec![]),
-        ("yeweihui", vec![]),
-        ("wuye", vec![]),
-        ("shegong", vec![]),
+        ("yeweihui", vec![party_figures(), format!("{community}/cases"), case()]),
+        ("wuye", vec![party_figures(), format!("{community}/cases")]),
+        ("shegong", vec![party_figures()]),
         ("admin", vec![]),
     ];
     for phone in [true, false] {
@@ -359,17 +367,17 @@ async fn walk_every_role(base: &str, port: u16, shots: &Path) -> Result<(), Box<
             fits(&c, &format!("{login}'s home at {width} width")).await?;
             std::fs::write(shots.join(format!("walk-{login}-home-{width}.png")), c.screenshot().await?)?;
             for (i, page) in pages.iter().enumerate() {
-                if page == "case" {
-                    // The first case link a person can see (a list shows a table at a desk
+                if let Some(prefix) = page.strip_prefix("first:") {
+                    // The first such link a person can see (a list shows a table at a desk
                     // and cards on a phone).
                     let href = c
                         .execute(
-                            "return Array.from(document.querySelectorAll(\"main a[href^='/cases/']\"))\
+                            "return Array.from(document.querySelectorAll(\"main a[href^='\" + arguments[0] + \"']\"))\
                              .find(a => a.offsetParent !== null).href",
-                            vec![],
+                            vec![serde_json::json!(prefix)],
                         )
                         .await?;
-                    c.goto(href.as_str().ok_or("no case link in sight")?).await?;
+                    c.goto(href.as_str().ok_or_else(|| format!("no link to {prefix} in sight for {login}"))?).await?;
                     c.wait().for_element(Locator::Css("main h1")).await?;
                 } else {
                     c.goto(page).await?;

@@ -93,8 +93,11 @@ impl GridMap {
             return None;
         }
         let k = ((min_y + max_y) / 2.0).to_radians().cos();
-        let scale = (WIDTH - 2.0 * PAD) / ((max_x - min_x) * k);
-        let height = (max_y - min_y) * scale + 2.0 * PAD;
+        // The longer side spans WIDTH: a tall grid is drawn narrower rather than taller, so
+        // that a page showing it at a bounded height does not shrink its labels.
+        let (span_x, span_y) = ((max_x - min_x) * k, max_y - min_y);
+        let scale = (WIDTH - 2.0 * PAD) / span_x.max(span_y);
+        let (width, height) = (span_x * scale + 2.0 * PAD, span_y * scale + 2.0 * PAD);
         let project = |x: f64, y: f64| (PAD + (x - min_x) * k * scale, PAD + (max_y - y) * scale);
         let grids: Vec<MapGrid> = rings
             .iter()
@@ -128,7 +131,7 @@ impl GridMap {
             .collect();
         let labels = grids.len() == 1;
         Some(GridMap {
-            width: WIDTH,
+            width,
             height,
             title,
             grids,
@@ -177,7 +180,8 @@ mod tests {
         };
         let map = GridMap::new("map".into(), &[grid], &[building(1, 3), building(2, 1)], |_| false, None).unwrap();
         let (slab, small) = (&map.buildings[0], &map.buildings[1]);
-        let px_per_metre = (map.width - 2.0 * PAD) / (0.003 * map.sx / map.sy * METRES_PER_DEGREE);
+        let px_per_metre = map.sy / METRES_PER_DEGREE;
+        assert!((map.height - WIDTH).abs() < 0.01 && map.width < map.height, "a tall grid is drawn narrow");
         assert!((slab.w - 48.0 * px_per_metre).abs() < 1.0, "three units of 16 m: {} px", slab.w);
         assert!((slab.w / small.w - 3.0).abs() < 0.01 && slab.h == small.h, "wider by its units, as deep");
         assert!(slab.w > slab.h, "a slab, wider than deep");

@@ -547,6 +547,7 @@ dual_backend_test!(the_owners_committee_follows_the_property_companys_cases_and_
     let home = committee.get("/").await.text;
     assert!(home.contains(&format!("监督物业服务：{}", property.name)), "{home}");
     assert!(home.contains(&format!("/organisations/{}/indicators", property.id)));
+    assert!(!home.contains("请评价"), "the company's closed cases are not the member's to rate");
     let list = committee.get(&format!("/communities/{community}/cases?state=all&holder=party:{}", property.id)).await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.text.contains(&format!("共 {by_property}")), "every case the company holds");

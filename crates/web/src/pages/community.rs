@@ -218,6 +218,12 @@ struct StreetPage {
     rows: Vec<CommunityRow>,
 }
 
+impl StreetPage {
+    fn communities(&self) -> String {
+        self.chrome.t.fill("street.communities", &[("n", &self.street.communities)])
+    }
+}
+
 pub async fn show_street(State(state): State<AppState>, user: User, Path(street_id): Path<i64>) -> AppResult<Response> {
     let street = state.store.street(street_id).await?;
     let p = user.principal();

@@ -299,13 +299,21 @@ async fn case_todos(state: &AppState, user: &User, community: &Community) -> App
             });
         }
     }
+    let party = p.has_role(Role::PropertyStaff) || p.has_role(Role::SocialOrgStaff);
+    // Ratings are asked of a case's own reporter only, whatever else one follows (an
+    // owners' committee member follows the property company's cases).
+    let scope = if manages || party {
+        scope
+    } else {
+        linli_domain::CaseScope { reporter: Some(p.account_id), ..Default::default() }
+    };
     let waits: &[(&str, &str)] = if manages {
         &[
             ("reported", "todo.cases_to_register"),
             ("handled", "todo.cases_to_verify"),
             ("overdue", "todo.cases_overdue"),
         ]
-    } else if p.has_role(Role::PropertyStaff) || p.has_role(Role::SocialOrgStaff) {
+    } else if party {
         &[
             ("dispatched", "todo.cases_to_accept"),
             ("accepted", "todo.cases_to_finish"),

@@ -69,6 +69,7 @@ const RATES: [&str; 8] =
 #[template(path = "indicators.html")]
 struct IndicatorsPage {
     chrome: Chrome,
+    heading: String,
     /// The community or street the figures are of, and its page.
     place: String,
     place_href: String,
@@ -288,6 +289,7 @@ pub async fn show(
     }
     let page = IndicatorsPage {
         chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &community.name)])),
+        heading: t.get("indicators.heading").to_owned(),
         place_href: format!("/communities/{}", community.id),
         cases_href: Some(format!("/communities/{}/cases", community.id)),
         place: community.name,
@@ -332,6 +334,7 @@ pub async fn show_party(
     let holder = Holder::Party(party.id).value();
     let page = IndicatorsPage {
         chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &party.name)])),
+        heading: t.fill("indicators.party_heading", &[("party", &party.name)]),
         place_href: format!("/communities/{}", community.id),
         cases_href: Some(format!("/communities/{}/cases?state=all&holder={holder}", community.id)),
         place: party.name,
@@ -378,6 +381,7 @@ pub async fn show_street(
     }
     let page = IndicatorsPage {
         chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &street.name)])),
+        heading: t.get("indicators.heading").to_owned(),
         place_href: format!("/streets/{}", street.id),
         cases_href: None,
         place: street.name,
