@@ -284,24 +284,13 @@ pub async fn show(
     workers.sort_by(|a, b| a.name.cmp(&b.name));
     let sections =
         vec![("indicators.by_grid", grids), ("indicators.by_category", categories), ("indicators.by_worker", workers)];
-    if let Some(format) = q.format.as_deref() {
-        return export(&t, format, &community.name, days, &periods, &sections);
-    }
-    let page = IndicatorsPage {
-        chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &community.name)])),
+    let place = Place {
         heading: t.get("indicators.heading").to_owned(),
-        place_href: format!("/communities/{}", community.id),
+        href: format!("/communities/{}", community.id),
         cases_href: Some(format!("/communities/{}/cases", community.id)),
-        place: community.name,
-        days,
-        exclude_suspended: rule == DueRule::ExcludeSuspended,
-        lines: periods.lines(),
-        counts: periods.now,
-        show_chart: !sections[0].1.is_empty(),
-        chart: chart(&t, &sections[0].1),
-        sections,
+        name: community.name,
     };
-    Ok(render(StatusCode::OK, &page))
+    dashboard(&user, &q, place, &periods, sections)
 }
 
 /// One party's figures (`GET /organisations/{id}/indicators`): the cases a property
@@ -328,25 +317,14 @@ pub async fn show_party(
     let categories = by_category(&state, &user, &scope, days, rule).await?;
     let t = user.0.tr();
     let sections = vec![("indicators.by_grid", grids), ("indicators.by_category", categories)];
-    if let Some(format) = q.format.as_deref() {
-        return export(&t, format, &party.name, days, &periods, &sections);
-    }
     let holder = Holder::Party(party.id).value();
-    let page = IndicatorsPage {
-        chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &party.name)])),
+    let place = Place {
         heading: t.fill("indicators.party_heading", &[("party", &party.name)]),
-        place_href: format!("/communities/{}", community.id),
+        href: format!("/communities/{}", community.id),
         cases_href: Some(format!("/communities/{}/cases?state=all&holder={holder}", community.id)),
-        place: party.name,
-        days,
-        exclude_suspended: rule == DueRule::ExcludeSuspended,
-        lines: periods.lines(),
-        counts: periods.now,
-        show_chart: !sections[0].1.is_empty(),
-        chart: chart(&t, &sections[0].1),
-        sections,
+        name: party.name,
     };
-    Ok(render(StatusCode::OK, &page))
+    dashboard(&user, &q, place, &periods, sections)
 }
 
 /// The street's dashboard: its communities side by side, and its categories.
@@ -376,15 +354,43 @@ pub async fn show_street(
     let categories = by_category(&state, &user, &scope, days, rule).await?;
     let t = user.0.tr();
     let sections = vec![("indicators.by_community", rows), ("indicators.by_category", categories)];
+    let place = Place {
+        heading: t.get("indicators.heading").to_owned(),
+        href: format!("/streets/{}", street.id),
+        cases_href: None,
+        name: street.name,
+    };
+    dashboard(&user, &q, place, &periods, sections)
+}
+
+/// What a dashboard is of: its name (in the title and the file name), its heading, its
+/// page, and the case list its figures come from.
+struct Place {
+    name: String,
+    heading: String,
+    href: String,
+    cases_href: Option<String>,
+}
+
+/// A dashboard as its page or, asked for, its download.
+fn dashboard(
+    user: &User,
+    q: &PeriodQuery,
+    place: Place,
+    periods: &Periods,
+    sections: Vec<(&'static str, Vec<GroupRow>)>,
+) -> AppResult<Response> {
+    let t = user.0.tr();
+    let (days, rule) = period(q);
     if let Some(format) = q.format.as_deref() {
-        return export(&t, format, &street.name, days, &periods, &sections);
+        return export(&t, format, &place.name, days, periods, &sections);
     }
     let page = IndicatorsPage {
-        chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &street.name)])),
-        heading: t.get("indicators.heading").to_owned(),
-        place_href: format!("/streets/{}", street.id),
-        cases_href: None,
-        place: street.name,
+        chrome: Chrome::new(&user.0, t.fill("indicators.title", &[("community", &place.name)])),
+        heading: place.heading,
+        place_href: place.href,
+        cases_href: place.cases_href,
+        place: place.name,
         days,
         exclude_suspended: rule == DueRule::ExcludeSuspended,
         lines: periods.lines(),
