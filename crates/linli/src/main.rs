@@ -414,7 +414,14 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool)
     let local = listener.local_addr()?;
     println!("Linli listening on http://{local}");
     tracing::info!(addr = %local, "listening");
-    server::serve(listener, router, shutdown_signal()).await;
+    // On the signal, long-lived responses end first (the alarm board's event stream), then
+    // the listener closes and the requests in flight finish.
+    let stopping = state.stopping.clone();
+    server::serve(listener, router, async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    })
+    .await;
     tracing::info!("shut down; requests in flight finished");
     if let Some(w) = worker {
         w.abort();

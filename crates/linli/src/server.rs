@@ -3,7 +3,8 @@
 //! at all: slowloris), or keeps an idle connection open, is cut off after
 //! [`HEADER_TIMEOUT`]; the request itself (body included) is bounded by the router's
 //! timeout layer. On the shutdown signal the listener closes and the server waits for
-//! the connections it has, each finishing its request in flight.
+//! the connections it has, each finishing its request in flight, for at most
+//! [`SHUTDOWN_GRACE`]; long-lived responses end on the signal (see `AppState::stopping`).
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -18,6 +19,10 @@ use tower::ServiceExt;
 
 /// How long a client may take to send a request head, or leave a kept-alive connection idle.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a stop waits for the connections it has before it closes them: shorter than
+/// the 30 s after which systemd and Kubernetes send SIGKILL by default.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
@@ -51,5 +56,7 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::warn!(grace = ?SHUTDOWN_GRACE, "connections still open after the grace period; closing them");
+    }
 }

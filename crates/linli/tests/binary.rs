@@ -111,6 +111,37 @@ async fn the_binary_serves_the_demo_and_stops_cleanly_on_sigterm() {
     assert!(again.stop().success());
 }
 
+/// SIGTERM with an alarm board open: its event stream ends (with an event asking the
+/// board to come back), and the process exits well within the stop's 10 s.
+#[tokio::test]
+async fn a_stop_ends_the_alarm_boards_event_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = Server::start(&["--data", data.to_str().unwrap()]);
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let page = client.get(format!("{}/login", server.base)).send().await.unwrap().text().await.unwrap();
+    let form = [("_csrf", csrf_of(&page)), ("login", "shequ".to_owned()), ("password", PASSWORD.to_owned())];
+    client.post(format!("{}/login", server.base)).form(&form).send().await.unwrap();
+    let mut board = client.get(format!("{}/communities/1/alarms/events", server.base)).send().await.unwrap();
+    assert_eq!(board.status(), 200);
+    assert_eq!(board.headers()["content-type"], "text/event-stream");
+    // The stream is open and holds the connection; read what it sends until it ends.
+    let reader = tokio::spawn(async move {
+        let mut seen = String::new();
+        while let Ok(Some(chunk)) = board.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        seen
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.stop()).await.unwrap();
+    assert!(status.success(), "exit status {status}");
+    assert!(started.elapsed() < Duration::from_secs(5), "stopped in {:?}", started.elapsed());
+    let seen = tokio::time::timeout(Duration::from_secs(5), reader).await.unwrap().unwrap();
+    assert!(seen.contains("event: closing") && seen.contains("retry: 2000"), "the board is told to come back: {seen}");
+}
+
 #[tokio::test]
 async fn the_binary_runs_on_postgresql() {
     let Ok(url) = std::env::var("LINLI_TEST_DATABASE_URL") else {

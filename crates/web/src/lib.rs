@@ -58,6 +58,7 @@ pub fn app(store: Store, settings: WebSettings) -> (Router, AppState) {
         settings: Arc::new(settings),
         metrics,
         openapi: Arc::new(routes.openapi),
+        stopping: tokio_util::sync::CancellationToken::new(),
     };
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
     let router = routes

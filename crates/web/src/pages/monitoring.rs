@@ -169,7 +169,9 @@ pub async fn board(
 }
 
 /// `GET /communities/{community_id}/alarms/events`: an event each time the community's
-/// alarms change (the page then fetches its board again).
+/// alarms change (the page then fetches its board again). The stream ends when the server
+/// begins to stop; the browser's `EventSource` then reconnects, to another instance or to
+/// this one once it is back.
 pub async fn events(
     State(state): State<AppState>,
     user: User,
@@ -182,6 +184,11 @@ pub async fn events(
         // Missed some: refresh to be sure.
         Err(_) => Some(Ok(SseEvent::default().event("alarms").data("changed"))),
     });
+    // When the server begins to stop: one event asking the board to come back after a
+    // moment, and the end of the stream.
+    let closing = SseEvent::default().event("closing").retry(std::time::Duration::from_secs(2)).data("stopping");
+    let stream = futures_util::StreamExt::take_until(stream, state.stopping.clone().cancelled_owned())
+        .chain(tokio_stream::once(Ok(closing)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
