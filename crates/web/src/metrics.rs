@@ -47,6 +47,9 @@ pub struct Metrics {
     /// Batches stored again after the database refused them.
     pub ingest_retries: Counter,
     pub mqtt_connects: Counter,
+    /// Reconnections on which the broker had no session for us: what it queued while we
+    /// were away (and the subscription) is gone.
+    pub mqtt_sessions_lost: Counter,
 }
 
 impl Metrics {
@@ -64,6 +67,7 @@ impl Metrics {
         let ingest_queue = Gauge::default();
         let ingest_retries = Counter::default();
         let mqtt_connects = Counter::default();
+        let mqtt_sessions_lost = Counter::default();
         registry.register("device_messages", "Device messages by transport and outcome", ingest.clone());
         registry.register("device_queue", "Device messages read and not yet stored", ingest_queue.clone());
         registry.register(
@@ -72,7 +76,22 @@ impl Metrics {
             ingest_retries.clone(),
         );
         registry.register("mqtt_connections", "Connections made to the MQTT broker", mqtt_connects.clone());
-        Metrics { registry, requests, latency, pool, ingest, ingest_queue, ingest_retries, mqtt_connects }
+        registry.register(
+            "mqtt_sessions_lost",
+            "Reconnections to a broker that had lost our session (messages queued meanwhile are gone)",
+            mqtt_sessions_lost.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+            ingest,
+            ingest_queue,
+            ingest_retries,
+            mqtt_connects,
+            mqtt_sessions_lost,
+        }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -240,6 +240,14 @@ impl Broker {
         self.child = Command::new(Self::binary()).arg("-c").arg(&self.conf).spawn().unwrap();
         self.wait_up().await;
     }
+
+    /// Kills the broker (SIGKILL: it saves nothing) and starts it again.
+    async fn crash_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Command::new(Self::binary()).arg("-c").arg(&self.conf).spawn().unwrap();
+        self.wait_up().await;
+    }
 }
 
 impl Drop for Broker {
@@ -558,4 +566,30 @@ dual_backend_test!(the_device_list_filters_by_type_state_building_and_words_and_
     let theirs = other.get(&format!("/communities/{community}/devices")).await.text;
     assert!(theirs.contains("/devices/") && !theirs.contains(&m), "{elsewhere} sees devices of own grids only");
     assert!(!theirs.contains(&format!("/residents/{resident}#")));
+});
+
+dual_backend_test!(a_broker_that_lost_our_session_is_counted_and_the_subscription_comes_back, |db| {
+    let Some(mut broker) = Broker::start().await else { return };
+    let app = TestApp::new(db).await;
+    let (device, topic, _) = register(&app, "water_level").await;
+    let url = broker.url.clone();
+    let _subscriber = mqtt::spawn(app.monitor.clone(), MqttConfig::new(url.clone(), "linli")).unwrap();
+    wait_for("the subscription", || async {
+        publish(&url, &format!("{topic}/state"), "online").await;
+        app.db.store.device(device).await.unwrap().online
+    })
+    .await;
+    let lost = || async { app.browser().get("/metrics").await.text.contains("linli_mqtt_sessions_lost_total 1") };
+    assert!(!lost().await);
+    // Killed before it saved anything, the broker comes back without our session.
+    broker.crash_and_restart().await;
+    wait_for("the lost session to be counted", lost).await;
+    // Linli subscribes again: a new message arrives.
+    wait_for("a message after the broker came back", || async {
+        publish(&url, &format!("{topic}/event"), r#"{"event": "ping"}"#).await;
+        count(&app.db.store, "SELECT COUNT(*) FROM device_messages WHERE device_id = $1 AND channel = 'event'", device)
+            .await
+            >= 1
+    })
+    .await;
 });

@@ -90,11 +90,23 @@ pub fn spawn(monitor: Monitor, config: MqttConfig) -> Result<tokio::task::JoinHa
     let reader_monitor = monitor.clone();
     let reader = tokio::spawn(async move {
         let mut failures = 0_u32;
+        let mut connected_before = false;
         loop {
             match eventloop.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     failures = 0;
                     reader_monitor.metrics.mqtt_connects.inc();
+                    if connected_before && !ack.session_present {
+                        // A broker restarted without its persistence (or with a folder it
+                        // cannot write): what it held for us while we were away is lost.
+                        reader_monitor.metrics.mqtt_sessions_lost.inc();
+                        tracing::warn!(
+                            filter,
+                            "MQTT broker had no session for us on reconnecting: messages it queued while we were \
+                             away are lost (is its persistence folder writable by the broker's user?)"
+                        );
+                    }
+                    connected_before = true;
                     tracing::info!(session_present = ack.session_present, filter, "MQTT connected; subscribing");
                     let (c, f) = (subscriber.clone(), filter.clone());
                     tokio::spawn(async move {
