@@ -31,6 +31,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database refused a write for lack of space: SQLite's `SQLITE_FULL`
+    /// ("database or disk is full", which SQLite also reports for ENOSPC), PostgreSQL's
+    /// `disk_full` (53100), or the operating system's ENOSPC.
+    pub fn is_out_of_space(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("13" | "53100")) || db.message().contains("disk is full")
+            }
+            StoreError::Database(sqlx::Error::Io(io)) => {
+                io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28)
+            }
+            _ => false,
+        }
+    }
+
     /// Turns a unique-key violation into [`StoreError::Taken`] naming `field`.
     pub fn on_unique(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |e| match &e {

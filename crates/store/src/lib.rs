@@ -43,6 +43,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+#[doc(hidden)]
+pub use sqlx;
+
 /// Runs `$body` with `$db` bound to the active backend's read pool.
 #[macro_export]
 macro_rules! read {
@@ -63,24 +66,45 @@ macro_rules! read {
 /// Runs `$body` in a transaction on the active backend's write path, with `$tx` bound
 /// to the open transaction, and evaluates to `StoreResult<body value>`. An early `?`
 /// return rolls back; reaching the end commits.
+///
+/// A write that fails in any way (a full disk above all) leaves nothing behind: on SQLite
+/// its connection, the single writer, is closed rather than returned to the pool, so the
+/// next write starts on a fresh connection that no half-finished transaction can haunt
+/// (SQLite may roll a transaction back by itself on `SQLITE_FULL`, after which a reused
+/// connection's idea of the transaction no longer matches SQLite's). Each outcome also
+/// tells the store whether it can write ([`Store::cannot_write`]).
 #[macro_export]
 macro_rules! transaction {
-    ($store:expr, |$tx:ident| $body:expr) => {
-        match $store.backend() {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let store: &$crate::Store = &$store;
+        let result: $crate::StoreResult<_> = match store.backend() {
             $crate::Backend::Sqlite { write, .. } => {
-                let mut $tx = write.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                Ok::<_, $crate::StoreError>(out)
+                let mut conn = write.acquire().await?;
+                let result: $crate::StoreResult<_> = async {
+                    let mut $tx = $crate::sqlx::Connection::begin(&mut *conn).await?;
+                    let out = $body;
+                    $tx.commit().await?;
+                    Ok(out)
+                }
+                .await;
+                if result.is_err() {
+                    conn.close_on_drop();
+                }
+                result
             }
             $crate::Backend::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                Ok::<_, $crate::StoreError>(out)
+                async {
+                    let mut $tx = pool.begin().await?;
+                    let out = $body;
+                    $tx.commit().await?;
+                    Ok(out)
+                }
+                .await
             }
-        }
-    };
+        };
+        store.after_write(&result);
+        result
+    }};
 }
 
 /// The active database.
@@ -184,6 +208,8 @@ pub struct Store {
     backend: Backend,
     key: SecretKey,
     caches: std::sync::Arc<Caches>,
+    /// Set when a write failed for lack of space, cleared by the next write that commits.
+    out_of_space: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The registry-derived values this process keeps, each validated by registry version.
@@ -228,7 +254,7 @@ impl Store {
                 Backend::Postgres(pool)
             }
         };
-        Ok(Store { backend, key, caches: Default::default() })
+        Ok(Store { backend, key, caches: Default::default(), out_of_space: Default::default() })
     }
 
     pub fn backend(&self) -> &Backend {
@@ -270,6 +296,35 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Notes a write's outcome: one that failed for lack of space marks the store as
+    /// unable to write; one that committed clears the mark.
+    pub fn after_write<T>(&self, result: &StoreResult<T>) {
+        use std::sync::atomic::Ordering;
+        match result {
+            Ok(_) => self.out_of_space.store(false, Ordering::Relaxed),
+            Err(e) if e.is_out_of_space() => {
+                if !self.out_of_space.swap(true, Ordering::Relaxed) {
+                    tracing::error!(error = %e, "the database cannot write: no space left; writes are refused until space returns");
+                }
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Whether the last write failed for lack of space and none has committed since.
+    pub fn cannot_write(&self) -> bool {
+        self.out_of_space.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Writes one row (a page of the write-ahead log on SQLite): whether the store can
+    /// write now. `/readyz` asks it while the store is marked unable to write, so that the
+    /// mark clears by itself once space returns.
+    pub async fn probe_write(&self) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            sqlx::query("UPDATE write_probe SET at = $1 WHERE id = 1").bind(now_ms()).execute(&mut *tx).await?;
+        })
     }
 
     /// Whether the database answers a trivial query (for `/readyz`).

@@ -31,6 +31,13 @@ pub enum AppError {
     LockedOut,
     /// A value that must be unique is taken (409).
     Taken(&'static str),
+    /// The body is larger than the route takes (413).
+    TooLarge,
+    /// The body is not in the format the route takes (415: JSON for the API).
+    UnsupportedMediaType,
+    /// The database has no space left to write (507): nothing was saved, and writes
+    /// resume by themselves once space returns.
+    StorageFull,
     /// Anything else (500); the cause is logged, never shown.
     Internal(anyhow::Error),
 }
@@ -56,6 +63,9 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::LockedOut => StatusCode::TOO_MANY_REQUESTS,
             AppError::Taken(_) => StatusCode::CONFLICT,
+            AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,6 +79,9 @@ impl AppError {
             AppError::NotFound => ("not_found", "error.not_found", None),
             AppError::LockedOut => ("locked_out", "error.locked_out", None),
             AppError::Taken(field) => ("taken", "error.taken", Some(*field)),
+            AppError::StorageFull => ("storage_full", "error.storage_full", None),
+            AppError::TooLarge => ("too_large", "error.too_large", None),
+            AppError::UnsupportedMediaType => ("unsupported_media_type", "error.media_type", None),
             AppError::Internal(_) => ("internal", "error.internal", None),
         };
         ErrorInfo { code, key, field }
@@ -87,6 +100,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Taken { field } => AppError::Taken(field),
             StoreError::Invalid(e) => AppError::Invalid(e),
+            full if full.is_out_of_space() => AppError::StorageFull,
             other => AppError::Internal(other.into()),
         }
     }

@@ -15,12 +15,16 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Readiness: the database answers too.
+/// Ready when the database answers and can write. After a write failed for lack of space,
+/// each call tries a one-row write, so readiness returns by itself once space does.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    if state.store.ping().await {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    if !state.store.ping().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
     }
+    if state.store.cannot_write() && state.store.probe_write().await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database cannot write: no space left").into_response();
+    }
+    (StatusCode::OK, "ready").into_response()
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {

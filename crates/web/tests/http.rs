@@ -527,3 +527,53 @@ dual_backend_test!(a_director_registers_the_parties_of_the_community, |db| {
     assert_eq!(api.status, StatusCode::CREATED);
     assert_eq!(api.json()["kind"], "property_company");
 });
+
+dual_backend_test!(every_api_refusal_has_the_error_shape_and_its_status, |db| {
+    let app = TestApp::new(db).await;
+    let mut b = app.signed_in("shuji").await;
+    let created = b.send_json(Method::POST, "/api/v1/tokens", &serde_json::json!({"name": "接口检查"})).await;
+    let auth = format!("Bearer {}", created.json()["token"].as_str().unwrap());
+    let mut client = app.browser();
+    let community = app.demo.community_id;
+    let shape = |r: &linli_test_support::Reply, status: StatusCode, code: &str| {
+        assert_eq!(r.status, status, "{}", r.text);
+        assert_eq!(r.headers.get("content-type").unwrap(), "application/json", "{}", r.text);
+        let body = r.json();
+        assert_eq!(body["error"]["code"], code, "{}", r.text);
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(body["error"]["request_id"].is_string());
+    };
+    let get = |path: String| (Method::GET, path);
+    let (m, p) = get("/api/v1/communities/abc/cases".into());
+    shape(&client.send(m, &p, None, &[("authorization", &auth)]).await, StatusCode::BAD_REQUEST, "bad_request");
+    let (m, p) = get(format!("/api/v1/communities/{community}/cases?limit=abc"));
+    shape(&client.send(m, &p, None, &[("authorization", &auth)]).await, StatusCode::BAD_REQUEST, "bad_request");
+    let wrong_method = client.send(Method::PATCH, "/api/v1/me", None, &[("authorization", &auth)]).await;
+    shape(&wrong_method, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert!(wrong_method.headers.get("allow").is_some(), "the methods it does take");
+    let huge = vec![b'x'; 3 * 1024 * 1024];
+    let big = client
+        .send(
+            Method::POST,
+            &format!("/api/v1/communities/{community}/cases"),
+            Some(("application/json", huge)),
+            &[("authorization", &auth)],
+        )
+        .await;
+    shape(&big, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    let form = client
+        .send(Method::POST, "/api/v1/tokens", Some(("text/plain", b"name=x".to_vec())), &[("authorization", &auth)])
+        .await;
+    shape(&form, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    // No credential at all: 401 with the scheme to use, not a CSRF refusal.
+    let anonymous = app
+        .browser()
+        .send(Method::POST, "/api/v1/tokens", Some(("application/json", br#"{"name":"x"}"#.to_vec())), &[])
+        .await;
+    shape(&anonymous, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(anonymous.headers.get("www-authenticate").unwrap(), "Bearer");
+    // Pages keep their own answers: a bad number in a page's path is not JSON.
+    let page = b.get("/communities/abc").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.headers.get("content-type").is_none_or(|v| v != "application/json"));
+});

@@ -60,16 +60,20 @@ pub struct ErrorDetail {
     pub request_id: String,
 }
 
-/// A JSON body whose rejection is our error shape, naming `body` as the field.
+/// A JSON body whose rejection is our error shape: 413 for a body over the limit, 415 for
+/// one that is not JSON, and 422 naming `body` for JSON that does not parse or fit.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Json::<T>::from_request(req, state)
-            .await
-            .map(|axum::Json(v)| ApiJson(v))
-            .map_err(|_| AppError::invalid("body", "error.body"))
+        axum::Json::<T>::from_request(req, state).await.map(|axum::Json(v)| ApiJson(v)).map_err(|rejection| {
+            match rejection.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+                _ => AppError::invalid("body", "error.body"),
+            }
+        })
     }
 }

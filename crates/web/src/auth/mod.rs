@@ -143,6 +143,10 @@ pub async fn context(State(state): State<AppState>, jar: CookieJar, req: Request
     }
     let needs_csrf = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && !matches!(ctx.user.as_deref(), Some(Authed { credential: Credential::ApiToken, .. }));
+    // An API write with no credential at all is unauthenticated (401), not a CSRF failure.
+    if needs_csrf && ctx.user.is_none() && is_api(&ctx.path) {
+        return render_error(&ctx, AppError::Unauthenticated.into_response());
+    }
     let req = if needs_csrf {
         match check_csrf(req, &ctx.csrf).await {
             Ok(req) => req,
@@ -256,10 +260,45 @@ pub async fn require(action: Action, req: Request, next: Next) -> Response {
     }
 }
 
+/// What an error answer that no handler described is, by its status: the router's own
+/// refusals (a path or query that does not parse, a method the route does not have, a body
+/// too large or not JSON), so that the API answers each in its one error shape.
+fn info_of_status(status: StatusCode) -> ErrorInfo {
+    let (code, key) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "error.bad_request"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "error.method_not_allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "error.too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "error.media_type"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "error.json"),
+        StatusCode::NOT_FOUND => ("not_found", "error.not_found"),
+        s if s.is_server_error() => ("unavailable", "error.unavailable"),
+        _ => ("bad_request", "error.bad_request"),
+    };
+    ErrorInfo { code, key, field: None }
+}
+
 /// Turns a response carrying [`ErrorInfo`] into the page or JSON the caller expects.
 fn render_error(ctx: &Ctx, response: Response) -> Response {
-    let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else { return response };
+    let described = response.extensions().get::<ErrorInfo>().cloned();
     let status = response.status();
+    let info = match described {
+        Some(info) => info,
+        // Under /api an error no handler described still gets the error shape; the
+        // allowed methods of a 405 are kept.
+        None if is_api(&ctx.path) && (status.is_client_error() || status.is_server_error()) => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut r = render_error(ctx, {
+                let mut bare = status.into_response();
+                bare.extensions_mut().insert(info_of_status(status));
+                bare
+            });
+            if let Some(allow) = allow {
+                r.headers_mut().insert(header::ALLOW, allow);
+            }
+            return r;
+        }
+        None => return response,
+    };
     let tr = ctx.tr();
     let message = match info.field {
         Some(field) => tr.field_error(field, info.key),

@@ -61,7 +61,10 @@ pub async fn telemetry(
         },
         Err(e) => {
             tracing::warn!(error = %e, "storing an HTTP device message failed");
-            let mut response = refuse(StatusCode::SERVICE_UNAVAILABLE, "payload", "error.device.retry");
+            // Not stored: the device keeps it and retries. A full disk says so (507).
+            let status =
+                if e.is_out_of_space() { StatusCode::INSUFFICIENT_STORAGE } else { StatusCode::SERVICE_UNAVAILABLE };
+            let mut response = refuse(status, "payload", "error.device.retry");
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             response
         }
