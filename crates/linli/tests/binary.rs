@@ -491,3 +491,157 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     c.close().await?;
     walk_every_role(base, port, &shots).await
 }
+
+/// kill -9 during case intake, three times: every report the server acknowledged is there
+/// after the restart, a retry with its key returns the first case, and no report is made
+/// twice, whether or not its first answer got through.
+#[tokio::test]
+async fn reports_survive_kill_9_and_retries_return_the_first_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    intake_survives_kill_9(&["--data", data.to_str().unwrap()]).await;
+}
+
+/// The same on PostgreSQL (skipped without `LINLI_TEST_DATABASE_URL`).
+#[tokio::test]
+async fn reports_survive_kill_9_on_postgresql() {
+    let Ok(url) = std::env::var("LINLI_TEST_DATABASE_URL") else {
+        eprintln!("LINLI_TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    let schema = format!("crash_{}", std::process::id());
+    let psql = |sql: String| {
+        let mut c = Command::new("psql");
+        c.env("PGOPTIONS", "--client-min-messages=warning").args([url.as_str(), "-qc", &sql]);
+        c.status().unwrap().success()
+    };
+    assert!(psql(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")));
+    let scoped = format!("{url}{}options=-c%20search_path%3D{schema}", if url.contains('?') { '&' } else { '?' });
+    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    intake_survives_kill_9(&["--database-url", &scoped, "--secret-key", key]).await;
+    assert!(psql(format!("DROP SCHEMA {schema} CASCADE")));
+}
+
+async fn intake_survives_kill_9(args: &[&str]) {
+    let mut server = Server::start(args);
+    // A resident's API token, and a category and building to report with.
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let page = client.get(format!("{}/login", server.base)).send().await.unwrap().text().await.unwrap();
+    let form = [("_csrf", csrf_of(&page)), ("login", "13800138000".to_owned()), ("password", PASSWORD.to_owned())];
+    let home = client.post(format!("{}/login", server.base)).form(&form).send().await.unwrap().text().await.unwrap();
+    let created = client
+        .post(format!("{}/api/v1/tokens", server.base))
+        .header("x-csrf-token", csrf_of(&home))
+        .json(&serde_json::json!({"name": "crash test"}))
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = created.json().await.unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let report_form = client.get(format!("{}/communities/1/cases/new", server.base)).send().await.unwrap();
+    let report_form = report_form.text().await.unwrap();
+    let category: i64 = report_form
+        .split("<option value=\"")
+        .filter_map(|o| o.split_once("\" data-kind=\"").filter(|(_, rest)| !rest.starts_with("dispute")))
+        .find_map(|(id, _)| id.parse().ok())
+        .expect("a category that is not a dispute");
+    let building: i64 = report_form
+        .split("<select id=\"building_id\"")
+        .nth(1)
+        .and_then(|s| s.split("<option value=\"").filter_map(|o| o.split('"').next()?.parse().ok()).next())
+        .expect("a building");
+
+    // What each report got back: the case number, or nothing (the answer was lost).
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Option<i64>)>::new()));
+    let api = reqwest::Client::new();
+    for round in 0..3 {
+        let base = server.base.clone();
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let (api, base, token, answered) = (api.clone(), base.clone(), token.clone(), answered.clone());
+                tokio::spawn(async move {
+                    for n in 0.. {
+                        let key = format!("crash-{round}-{w}-{n}");
+                        let body = serde_json::json!({
+                            "category_id": category, "building_id": building,
+                            "description": format!("断电测试 {key}：楼道灯不亮"), "room": "101",
+                        });
+                        let sent = api
+                            .post(format!("{base}/api/v1/communities/1/cases"))
+                            .bearer_auth(&token)
+                            .header("idempotency-key", &key)
+                            .json(&body)
+                            .timeout(Duration::from_secs(5))
+                            .send()
+                            .await;
+                        let id = match sent {
+                            Ok(r) if r.status() == 201 => {
+                                r.json::<serde_json::Value>().await.ok().and_then(|v| v["id"].as_i64())
+                            }
+                            Ok(r) => panic!("report {key} answered {}", r.status()),
+                            Err(_) => None,
+                        };
+                        answered.lock().unwrap().push((key, id));
+                        if id.is_none() {
+                            return; // the server is gone
+                        }
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(400 + 300 * round)).await;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for w in writers {
+            w.await.unwrap();
+        }
+        server = Server::start(args);
+    }
+
+    // After the last restart: every report again, with its key.
+    let answered = answered.lock().unwrap().clone();
+    let acknowledged = answered.iter().filter(|(_, id)| id.is_some()).count();
+    assert!(acknowledged > 20, "reports went in between the kills: {acknowledged}");
+    let mut cases = std::collections::HashSet::new();
+    for (key, first) in &answered {
+        let body = serde_json::json!({
+            "category_id": category, "building_id": building,
+            "description": format!("断电测试 {key}：楼道灯不亮"), "room": "101",
+        });
+        let again = api
+            .post(format!("{}/api/v1/communities/1/cases", server.base))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = again.status();
+        let id = again.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+        if let Some(first) = first {
+            assert_eq!(status, 200, "report {key} was acknowledged, so it is there and replayed");
+            assert_eq!(id, *first, "a retry of {key} returns the first case");
+        }
+        assert!(cases.insert(id), "one case per report ({key} made case {id} again)");
+    }
+    // The resident's own cases, page by page: as many test reports as keys.
+    let mut made = 0;
+    for offset in (0..).step_by(200) {
+        let page: serde_json::Value = api
+            .get(format!("{}/api/v1/communities/1/cases?state=all&limit=200&offset={offset}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let cases = page["cases"].as_array().unwrap();
+        made += cases.iter().filter(|c| c["description"].as_str().is_some_and(|d| d.starts_with("断电测试"))).count();
+        if cases.len() < 200 {
+            break;
+        }
+    }
+    assert_eq!(made, answered.len(), "no report twice, none missing");
+    assert!(server.stop().success());
+}
