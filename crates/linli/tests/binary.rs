@@ -492,9 +492,10 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     walk_every_role(base, port, &shots).await
 }
 
-/// kill -9 during case intake, three times: every report the server acknowledged is there
-/// after the restart, a retry with its key returns the first case, and no report is made
-/// twice, whether or not its first answer got through.
+/// kill -9 during case intake and device telemetry, three times: every report the server
+/// acknowledged is there after the restart, a retry with its key returns the first case,
+/// no report is made twice, whether or not its first answer got through; and every message
+/// acknowledged as stored is there (sent again, it is a duplicate).
 #[tokio::test]
 async fn reports_survive_kill_9_and_retries_return_the_first_case() {
     let dir = tempfile::tempdir().unwrap();
@@ -551,10 +552,31 @@ async fn intake_survives_kill_9(args: &[&str]) {
         .and_then(|s| s.split("<option value=\"").filter_map(|o| o.split('"').next()?.parse().ok()).next())
         .expect("a building");
 
+    // A device registered by staff, with its HTTP token.
+    let staff = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let page = staff.get(format!("{}/login", server.base)).send().await.unwrap().text().await.unwrap();
+    let form = [("_csrf", csrf_of(&page)), ("login", "shequ".to_owned()), ("password", PASSWORD.to_owned())];
+    let home = staff.post(format!("{}/login", server.base)).form(&form).send().await.unwrap().text().await.unwrap();
+    let device = [
+        ("_csrf", csrf_of(&home)),
+        ("code", "crash-level-1".to_owned()),
+        ("name", "断电测试水位".to_owned()),
+        ("profile", "water_level".to_owned()),
+        ("building_id", building.to_string()),
+    ];
+    let registered = staff.post(format!("{}/communities/1/devices", server.base)).form(&device).send().await.unwrap();
+    let registered = registered.text().await.unwrap();
+    let device_token =
+        registered.split("<code>").nth(1).and_then(|s| s.split("</code>").next()).expect("the token, shown once");
+    let device_token = device_token.to_owned();
+    let telemetry = |n: i64| format!(r#"{{"ts": {}, "values": {{"level": {}}}}}"#, 1_780_000_000_000 + n, n % 50);
+    // Each message sent and whether it was acknowledged as stored.
+    let sent_messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(i64, bool)>::new()));
+
     // What each report got back: the case number, or nothing (the answer was lost).
     let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Option<i64>)>::new()));
     let api = reqwest::Client::new();
-    for round in 0..3 {
+    for round in 0..3_u32 {
         let base = server.base.clone();
         let writers: Vec<_> = (0..4)
             .map(|w| {
@@ -589,12 +611,37 @@ async fn intake_survives_kill_9(args: &[&str]) {
                 })
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(400 + 300 * round)).await;
+        let device = {
+            let (api, base, token, sent) = (api.clone(), base.clone(), device_token.clone(), sent_messages.clone());
+            tokio::spawn(async move {
+                for n in (i64::from(round) * 100_000)..(i64::from(round + 1) * 100_000) {
+                    let posted = api
+                        .post(format!("{base}/api/v1/telemetry"))
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(telemetry(n))
+                        .timeout(Duration::from_secs(5))
+                        .send()
+                        .await;
+                    let stored = match posted {
+                        Ok(r) if r.status() == 202 => true,
+                        Ok(r) => panic!("message {n} answered {}", r.status()),
+                        Err(_) => false,
+                    };
+                    sent.lock().unwrap().push((n, stored));
+                    if !stored {
+                        return;
+                    }
+                }
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(400 + 300 * u64::from(round))).await;
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         for w in writers {
             w.await.unwrap();
         }
+        device.await.unwrap();
         server = Server::start(args);
     }
 
@@ -643,5 +690,23 @@ async fn intake_survives_kill_9(args: &[&str]) {
         }
     }
     assert_eq!(made, answered.len(), "no report twice, none missing");
+    // Every message acknowledged as stored is there: sent again, it is a duplicate.
+    let sent_messages = sent_messages.lock().unwrap().clone();
+    assert!(sent_messages.iter().filter(|(_, stored)| *stored).count() > 20, "messages went in between the kills");
+    for (n, stored) in sent_messages {
+        let again = api
+            .post(format!("{}/api/v1/telemetry", server.base))
+            .bearer_auth(&device_token)
+            .header("content-type", "application/json")
+            .body(telemetry(n))
+            .send()
+            .await
+            .unwrap();
+        if stored {
+            assert_eq!(again.status(), 200, "message {n} was acknowledged, so it is stored once");
+        } else {
+            assert!(matches!(again.status().as_u16(), 200 | 202), "message {n}: {}", again.status());
+        }
+    }
     assert!(server.stop().success());
 }
