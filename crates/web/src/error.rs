@@ -124,3 +124,21 @@ impl IntoResponse for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_out_of_space_is_a_507_that_says_nothing_was_saved() {
+        let full = StoreError::Database(sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::StorageFull)));
+        let e = AppError::from(full);
+        assert_eq!(e.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(e.info().code, "storage_full");
+        let t = crate::i18n::Tr::new(crate::i18n::Lang::Zh);
+        assert!(t.get(e.info().key).contains("没有保存"));
+        // Any other database failure stays an opaque 500.
+        let other = AppError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -257,17 +257,24 @@ impl Drop for Broker {
     }
 }
 
-dual_backend_test!(a_broker_restart_mid_stream_loses_no_acknowledged_message, |db| {
-    let Some(mut broker) = Broker::start().await else { return };
-    let app = TestApp::new(db).await;
-    let (device, topic, _) = register(&app, "water_level").await;
-    let url = broker.url.clone();
-    let _subscriber = mqtt::spawn(app.monitor.clone(), MqttConfig::new(url.clone(), "linli")).unwrap();
+/// A water-level device, and Linli subscribed to the broker at `url`: a message from the
+/// device has come through.
+async fn subscribed(app: &TestApp, url: &str) -> (i64, String, tokio::task::JoinHandle<()>) {
+    let (device, topic, _) = register(app, "water_level").await;
+    let subscriber = mqtt::spawn(app.monitor.clone(), MqttConfig::new(url.to_owned(), "linli")).unwrap();
     wait_for("the subscription", || async {
-        publish(&url, &format!("{topic}/state"), "online").await;
+        publish(url, &format!("{topic}/state"), "online").await;
         app.db.store.device(device).await.unwrap().online
     })
     .await;
+    (device, topic, subscriber)
+}
+
+dual_backend_test!(a_broker_restart_mid_stream_loses_no_acknowledged_message, |db| {
+    let Some(mut broker) = Broker::start().await else { return };
+    let app = TestApp::new(db).await;
+    let url = broker.url.clone();
+    let (device, topic, _subscriber) = subscribed(&app, &url).await;
     let base = now_ms();
     let mut retried = 0;
     for i in 0..120_i64 {
@@ -571,14 +578,8 @@ dual_backend_test!(the_device_list_filters_by_type_state_building_and_words_and_
 dual_backend_test!(a_broker_that_lost_our_session_is_counted_and_the_subscription_comes_back, |db| {
     let Some(mut broker) = Broker::start().await else { return };
     let app = TestApp::new(db).await;
-    let (device, topic, _) = register(&app, "water_level").await;
     let url = broker.url.clone();
-    let _subscriber = mqtt::spawn(app.monitor.clone(), MqttConfig::new(url.clone(), "linli")).unwrap();
-    wait_for("the subscription", || async {
-        publish(&url, &format!("{topic}/state"), "online").await;
-        app.db.store.device(device).await.unwrap().online
-    })
-    .await;
+    let (device, topic, _subscriber) = subscribed(&app, &url).await;
     let lost = || async { app.browser().get("/metrics").await.text.contains("linli_mqtt_sessions_lost_total 1") };
     assert!(!lost().await);
     // Killed before it saved anything, the broker comes back without our session.
