@@ -244,5 +244,39 @@ pub fn build() -> Routes {
         .api(Some(ViewCases), routes!(api::cases::show))
         .api(Some(ActOnCases), routes!(api::cases::step));
     let (api_router, openapi) = b.api.split_for_parts();
-    Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }
+    Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi: with_refusals(openapi) }
+}
+
+/// Every API operation can also be refused before its handler runs, or by a full disk, in
+/// the one error shape: a path or query value that does not parse (400), no valid
+/// credential (401), a body too large or not JSON (413, 415, for operations with a body),
+/// no space to write (507). Each operation that does not list these itself gets them.
+fn with_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let refusals = [
+        ("400", "A path or query value cannot be read", false),
+        ("401", "No valid credential", false),
+        ("413", "The body is too large", true),
+        ("415", "The body is not JSON", true),
+        ("507", "The database has no space left; nothing was saved", false),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        for op in
+            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            let has_body = op.request_body.is_some();
+            for (status, description, needs_body) in refusals {
+                if needs_body && !has_body {
+                    continue;
+                }
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+                    RefOr::T(
+                        ResponseBuilder::new().description(description).content("application/json", content).build(),
+                    )
+                });
+            }
+        }
+    }
+    doc
 }

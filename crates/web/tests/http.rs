@@ -109,6 +109,16 @@ dual_backend_test!(the_openapi_document_lists_exactly_the_api_routes, |db| {
     routed.sort();
     assert_eq!(documented, routed);
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    // Every operation lists the refusals any API request can meet, in the error shape.
+    let create = &doc["paths"]["/api/v1/communities/{community_id}/cases"]["post"]["responses"];
+    for status in ["400", "401", "403", "413", "415", "422", "507"] {
+        assert_eq!(
+            create[status]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+            "{status}"
+        );
+    }
+    let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
+    assert!(me["401"].is_object() && me["413"].is_null(), "no body, so no 413");
 });
 
 dual_backend_test!(each_role_lands_on_its_own_home_page, |db| {
