@@ -114,15 +114,27 @@ pub async fn property_companies(state: &AppState, community_id: i64) -> AppResul
     Ok(state.store.organisations(community_id).await?.into_iter().filter(|o| o.kind == kind).map(|o| o.id).collect())
 }
 
+/// The community's property companies when this person is an owners' committee member
+/// (who follows them); nothing to look up for anyone else.
+async fn supervised_companies(state: &AppState, p: &Principal, community: &Community) -> AppResult<Vec<i64>> {
+    if p.has_role(Role::OwnersCommitteeMember) { property_companies(state, community.id).await } else { Ok(Vec::new()) }
+}
+
 /// The cases of a community this person sees: the domain's scope, given the community's
 /// property companies (an owners' committee member follows theirs).
 pub async fn case_scope(state: &AppState, p: &Principal, community: &Community) -> AppResult<CaseScope> {
-    let companies = if p.has_role(Role::OwnersCommitteeMember) {
-        property_companies(state, community.id).await?
-    } else {
-        Vec::new()
-    };
+    let companies = supervised_companies(state, p, community).await?;
     Ok(p.case_scope(community.id, community.street_id, &companies))
+}
+
+/// The parties of a community whose figures this person follows as a party, each marked
+/// when it is a property company the person's owners' committee supervises.
+pub async fn parties_followed(state: &AppState, p: &Principal, community: &Community) -> AppResult<Vec<(i64, bool)>> {
+    let companies = supervised_companies(state, p, community).await?;
+    Ok(p.parties_followed(community.id, community.street_id, &companies)
+        .into_iter()
+        .map(|id| (id, companies.contains(&id)))
+        .collect())
 }
 
 /// A case within the caller's reach, with its community; anything else is not found.
@@ -136,7 +148,8 @@ pub async fn reachable_case(state: &AppState, user: &User, case_id: i64) -> AppR
     Ok((case, community))
 }
 
-fn organisations(p: &Principal) -> Vec<i64> {
+/// The parties (property company, social organisation) whose staff this person is.
+pub fn organisations(p: &Principal) -> Vec<i64> {
     p.assignments
         .iter()
         .filter(|a| matches!(a.role, Role::PropertyStaff | Role::SocialOrgStaff))

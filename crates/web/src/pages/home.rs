@@ -178,14 +178,9 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
         todos.extend(case_todos(&state, &user, &community).await?);
         // A party's staff follow their own figures; an owners' committee member the
         // property company's, which the committee supervises.
-        let companies = crate::cases::property_companies(&state, community.id).await?;
-        for id in p.parties_followed(community.id, community.street_id, &companies) {
+        for (id, supervised) in crate::cases::parties_followed(&state, p, &community).await? {
             let party = state.store.organisation(id).await?;
-            let key = if p.has_role(Role::OwnersCommitteeMember) && companies.contains(&id) {
-                "todo.supervise_property"
-            } else {
-                "todo.party_figures"
-            };
+            let key = if supervised { "todo.supervise_property" } else { "todo.party_figures" };
             todos.push(Todo {
                 text: t.fill(key, &[("party", &party.name)]),
                 href: format!("/organisations/{id}/indicators"),

@@ -24,7 +24,7 @@ use crate::i18n::{Lang, Tr};
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use linli_domain::{Action, Role};
+use linli_domain::Action;
 
 /// One entry of the navigation bar.
 pub struct NavItem {
@@ -64,12 +64,7 @@ impl Chrome {
             }
             if let Some(c) = p.community_ids(Action::ViewIndicators).first() {
                 push(format!("/communities/{c}/indicators"), "nav.indicators");
-            } else if let Some(o) = p
-                .assignments
-                .iter()
-                .find(|a| matches!(a.role, Role::PropertyStaff | Role::SocialOrgStaff))
-                .and_then(|a| a.organisation_id)
-            {
+            } else if let Some(o) = crate::cases::organisations(p).first() {
                 // A party's staff see their own party's figures.
                 push(format!("/organisations/{o}/indicators"), "nav.indicators");
             }

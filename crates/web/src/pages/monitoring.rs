@@ -273,6 +273,15 @@ struct DevicesPage {
     token: Option<(String, String)>,
 }
 
+/// The resident whose care record a device (an elderly resident's water meter) leads to,
+/// when the viewer's reach includes that resident.
+fn care_record(user: &User, community: &Community, d: &DeviceRow) -> Option<i64> {
+    let p = user.principal();
+    d.resident_id.filter(|_| {
+        d.grid_id.is_some_and(|g| p.can_in_grid(Action::ViewResidents, community.id, community.street_id, g))
+    })
+}
+
 /// The device list's filter: a type, a state, a building, and words of the name, code or
 /// room.
 #[derive(Deserialize, Default, Clone)]
@@ -354,16 +363,11 @@ async fn devices_page(
         devices.iter().filter_map(|d| Some((d.building_id?, d.building_name.clone()?))).collect();
     places.sort();
     places.dedup();
-    let p = user.principal();
     let devices = devices
         .into_iter()
         .filter(|d| filter.lets_through(d))
         .map(|d| {
-            // A water meter in an elderly resident's home leads to their care record, for
-            // those whose reach includes it.
-            let care = d.resident_id.filter(|_| {
-                d.grid_id.is_some_and(|g| p.can_in_grid(Action::ViewResidents, community.id, community.street_id, g))
-            });
+            let care = care_record(user, &community, &d);
             (d, care)
         })
         .collect::<Vec<_>>();
@@ -519,11 +523,7 @@ pub async fn device(
         charts.push((v.key.clone(), chart.svg()));
     }
     let alarms = state.store.device_alarms(device.id).await?;
-    let care = device.resident_id.filter(|_| {
-        device
-            .grid_id
-            .is_some_and(|g| user.principal().can_in_grid(Action::ViewResidents, community.id, community.street_id, g))
-    });
+    let care = care_record(&user, &community, &device);
     let page = DevicePage {
         care,
         chrome: Chrome::new(&user.0, t.fill("device.title", &[("device", &device.name)])),
