@@ -86,6 +86,9 @@ pub enum OrganisationKind {
     SocialOrganisation,
 }
 
+/// A party's office hours, place or phone, as residents see it.
+pub const CONTACT: crate::TextRule = crate::TextRule::line(0, 120, "error.name.invalid", "error.name.invalid");
+
 impl OrganisationKind {
     pub const ALL: [OrganisationKind; 5] = [
         OrganisationKind::PartyBranch,

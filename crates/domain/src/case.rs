@@ -6,7 +6,19 @@
 //! reopens a closed case. Every step is an [`Event`]; [`Case::apply`] is the only way a case
 //! changes, and it refuses every step the loop does not allow.
 
+use crate::TextRule;
 use serde::Serialize;
+
+/// What a report says happened: 4–2,000 characters, line breaks allowed.
+pub const DESCRIPTION: TextRule =
+    TextRule { min: 4, max: 2000, multiline: true, short: "error.case.description", long: "error.case.description" };
+/// The room or exact place within a building.
+pub const ROOM: TextRule = TextRule::line(0, 20, "error.import.room", "error.import.room");
+/// The name of someone a staff member takes a report for (phone, visit, hotline).
+pub const REPORTER_NAME: TextRule = TextRule::line(0, 32, "error.name.invalid", "error.name.invalid");
+/// A step's note for the timeline (a reason, what was done).
+pub const STEP_NOTE: TextRule =
+    TextRule { min: 0, max: 1000, multiline: true, short: "error.case.note", long: "error.case.note" };
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -23,6 +35,17 @@ pub enum State {
 }
 
 impl State {
+    pub const ALL: [State; 8] = [
+        State::Reported,
+        State::Registered,
+        State::Refused,
+        State::Dispatched,
+        State::Accepted,
+        State::Handled,
+        State::Closed,
+        State::Suspended,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             State::Reported => "reported",
@@ -37,18 +60,7 @@ impl State {
     }
 
     pub fn parse(s: &str) -> Option<State> {
-        [
-            State::Reported,
-            State::Registered,
-            State::Refused,
-            State::Dispatched,
-            State::Accepted,
-            State::Handled,
-            State::Closed,
-            State::Suspended,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
+        State::ALL.into_iter().find(|state| state.as_str() == s)
     }
 
     /// Whether the case's clock runs (it stops when closed, refused or suspended).

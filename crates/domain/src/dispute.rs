@@ -6,7 +6,11 @@
 //! ([`crate::case`]); this module holds what a dispute adds. A threat of violence makes
 //! a dispute urgent: it is escalated to the community at once.
 
+use crate::TextRule;
 use chrono::{Datelike, NaiveDate};
+
+/// The other party of a dispute, as the reporter names them.
+pub const OTHER_PARTY: TextRule = TextRule::line(0, 32, "error.dispute.name", "error.dispute.name");
 
 codes!(
     /// How likely a dispute is to turn worse.

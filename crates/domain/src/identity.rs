@@ -2,6 +2,7 @@
 //! display names. Each `parse` returns the value or a [`FieldError`] naming the field.
 
 use crate::FieldError;
+use crate::field::TextRule;
 
 /// A mainland China mobile number: 11 digits starting 13–19. Spaces, dashes and a
 /// `+86`/`86` prefix are accepted and dropped.
@@ -110,15 +111,10 @@ impl NewPassword {
 pub struct DisplayName(String);
 
 impl DisplayName {
+    pub const RULE: TextRule = TextRule::line(1, 64, "error.required", "error.name.invalid");
+
     pub fn parse(field: &'static str, raw: &str) -> Result<DisplayName, FieldError> {
-        let s = raw.trim();
-        if s.is_empty() {
-            return Err(FieldError::new(field, "error.required"));
-        }
-        if s.chars().count() > 64 || s.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "error.name.invalid"));
-        }
-        Ok(DisplayName(s.to_owned()))
+        Self::RULE.parse(field, raw).map(DisplayName)
     }
 
     pub fn as_str(&self) -> &str {

@@ -49,6 +49,6 @@ pub mod privacy;
 pub mod role;
 pub mod worktime;
 
-pub use field::{FieldError, clean_text};
+pub use field::{FieldError, TextRule, clean_text};
 pub use permission::{Action, Assignment, CaseFacts, CaseScope, Principal, Reach};
 pub use role::Role;

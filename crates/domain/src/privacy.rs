@@ -15,6 +15,9 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+/// Why someone needs a full ID number or phone: recorded with the access.
+pub const REVEAL_REASON: crate::TextRule = crate::TextRule::line(2, 200, "error.reason.required", "error.name.invalid");
+
 /// The names to mask in one community's public text.
 #[derive(Debug, Clone)]
 pub struct Names(Option<AhoCorasick>);

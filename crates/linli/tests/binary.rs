@@ -72,6 +72,44 @@ impl Server {
     }
 }
 
+/// The master key the PostgreSQL runs use.
+const TEST_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+
+/// A schema of its own in the test database (`LINLI_TEST_DATABASE_URL`), dropped at the end.
+struct PgSchema {
+    admin: String,
+    name: String,
+    /// The database URL with this schema as the search path.
+    url: String,
+}
+
+impl PgSchema {
+    /// `None` (and a note) without `LINLI_TEST_DATABASE_URL`.
+    fn new(prefix: &str) -> Option<PgSchema> {
+        let Ok(admin) = std::env::var("LINLI_TEST_DATABASE_URL") else {
+            eprintln!("LINLI_TEST_DATABASE_URL is not set: skipped");
+            return None;
+        };
+        let name = format!("{prefix}_{}", std::process::id());
+        let url = format!("{admin}{}options=-c%20search_path%3D{name}", if admin.contains('?') { '&' } else { '?' });
+        let schema = PgSchema { admin, name, url };
+        assert!(schema.psql(&format!("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}", schema.name)));
+        Some(schema)
+    }
+
+    fn psql(&self, sql: &str) -> bool {
+        let mut c = Command::new("psql");
+        c.env("PGOPTIONS", "--client-min-messages=warning").args([self.admin.as_str(), "-qc", sql]);
+        c.status().unwrap().success()
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        self.psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+    }
+}
+
 fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf-token\" content=\"";
     let start = html.find(marker).unwrap() + marker.len();
@@ -144,22 +182,11 @@ async fn a_stop_ends_the_alarm_boards_event_stream() {
 
 #[tokio::test]
 async fn the_binary_runs_on_postgresql() {
-    let Ok(url) = std::env::var("LINLI_TEST_DATABASE_URL") else {
-        eprintln!("LINLI_TEST_DATABASE_URL is not set: skipped");
-        return;
-    };
-    let schema = format!("bin_{}", std::process::id());
-    let admin = Command::new("psql")
-        .args([url.as_str(), "-qc", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")])
-        .status();
-    assert!(admin.unwrap().success());
-    let scoped = format!("{url}{}options=-c%20search_path%3D{schema}", if url.contains('?') { '&' } else { '?' });
-    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-    let mut server = Server::start(&["--database-url", &scoped, "--secret-key", key]);
+    let Some(db) = PgSchema::new("bin") else { return };
+    let mut server = Server::start(&["--database-url", &db.url, "--secret-key", TEST_KEY]);
     let home = log_in_over_http(&server.base, "shuji").await;
     assert!(home.contains("社区网格"));
     assert!(server.stop().success());
-    Command::new("psql").args([url.as_str(), "-qc", &format!("DROP SCHEMA {schema} CASCADE")]).status().unwrap();
 }
 
 /// Open311 client libraries someone else wrote (`three`, `georeport`, from PyPI) post and
@@ -234,9 +261,8 @@ fn bad_database_settings_are_refused_with_a_clear_message() {
     let (ok, _, err) = linli(&["migrate", "--data", typo.to_str().unwrap()]);
     assert!(!ok && err.contains("does not exist"), "{err}");
 
-    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
     let (ok, _, err) =
-        linli(&["migrate", "--database-url", "postgres://postgres@127.0.0.1:1/none", "--secret-key", key]);
+        linli(&["migrate", "--database-url", "postgres://postgres@127.0.0.1:1/none", "--secret-key", TEST_KEY]);
     assert!(!ok && err.contains("cannot reach PostgreSQL"), "{err}");
     let (ok, _, err) = linli(&["migrate", "--database-url", "postgres://postgres@127.0.0.1:1/none"]);
     assert!(!ok && err.contains("LINLI_SECRET_KEY"), "{err}");
@@ -256,13 +282,7 @@ fn backup_writes_a_copy_and_never_overwrites() {
     let (ok, _, err) = linli(&["backup", copy.to_str().unwrap(), "--data", data.to_str().unwrap()]);
     assert!(!ok && err.contains("already exists"), "{err}");
     // The copy is a working database.
-    let (ok, _, err) = linli(&[
-        "migrate",
-        "--database-url",
-        copy.to_str().unwrap(),
-        "--secret-key",
-        "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
-    ]);
+    let (ok, _, err) = linli(&["migrate", "--database-url", copy.to_str().unwrap(), "--secret-key", TEST_KEY]);
     assert!(ok, "{err}");
 }
 
@@ -492,6 +512,61 @@ async fn drive_browser(base: &str, port: u16) -> Result<(), Box<dyn std::error::
     walk_every_role(base, port, &shots).await
 }
 
+/// An outside OpenAPI fuzzer (schemathesis, from PyPI) sends generated requests, valid and
+/// not, to every operation of the real binary as four roles, with every check on: no server
+/// error, every status and body as documented, every request outside the schema refused,
+/// every request inside it accepted (but for the rules listed in `fuzz/schemathesis.toml`).
+/// `.ci/run` installs it and sets `LINLI_SCHEMATHESIS`; without it the test is skipped.
+#[tokio::test]
+async fn the_api_keeps_its_openapi_promises_under_an_outside_fuzzer() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    fuzz_the_api(&["--data", data.to_str().unwrap()]).await;
+}
+
+/// The same on PostgreSQL (skipped without `LINLI_TEST_DATABASE_URL`).
+#[tokio::test]
+async fn the_api_keeps_its_openapi_promises_on_postgresql() {
+    let Some(db) = PgSchema::new("fuzz") else { return };
+    fuzz_the_api(&["--database-url", &db.url, "--secret-key", TEST_KEY]).await;
+}
+
+async fn fuzz_the_api(args: &[&str]) {
+    let Ok(st) = std::env::var("LINLI_SCHEMATHESIS") else {
+        assert!(std::env::var("LINLI_REQUIRE_FUZZER").is_err(), "LINLI_SCHEMATHESIS is required");
+        eprintln!("LINLI_SCHEMATHESIS is not set: skipped");
+        return;
+    };
+    let server = Server::start(args);
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/schemathesis.toml");
+    let run = |token: &str, scope: &[&str]| {
+        let out = Command::new(&st)
+            .arg("--config-file")
+            .arg(&config)
+            .args(["run", &format!("{}/api/v1/openapi.json", server.base), "--checks", "all"])
+            .args(["--max-examples", "25", "--workers", "1", "--no-color", "--seed", "20261203"])
+            .args(["-H", &format!("Authorization: Bearer {token}")])
+            .args(scope)
+            .output()
+            .expect("schemathesis runs");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "schemathesis found failures:\n{report}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(report.contains(" passed"), "{report}");
+    };
+    // A token is revoked by id, so revoking is tried last, with a token of its own; the
+    // administrator, who can disable accounts, goes after the others.
+    for login in ["13800138000", "wangge1", "shequ", "admin"] {
+        let (token, _) = api_token(&server.base, login).await;
+        run(&token, &["--exclude-path", "/api/v1/tokens/{token_id}"]);
+    }
+    let (token, _) = api_token(&server.base, "shuji").await;
+    run(&token, &["--include-path", "/api/v1/tokens/{token_id}"]);
+}
+
 /// kill -9 during case intake and device telemetry, three times: every report the server
 /// acknowledged is there after the restart, a retry with its key returns the first case,
 /// no report is made twice, whether or not its first answer got through; and every message
@@ -506,39 +581,31 @@ async fn reports_survive_kill_9_and_retries_return_the_first_case() {
 /// The same on PostgreSQL (skipped without `LINLI_TEST_DATABASE_URL`).
 #[tokio::test]
 async fn reports_survive_kill_9_on_postgresql() {
-    let Ok(url) = std::env::var("LINLI_TEST_DATABASE_URL") else {
-        eprintln!("LINLI_TEST_DATABASE_URL is not set: skipped");
-        return;
-    };
-    let schema = format!("crash_{}", std::process::id());
-    let psql = |sql: String| {
-        let mut c = Command::new("psql");
-        c.env("PGOPTIONS", "--client-min-messages=warning").args([url.as_str(), "-qc", &sql]);
-        c.status().unwrap().success()
-    };
-    assert!(psql(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")));
-    let scoped = format!("{url}{}options=-c%20search_path%3D{schema}", if url.contains('?') { '&' } else { '?' });
-    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-    intake_survives_kill_9(&["--database-url", &scoped, "--secret-key", key]).await;
-    assert!(psql(format!("DROP SCHEMA {schema} CASCADE")));
+    let Some(db) = PgSchema::new("crash") else { return };
+    intake_survives_kill_9(&["--database-url", &db.url, "--secret-key", TEST_KEY]).await;
+}
+
+/// Signs `login` in over HTTP and makes it an API token; also returns its signed-in client.
+async fn api_token(base: &str, login: &str) -> (String, reqwest::Client) {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let form = [("_csrf", csrf_of(&page)), ("login", login.to_owned()), ("password", PASSWORD.to_owned())];
+    let home = client.post(format!("{base}/login")).form(&form).send().await.unwrap().text().await.unwrap();
+    let created = client
+        .post(format!("{base}/api/v1/tokens"))
+        .header("x-csrf-token", csrf_of(&home))
+        .json(&serde_json::json!({"name": "test client"}))
+        .send()
+        .await
+        .unwrap();
+    let token: serde_json::Value = created.json().await.unwrap();
+    (token["token"].as_str().unwrap().to_owned(), client)
 }
 
 async fn intake_survives_kill_9(args: &[&str]) {
     let mut server = Server::start(args);
     // A resident's API token, and a category and building to report with.
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let page = client.get(format!("{}/login", server.base)).send().await.unwrap().text().await.unwrap();
-    let form = [("_csrf", csrf_of(&page)), ("login", "13800138000".to_owned()), ("password", PASSWORD.to_owned())];
-    let home = client.post(format!("{}/login", server.base)).form(&form).send().await.unwrap().text().await.unwrap();
-    let created = client
-        .post(format!("{}/api/v1/tokens", server.base))
-        .header("x-csrf-token", csrf_of(&home))
-        .json(&serde_json::json!({"name": "crash test"}))
-        .send()
-        .await
-        .unwrap();
-    let token: serde_json::Value = created.json().await.unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
+    let (token, client) = api_token(&server.base, "13800138000").await;
     let report_form = client.get(format!("{}/communities/1/cases/new", server.base)).send().await.unwrap();
     let report_form = report_form.text().await.unwrap();
     let category: i64 = report_form

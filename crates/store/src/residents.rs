@@ -60,6 +60,8 @@ pub enum PersonalField {
 }
 
 impl PersonalField {
+    pub const ALL: [PersonalField; 2] = [PersonalField::IdNumber, PersonalField::Phone];
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "id_number" => Some(Self::IdNumber),

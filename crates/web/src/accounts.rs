@@ -17,16 +17,19 @@ use utoipa::ToSchema;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct AccountInput {
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::display_name, required = true)]
     pub display_name: String,
     pub username: Option<String>,
     /// Mainland mobile number; stored only as a keyed index and a masked form.
     pub phone: Option<String>,
     /// The initial password (8+ characters, letters and digits).
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 128, required = true)]
     pub password: String,
     /// resident, grid_worker, community_staff, community_director, owners_committee_member,
     /// property_staff, social_org_staff, street_supervisor or system_admin.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::role, required = true)]
     pub role: String,
     /// Required for street supervisors.
     pub street_id: Option<i64>,
@@ -125,7 +128,7 @@ pub async fn create(state: &AppState, actor: i64, input: &AccountInput) -> AppRe
 /// Disables or enables an account; nobody disables their own.
 pub async fn set_disabled(state: &AppState, actor: i64, account_id: i64, disabled: bool) -> AppResult<()> {
     if actor == account_id && disabled {
-        return Err(bad("account_id", "error.self"));
+        return Err(AppError::Conflict(FieldError::new("account_id", "error.self")));
     }
     state.store.set_account_disabled(account_id, disabled).await?;
     let action = if disabled { "account.disabled" } else { "account.enabled" };

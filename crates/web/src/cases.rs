@@ -216,11 +216,24 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
 }
 
 /// Reads a step from a form: its name, a note (a refusal's reason), and stars for a rating.
+/// How staff took a report for someone else (a resident's own report names none).
+pub const STAFF_SOURCES: [&str; 3] = ["phone", "visit", "hotline"];
+
+/// The lists a case list can show: the open ones, the overdue, closed ones not yet
+/// rated, all, or one state.
+pub fn state_filters() -> impl Iterator<Item = &'static str> {
+    ["open", "overdue", "unrated", "all"].into_iter().chain(State::ALL.iter().map(|s| s.as_str()))
+}
+
 pub fn parse_step(step: &str, note: &str, stars: Option<&str>) -> AppResult<Event> {
-    let note = note.trim();
-    if note.chars().count() > 1000 {
-        return Err(FieldError::new("note", "error.case.note").into());
-    }
+    let note = linli_domain::case::STEP_NOTE.parse("note", note)?;
+    // Stars are for rating, but a bad number is refused whatever the step.
+    let stars = match stars.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<u8>().ok().filter(|s| (1..=5).contains(s)).ok_or(FieldError::new("stars", "error.case.stars"))?,
+        ),
+    };
     Ok(match step {
         "register" => Event::Register,
         "refuse" => {
@@ -251,10 +264,7 @@ pub fn parse_step(step: &str, note: &str, stars: Option<&str>) -> AppResult<Even
         "escalate" => Event::Escalate,
         "remind" => Event::Remind,
         "rate" => {
-            let stars: u8 = stars
-                .and_then(|s| s.trim().parse().ok())
-                .filter(|s| (1..=5).contains(s))
-                .ok_or(FieldError::new("stars", "error.case.stars"))?;
+            let stars = stars.ok_or(FieldError::new("stars", "error.case.stars"))?;
             Event::Rate { stars }
         }
         "reopen" => {
@@ -352,15 +362,16 @@ pub async fn read_report(
     let category_id: i64 = form.category_id.parse().map_err(|_| FieldError::new("category_id", "error.required"))?;
     let category =
         state.store.case_category(category_id).await.map_err(|_| FieldError::new("category_id", "error.choice"))?;
-    let description = form.description.trim();
-    let n = description.chars().count();
-    if !(4..=2000).contains(&n) {
-        return Err(FieldError::new("description", "error.case.description").into());
-    }
-    let room = form.room.trim();
-    if room.chars().count() > 20 {
-        return Err(FieldError::new("room", "error.import.room").into());
-    }
+    let description = linli_domain::case::DESCRIPTION.parse("description", &form.description)?;
+    let room = linli_domain::case::ROOM.parse("room", &form.room)?;
+    let room = room.as_str();
+    // Codes and names are checked whoever reports and whatever the category, so that a bad
+    // value is refused, never silently ignored.
+    let staff_source = match form.source.trim() {
+        "" => None,
+        code => Some(STAFF_SOURCES.into_iter().find(|s| *s == code).ok_or(FieldError::new("source", "error.choice"))?),
+    };
+    let named_reporter = linli_domain::case::REPORTER_NAME.parse("reporter_name", &form.reporter_name)?;
     // The place: a building (and room), or a point picked on the map.
     let (grid_id, building_id, lon, lat, address) = match (form.building_id.trim(), form.lon.trim(), form.lat.trim()) {
         ("", "", _) | ("", _, "") => return Err(FieldError::new("building_id", "error.case.place").into()),
@@ -387,14 +398,8 @@ pub async fn read_report(
     };
     let staff = is_staff(p, community.id);
     let worker_here = p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&grid_id));
-    let (source, reporter_name) = if staff && !form.source.is_empty() {
-        let source = match form.source.as_str() {
-            "phone" => "phone",
-            "visit" => "visit",
-            "hotline" => "hotline",
-            _ => return Err(FieldError::new("source", "error.choice").into()),
-        };
-        (source, form.reporter_name.trim().chars().take(32).collect::<String>())
+    let (source, reporter_name) = if let Some(source) = staff_source.filter(|_| staff) {
+        (source, named_reporter)
     } else if p.has_role(Role::GridWorker) {
         ("patrol", p.display_name.clone())
     } else {
@@ -406,18 +411,15 @@ pub async fn read_report(
     }
     // A grid worker's patrol finds a dispute between others; anyone else reports their own.
     let applicant = if source == "patrol" { "" } else { reporter_name.as_str() };
-    let dispute = if category.kind == "dispute" {
-        Some(read_dispute(&form.risk, applicant, &form.other_party, &form.other_phone)?)
-    } else {
-        None
-    };
+    let dispute = read_dispute(&form.risk, applicant, &form.other_party, &form.other_phone)?;
+    let dispute = (category.kind == "dispute").then_some(dispute);
     let key = form.idempotency_key.trim();
     Ok(NewCase {
         community_id: community.id,
         grid_id: Some(grid_id),
         category_id: category.id,
         source,
-        description: description.to_owned(),
+        description,
         building_id,
         household_id: None,
         lon: Some(lon),
@@ -458,16 +460,13 @@ pub fn read_dispute(risk: &str, applicant: &str, other: &str, other_phone: &str)
     if !applicant.trim().is_empty() {
         parties.push(NewParty { side: Side::Applicant, name: applicant.trim().to_owned(), phone: None });
     }
-    let other = other.trim();
-    if other.chars().count() > 32 {
-        return Err(FieldError::new("other_party", "error.dispute.name").into());
-    }
+    let other = linli_domain::dispute::OTHER_PARTY.parse("other_party", other)?;
+    let phone = match other_phone.trim() {
+        "" => None,
+        p => Some(Phone::parse("other_phone", p)?),
+    };
     if !other.is_empty() {
-        let phone = match other_phone.trim() {
-            "" => None,
-            p => Some(Phone::parse("other_phone", p)?),
-        };
-        parties.push(NewParty { side: Side::Respondent, name: other.to_owned(), phone });
+        parties.push(NewParty { side: Side::Respondent, name: other, phone });
     }
     Ok(NewDispute { risk, parties })
 }

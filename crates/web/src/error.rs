@@ -31,6 +31,9 @@ pub enum AppError {
     LockedOut,
     /// A value that must be unique is taken (409).
     Taken(&'static str),
+    /// The request clashes with what is already there, as the key says (409): a second
+    /// residents' committee, say.
+    Conflict(FieldError),
     /// The body is larger than the route takes (413).
     TooLarge,
     /// The body is not in the format the route takes (415: JSON for the API).
@@ -62,7 +65,7 @@ impl AppError {
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::LockedOut => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Taken(_) => StatusCode::CONFLICT,
+            AppError::Taken(_) | AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -79,6 +82,7 @@ impl AppError {
             AppError::NotFound => ("not_found", "error.not_found", None),
             AppError::LockedOut => ("locked_out", "error.locked_out", None),
             AppError::Taken(field) => ("taken", "error.taken", Some(*field)),
+            AppError::Conflict(e) => ("conflict", e.key, Some(e.field)),
             AppError::StorageFull => ("storage_full", "error.storage_full", None),
             AppError::TooLarge => ("too_large", "error.too_large", None),
             AppError::UnsupportedMediaType => ("unsupported_media_type", "error.media_type", None),

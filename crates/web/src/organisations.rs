@@ -15,11 +15,14 @@ use utoipa::ToSchema;
 pub struct OrganisationInput {
     /// party_branch, residents_committee, owners_committee, property_company or social_organisation.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::organisation_kind, required = true)]
     pub kind: String,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::display_name, required = true)]
     pub name: String,
     /// Office hours, place or phone of the office (shown to residents).
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::contact)]
     pub contact: String,
 }
 
@@ -35,15 +38,12 @@ pub async fn register(
     }
     let kind = OrganisationKind::parse(form.kind.trim()).ok_or(FieldError::new("kind", "error.choice"))?;
     let name = DisplayName::parse("name", &form.name)?;
-    let contact = form.contact.trim();
-    if contact.chars().count() > 120 || contact.chars().any(char::is_control) {
-        return Err(FieldError::new("contact", "error.name.invalid").into());
-    }
+    let contact = linli_domain::admin::CONTACT.parse("contact", &form.contact)?;
     let existing = state.store.organisations(community.id).await?;
     if kind.one_per_community() && existing.iter().any(|o| o.kind == kind.as_str()) {
-        return Err(FieldError::new("kind", "error.org_unique").into());
+        return Err(AppError::Conflict(FieldError::new("kind", "error.org_unique")));
     }
-    let id = state.store.insert_organisation(community.id, kind, name.as_str(), contact).await?;
+    let id = state.store.insert_organisation(community.id, kind, name.as_str(), &contact).await?;
     state
         .store
         .audit(Some(user.principal().account_id), Some(community.id), "organisation.created", name.as_str())

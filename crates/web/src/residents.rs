@@ -57,15 +57,7 @@ pub async fn reachable_resident(
 
 /// A reason for looking at personal data: 2–200 characters.
 pub fn reason(raw: &str) -> AppResult<String> {
-    let r = raw.trim();
-    let n = r.chars().count();
-    if n < 2 {
-        return Err(FieldError::new("reason", "error.reason.required").into());
-    }
-    if n > 200 || r.chars().any(char::is_control) {
-        return Err(FieldError::new("reason", "error.name.invalid").into());
-    }
-    Ok(r.to_owned())
+    Ok(linli_domain::privacy::REVEAL_REASON.parse("reason", raw)?)
 }
 
 /// Reveals one field after checking permission, scope and reason; the store writes the

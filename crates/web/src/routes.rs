@@ -18,7 +18,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::from_fn;
 use axum::routing::{MethodFilter, MethodRouter, on};
-use linli_domain::Action;
+use linli_domain::{Action, Role};
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
@@ -244,35 +244,79 @@ pub fn build() -> Routes {
         .api(Some(ViewCases), routes!(api::cases::show))
         .api(Some(ActOnCases), routes!(api::cases::step));
     let (api_router, openapi) = b.api.split_for_parts();
-    Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi: with_refusals(openapi) }
+    let openapi = with_refusals(openapi, &b.catalog);
+    Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }
 }
 
-/// Every API operation can also be refused before its handler runs, or by a full disk, in
-/// the one error shape: a path or query value that does not parse (400), no valid
-/// credential (401), a body too large or not JSON (413, 415, for operations with a body),
-/// no space to write (507). Each operation that does not list these itself gets them.
-fn with_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+/// Every API operation can also be refused before or beside its own answers, in the one
+/// error shape; each operation that does not list these itself gets those that apply to it:
+/// a path or query value that does not parse (400), no valid credential (401), a role
+/// without the operation's permission or an object outside the caller's reach (403, where
+/// some role lacks the permission), an id that names nothing (404, with a path parameter),
+/// a body too large or not JSON (413, 415, with a body), a value that breaks a rule (422,
+/// with a body or query parameters), no space to write (507).
+fn with_refusals(mut doc: utoipa::openapi::OpenApi, catalog: &[RouteInfo]) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    struct Refusal {
+        status: &'static str,
+        description: &'static str,
+        applies: fn(&Operation) -> bool,
+    }
+    struct Operation {
+        has_body: bool,
+        has_query: bool,
+        has_path_id: bool,
+        restricted: bool,
+    }
     let refusals = [
-        ("400", "A path or query value cannot be read", false),
-        ("401", "No valid credential", false),
-        ("413", "The body is too large", true),
-        ("415", "The body is not JSON", true),
-        ("507", "The database has no space left; nothing was saved", false),
+        Refusal { status: "400", description: "A path or query value cannot be read", applies: |_| true },
+        Refusal { status: "401", description: "No valid credential", applies: |_| true },
+        Refusal {
+            status: "403",
+            description: "The caller's role may not do this, or the object is outside their reach",
+            applies: |o| o.restricted,
+        },
+        Refusal {
+            status: "404",
+            description: "Nothing has this id (or it is not the caller's)",
+            applies: |o| o.has_path_id,
+        },
+        Refusal { status: "413", description: "The body is too large", applies: |o| o.has_body },
+        Refusal { status: "415", description: "The body is not JSON", applies: |o| o.has_body },
+        Refusal {
+            status: "422",
+            description: "A value breaks a rule; `field` names it",
+            applies: |o| o.has_body || o.has_query,
+        },
+        Refusal { status: "507", description: "The database has no space left; nothing was saved", applies: |_| true },
     ];
-    for item in doc.paths.paths.values_mut() {
-        for op in
-            [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten()
-        {
-            let has_body = op.request_body.is_some();
-            for (status, description, needs_body) in refusals {
-                if needs_body && !has_body {
-                    continue;
-                }
-                op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            (Method::GET, &mut item.get),
+            (Method::POST, &mut item.post),
+            (Method::PUT, &mut item.put),
+            (Method::PATCH, &mut item.patch),
+            (Method::DELETE, &mut item.delete),
+        ];
+        for (method, op) in operations {
+            let Some(op) = op else { continue };
+            let action = catalog.iter().find(|r| r.method == method && r.path == *path).and_then(|r| r.action);
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let facts = Operation {
+                has_body: op.request_body.is_some(),
+                has_query: params.iter().any(|p| p.parameter_in == ParameterIn::Query),
+                has_path_id: params.iter().any(|p| p.parameter_in == ParameterIn::Path),
+                restricted: action.is_some_and(|a| !Role::ALL.iter().all(|r| linli_domain::permission::permits(*r, a))),
+            };
+            for refusal in refusals.iter().filter(|r| (r.applies)(&facts)) {
+                op.responses.responses.entry(refusal.status.to_owned()).or_insert_with(|| {
                     let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
                     RefOr::T(
-                        ResponseBuilder::new().description(description).content("application/json", content).build(),
+                        ResponseBuilder::new()
+                            .description(refusal.description)
+                            .content("application/json", content)
+                            .build(),
                     )
                 });
             }

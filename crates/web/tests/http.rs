@@ -119,6 +119,20 @@ dual_backend_test!(the_openapi_document_lists_exactly_the_api_routes, |db| {
     }
     let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
     assert!(me["401"].is_object() && me["413"].is_null(), "no body, so no 413");
+    assert!(me["403"].is_null() && me["404"].is_null(), "every role may see itself, and there is no id to miss");
+    let show = &doc["paths"]["/api/v1/cases/{case_id}"]["get"]["responses"];
+    assert!(show["403"].is_object() && show["404"].is_object());
+    // Constraints are the server's: ranges, lists, and text as the domain reads it.
+    let list = doc["paths"]["/api/v1/communities/{community_id}/cases"]["get"]["parameters"].as_array().unwrap();
+    let param = |name: &str| &list.iter().find(|p| p["name"] == name).unwrap()["schema"];
+    assert_eq!((param("limit")["minimum"].as_i64(), param("limit")["maximum"].as_i64()), (Some(1), Some(200)));
+    assert_eq!(param("offset")["minimum"].as_i64(), Some(0));
+    assert!(param("state")["enum"].as_array().unwrap().iter().any(|s| s == "overdue"));
+    let token = &doc["components"]["schemas"]["NewToken"]["properties"]["name"];
+    assert_eq!((token["minLength"].as_i64(), token["maxLength"].as_i64()), (Some(1), Some(64)));
+    assert!(token["pattern"].is_string(), "a name needs a character that is not a space");
+    let step = &doc["components"]["schemas"]["StepInput"]["properties"]["step"]["enum"];
+    assert!(step.as_array().unwrap().iter().any(|s| s == "verify_pass"));
 });
 
 dual_backend_test!(each_role_lands_on_its_own_home_page, |db| {
@@ -483,7 +497,7 @@ dual_backend_test!(an_administrator_creates_accounts_anchored_where_their_role_a
     assert_eq!(app.browser().login("13900000099", "start2026").await.status, StatusCode::UNAUTHORIZED);
     let me = app.demo.account(Role::SystemAdmin).unwrap().account_id;
     let r = admin.post_form(&format!("/admin/accounts/{me}/disable"), &[]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text.contains("不能停用自己的账号"));
     admin.post_form(&format!("/admin/accounts/{id}/enable"), &[]).await;
     assert_eq!(app.browser().login("13900000099", "start2026").await.status, StatusCode::SEE_OTHER);
@@ -518,8 +532,12 @@ dual_backend_test!(a_director_registers_the_parties_of_the_community, |db| {
     let mut resident = app.signed_in("13800138000").await;
     assert!(resident.get("/").await.text.contains("夕阳红养老服务社"));
     let r = director.post_form(&path, &[("kind", "owners_committee"), ("name", "第二业委会"), ("contact", "")]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text.contains("本社区已登记该类别的单位"));
+    let second = serde_json::json!({"kind": "residents_committee", "name": "第二居委会"});
+    let r = director.send_json(Method::POST, &format!("/api/v1{path}"), &second).await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    assert_eq!(r.json()["error"]["field"], "kind");
     let r = director.post_form(&path, &[("kind", "club"), ("name", "x"), ("contact", "")]).await;
     assert!(r.text.contains("类别的取值无效"));
     let mut worker = app.signed_in("wangge1").await;
@@ -558,6 +576,30 @@ dual_backend_test!(every_api_refusal_has_the_error_shape_and_its_status, |db| {
     shape(&client.send(m, &p, None, &[("authorization", &auth)]).await, StatusCode::BAD_REQUEST, "bad_request");
     let (m, p) = get(format!("/api/v1/communities/{community}/cases?limit=abc"));
     shape(&client.send(m, &p, None, &[("authorization", &auth)]).await, StatusCode::BAD_REQUEST, "bad_request");
+    // A number out of the documented range, or an unknown list, names its parameter.
+    for (query, field) in
+        [("limit=0", "limit"), ("limit=201", "limit"), ("offset=-1", "offset"), ("state=bogus", "state")]
+    {
+        let r = client
+            .send(
+                Method::GET,
+                &format!("/api/v1/communities/{community}/cases?{query}"),
+                None,
+                &[("authorization", &auth)],
+            )
+            .await;
+        shape(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+        assert_eq!(r.json()["error"]["field"], field, "{query}");
+    }
+    let r = client
+        .send(
+            Method::GET,
+            &format!("/api/v1/communities/{community}/cases?limit=200&state=unrated"),
+            None,
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "the edges of the range are in it");
     let wrong_method = client.send(Method::PATCH, "/api/v1/me", None, &[("authorization", &auth)]).await;
     shape(&wrong_method, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert!(wrong_method.headers.get("allow").is_some(), "the methods it does take");

@@ -12,8 +12,10 @@ use utoipa::IntoParams;
 #[derive(Deserialize, IntoParams)]
 pub struct Paging {
     /// Rows to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
     /// Rows to return, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -26,8 +28,8 @@ pub async fn list(
     _user: User,
     Query(p): Query<Paging>,
 ) -> AppResult<Json<Vec<AccountSummary>>> {
-    let limit = p.limit.unwrap_or(100).clamp(1, 500);
-    Ok(Json(state.store.accounts(p.offset.unwrap_or(0).max(0), limit).await?))
+    let (offset, limit) = crate::api::page(p.offset, p.limit, 100, 500)?;
+    Ok(Json(state.store.accounts(offset, limit).await?))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -57,7 +59,9 @@ pub struct AccountChange {
 /// Disables or enables an account.
 #[utoipa::path(patch, path = "/api/v1/accounts/{account_id}", tag = "admin", request_body = AccountChange,
     params(("account_id" = i64, Path, description = "Account id")),
-    responses((status = 204), (status = 404, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    responses((status = 204), (status = 404, body = crate::api::ErrorBody),
+              (status = 409, body = crate::api::ErrorBody, description = "An administrator cannot disable their own account"),
+              (status = 422, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn update(
     State(state): State<AppState>,

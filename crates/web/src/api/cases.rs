@@ -18,11 +18,15 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Deserialize, IntoParams)]
 pub struct CaseFilter {
     /// `open` (default), `overdue`, `all`, or a state (reported, registered, refused,
-    /// dispatched, accepted, handled, closed, suspended).
+    /// dispatched, accepted, handled, closed, suspended); `unrated`: closed, not yet rated.
+    #[param(schema_with = crate::api::schema::case_state_filter)]
     pub state: Option<String>,
     pub grid_id: Option<i64>,
+    /// Rows to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
     /// 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -48,13 +52,18 @@ pub async fn list(
     if scope.is_empty() {
         return Err(AppError::Forbidden);
     }
+    let state_filter = f.state.unwrap_or_else(|| "open".into());
+    if !crate::cases::state_filters().any(|s| s == state_filter) {
+        return Err(AppError::invalid("state", "error.choice"));
+    }
+    let (offset, limit) = crate::api::page(f.offset, f.limit, 50, 200)?;
     let query = CaseQuery {
         community_id: community.id,
         scope: Some(scope),
         grid_id: f.grid_id,
-        state: Some(f.state.unwrap_or_else(|| "open".into())),
-        offset: f.offset.unwrap_or(0).max(0),
-        limit: f.limit.unwrap_or(50).clamp(1, 200),
+        state: Some(state_filter),
+        offset,
+        limit,
         ..CaseQuery::default()
     };
     let (rows, total) = state.store.cases(&query).await?;
@@ -70,10 +79,12 @@ pub async fn list(
 #[derive(Deserialize, ToSchema)]
 pub struct ReportInput {
     pub category_id: i64,
+    #[schema(schema_with = crate::api::schema::description)]
     pub description: String,
     pub building_id: i64,
     /// Room or exact place.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::room)]
     pub room: String,
     #[serde(default)]
     pub anonymous: bool,
@@ -82,14 +93,18 @@ pub struct ReportInput {
     pub self_resolved: bool,
     /// Staff intake: `phone`, `visit` or `hotline`.
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::intake_source)]
     pub source: String,
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::reporter_name)]
     pub reporter_name: String,
     /// For a dispute: `normal` (default), `high` or `violence` (escalated at once).
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::risk)]
     pub risk: String,
     /// For a dispute: the other party's name and phone, if known (stored sealed).
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::other_party)]
     pub other_party: String,
     #[serde(default)]
     pub other_phone: String,
@@ -176,12 +191,15 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
 pub struct StepInput {
     /// register, refuse, dispatch, accept, hand_back, feedback, verify_pass, verify_fail,
     /// suspend, resume, extend, escalate, remind, rate, reopen.
+    #[schema(schema_with = crate::api::schema::step)]
     pub step: String,
     /// For the timeline; required for refuse and hand_back (the reason), feedback (what was
     /// done) and reopen (why).
     #[serde(default)]
+    #[schema(schema_with = crate::api::schema::step_note)]
     pub note: String,
     /// 1–5, for rate.
+    #[schema(minimum = 1, maximum = 5)]
     pub stars: Option<u8>,
     /// Publish the note with the case's public record (the Open311 feed, masked); notes
     /// are internal by default.

@@ -92,7 +92,9 @@ pub async fn grid(State(state): State<AppState>, user: User, Path(grid_id): Path
 #[utoipa::path(post, path = "/api/v1/communities/{community_id}/organisations", tag = "communities",
     params(("community_id" = i64, Path, description = "Community id")),
     request_body = crate::organisations::OrganisationInput,
-    responses((status = 201, body = Organisation), (status = 403, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    responses((status = 201, body = Organisation), (status = 403, body = crate::api::ErrorBody),
+              (status = 409, body = crate::api::ErrorBody, description = "The name is taken, or the community already has its one party of this kind"),
+              (status = 422, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn add_organisation(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ pub mod communities;
 pub mod me;
 pub mod property;
 pub mod residents;
+pub mod schema;
 pub mod tokens;
 
 use crate::error::AppError;
@@ -50,7 +51,8 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code: invalid, unauthenticated, forbidden, csrf, not_found, locked_out, taken, internal.
+    /// Stable machine-readable code: invalid, unauthenticated, forbidden, csrf, not_found,
+    /// locked_out, taken, conflict, too_large, unsupported_media_type, storage_full, internal.
     pub code: String,
     /// A sentence in the caller's language.
     pub message: String,
@@ -76,4 +78,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
         })
     }
+}
+
+/// Rows to skip and to return, as a list was asked for: `offset` 0 or more (default 0),
+/// `limit` 1 to `max` (default `default`); out of range is an error naming the parameter.
+pub fn page(offset: Option<i64>, limit: Option<i64>, default: i64, max: i64) -> Result<(i64, i64), AppError> {
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(AppError::invalid("offset", "error.range"));
+    }
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(AppError::invalid("limit", "error.range"));
+    }
+    Ok((offset, limit))
 }

@@ -21,8 +21,10 @@ pub struct ResidentFilter {
     /// `true`: residents who moved out, instead of current ones.
     pub former: Option<bool>,
     /// Rows to skip (default 0).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
     /// Rows to return, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -46,8 +48,7 @@ pub async fn list(
     let (community, reach) = shared::community_reach(&state, &user, community_id, Action::ViewResidents).await?;
     let mut query = shared::query(community.id, &reach, f.grid_id, f.q.filter(|q| !q.trim().is_empty()))?;
     query.former = f.former.unwrap_or(false);
-    query.offset = f.offset.unwrap_or(0).max(0);
-    query.limit = f.limit.unwrap_or(50).clamp(1, 500);
+    (query.offset, query.limit) = crate::api::page(f.offset, f.limit, 50, 500)?;
     let (residents, total) = state.store.residents(&query).await?;
     Ok(Json(ResidentPage { total, residents }))
 }
@@ -68,8 +69,10 @@ pub async fn show(
 #[derive(Deserialize, ToSchema)]
 pub struct RevealRequest {
     /// `id_number` or `phone`.
+    #[schema(schema_with = crate::api::schema::personal_field)]
     pub field: String,
     /// Why the full value is needed (2–200 characters); recorded with the access.
+    #[schema(schema_with = crate::api::schema::reveal_reason)]
     pub reason: String,
 }
 

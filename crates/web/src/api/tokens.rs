@@ -23,6 +23,7 @@ pub async fn list(State(state): State<AppState>, user: User) -> AppResult<Json<V
 #[derive(Deserialize, ToSchema)]
 pub struct NewToken {
     /// What the token is for, e.g. "数据大屏".
+    #[schema(schema_with = crate::api::schema::display_name)]
     pub name: String,
 }
 

@@ -72,7 +72,7 @@ pub async fn add_organisation(
 ) -> AppResult<Response> {
     match crate::organisations::register(&state, &user, community_id, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/communities/{community_id}#parties")).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Taken(_))) => {
+        Err(e @ (AppError::Invalid(_) | AppError::Taken(_) | AppError::Conflict(_))) => {
             let info = e.info();
             let message = user.0.tr().field_error(info.field.unwrap_or(""), info.key);
             community_page(&state, &user, community_id, e.status(), form, Some(message), None).await
