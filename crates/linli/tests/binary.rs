@@ -645,6 +645,19 @@ async fn intake_survives_kill_9(args: &[&str]) {
 
     // What each report got back: the case number, or nothing (the answer was lost).
     let answered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Option<i64>)>::new()));
+    // Staff register the reports as they come in, each step with its key: the case and
+    // whether the step was acknowledged.
+    let (staff_token, _) = api_token(&server.base, "shequ").await;
+    let registered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(i64, bool)>::new()));
+    let register = |api: reqwest::Client, base: String, token: String, case: i64| async move {
+        api.post(format!("{base}/api/v1/cases/{case}/steps"))
+            .bearer_auth(&token)
+            .header("idempotency-key", format!("register-{case}"))
+            .json(&serde_json::json!({"step": "register"}))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+    };
     let api = reqwest::Client::new();
     for round in 0..3_u32 {
         let base = server.base.clone();
@@ -705,6 +718,29 @@ async fn intake_survives_kill_9(args: &[&str]) {
                 }
             })
         };
+        let stepper = {
+            let (api, base, token) = (api.clone(), base.clone(), staff_token.clone());
+            let (answered, registered) = (answered.clone(), registered.clone());
+            tokio::spawn(async move {
+                loop {
+                    let done: std::collections::HashSet<i64> = registered.lock().unwrap().iter().map(|r| r.0).collect();
+                    let next = answered.lock().unwrap().iter().filter_map(|a| a.1).find(|c| !done.contains(c));
+                    let Some(case) = next else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    let acknowledged = match register(api.clone(), base.clone(), token.clone(), case).await {
+                        Ok(r) if r.status() == 200 => true,
+                        Ok(r) => panic!("registering case {case} answered {}", r.status()),
+                        Err(_) => false,
+                    };
+                    registered.lock().unwrap().push((case, acknowledged));
+                    if !acknowledged {
+                        return;
+                    }
+                }
+            })
+        };
         tokio::time::sleep(Duration::from_millis(400 + 300 * u64::from(round))).await;
         server.child.kill().unwrap();
         server.child.wait().unwrap();
@@ -712,6 +748,7 @@ async fn intake_survives_kill_9(args: &[&str]) {
             w.await.unwrap();
         }
         device.await.unwrap();
+        stepper.await.unwrap();
         server = Server::start(args);
     }
 
@@ -760,6 +797,39 @@ async fn intake_survives_kill_9(args: &[&str]) {
         }
     }
     assert_eq!(made, answered.len(), "no report twice, none missing");
+    // Every registration acknowledged is there; each, sent again with its key, is taken
+    // once in all (a lost answer's step either stood or is taken now).
+    let registered = registered.lock().unwrap().clone();
+    assert!(registered.iter().filter(|(_, ok)| *ok).count() > 5, "steps went in between the kills");
+    for (case, acknowledged) in registered {
+        if acknowledged {
+            let seen: serde_json::Value = api
+                .get(format!("{}/api/v1/cases/{case}", server.base))
+                .bearer_auth(&staff_token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_ne!(seen["case"]["state"], "reported", "case {case} was registered");
+        }
+        let again = register(api.clone(), server.base.clone(), staff_token.clone(), case).await.unwrap();
+        assert_eq!(again.status(), 200, "registering case {case} again with its key");
+        let seen: serde_json::Value = again.json().await.unwrap();
+        assert_eq!(seen["state"], "registered", "case {case}");
+        let detail: serde_json::Value = api
+            .get(format!("{}/api/v1/cases/{case}", server.base))
+            .bearer_auth(&staff_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let steps = detail["timeline"].as_array().unwrap().iter().filter(|e| e["kind"] == "register").count();
+        assert_eq!(steps, 1, "case {case} registered once");
+    }
     // Every message acknowledged as stored is there: sent again, it is a duplicate.
     let sent_messages = sent_messages.lock().unwrap().clone();
     assert!(sent_messages.iter().filter(|(_, stored)| *stored).count() > 20, "messages went in between the kills");

@@ -317,6 +317,9 @@ pub struct StepExtras<'a> {
     pub photos: &'a [crate::photos::NewPhoto],
     pub merged_into: Option<i64>,
     pub dispatch_to: Option<Holder>,
+    /// A step sent again with this key is taken once: the retry writes nothing and gets
+    /// the case as it is. Callers make keys their own (`account:{id}:…`).
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// A step's note and whether its author made it public (the Open311 feed shows public
@@ -633,6 +636,23 @@ impl Store {
         self.apply_step(case_id, actor, event, note, extras).await
     }
 
+    /// Whether this step was already taken with this key (a retry): the same step again is
+    /// `true`, another step with the key is refused, a new key is `false`.
+    pub async fn step_taken(&self, case_id: i64, key: &str, event: &Event) -> StoreResult<bool> {
+        let taken: Option<String> = read!(self, |db| sqlx::query_scalar(
+            "SELECT kind FROM case_events WHERE case_id = $1 AND idempotency_key = $2"
+        )
+        .bind(case_id)
+        .bind(key)
+        .fetch_optional(db)
+        .await?);
+        match taken {
+            Some(kind) if kind == event.kind() => Ok(true),
+            Some(_) => Err(StoreError::Invalid(FieldError::new("Idempotency-Key", "error.idempotency_key.reused"))),
+            None => Ok(false),
+        }
+    }
+
     /// Whom this case may be dispatched to, and the category's default.
     pub async fn dispatch_options(&self, case: &CaseRow) -> StoreResult<DispatchOptions> {
         let category = self.case_category(case.category_id).await?;
@@ -756,7 +776,7 @@ impl Store {
         note: &StepNote<'_>,
         extras: StepExtras<'_>,
     ) -> StoreResult<CaseRow> {
-        let StepExtras { photos, merged_into, dispatch_to } = extras;
+        let StepExtras { photos, merged_into, dispatch_to, idempotency_key } = extras;
         let now = now_ms();
         let row: Loop = read!(self, |db| sqlx::query_as(
             "SELECT community_id, grid_id, category_id, state, level, resume_to, suspended_at, registered_at, deadline, \
@@ -895,8 +915,8 @@ impl Store {
                 return Err(StoreError::Invalid(FieldError::new("step", "error.case.changed")));
             }
             let event_id: i64 = sqlx::query_scalar(
-                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, public) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, public, \
+                 idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(case_id)
             .bind(now)
@@ -906,6 +926,7 @@ impl Store {
             .bind(after.state.as_str())
             .bind(note)
             .bind(public)
+            .bind(idempotency_key)
             .fetch_one(&mut *tx)
             .await?;
             crate::photos::insert_photos!(tx, case_id, event_id, photos, now);

@@ -8,7 +8,7 @@
 use crate::crypto::{random_token, token_hash};
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::FieldError;
-use linli_domain::case::Event;
+use linli_domain::case::{Event, State};
 use linli_domain::monitoring::{Channel, Input, Message, Rule, RuleState, Severity, Transition};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -685,19 +685,29 @@ impl Store {
             };
             let device = self.device(device_id).await?;
             let case_id = match sibling {
+                // The alarm joins the open case and its timeline notes it, in one transaction.
                 Some(case_id) => {
                     let now = now_ms();
                     transaction!(self, |tx| {
-                        crate::disputes::note!(
-                            tx,
-                            case_id,
-                            now,
-                            None::<i64>,
-                            "alarm",
-                            format!("{} · {alarm}", device.name)
-                        )?;
+                        let joined = sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
+                            .bind(case_id)
+                            .bind(alarm_id)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if joined == 1 {
+                            crate::disputes::note!(
+                                tx,
+                                case_id,
+                                now,
+                                None::<i64>,
+                                "alarm",
+                                format!("{} · {alarm}", device.name)
+                            )?;
+                        }
                     })?;
-                    case_id
+                    opened.push(case_id);
+                    continue;
                 }
                 None => {
                     let profile = self
@@ -747,10 +757,23 @@ impl Store {
                         idempotency_key: Some(format!("alarm:{alarm_id}")),
                         ..Default::default()
                     };
+                    // Each step commits on its own, and a crash may stop a round after any of
+                    // them: the next round finds the case by its key and takes the steps
+                    // still missing, so the case never stays reported and unlinked.
                     let intake = self.report_case(&new).await?;
-                    if intake.created {
-                        self.apply_case_step(intake.case_id, None, &Event::Register, "").await?;
+                    fail::fail_point!("alarm_case.reported", |_| Err(StoreError::Config("injected crash".into())));
+                    let mut state = self.case(intake.case_id).await?.state;
+                    if state == State::Reported.as_str() {
+                        state = self.apply_case_step(intake.case_id, None, &Event::Register, "").await?.state;
+                        fail::fail_point!("alarm_case.registered", |_| Err(StoreError::Config(
+                            "injected crash".into()
+                        )));
+                    }
+                    if state == State::Registered.as_str() {
                         self.apply_case_step(intake.case_id, None, &Event::Dispatch, "").await?;
+                        fail::fail_point!("alarm_case.dispatched", |_| Err(StoreError::Config(
+                            "injected crash".into()
+                        )));
                     }
                     intake.case_id
                 }

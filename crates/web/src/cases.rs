@@ -286,6 +286,8 @@ pub struct StepRequest<'a> {
     /// Whom a dispatch goes to (`person:ID`, `party:ID`, `community`); the category's
     /// default when empty.
     pub dispatch_to: Option<&'a str>,
+    /// The same step sent again with this key is taken once.
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// Takes a step as the signed-in person, if it is theirs to take, with its photos.
@@ -296,19 +298,26 @@ pub async fn take_step(
     request: StepRequest<'_>,
     photos: &[NewPhoto],
 ) -> AppResult<CaseRow> {
-    let StepRequest { step, note, stars, dispatch_to } = request;
+    let StepRequest { step, note, stars, dispatch_to, idempotency_key } = request;
     let event = parse_step(step, note.text, stars)?;
     let dispatch_to = match dispatch_to.map(str::trim).filter(|s| !s.is_empty()) {
         Some(to) => Some(Holder::parse(to).ok_or(FieldError::new("dispatch_to", "error.choice"))?),
         None => None,
     };
     let (case, community) = reachable_case(state, user, case_id).await?;
+    // A retry of a step already taken gets the case as it is now, and writes nothing.
+    let key = idempotency_key.map(|k| format!("account:{}:{k}", user.principal().account_id));
+    if let Some(key) = &key
+        && state.store.step_taken(case.id, key, &event).await?
+    {
+        return Ok(case);
+    }
     if !steps_for(user.principal(), &community, &case).contains(&step) {
         return Err(AppError::Forbidden);
     }
     let actor = Some(user.principal().account_id);
     let note = StepNote { text: note.text.trim(), ..note };
-    let extras = StepExtras { photos, dispatch_to, ..StepExtras::default() };
+    let extras = StepExtras { photos, dispatch_to, idempotency_key: key.as_deref(), ..StepExtras::default() };
     Ok(state.store.apply_case_step_with(case.id, actor, &event, &note, extras).await?)
 }
 

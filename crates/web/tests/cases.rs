@@ -239,9 +239,9 @@ dual_backend_test!(the_api_takes_a_report_once_per_idempotency_key_and_walks_the
     let body = serde_json::json!({"category_id": cat, "description": "广场舞音响太大声，已超过晚上九点", "building_id": building});
     let path = format!("/api/v1/communities/{community}/cases");
     let before = case_count(&app).await;
-    let first = send_report(&mut worker, &path, &body, "app-7f3a").await;
+    let first = send_with_key(&mut worker, &path, &body, "app-7f3a").await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
-    let again = send_report(&mut worker, &path, &body, "app-7f3a").await;
+    let again = send_with_key(&mut worker, &path, &body, "app-7f3a").await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
     assert_eq!(again.json()["id"], first.json()["id"]);
@@ -261,13 +261,24 @@ dual_backend_test!(the_api_takes_a_report_once_per_idempotency_key_and_walks_the
     assert_eq!(bad.json()["error"]["field"], "category_id");
     assert_eq!(case_count(&app).await, before + 1);
 
-    // The grid worker registers and dispatches (own grid, grid-worker category: to self).
+    // The grid worker registers and dispatches (own grid, grid-worker category: to self),
+    // each step sent twice with its key, as a phone does when an answer is lost: the retry
+    // gets the case and takes nothing again.
+    let steps = format!("/api/v1/cases/{case}/steps");
     for step in ["register", "dispatch", "accept"] {
-        let r = worker
-            .send_json(Method::POST, &format!("/api/v1/cases/{case}/steps"), &serde_json::json!({"step": step}))
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{step}: {}", r.text);
+        let body = serde_json::json!({"step": step});
+        let first = send_with_key(&mut worker, &steps, &body, &format!("step-{step}")).await;
+        assert_eq!(first.status, StatusCode::OK, "{step}: {}", first.text);
+        let again = send_with_key(&mut worker, &steps, &body, &format!("step-{step}")).await;
+        assert_eq!(again.status, StatusCode::OK, "{step} again: {}", again.text);
+        assert_eq!(again.json()["state"], first.json()["state"]);
     }
+    let feedback = serde_json::json!({"step": "feedback", "note": "修好了"});
+    let reused = send_with_key(&mut worker, &steps, &feedback, "step-accept").await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY, "a key is one step's");
+    assert_eq!(reused.json()["error"]["field"], "Idempotency-Key");
+    let unkeyed = worker.send_json(Method::POST, &steps, &serde_json::json!({"step": "accept"})).await;
+    assert_eq!(unkeyed.status, StatusCode::FORBIDDEN, "without its key, a step taken is no longer there to take");
     let detail = worker.get(&format!("/api/v1/cases/{case}")).await.json();
     assert_eq!(detail["case"]["state"], "accepted");
     assert_eq!(detail["steps"], serde_json::json!(["feedback", "escalate"]));
@@ -276,7 +287,7 @@ dual_backend_test!(the_api_takes_a_report_once_per_idempotency_key_and_walks_the
     assert_eq!(other.get(&format!("/api/v1/cases/{case}")).await.status, StatusCode::NOT_FOUND);
 });
 
-async fn send_report(b: &mut Browser, path: &str, body: &serde_json::Value, key: &str) -> linli_test_support::Reply {
+async fn send_with_key(b: &mut Browser, path: &str, body: &serde_json::Value, key: &str) -> linli_test_support::Reply {
     let csrf = b.csrf.clone();
     let body = body.to_string().into_bytes();
     b.send(

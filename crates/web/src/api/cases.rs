@@ -75,6 +75,20 @@ pub async fn list(
     Ok(Json(CasePage { total, cases }))
 }
 
+/// The `Idempotency-Key` header: up to 80 characters; the same key makes one report, or
+/// takes one step.
+fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .filter(|k| !k.trim().is_empty() && k.len() <= 80)
+            .map(|k| Some(k.to_owned()))
+            .ok_or(AppError::invalid("Idempotency-Key", "error.idempotency_key")),
+    }
+}
+
 /// A report. `building_id` places it (and decides its grid).
 #[derive(Deserialize, ToSchema)]
 pub struct ReportInput {
@@ -130,15 +144,7 @@ pub async fn create(
     if !user.principal().can_in_community(Action::ReportCase, community.id, community.street_id) {
         return Err(AppError::Forbidden);
     }
-    let key = match headers.get("idempotency-key") {
-        None => String::new(),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .filter(|k| !k.trim().is_empty() && k.len() <= 80)
-            .ok_or(AppError::invalid("Idempotency-Key", "error.idempotency_key"))?
-            .to_owned(),
-    };
+    let key = idempotency_key(&headers)?.unwrap_or_default();
     let form = ReportForm {
         category_id: input.category_id.to_string(),
         description: input.description,
@@ -212,7 +218,8 @@ pub struct StepInput {
 
 /// Takes a step of the loop, if it is the caller's to take.
 #[utoipa::path(post, path = "/api/v1/cases/{case_id}/steps", tag = "cases",
-    params(("case_id" = i64, Path, description = "Case id")),
+    params(("case_id" = i64, Path, description = "Case id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Up to 80 characters; the same step sent again with the same key is taken once, and the retry gets the case as it is")),
     request_body = StepInput,
     responses((status = 200, body = CaseRow), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
@@ -220,8 +227,10 @@ pub async fn step(
     State(state): State<AppState>,
     user: User,
     Path(case_id): Path<i64>,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<StepInput>,
 ) -> AppResult<Json<CaseRow>> {
+    let key = idempotency_key(&headers)?;
     let stars = input.stars.map(|s| s.to_string());
     let note = StepNote { text: &input.note, public: input.public };
     let request = crate::cases::StepRequest {
@@ -229,6 +238,7 @@ pub async fn step(
         note,
         stars: stars.as_deref(),
         dispatch_to: input.dispatch_to.as_deref(),
+        idempotency_key: key.as_deref(),
     };
     Ok(Json(take_step(&state, &user, case_id, request, &[]).await?))
 }

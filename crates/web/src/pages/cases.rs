@@ -681,6 +681,7 @@ pub async fn step(
             note,
             stars: form.stars.as_deref(),
             dispatch_to: form.dispatch_to.as_deref(),
+            idempotency_key: None,
         };
         take_step(&state, &user, case_id, request, &photos).await
     };
