@@ -125,7 +125,7 @@ impl Store {
         let phone_masked = new.phone.as_ref().map(Phone::masked);
         let now = now_ms();
         transaction!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO accounts (username, phone_index, phone_masked, display_name, password_hash, password_changed_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
             )
@@ -135,14 +135,15 @@ impl Store {
             .bind(new.display_name.as_str())
             .bind(&hash)
             .bind(now)
-            .fetch_one(&mut *tx)
-            .await
+            .fetch_one(c)
+            .await)
             .map_err(|e| {
                 let field = if e.to_string().contains("phone") { "phone" } else { "username" };
                 StoreError::on_unique(field)(e)
             })?;
             for a in &new.assignments {
-                sqlx::query(
+                crate::on!(tx, |c| {
+                    sqlx::query(
                     "INSERT INTO role_assignments (account_id, role, street_id, community_id, organisation_id, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                 )
@@ -152,28 +153,43 @@ impl Store {
                 .bind(a.community_id)
                 .bind(a.organisation_id)
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
             }
             for grid_id in &new.grid_ids {
-                let placed = sqlx::query(
+                let placed = crate::on!(tx, |c| sqlx::query(
                     "INSERT INTO grid_workers (community_id, grid_id, account_id, duty) \
                      SELECT community_id, id, $2, 'worker' FROM grids WHERE id = $1",
                 )
                 .bind(grid_id)
                 .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
                 if placed != 1 {
                     return Err(StoreError::NotFound);
                 }
             }
             let roles = new.assignments.iter().map(|a| (a.role, a.community_id));
             for (community, detail) in resident_grants(new.display_name.as_str(), roles).filter(|_| actor.is_some()) {
-                sqlx::query(GRANT_AUDIT).bind(community).bind(actor).bind(&detail).bind(now).execute(&mut *tx).await?;
-                sqlx::query(GRANT_NOTICE).bind(community).bind(now).bind(id).execute(&mut *tx).await?;
-                sqlx::query(GRANT_OUTBOX).bind(now).execute(&mut *tx).await?;
+                crate::on!(tx, |c| sqlx::query(GRANT_AUDIT)
+                    .bind(community)
+                    .bind(actor)
+                    .bind(&detail)
+                    .bind(now)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                crate::on!(tx, |c| sqlx::query(GRANT_NOTICE)
+                    .bind(community)
+                    .bind(now)
+                    .bind(id)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                crate::on!(tx, |c| sqlx::query(GRANT_OUTBOX).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
             }
             id
         })
@@ -216,9 +232,22 @@ impl Store {
     ) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            sqlx::query(GRANT_AUDIT).bind(community_id).bind(actor).bind(detail).bind(now).execute(&mut *tx).await?;
-            sqlx::query(GRANT_NOTICE).bind(community_id).bind(now).bind(account).execute(&mut *tx).await?;
-            sqlx::query(GRANT_OUTBOX).bind(now).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query(GRANT_AUDIT)
+                .bind(community_id)
+                .bind(actor)
+                .bind(detail)
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            crate::on!(tx, |c| sqlx::query(GRANT_NOTICE)
+                .bind(community_id)
+                .bind(now)
+                .bind(account)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            crate::on!(tx, |c| sqlx::query(GRANT_OUTBOX).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
         })
     }
 
@@ -241,28 +270,38 @@ impl Store {
         let hash = hash_password(new.expose())?;
         let keep = keep_session.map(crate::crypto::token_hash).unwrap_or_default();
         transaction!(self, |tx| {
-            sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-                .bind(&hash)
-                .bind(now_ms())
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
+            crate::on!(tx, |c| sqlx::query(
+                "UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3"
+            )
+            .bind(&hash)
+            .bind(now_ms())
+            .bind(account_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            crate::on!(tx, |c| sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
                 .bind(account_id)
                 .bind(&keep)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(REVOKE_TOKENS).bind(now_ms()).bind(account_id).execute(&mut *tx).await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            crate::on!(tx, |c| sqlx::query(REVOKE_TOKENS)
+                .bind(now_ms())
+                .bind(account_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 
     pub async fn set_locale(&self, account_id: i64, locale: &str) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
+            crate::on!(tx, |c| sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
                 .bind(locale)
                 .bind(account_id)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 
@@ -349,15 +388,24 @@ impl Store {
     /// tokens, so that enabling it again does not bring them back.
     pub async fn set_account_disabled(&self, account_id: i64, disabled: bool) -> StoreResult<()> {
         let changed = transaction!(self, |tx| {
-            let n = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
+            let n = crate::on!(tx, |c| sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
                 .bind(disabled)
                 .bind(account_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             if disabled {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
-                sqlx::query(REVOKE_TOKENS).bind(now_ms()).bind(account_id).execute(&mut *tx).await?;
+                crate::on!(tx, |c| sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                    .bind(account_id)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                crate::on!(tx, |c| sqlx::query(REVOKE_TOKENS)
+                    .bind(now_ms())
+                    .bind(account_id)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
             }
             n
         })?;

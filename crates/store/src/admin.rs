@@ -69,30 +69,32 @@ const COMMUNITY_SELECT: &str = "SELECT c.id, c.street_id, c.code, c.name, c.addr
 impl Store {
     pub async fn insert_district(&self, code: &str, name: &str) -> StoreResult<i64> {
         transaction!(self, |tx| {
-            sqlx::query_scalar("INSERT INTO districts (code, name) VALUES ($1, $2) RETURNING id")
+            crate::on!(tx, |c| sqlx::query_scalar("INSERT INTO districts (code, name) VALUES ($1, $2) RETURNING id")
                 .bind(code)
                 .bind(name)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(StoreError::on_unique("code"))?
+                .fetch_one(c)
+                .await)
+            .map_err(StoreError::on_unique("code"))?
         })
     }
 
     pub async fn insert_street(&self, district_id: i64, code: &str, name: &str) -> StoreResult<i64> {
         transaction!(self, |tx| {
-            sqlx::query_scalar("INSERT INTO streets (district_id, code, name) VALUES ($1, $2, $3) RETURNING id")
-                .bind(district_id)
-                .bind(code)
-                .bind(name)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(StoreError::on_unique("code"))?
+            crate::on!(tx, |c| sqlx::query_scalar(
+                "INSERT INTO streets (district_id, code, name) VALUES ($1, $2, $3) RETURNING id"
+            )
+            .bind(district_id)
+            .bind(code)
+            .bind(name)
+            .fetch_one(c)
+            .await)
+            .map_err(StoreError::on_unique("code"))?
         })
     }
 
     pub async fn insert_community(&self, street_id: i64, code: &str, name: &str, address: &str) -> StoreResult<i64> {
         transaction!(self, |tx| {
-            sqlx::query_scalar(
+            crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO communities (street_id, code, name, address, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(street_id)
@@ -100,8 +102,8 @@ impl Store {
             .bind(name)
             .bind(address)
             .bind(now_ms())
-            .fetch_one(&mut *tx)
-            .await
+            .fetch_one(c)
+            .await)
             .map_err(StoreError::on_unique("code"))?
         })
     }
@@ -114,15 +116,15 @@ impl Store {
         boundary: Option<&str>,
     ) -> StoreResult<i64> {
         transaction!(self, |tx| {
-            sqlx::query_scalar(
+            crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO grids (community_id, code, name, boundary) VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(community_id)
             .bind(code)
             .bind(name)
             .bind(boundary)
-            .fetch_one(&mut *tx)
-            .await
+            .fetch_one(c)
+            .await)
             .map_err(StoreError::on_unique("code"))?
         })
     }
@@ -135,7 +137,7 @@ impl Store {
         contact: &str,
     ) -> StoreResult<i64> {
         transaction!(self, |tx| {
-            sqlx::query_scalar(
+            crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO organisations (community_id, kind, name, contact, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(community_id)
@@ -143,8 +145,8 @@ impl Store {
             .bind(name)
             .bind(contact)
             .bind(now_ms())
-            .fetch_one(&mut *tx)
-            .await
+            .fetch_one(c)
+            .await)
             .map_err(StoreError::on_unique("name"))?
         })
     }
@@ -152,7 +154,7 @@ impl Store {
     /// Puts a worker on duty in a grid (`worker` or `deputy`).
     pub async fn assign_grid_worker(&self, grid_id: i64, account_id: i64, duty: &str) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| sqlx::query(
                 "INSERT INTO grid_workers (community_id, grid_id, account_id, duty) \
                  SELECT community_id, id, $2, $3 FROM grids WHERE id = $1 \
                  ON CONFLICT (grid_id, account_id) DO UPDATE SET duty = excluded.duty",
@@ -160,20 +162,22 @@ impl Store {
             .bind(grid_id)
             .bind(account_id)
             .bind(duty)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         })
     }
 
     /// Takes a worker off duty in a grid.
     pub async fn remove_grid_worker(&self, grid_id: i64, account_id: i64) -> StoreResult<()> {
         transaction!(self, |tx| {
-            let gone = sqlx::query("DELETE FROM grid_workers WHERE grid_id = $1 AND account_id = $2")
-                .bind(grid_id)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let gone =
+                crate::on!(tx, |c| sqlx::query("DELETE FROM grid_workers WHERE grid_id = $1 AND account_id = $2")
+                    .bind(grid_id)
+                    .bind(account_id)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
             if gone == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -310,7 +314,7 @@ impl Store {
     ) -> StoreResult<u64> {
         transaction!(self, |tx| {
             for (code, name, geometry) in grids {
-                sqlx::query(
+                crate::on!(tx, |c| sqlx::query(
                     "INSERT INTO grids (community_id, code, name, boundary) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name, boundary = excluded.boundary",
                 )
@@ -318,12 +322,13 @@ impl Store {
                 .bind(code)
                 .bind(name)
                 .bind(geometry)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             }
             let mut moved = 0;
             for (building, code) in placements {
-                moved += sqlx::query(
+                moved += crate::on!(tx, |c| sqlx::query(
                     "UPDATE buildings SET grid_id = (SELECT id FROM grids WHERE code = $1 AND community_id = $2) \
                      WHERE id = $3 AND community_id = $2 AND NOT grid_pinned \
                        AND grid_id <> (SELECT id FROM grids WHERE code = $1 AND community_id = $2)",
@@ -331,20 +336,27 @@ impl Store {
                 .bind(code)
                 .bind(community_id)
                 .bind(building)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             }
             if moved > 0 {
-                sqlx::query(
+                crate::on!(tx, |c| {
+                    sqlx::query(
                     "UPDATE residents SET grid_id = (SELECT b.grid_id FROM households h JOIN buildings b ON b.id = h.building_id \
                      WHERE h.id = residents.household_id) WHERE community_id = $1",
                 )
                 .bind(community_id)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
             }
-            sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
+                .bind(community_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             moved
         })
     }
@@ -353,24 +365,31 @@ impl Store {
     /// it, moving its residents' grid with it, in one transaction.
     pub async fn place_building(&self, building_id: i64, grid_id: i64, pinned: bool) -> StoreResult<()> {
         transaction!(self, |tx| {
-            let community: Option<i64> = sqlx::query_scalar(
+            let community: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
                 "UPDATE buildings SET grid_id = $2, grid_pinned = $3 WHERE id = $1 \
                  AND community_id = (SELECT community_id FROM grids WHERE id = $2) RETURNING community_id",
             )
             .bind(building_id)
             .bind(grid_id)
             .bind(pinned)
-            .fetch_optional(&mut *tx)
-            .await?;
+            .fetch_optional(c)
+            .await)?;
             let community = community.ok_or(StoreError::NotFound)?;
-            sqlx::query(
+            crate::on!(tx, |c| {
+                sqlx::query(
                 "UPDATE residents SET grid_id = $2 WHERE household_id IN (SELECT id FROM households WHERE building_id = $1)",
             )
             .bind(building_id)
             .bind(grid_id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community).execute(&mut *tx).await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
+                .bind(community)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 }

@@ -24,7 +24,7 @@ impl Store {
         detail: &str,
     ) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| sqlx::query(
                 "INSERT INTO audit_events (community_id, account_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(community_id)
@@ -32,8 +32,9 @@ impl Store {
             .bind(action)
             .bind(detail)
             .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         })
     }
 

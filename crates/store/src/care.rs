@@ -68,15 +68,16 @@ struct TaggedRow {
 
 /// Bumps the registry version of a resident's community (tags and visits change the
 /// overdue list), on either backend's open transaction.
-macro_rules! bump_for_resident {
-    ($tx:expr, $resident:expr) => {
-        sqlx::query(
-            "UPDATE communities SET registry_version = registry_version + 1 \
-             WHERE id = (SELECT community_id FROM residents WHERE id = $1)",
-        )
-        .bind($resident)
-        .execute(&mut **$tx)
-    };
+async fn bump_for_resident(tx: &mut crate::Tx, resident_id: i64) -> StoreResult<()> {
+    crate::on!(tx, |c| sqlx::query(
+        "UPDATE communities SET registry_version = registry_version + 1 \
+         WHERE id = (SELECT community_id FROM residents WHERE id = $1)",
+    )
+    .bind(resident_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 impl Store {
@@ -89,27 +90,31 @@ impl Store {
 
     pub async fn add_care_tag(&self, resident_id: i64, tag: CareTag) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO care_tags (community_id, resident_id, tag, created_at) \
                  SELECT community_id, id, $2, $3 FROM residents WHERE id = $1 ON CONFLICT (resident_id, tag) DO NOTHING",
             )
             .bind(resident_id)
             .bind(tag.as_str())
             .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            bump_for_resident!(&mut tx, resident_id).await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+            bump_for_resident(tx, resident_id).await?;
         })
     }
 
     pub async fn remove_care_tag(&self, resident_id: i64, tag: CareTag) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query("DELETE FROM care_tags WHERE resident_id = $1 AND tag = $2")
+            crate::on!(tx, |c| sqlx::query("DELETE FROM care_tags WHERE resident_id = $1 AND tag = $2")
                 .bind(resident_id)
                 .bind(tag.as_str())
-                .execute(&mut *tx)
-                .await?;
-            bump_for_resident!(&mut tx, resident_id).await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            bump_for_resident(tx, resident_id).await?;
         })
     }
 
@@ -117,7 +122,8 @@ impl Store {
     pub async fn record_visit(&self, v: &NewVisit) -> StoreResult<i64> {
         let notes = if v.notes.trim().is_empty() { None } else { Some(self.key().seal(NOTES_FIELD, v.notes.trim())?) };
         transaction!(self, |tx| {
-            let id: Option<i64> = sqlx::query_scalar(
+            let id: Option<i64> = crate::on!(tx, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO visits (community_id, grid_id, resident_id, account_id, visited_on, kind, notes_enc, follow_up, created_at) \
                  SELECT community_id, grid_id, id, $2, $3, $4, $5, $6, $7 FROM residents WHERE id = $1 RETURNING id",
             )
@@ -128,10 +134,11 @@ impl Store {
             .bind(&notes)
             .bind(v.follow_up)
             .bind(now_ms())
-            .fetch_optional(&mut *tx)
-            .await?;
+            .fetch_optional(c)
+            .await
+            })?;
             let id = id.ok_or(StoreError::NotFound)?;
-            bump_for_resident!(&mut tx, v.resident_id).await?;
+            bump_for_resident(tx, v.resident_id).await?;
             id
         })
     }

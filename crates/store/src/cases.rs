@@ -3,6 +3,7 @@
 //! transaction, routing to whoever must act, deadlines on the holiday calendar, and the
 //! scoped lists.
 
+use crate::notifications::Notice;
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::FieldError;
 use linli_domain::case::{Case, Event, Level, State};
@@ -461,7 +462,7 @@ impl Store {
         let escalated = new.dispute.as_ref().is_some_and(|d| d.risk.escalates()) && state == State::Reported;
         let level = if escalated { Level::Community } else { Level::Grid };
         transaction!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, household_id, \
                  lon, lat, address, reporter_account_id, reporter_name, anonymous, state, level, reported_at, \
                  registered_at, closed_at, deadline, self_resolved, idempotency_key, open311_key_id, contact_sealed, \
@@ -495,11 +496,11 @@ impl Store {
             .bind(&public_token)
             .bind(level.as_str())
             .bind(new.idempotency_key.as_ref().map(|_| new.digest()))
-            .fetch_one(&mut *tx)
-            .await
+            .fetch_one(c)
+            .await)
             .map_err(StoreError::on_unique("idempotency_key"))?;
             let kind = if new.self_resolved { "self_resolve" } else { "report" };
-            let event: i64 = sqlx::query_scalar(
+            let event: i64 = crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
                  VALUES ($1, $2, $3, $4, 'reported', $5, '') RETURNING id",
             )
@@ -508,9 +509,9 @@ impl Store {
             .bind(new.reporter_account_id)
             .bind(kind)
             .bind(state.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            crate::photos::insert_photos!(tx, id, event, &new.photos, now);
+            .fetch_one(c)
+            .await)?;
+            crate::photos::insert_photos(tx, id, event, &new.photos, now).await?;
             // An alarm's case is registered and dispatched by the system at once: the grid
             // worker has no registering to do, and is told only if it is dispatched to him.
             if state == State::Reported && new.source != "alarm" {
@@ -519,17 +520,21 @@ impl Store {
                 } else {
                     ("new_case", crate::notifications::FIRST_RESPONDERS)
                 };
-                crate::notifications::notify!(tx, id, kind, who, new.reporter_account_id, None::<String>, now);
+                let notice = Notice { kind, who, actor: new.reporter_account_id, dedupe: None, detail: "" };
+                crate::notifications::notify(tx, id, &notice, now).await?;
             }
             if let Some(d) = &new.dispute {
-                sqlx::query("INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(d.risk.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::on!(tx, |c| sqlx::query(
+                    "INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)"
+                )
+                .bind(id)
+                .bind(d.risk.as_str())
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
                 for (side, (name, phone)) in &parties {
-                    sqlx::query(
+                    crate::on!(tx, |c| sqlx::query(
                         "INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) \
                          VALUES ($1, $2, $3, $4, $5)",
                     )
@@ -538,18 +543,20 @@ impl Store {
                     .bind(name)
                     .bind(phone)
                     .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 }
                 if escalated {
-                    sqlx::query(
+                    crate::on!(tx, |c| sqlx::query(
                         "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
                          VALUES ($1, $2, NULL, 'escalate', 'reported', 'reported', 'risk: violence')",
                     )
                     .bind(id)
                     .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 }
             }
             id
@@ -872,7 +879,7 @@ impl Store {
             _ => String::new(),
         };
         let changed = transaction!(self, |tx| {
-            let n = sqlx::query(
+            let n = crate::on!(tx, |c| sqlx::query(
                 "UPDATE cases SET state = $2, level = $3, resume_to = $4, suspended_at = $5, registered_at = $6, \
                  deadline = $7, reworks = $8, extensions = $9, reopened = $10, self_resolved = $11, rating = $12, \
                  rating_comment = COALESCE($13, rating_comment), \
@@ -908,13 +915,13 @@ impl Store {
             .bind(row.version)
             .bind(matches!(event, Event::Feedback))
             .bind(actor)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             if n == 0 {
                 return Err(StoreError::Invalid(FieldError::new("step", "error.case.changed")));
             }
-            let event_id: i64 = sqlx::query_scalar(
+            let event_id: i64 = crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, public, \
                  idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
@@ -927,23 +934,26 @@ impl Store {
             .bind(note)
             .bind(public)
             .bind(idempotency_key)
-            .fetch_one(&mut *tx)
-            .await?;
-            crate::photos::insert_photos!(tx, case_id, event_id, photos, now);
+            .fetch_one(c)
+            .await)?;
+            crate::photos::insert_photos(tx, case_id, event_id, photos, now).await?;
             if let Some((kind, who)) = crate::notifications::notice_of(event) {
-                crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now, &detail);
+                let notice = Notice { kind, who, actor, dedupe: None, detail: &detail };
+                crate::notifications::notify(tx, case_id, &notice, now).await?;
             }
             if let Some(kind) = crate::notifications::reporter_notice_of(event) {
                 let who = crate::notifications::REPORTER;
-                crate::notifications::notify!(tx, case_id, kind, who, actor, None::<String>, now, &detail);
+                let notice = Notice { kind, who, actor, dedupe: None, detail: &detail };
+                crate::notifications::notify(tx, case_id, &notice, now).await?;
             }
             if let Some(into) = merged_into {
-                sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2")
+                crate::on!(tx, |c| sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2")
                     .bind(into)
                     .bind(case_id)
-                    .execute(&mut *tx)
-                    .await?;
-                crate::disputes::note!(tx, into, now, actor, "merged", format!("#{case_id}"))?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                crate::disputes::note(tx, into, now, actor, "merged", &format!("#{case_id}")).await?;
             }
         });
         changed?;

@@ -21,34 +21,36 @@ const NOTES_FIELD: &str = "dispute.session.notes";
 pub(crate) const NOTE_EVENT: &str = "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, \
      public) SELECT id, $2, $3, $4, state, state, $5, $4 = 'comment' FROM cases WHERE id = $1 RETURNING id";
 
-/// Appends a note to a case's timeline inside a transaction; evaluates to the event id.
-macro_rules! note {
-    ($tx:ident, $case:expr, $at:expr, $account:expr, $kind:expr, $text:expr) => {
-        sqlx::query_scalar::<_, i64>($crate::disputes::NOTE_EVENT)
-            .bind($case)
-            .bind($at)
-            .bind($account)
-            .bind($kind)
-            .bind(linli_domain::clean_text(&$text))
-            .fetch_optional(&mut *$tx)
-            .await?
-            .ok_or($crate::StoreError::NotFound)
-    };
+/// Appends a note to a case's timeline inside a transaction; returns the event id.
+pub(crate) async fn note(
+    tx: &mut crate::Tx,
+    case_id: i64,
+    at: i64,
+    account_id: Option<i64>,
+    kind: &str,
+    text: &str,
+) -> StoreResult<i64> {
+    crate::on!(tx, |c| sqlx::query_scalar::<_, i64>(NOTE_EVENT)
+        .bind(case_id)
+        .bind(at)
+        .bind(account_id)
+        .bind(kind)
+        .bind(linli_domain::clean_text(text))
+        .fetch_optional(c)
+        .await)?
+    .ok_or(StoreError::NotFound)
 }
-pub(crate) use note;
 
 /// The case's state and the dispute's settlement, or not found unless the case is a
 /// dispute (inside a transaction).
-macro_rules! dispute_state {
-    ($tx:ident, $case:expr) => {
-        sqlx::query_as::<_, (String, Option<String>)>(
-            "SELECT c.state, d.settlement FROM disputes d JOIN cases c ON c.id = d.case_id WHERE d.case_id = $1",
-        )
-        .bind($case)
-        .fetch_optional(&mut *$tx)
-        .await?
-        .ok_or(StoreError::NotFound)
-    };
+async fn dispute_state(tx: &mut crate::Tx, case_id: i64) -> StoreResult<(String, Option<String>)> {
+    crate::on!(tx, |c| sqlx::query_as::<_, (String, Option<String>)>(
+        "SELECT c.state, d.settlement FROM disputes d JOIN cases c ON c.id = d.case_id WHERE d.case_id = $1",
+    )
+    .bind(case_id)
+    .fetch_optional(c)
+    .await)?
+    .ok_or(StoreError::NotFound)
 }
 
 /// Mediation is recorded on a registered case (not before, not after a refusal).
@@ -266,16 +268,19 @@ impl Store {
         let (name, phone) = self.seal_party(party)?;
         let now = now_ms();
         transaction!(self, |tx| {
-            dispute_state!(tx, case_id)?;
-            sqlx::query("INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) VALUES ($1, $2, $3, $4, $5)")
+            dispute_state(tx, case_id).await?;
+            crate::on!(tx, |c| {
+                sqlx::query("INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(case_id)
                 .bind(party.side.as_str())
                 .bind(&name)
                 .bind(&phone)
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            note!(tx, case_id, now, account_id, "party", party.side.as_str())?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+            })?;
+            note(tx, case_id, now, account_id, "party", party.side.as_str()).await?;
         })
     }
 
@@ -283,14 +288,15 @@ impl Store {
     pub async fn set_dispute_risk(&self, case_id: i64, account_id: Option<i64>, risk: Risk) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            dispute_state!(tx, case_id)?;
-            sqlx::query("UPDATE disputes SET risk = $1, updated_at = $2 WHERE case_id = $3")
+            dispute_state(tx, case_id).await?;
+            crate::on!(tx, |c| sqlx::query("UPDATE disputes SET risk = $1, updated_at = $2 WHERE case_id = $3")
                 .bind(risk.as_str())
                 .bind(now)
                 .bind(case_id)
-                .execute(&mut *tx)
-                .await?;
-            note!(tx, case_id, now, account_id, "risk", risk.as_str())?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            note(tx, case_id, now, account_id, "risk", risk.as_str()).await?;
         })?;
         if risk.escalates() {
             let case = self.case(case_id).await?;
@@ -319,11 +325,12 @@ impl Store {
         };
         let now = now_ms();
         transaction!(self, |tx| {
-            let (state, settlement) = dispute_state!(tx, case_id)?;
+            let (state, settlement) = dispute_state(tx, case_id).await?;
             if !mediating(&state) || settlement.is_some() {
                 return Err(invalid("action", "error.dispute.not_now"));
             }
-            sqlx::query(
+            crate::on!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO mediation_sessions (case_id, held_on, mediators, outcome, notes_sealed, recorded_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
@@ -334,10 +341,12 @@ impl Store {
             .bind(&notes)
             .bind(account_id)
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
             let summary = format!("{} {} · {mediators}", s.held_on, s.outcome.as_str());
-            note!(tx, case_id, now, account_id, "mediation", &summary)?;
+            note(tx, case_id, now, account_id, "mediation", &summary).await?;
         })
     }
 
@@ -361,11 +370,11 @@ impl Store {
         let sealed = if agreement.is_empty() { None } else { Some(self.key().seal(AGREEMENT_FIELD, agreement)?) };
         let now = now_ms();
         transaction!(self, |tx| {
-            let (state, _) = dispute_state!(tx, case_id)?;
+            let (state, _) = dispute_state(tx, case_id).await?;
             if !mediating(&state) {
                 return Err(invalid("action", "error.dispute.not_now"));
             }
-            let n = sqlx::query(
+            let n = crate::on!(tx, |c| sqlx::query(
                 "UPDATE disputes SET settlement = $1, settled_on = $2, agreement_sealed = $3, updated_at = $4 \
                  WHERE case_id = $5 AND settlement IS NULL",
             )
@@ -374,13 +383,13 @@ impl Store {
             .bind(&sealed)
             .bind(now)
             .bind(case_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             if n == 0 {
                 return Err(invalid("settlement", "error.dispute.settled"));
             }
-            note!(tx, case_id, now, account_id, "settlement", settlement.as_str())?;
+            note(tx, case_id, now, account_id, "settlement", settlement.as_str()).await?;
         })
     }
 
@@ -388,17 +397,20 @@ impl Store {
     pub async fn refer_dispute(&self, case_id: i64, account_id: Option<i64>, referral: Referral) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            let (_, settlement) = dispute_state!(tx, case_id)?;
+            let (_, settlement) = dispute_state(tx, case_id).await?;
             if settlement.as_deref().is_some_and(|s| s != "failed") {
                 return Err(invalid("referral", "error.dispute.refer"));
             }
-            sqlx::query("UPDATE disputes SET referral = $1, updated_at = $2 WHERE case_id = $3 AND referral IS NULL")
-                .bind(referral.as_str())
-                .bind(now)
-                .bind(case_id)
-                .execute(&mut *tx)
-                .await?;
-            note!(tx, case_id, now, account_id, "referral", referral.as_str())?;
+            crate::on!(tx, |c| sqlx::query(
+                "UPDATE disputes SET referral = $1, updated_at = $2 WHERE case_id = $3 AND referral IS NULL"
+            )
+            .bind(referral.as_str())
+            .bind(now)
+            .bind(case_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            note(tx, case_id, now, account_id, "referral", referral.as_str()).await?;
         })
     }
 
@@ -412,7 +424,7 @@ impl Store {
     ) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            let n = sqlx::query(
+            let n = crate::on!(tx, |c| sqlx::query(
                 "UPDATE disputes SET follow_up = $1, followed_up_on = $2, updated_at = $3 \
                  WHERE case_id = $4 AND settlement IN ('agreement', 'record') AND settled_on <= $2",
             )
@@ -420,13 +432,13 @@ impl Store {
             .bind(on.to_string())
             .bind(now)
             .bind(case_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             if n == 0 {
                 return Err(invalid("follow_up", "error.dispute.follow_up"));
             }
-            note!(tx, case_id, now, account_id, "follow_up", result.as_str())?;
+            note(tx, case_id, now, account_id, "follow_up", result.as_str()).await?;
         })
     }
 
@@ -440,7 +452,8 @@ impl Store {
         }
         let now = now_ms();
         transaction!(self, |tx| {
-            sqlx::query_scalar(
+            crate::on!(tx, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO screening_sweeps (community_id, grid_id, swept_on, half_month, account_id, found, note, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
@@ -452,8 +465,9 @@ impl Store {
             .bind(s.found)
             .bind(s.note.trim())
             .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
+            .fetch_one(c)
+            .await
+            })?
         })
     }
 

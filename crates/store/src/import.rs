@@ -52,32 +52,36 @@ impl Store {
             .map(|r| self.seal_person(&r.name, r.id_number.as_ref(), r.phone.as_ref()))
             .collect::<StoreResult<Vec<_>>>()?;
         let written = transaction!(self, |tx| {
-            let existing: Vec<(i64, i64, String, i64)> =
-                sqlx::query_as("SELECT building_id, unit, room, id FROM households WHERE community_id = $1")
-                    .bind(community_id)
-                    .fetch_all(&mut *tx)
-                    .await?;
+            let existing: Vec<(i64, i64, String, i64)> = crate::on!(tx, |c| sqlx::query_as(
+                "SELECT building_id, unit, room, id FROM households WHERE community_id = $1"
+            )
+            .bind(community_id)
+            .fetch_all(c)
+            .await)?;
             let mut households: HashMap<(i64, i64, String), i64> =
                 existing.into_iter().map(|(b, u, r, id)| ((b, u, r), id)).collect();
-            let grids: HashMap<i64, i64> =
-                sqlx::query_as::<_, (i64, i64)>("SELECT id, grid_id FROM buildings WHERE community_id = $1")
-                    .bind(community_id)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .collect();
+            let grids: HashMap<i64, i64> = crate::on!(tx, |c| sqlx::query_as::<_, (i64, i64)>(
+                "SELECT id, grid_id FROM buildings WHERE community_id = $1"
+            )
+            .bind(community_id)
+            .fetch_all(c)
+            .await)?
+            .into_iter()
+            .collect();
             for r in rows {
                 let key = (r.building_id, r.unit, r.room.clone());
                 if let std::collections::hash_map::Entry::Vacant(slot) = households.entry(key) {
-                    let id: i64 = sqlx::query_scalar(
+                    let id: i64 = crate::on!(tx, |c| {
+                        sqlx::query_scalar(
                         "INSERT INTO households (community_id, building_id, unit, room) VALUES ($1, $2, $3, $4) RETURNING id",
                     )
                     .bind(community_id)
                     .bind(r.building_id)
                     .bind(r.unit)
                     .bind(&r.room)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    .fetch_one(c)
+                    .await
+                    })?;
                     slot.insert(id);
                 }
             }
@@ -95,8 +99,12 @@ impl Store {
                     sealed: s,
                 })
                 .collect();
-            crate::insert_residents!(tx, community_id, &inserts);
-            sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+            crate::registry::insert_residents(tx, community_id, &inserts).await?;
+            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
+                .bind(community_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             rows.len() as u64
         })?;
         // A bulk load changes the shape of the data: give the planner fresh statistics.
@@ -119,11 +127,12 @@ impl Store {
         let now = now_ms();
         transaction!(self, |tx| {
             // Batches older than a day are abandoned checks: sweep them.
-            sqlx::query("DELETE FROM import_batches WHERE created_at < $1")
+            crate::on!(tx, |c| sqlx::query("DELETE FROM import_batches WHERE created_at < $1")
                 .bind(now - 86_400_000)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query_scalar(
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO import_batches (community_id, account_id, kind, content_enc, rows, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -133,8 +142,8 @@ impl Store {
             .bind(&sealed)
             .bind(rows)
             .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
+            .fetch_one(c)
+            .await)?
         })
     }
 
@@ -153,7 +162,11 @@ impl Store {
 
     pub async fn delete_import_batch(&self, id: i64) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query("DELETE FROM import_batches WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query("DELETE FROM import_batches WHERE id = $1")
+                .bind(id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 

@@ -2,9 +2,10 @@
 //!
 //! Design (see docs/architecture.md): concrete `SqlitePool`/`PgPool` behind one type, not
 //! `sqlx::Any`. Most SQL text is portable (`$1` placeholders, `RETURNING`,
-//! `ON CONFLICT … DO UPDATE`) and is run on whichever pool is active by the [`read!`]
-//! and [`transaction!`] macros, which expand the same body once per backend. Where the
-//! dialects differ, a module branches on [`Backend`] explicitly.
+//! `ON CONFLICT … DO UPDATE`). Reads run on whichever pool is active through [`read!`];
+//! writes run in one [`Tx`] handle over either backend ([`transaction!`]), written once,
+//! with the dialect branch only at each statement ([`on!`]). Where the dialects' SQL
+//! differs, a module branches on [`Backend`] or [`Tx::is_postgres`] explicitly.
 //!
 //! SQLite runs in WAL mode with a read pool and a single-connection write pool: every
 //! write goes through that one connection, so load queues instead of failing with
@@ -63,48 +64,106 @@ macro_rules! read {
     };
 }
 
-/// Runs `$body` in a transaction on the active backend's write path, with `$tx` bound
-/// to the open transaction, and evaluates to `StoreResult<body value>`. An early `?`
-/// return rolls back; reaching the end commits.
+/// Runs `$body` in a transaction on the active backend's write path, with `$tx` bound to
+/// the open [`Tx`] (`&mut Tx`), and evaluates to `StoreResult<body value>`. An early `?`
+/// return rolls back; reaching the end commits. The body is written once for both
+/// backends: its statements run through [`on!`], and what it shares with other writes
+/// are ordinary functions taking `&mut Tx`.
 ///
-/// A write that fails in any way (a full disk above all) leaves nothing behind: on SQLite
-/// its connection, the single writer, is closed rather than returned to the pool, so the
-/// next write starts on a fresh connection that no half-finished transaction can haunt
-/// (SQLite may roll a transaction back by itself on `SQLITE_FULL`, after which a reused
-/// connection's idea of the transaction no longer matches SQLite's). Each outcome also
-/// tells the store whether it can write ([`Store::cannot_write`]).
+/// A write that fails in any way (a full disk above all) leaves nothing behind: see
+/// [`Tx`]. Each outcome also tells the store whether it can write ([`Store::cannot_write`]).
 #[macro_export]
 macro_rules! transaction {
     ($store:expr, |$tx:ident| $body:expr) => {{
         let store: &$crate::Store = &$store;
-        let result: $crate::StoreResult<_> = match store.backend() {
-            $crate::Backend::Sqlite { write, .. } => {
-                let mut conn = write.acquire().await?;
-                let result: $crate::StoreResult<_> = async {
-                    let mut $tx = $crate::sqlx::Connection::begin(&mut *conn).await?;
-                    let out = $body;
-                    $tx.commit().await?;
-                    Ok(out)
-                }
-                .await;
-                if result.is_err() {
-                    conn.close_on_drop();
-                }
-                result
-            }
-            $crate::Backend::Postgres(pool) => {
-                async {
-                    let mut $tx = pool.begin().await?;
-                    let out = $body;
-                    $tx.commit().await?;
-                    Ok(out)
-                }
-                .await
-            }
-        };
+        let result: $crate::StoreResult<_> = async {
+            let mut handle = store.begin().await?;
+            let out = {
+                let $tx = &mut handle;
+                $body
+            };
+            handle.commit().await?;
+            Ok(out)
+        }
+        .await;
         store.after_write(&result);
         result
     }};
+}
+
+/// Runs one statement on a transaction's backend: `$body` is written once and expanded
+/// for each dialect, with `$c` bound to the connection (an `Executor`). This is the only
+/// place a write branches on the backend.
+#[macro_export]
+macro_rules! on {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx.conn() {
+            $crate::TxConn::Sqlite(conn) => {
+                let $c = &mut **conn;
+                $body
+            }
+            $crate::TxConn::Postgres(conn) => {
+                let $c = &mut **conn;
+                $body
+            }
+        }
+    };
+}
+
+/// An open write transaction on either backend. Store functions that write take
+/// `&mut Tx` and run their statements with [`on!`].
+///
+/// A transaction that ends without committing (an error, or a request cancelled half-way)
+/// leaves nothing behind: on SQLite its connection, the single writer, is closed rather
+/// than returned to the pool, so the next write starts on a fresh connection that no
+/// half-finished transaction can haunt (SQLite may roll a transaction back by itself on
+/// `SQLITE_FULL`, after which a reused connection's idea of the transaction no longer
+/// matches SQLite's); on PostgreSQL it is rolled back as the connection goes back.
+pub struct Tx {
+    conn: TxConn,
+    open: bool,
+}
+
+/// The connection a [`Tx`] holds; matched by [`on!`] only.
+#[doc(hidden)]
+pub enum TxConn {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Tx {
+    #[doc(hidden)]
+    pub fn conn(&mut self) -> &mut TxConn {
+        &mut self.conn
+    }
+
+    /// Which dialect this transaction speaks, for the few statements written twice.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.conn, TxConn::Postgres(_))
+    }
+
+    #[doc(hidden)]
+    pub async fn commit(&mut self) -> StoreResult<()> {
+        use sqlx::TransactionManager;
+        match &mut self.conn {
+            TxConn::Sqlite(c) => <sqlx::Sqlite as sqlx::Database>::TransactionManager::commit(&mut **c).await?,
+            TxConn::Postgres(c) => <sqlx::Postgres as sqlx::Database>::TransactionManager::commit(&mut **c).await?,
+        }
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        use sqlx::TransactionManager;
+        if self.open {
+            match &mut self.conn {
+                TxConn::Sqlite(c) => c.close_on_drop(),
+                TxConn::Postgres(c) => <sqlx::Postgres as sqlx::Database>::TransactionManager::start_rollback(&mut **c),
+            }
+        }
+    }
 }
 
 /// The active database.
@@ -298,6 +357,26 @@ impl Store {
         Ok(())
     }
 
+    /// Opens a write transaction (see [`transaction!`]).
+    #[doc(hidden)]
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        use sqlx::TransactionManager;
+        let conn = match &self.backend {
+            Backend::Sqlite { write, .. } => TxConn::Sqlite(write.acquire().await?),
+            Backend::Postgres(pool) => TxConn::Postgres(pool.acquire().await?),
+        };
+        // Open only once BEGIN has succeeded: a connection that could not begin goes back as it was.
+        let mut tx = Tx { conn, open: false };
+        match &mut tx.conn {
+            TxConn::Sqlite(c) => <sqlx::Sqlite as sqlx::Database>::TransactionManager::begin(&mut **c, None).await?,
+            TxConn::Postgres(c) => {
+                <sqlx::Postgres as sqlx::Database>::TransactionManager::begin(&mut **c, None).await?
+            }
+        }
+        tx.open = true;
+        Ok(tx)
+    }
+
     /// Notes a write's outcome: one that failed for lack of space marks the store as
     /// unable to write; one that committed clears the mark.
     pub fn after_write<T>(&self, result: &StoreResult<T>) {
@@ -323,7 +402,11 @@ impl Store {
     /// mark clears by itself once space returns.
     pub async fn probe_write(&self) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query("UPDATE write_probe SET at = $1 WHERE id = 1").bind(now_ms()).execute(&mut *tx).await?;
+            on!(tx, |c| sqlx::query("UPDATE write_probe SET at = $1 WHERE id = 1")
+                .bind(now_ms())
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 

@@ -217,145 +217,164 @@ fn inputs_of<'a>(message: &'a Message, ts: i64, was_online: bool) -> Vec<Input<'
     inputs
 }
 
-/// Runs `$inputs` through every rule of `$profile` for `$target` in transaction `$tx`:
-/// loads the rules' states, writes those that changed, and turns transitions into alarm
-/// rows. Adds the community to `$out.communities` and raised alarms to `$out.raised`.
-macro_rules! evaluate {
-    ($tx:ident, $target:expr, $profile:expr, $inputs:expr, $now:expr, $out:expr) => {{
-        let target: &Target = $target;
-        let profile: &Profile = $profile;
-        let stored: Vec<(String, String)> =
-            sqlx::query_as("SELECT alarm, state FROM rule_states WHERE device_id = $1")
-                .bind(target.id)
-                .fetch_all(&mut *$tx)
-                .await?;
-        let mut states: HashMap<String, RuleState> =
-            stored.into_iter().map(|(a, s)| (a, serde_json::from_str(&s).unwrap_or_default())).collect();
-        for rule in &profile.rules {
-            let before = states.get(&rule.alarm).cloned().unwrap_or_default();
-            let mut state = before.clone();
-            let mut transitions = Vec::new();
-            for input in $inputs.iter() {
-                if let Some(t) = rule.step(&mut state, *input) {
-                    transitions.push(t);
-                }
+/// Runs `inputs` through every rule of `profile` for `target` in a transaction: loads
+/// the rules' states, writes those that changed, and turns transitions into alarm rows.
+/// Adds the community to `out.communities` and raised alarms to `out.raised`.
+async fn evaluate(
+    tx: &mut crate::Tx,
+    target: &Target,
+    profile: &Profile,
+    inputs: &[Input<'_>],
+    now: i64,
+    out: &mut Ingested,
+) -> StoreResult<()> {
+    let stored: Vec<(String, String)> =
+        crate::on!(tx, |c| sqlx::query_as("SELECT alarm, state FROM rule_states WHERE device_id = $1")
+            .bind(target.id)
+            .fetch_all(c)
+            .await)?;
+    let mut states: HashMap<String, RuleState> =
+        stored.into_iter().map(|(a, s)| (a, serde_json::from_str(&s).unwrap_or_default())).collect();
+    for rule in &profile.rules {
+        let before = states.get(&rule.alarm).cloned().unwrap_or_default();
+        let mut state = before.clone();
+        let mut transitions = Vec::new();
+        for input in inputs.iter() {
+            if let Some(t) = rule.step(&mut state, *input) {
+                transitions.push(t);
             }
-            if state != before {
-                sqlx::query(
-                    "INSERT INTO rule_states (device_id, alarm, state, updated_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (device_id, alarm) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                )
-                .bind(target.id)
-                .bind(&rule.alarm)
-                .bind(serde_json::to_string(&state).unwrap_or_default())
-                .bind($now)
-                .execute(&mut *$tx)
-                .await?;
-                states.insert(rule.alarm.clone(), state);
-            }
-            for t in transitions {
-                $out.communities.insert(target.community_id);
-                match t {
-                    Transition::Raise { at, value } => {
-                        let open: Option<(i64, Option<i64>)> = sqlx::query_as(
-                            "SELECT id, cleared_at FROM alarms WHERE device_id = $1 AND alarm = $2 AND closed = FALSE",
-                        )
-                        .bind(target.id)
-                        .bind(&rule.alarm)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                        let id: i64 = match open {
-                            None => {
-                                let id: i64 = sqlx::query_scalar(
-                                    "INSERT INTO alarms (device_id, community_id, building_id, alarm, severity, raised_at, \
-                                     last_seen, value, wants_case) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
-                                )
-                                .bind(target.id)
-                                .bind(target.community_id)
-                                .bind(target.building_id)
-                                .bind(&rule.alarm)
-                                .bind(rule.severity.as_str())
-                                .bind(at)
-                                .bind(value)
-                                .bind(rule.severity.at_least(profile.case_severity))
-                                .fetch_one(&mut *$tx)
-                                .await?;
-                                alarm_event!($tx, id, at, "raised", None::<i64>, value);
-                                id
-                            }
-                            // Cleared but nobody acknowledged it yet: the same incident, back.
-                            Some((id, Some(_))) => {
-                                sqlx::query(
-                                    "UPDATE alarms SET cleared_at = NULL, flaps = flaps + 1, repeats = repeats + 1, \
-                                     last_seen = $2, value = COALESCE($3, value) WHERE id = $1",
-                                )
-                                .bind(id)
-                                .bind(at)
-                                .bind(value)
-                                .execute(&mut *$tx)
-                                .await?;
-                                alarm_event!($tx, id, at, "raised_again", None::<i64>, value);
-                                id
-                            }
-                            Some((id, None)) => {
-                                sqlx::query(
-                                    "UPDATE alarms SET repeats = repeats + 1, last_seen = $2, value = COALESCE($3, value) \
-                                     WHERE id = $1",
-                                )
-                                .bind(id)
-                                .bind(at)
-                                .bind(value)
-                                .execute(&mut *$tx)
-                                .await?;
-                                id
-                            }
-                        };
-                        $out.raised.push(id);
-                    }
-                    Transition::Repeat { at, value } => {
-                        sqlx::query(
-                            "UPDATE alarms SET repeats = repeats + 1, last_seen = $3, value = COALESCE($4, value) \
-                             WHERE device_id = $1 AND alarm = $2 AND closed = FALSE AND cleared_at IS NULL",
-                        )
-                        .bind(target.id)
-                        .bind(&rule.alarm)
-                        .bind(at)
-                        .bind(value)
-                        .execute(&mut *$tx)
-                        .await?;
-                    }
-                    Transition::Clear { at } => {
-                        let cleared: Option<i64> = sqlx::query_scalar(
-                            "UPDATE alarms SET cleared_at = $3, closed = (acknowledged_at IS NOT NULL) \
-                             WHERE device_id = $1 AND alarm = $2 AND closed = FALSE AND cleared_at IS NULL RETURNING id",
-                        )
-                        .bind(target.id)
-                        .bind(&rule.alarm)
-                        .bind(at)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                        if let Some(id) = cleared {
-                            alarm_event!($tx, id, at, "cleared", None::<i64>, None::<f64>);
+        }
+        if state != before {
+            crate::on!(tx, |c| sqlx::query(
+                "INSERT INTO rule_states (device_id, alarm, state, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (device_id, alarm) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            )
+            .bind(target.id)
+            .bind(&rule.alarm)
+            .bind(serde_json::to_string(&state).unwrap_or_default())
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            states.insert(rule.alarm.clone(), state);
+        }
+        for t in transitions {
+            out.communities.insert(target.community_id);
+            match t {
+                Transition::Raise { at, value } => {
+                    let open: Option<(i64, Option<i64>)> = crate::on!(tx, |c| sqlx::query_as(
+                        "SELECT id, cleared_at FROM alarms WHERE device_id = $1 AND alarm = $2 AND closed = FALSE",
+                    )
+                    .bind(target.id)
+                    .bind(&rule.alarm)
+                    .fetch_optional(c)
+                    .await)?;
+                    let id: i64 = match open {
+                        None => {
+                            let id: i64 = crate::on!(tx, |c| {
+                                sqlx::query_scalar(
+                                "INSERT INTO alarms (device_id, community_id, building_id, alarm, severity, raised_at, \
+                                 last_seen, value, wants_case) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
+                            )
+                            .bind(target.id)
+                            .bind(target.community_id)
+                            .bind(target.building_id)
+                            .bind(&rule.alarm)
+                            .bind(rule.severity.as_str())
+                            .bind(at)
+                            .bind(value)
+                            .bind(rule.severity.at_least(profile.case_severity))
+                            .fetch_one(c)
+                            .await
+                            })?;
+                            alarm_event(tx, id, at, "raised", None, value).await?;
+                            id
                         }
+                        // Cleared but nobody acknowledged it yet: the same incident, back.
+                        Some((id, Some(_))) => {
+                            crate::on!(tx, |c| sqlx::query(
+                                "UPDATE alarms SET cleared_at = NULL, flaps = flaps + 1, repeats = repeats + 1, \
+                                 last_seen = $2, value = COALESCE($3, value) WHERE id = $1",
+                            )
+                            .bind(id)
+                            .bind(at)
+                            .bind(value)
+                            .execute(c)
+                            .await
+                            .map(|r| r.rows_affected()))?;
+                            alarm_event(tx, id, at, "raised_again", None, value).await?;
+                            id
+                        }
+                        Some((id, None)) => {
+                            crate::on!(tx, |c| sqlx::query(
+                                "UPDATE alarms SET repeats = repeats + 1, last_seen = $2, value = COALESCE($3, value) \
+                                 WHERE id = $1",
+                            )
+                            .bind(id)
+                            .bind(at)
+                            .bind(value)
+                            .execute(c)
+                            .await
+                            .map(|r| r.rows_affected()))?;
+                            id
+                        }
+                    };
+                    out.raised.push(id);
+                }
+                Transition::Repeat { at, value } => {
+                    crate::on!(tx, |c| sqlx::query(
+                        "UPDATE alarms SET repeats = repeats + 1, last_seen = $3, value = COALESCE($4, value) \
+                         WHERE device_id = $1 AND alarm = $2 AND closed = FALSE AND cleared_at IS NULL",
+                    )
+                    .bind(target.id)
+                    .bind(&rule.alarm)
+                    .bind(at)
+                    .bind(value)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                }
+                Transition::Clear { at } => {
+                    let cleared: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
+                        "UPDATE alarms SET cleared_at = $3, closed = (acknowledged_at IS NOT NULL) \
+                         WHERE device_id = $1 AND alarm = $2 AND closed = FALSE AND cleared_at IS NULL RETURNING id",
+                    )
+                    .bind(target.id)
+                    .bind(&rule.alarm)
+                    .bind(at)
+                    .fetch_optional(c)
+                    .await)?;
+                    if let Some(id) = cleared {
+                        alarm_event(tx, id, at, "cleared", None, None).await?;
                     }
                 }
             }
         }
-    }};
+    }
+    Ok(())
 }
 
 /// Writes one line of an alarm's history.
-macro_rules! alarm_event {
-    ($tx:ident, $alarm:expr, $at:expr, $kind:expr, $account:expr, $value:expr) => {
-        sqlx::query("INSERT INTO alarm_events (alarm_id, at, kind, account_id, value) VALUES ($1, $2, $3, $4, $5)")
-            .bind($alarm)
-            .bind($at)
-            .bind($kind)
-            .bind($account)
-            .bind($value)
-            .execute(&mut *$tx)
-            .await?
-    };
+async fn alarm_event(
+    tx: &mut crate::Tx,
+    alarm_id: i64,
+    at: i64,
+    kind: &str,
+    account_id: Option<i64>,
+    value: Option<f64>,
+) -> StoreResult<()> {
+    crate::on!(tx, |c| sqlx::query(
+        "INSERT INTO alarm_events (alarm_id, at, kind, account_id, value) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(alarm_id)
+    .bind(at)
+    .bind(kind)
+    .bind(account_id)
+    .bind(value)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// A device (`d`) tied to a resident or a household (a home) is personal data. Its `room`
@@ -431,7 +450,7 @@ impl Store {
         }
         let token = format!("{DEVICE_TOKEN_PREFIX}{}", random_token());
         let id: i64 = transaction!(self, |tx| {
-            sqlx::query_scalar(
+            crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO devices (community_id, code, name, profile_id, building_id, room, household_id, resident_id, \
                  token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
@@ -445,8 +464,8 @@ impl Store {
             .bind(new.resident_id)
             .bind(token_hash(&token))
             .bind(now_ms())
-            .fetch_one(&mut *tx)
-            .await
+            .fetch_one(c)
+            .await)
             .map_err(StoreError::on_unique("code"))?
         })?;
         Ok((id, token))
@@ -512,33 +531,29 @@ impl Store {
                 // A no-op update returns the device as it was and, on PostgreSQL, takes its
                 // row lock: two instances never evaluate one device's rules at once.
                 let found: Option<Target> = match &incoming.device {
-                    DeviceRef::Id(id) => {
-                        sqlx::query_as(
-                            "UPDATE devices SET online = online WHERE id = $1 \
+                    DeviceRef::Id(id) => crate::on!(tx, |c| sqlx::query_as(
+                        "UPDATE devices SET online = online WHERE id = $1 \
                          RETURNING id, community_id, building_id, profile_id, online, last_seen",
-                        )
-                        .bind(*id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    }
-                    DeviceRef::Topic { community, device } => {
-                        sqlx::query_as(
-                            "UPDATE devices SET online = online \
+                    )
+                    .bind(*id)
+                    .fetch_optional(c)
+                    .await)?,
+                    DeviceRef::Topic { community, device } => crate::on!(tx, |c| sqlx::query_as(
+                        "UPDATE devices SET online = online \
                          WHERE code = $2 AND community_id = (SELECT id FROM communities WHERE code = $1) \
                          RETURNING id, community_id, building_id, profile_id, online, last_seen",
-                        )
-                        .bind(community)
-                        .bind(device)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                    }
+                    )
+                    .bind(community)
+                    .bind(device)
+                    .fetch_optional(c)
+                    .await)?,
                 };
                 let Some(target) = found else {
                     out.outcomes.push(Outcome::UnknownDevice);
                     continue;
                 };
                 let key = message_key(incoming.channel, &incoming.payload, msg_ts, incoming.received_at);
-                let fresh = sqlx::query(
+                let fresh = crate::on!(tx, |c| sqlx::query(
                     "INSERT INTO device_messages (device_id, msg_key, channel, ts, received_at, payload) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, msg_key) DO NOTHING",
                 )
@@ -548,16 +563,16 @@ impl Store {
                 .bind(ts)
                 .bind(incoming.received_at)
                 .bind(String::from_utf8_lossy(&incoming.payload).as_ref())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?
                     == 1;
                 if !fresh {
                     out.outcomes.push(Outcome::Duplicate);
                     continue;
                 }
                 let online = !matches!(message, Message::State { online: false });
-                sqlx::query(
+                crate::on!(tx, |c| sqlx::query(
                     "UPDATE devices SET online = $2, \
                      last_seen = CASE WHEN $2 AND (last_seen IS NULL OR last_seen < $3) THEN $3 ELSE last_seen END \
                      WHERE id = $1",
@@ -565,10 +580,11 @@ impl Store {
                 .bind(target.id)
                 .bind(online)
                 .bind(ts)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
                 for r in readings.into_iter().flatten() {
-                    sqlx::query(
+                    crate::on!(tx, |c| sqlx::query(
                         "INSERT INTO telemetry (device_id, key, ts, value) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (device_id, key, ts) DO UPDATE SET value = excluded.value",
                     )
@@ -576,9 +592,10 @@ impl Store {
                     .bind(&r.key)
                     .bind(ts)
                     .bind(r.value)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                    crate::on!(tx, |c| sqlx::query(
                         "INSERT INTO device_values (device_id, key, ts, value) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (device_id, key) DO UPDATE SET ts = excluded.ts, value = excluded.value \
                          WHERE excluded.ts >= device_values.ts",
@@ -587,12 +604,13 @@ impl Store {
                     .bind(&r.key)
                     .bind(ts)
                     .bind(r.value)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 }
                 if let Some(profile) = profiles.get(&target.profile_id) {
                     let inputs = inputs_of(message, ts, target.online);
-                    evaluate!(tx, &target, profile, inputs, now, out);
+                    evaluate(tx, &target, profile, &inputs, now, &mut out).await?;
                 }
                 out.outcomes.push(Outcome::Stored);
             }
@@ -645,7 +663,7 @@ impl Store {
                 for target in &watched {
                     if let Some(profile) = profiles.get(&target.profile_id) {
                         let inputs = [Input::Tick { now, online: target.online, last_seen: target.last_seen }];
-                        evaluate!(tx, target, profile, inputs, now, out);
+                        evaluate(tx, target, profile, &inputs, now, &mut out).await?;
                     }
                 }
                 out
@@ -689,21 +707,17 @@ impl Store {
                 Some(case_id) => {
                     let now = now_ms();
                     transaction!(self, |tx| {
-                        let joined = sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
-                            .bind(case_id)
-                            .bind(alarm_id)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
+                        let joined = crate::on!(tx, |c| sqlx::query(
+                            "UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL"
+                        )
+                        .bind(case_id)
+                        .bind(alarm_id)
+                        .execute(c)
+                        .await
+                        .map(|r| r.rows_affected()))?;
                         if joined == 1 {
-                            crate::disputes::note!(
-                                tx,
-                                case_id,
-                                now,
-                                None::<i64>,
-                                "alarm",
-                                format!("{} · {alarm}", device.name)
-                            )?;
+                            let text = format!("{} · {alarm}", device.name);
+                            crate::disputes::note(tx, case_id, now, None, "alarm", &text).await?;
                         }
                     })?;
                     opened.push(case_id);
@@ -779,11 +793,12 @@ impl Store {
                 }
             };
             transaction!(self, |tx| {
-                sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
+                crate::on!(tx, |c| sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
                     .bind(case_id)
                     .bind(alarm_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
             })?;
             opened.push(case_id);
         }
@@ -795,17 +810,17 @@ impl Store {
     pub async fn acknowledge_alarm(&self, id: i64, account: i64) -> StoreResult<AlarmRow> {
         let now = now_ms();
         let case: Option<Option<i64>> = transaction!(self, |tx| {
-            let case: Option<Option<i64>> = sqlx::query_scalar(
+            let case: Option<Option<i64>> = crate::on!(tx, |c| sqlx::query_scalar(
                 "UPDATE alarms SET acknowledged_at = $2, acknowledged_by = $3, closed = (cleared_at IS NOT NULL) \
                  WHERE id = $1 AND acknowledged_at IS NULL RETURNING case_id",
             )
             .bind(id)
             .bind(now)
             .bind(account)
-            .fetch_optional(&mut *tx)
-            .await?;
+            .fetch_optional(c)
+            .await)?;
             if case.is_some() {
-                alarm_event!(tx, id, now, "acknowledged", Some(account), None::<f64>);
+                alarm_event(tx, id, now, "acknowledged", Some(account), None).await?;
             }
             case
         })?;
@@ -829,17 +844,18 @@ impl Store {
         let quiet =
             serde_json::to_string(&RuleState { last_use: Some(now), ..RuleState::default() }).unwrap_or_default();
         transaction!(self, |tx| {
-            let cleared: Option<(i64, String)> = sqlx::query_as(
+            let cleared: Option<(i64, String)> = crate::on!(tx, |c| sqlx::query_as(
                 "UPDATE alarms SET cleared_at = $2, closed = (acknowledged_at IS NOT NULL) \
                  WHERE id = $1 AND cleared_at IS NULL RETURNING device_id, alarm",
             )
             .bind(id)
             .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
+            .fetch_optional(c)
+            .await)?;
             if let Some((device, alarm)) = cleared {
-                alarm_event!(tx, id, now, "cleared", Some(account), None::<f64>);
-                sqlx::query(
+                alarm_event(tx, id, now, "cleared", Some(account), None).await?;
+                crate::on!(tx, |c| {
+                    sqlx::query(
                     "INSERT INTO rule_states (device_id, alarm, state, updated_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (device_id, alarm) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
                 )
@@ -847,8 +863,10 @@ impl Store {
                 .bind(&alarm)
                 .bind(&quiet)
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
             }
         })?;
         self.alarm(id).await
@@ -944,7 +962,8 @@ impl Store {
         const HOUR: i64 = 3_600_000;
         let cutoff = (now - raw_days * 24 * HOUR) / HOUR * HOUR;
         transaction!(self, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO telemetry_hourly (device_id, key, hour, n, total, low, high) \
                  SELECT device_id, key, (ts / 3600000) * 3600000, COUNT(*), SUM(value), MIN(value), MAX(value) \
                  FROM telemetry WHERE ts < $1 GROUP BY device_id, key, (ts / 3600000) * 3600000 \
@@ -954,11 +973,21 @@ impl Store {
                  high = CASE WHEN excluded.high > telemetry_hourly.high THEN excluded.high ELSE telemetry_hourly.high END",
             )
             .bind(cutoff)
-            .execute(&mut *tx)
-            .await?;
-            let removed = sqlx::query("DELETE FROM telemetry WHERE ts < $1").bind(cutoff).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM device_messages WHERE received_at < $1").bind(cutoff).execute(&mut *tx).await?;
-            removed.rows_affected()
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
+            let removed = crate::on!(tx, |c| sqlx::query("DELETE FROM telemetry WHERE ts < $1")
+                .bind(cutoff)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            crate::on!(tx, |c| sqlx::query("DELETE FROM device_messages WHERE received_at < $1")
+                .bind(cutoff)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            removed
         })
     }
 }

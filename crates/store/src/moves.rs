@@ -52,12 +52,12 @@ impl Store {
     ) -> StoreResult<()> {
         let on = on.format("%Y-%m-%d").to_string();
         transaction!(self, |tx| {
-            let cur: Current = sqlx::query_as(
+            let cur: Current = crate::on!(tx, |c| sqlx::query_as(
                 "SELECT community_id, household_id, moved_in_on, moved_out_on FROM residents WHERE id = $1",
             )
             .bind(resident_id)
-            .fetch_optional(&mut *tx)
-            .await?
+            .fetch_optional(c)
+            .await)?
             .ok_or(StoreError::NotFound)?;
             if cur.moved_out_on.is_some() {
                 return Err(StoreError::Invalid(FieldError::new("resident", "error.move.already_left")));
@@ -65,7 +65,7 @@ impl Store {
             if cur.moved_in_on.as_deref().is_some_and(|m| m > on.as_str()) {
                 return Err(StoreError::Invalid(FieldError::new("date", "error.move.before_move_in")));
             }
-            sqlx::query(
+            crate::on!(tx, |c| sqlx::query(
                 "INSERT INTO residence_history (community_id, resident_id, household_id, moved_in_on, moved_out_on, \
                  reason, account_id, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
@@ -77,39 +77,48 @@ impl Store {
             .bind(if matches!(to, Move::Out) { "left" } else { "moved" })
             .bind(account_id)
             .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             match to {
                 Move::Out => {
-                    sqlx::query("UPDATE residents SET moved_out_on = $2 WHERE id = $1")
+                    crate::on!(tx, |c| sqlx::query("UPDATE residents SET moved_out_on = $2 WHERE id = $1")
                         .bind(resident_id)
                         .bind(&on)
-                        .execute(&mut *tx)
-                        .await?;
+                        .execute(c)
+                        .await
+                        .map(|r| r.rows_affected()))?;
                 }
                 Move::To { household_id } => {
                     if household_id == cur.household_id {
                         return Err(StoreError::Invalid(FieldError::new("household", "error.move.same_household")));
                     }
-                    let grid: Option<i64> = sqlx::query_scalar(
+                    let grid: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
                         "SELECT b.grid_id FROM households h JOIN buildings b ON b.id = h.building_id \
                          WHERE h.id = $1 AND h.community_id = $2",
                     )
                     .bind(household_id)
                     .bind(cur.community_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                    .fetch_optional(c)
+                    .await)?;
                     let grid = grid.ok_or(StoreError::Invalid(FieldError::new("household", "error.move.household")))?;
-                    sqlx::query("UPDATE residents SET household_id = $2, grid_id = $3, moved_in_on = $4 WHERE id = $1")
-                        .bind(resident_id)
-                        .bind(household_id)
-                        .bind(grid)
-                        .bind(&on)
-                        .execute(&mut *tx)
-                        .await?;
+                    crate::on!(tx, |c| sqlx::query(
+                        "UPDATE residents SET household_id = $2, grid_id = $3, moved_in_on = $4 WHERE id = $1"
+                    )
+                    .bind(resident_id)
+                    .bind(household_id)
+                    .bind(grid)
+                    .bind(&on)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 }
             }
-            sqlx::query(BUMP_REGISTRY_VERSION).bind(cur.community_id).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
+                .bind(cur.community_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 

@@ -34,44 +34,51 @@ pub(crate) const STAFF: &str = "SELECT r.account_id FROM role_assignments r JOIN
 pub(crate) const REPORTER: &str = "SELECT reporter_account_id AS account_id FROM cases WHERE id = $1 \
      AND reporter_account_id IS NOT NULL AND source = 'resident'";
 
-/// Writes a notice of `$kind` about case `$case` to everyone `$who` selects (a query
-/// over `$1` = the case), except `$actor`, with an optional dedupe key and its particulars
-/// in words (`$detail`: a refusal's reason, who received the case …); inside a transaction.
-macro_rules! notify {
-    ($tx:ident, $case:expr, $kind:expr, $who:expr, $actor:expr, $dedupe:expr, $now:expr) => {
-        $crate::notifications::notify!($tx, $case, $kind, $who, $actor, $dedupe, $now, "")
-    };
-    ($tx:ident, $case:expr, $kind:expr, $who:expr, $actor:expr, $dedupe:expr, $now:expr, $detail:expr) => {{
-        let sql = format!(
-            "INSERT INTO notifications (account_id, case_id, kind, dedupe_key, created_at, detail) \
-             SELECT DISTINCT r.account_id, $1, $2, $3, $4, $6 FROM ({}) r WHERE r.account_id <> COALESCE($5, 0) \
-             ON CONFLICT DO NOTHING",
-            $who
-        );
-        sqlx::query(&sql)
-            .bind($case)
-            .bind($kind)
-            .bind($dedupe)
-            .bind($now)
-            .bind($actor)
-            .bind($detail)
-            .execute(&mut *$tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
-             SELECT n.account_id, 'notice', n.id, $3, $3 FROM notifications n \
-             WHERE n.case_id = $1 AND n.kind = $2 AND n.created_at = $3 \
-             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id) \
-             AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)",
-        )
-        .bind($case)
-        .bind($kind)
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?;
-    }};
+/// Who is told of a notice, and what it says: everyone `who` selects (a query over `$1` =
+/// the case) but the one who acted, with an optional dedupe key and its particulars in
+/// words (`detail`: a refusal's reason, who received the case …).
+pub(crate) struct Notice<'a> {
+    pub kind: &'a str,
+    pub who: &'a str,
+    pub actor: Option<i64>,
+    pub dedupe: Option<&'a str>,
+    pub detail: &'a str,
 }
-pub(crate) use notify;
+
+/// Writes `notice` about case `case_id` to the inboxes it reaches, and queues each for
+/// delivery (unless the person reads a daily digest); inside a transaction.
+pub(crate) async fn notify(tx: &mut crate::Tx, case_id: i64, notice: &Notice<'_>, now: i64) -> crate::StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO notifications (account_id, case_id, kind, dedupe_key, created_at, detail) \
+         SELECT DISTINCT r.account_id, $1, $2, $3, $4, $6 FROM ({}) r WHERE r.account_id <> COALESCE($5, 0) \
+         ON CONFLICT DO NOTHING",
+        notice.who
+    );
+    crate::on!(tx, |c| sqlx::query(&sql)
+        .bind(case_id)
+        .bind(notice.kind)
+        .bind(notice.dedupe)
+        .bind(now)
+        .bind(notice.actor)
+        .bind(notice.detail)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    crate::on!(tx, |c| sqlx::query(
+        "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
+         SELECT n.account_id, 'notice', n.id, $3, $3 FROM notifications n \
+         WHERE n.case_id = $1 AND n.kind = $2 AND n.created_at = $3 \
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id) \
+         AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)",
+    )
+    .bind(case_id)
+    .bind(notice.kind)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
 
 /// What a step of the loop announces to those who take the next step, and who they are.
 /// Only someone with a step to take is told: a rating, which leaves nothing to do, is
@@ -180,12 +187,14 @@ impl Store {
     pub async fn mark_all_read(&self, account_id: i64) -> StoreResult<u64> {
         let now = now_ms();
         transaction!(self, |tx| {
-            sqlx::query("UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL")
-                .bind(now)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
+            crate::on!(tx, |c| sqlx::query(
+                "UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL"
+            )
+            .bind(now)
+            .bind(account_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?
         })
     }
 
@@ -199,14 +208,15 @@ impl Store {
 
     pub async fn set_daily_digest(&self, account_id: i64, on: bool) -> StoreResult<()> {
         transaction!(self, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| sqlx::query(
                 "INSERT INTO notification_settings (account_id, daily_digest) VALUES ($1, $2) \
                  ON CONFLICT (account_id) DO UPDATE SET daily_digest = excluded.daily_digest",
             )
             .bind(account_id)
             .bind(on)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         })
     }
 
@@ -229,7 +239,9 @@ impl Store {
             transaction!(self, |tx| {
                 for (id, deadline) in &soon {
                     let key = format!("due_soon:{id}:{deadline}");
-                    notify!(tx, *id, "due_soon", ASSIGNEES, None::<i64>, Some(key), now);
+                    let notice =
+                        Notice { kind: "due_soon", who: ASSIGNEES, actor: None, dedupe: Some(&key), detail: "" };
+                    notify(tx, *id, &notice, now).await?;
                 }
             })?;
             done.due_soon = soon.len();
@@ -254,7 +266,8 @@ impl Store {
             }
             transaction!(self, |tx| {
                 let key = format!("overdue:{id}:{deadline}");
-                notify!(tx, *id, "overdue", STAFF, None::<i64>, Some(key), now);
+                let notice = Notice { kind: "overdue", who: STAFF, actor: None, dedupe: Some(&key), detail: "" };
+                notify(tx, *id, &notice, now).await?;
             })?;
         }
         let stuck: Vec<i64> = read!(self, |db| sqlx::query_scalar(
@@ -280,7 +293,7 @@ impl Store {
     /// not had today's (`today` as `YYYY-MM-DD`, China time).
     pub async fn queue_digests(&self, today: &str, now: i64) -> StoreResult<u64> {
         transaction!(self, |tx| {
-            let n = sqlx::query(
+            let n = crate::on!(tx, |c| sqlx::query(
                 "INSERT INTO outbox (account_id, kind, created_at, next_attempt_at) \
                  SELECT s.account_id, 'digest', $2, $2 FROM notification_settings s WHERE s.daily_digest \
                  AND (s.digest_sent_on IS NULL OR s.digest_sent_on < $1) \
@@ -288,16 +301,17 @@ impl Store {
             )
             .bind(today)
             .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            sqlx::query(
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            crate::on!(tx, |c| sqlx::query(
                 "UPDATE notification_settings SET digest_sent_on = $1 WHERE daily_digest \
                  AND (digest_sent_on IS NULL OR digest_sent_on < $1)",
             )
             .bind(today)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             n
         })
     }
@@ -323,28 +337,33 @@ impl Store {
         transaction!(self, |tx| {
             match error {
                 None => {
-                    sqlx::query(
+                    crate::on!(tx, |c| sqlx::query(
                         "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
                     )
                     .bind(now)
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 }
                 Some(e) => {
-                    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1")
-                        .bind(id)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let attempts: i64 =
+                        crate::on!(tx, |c| sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1")
+                            .bind(id)
+                            .fetch_one(c)
+                            .await)?;
                     let wait = 60_000 * (1_i64 << attempts.clamp(0, 10));
-                    sqlx::query(
+                    crate::on!(tx, |c| {
+                        sqlx::query(
                         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3",
                     )
                     .bind(now + wait)
                     .bind(e.chars().take(300).collect::<String>())
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+                    })?;
                 }
             }
         })
@@ -354,15 +373,16 @@ impl Store {
     /// no webhook configured, nothing is waiting to be sent at all.
     pub async fn prune_outbox(&self, now: i64, webhook: bool) -> StoreResult<u64> {
         transaction!(self, |tx| {
-            let mut n =
-                sqlx::query("DELETE FROM outbox WHERE (sent_at IS NOT NULL OR attempts >= $1) AND created_at < $2")
-                    .bind(MAX_ATTEMPTS)
-                    .bind(now - 7 * DAY)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+            let mut n = crate::on!(tx, |c| sqlx::query(
+                "DELETE FROM outbox WHERE (sent_at IS NOT NULL OR attempts >= $1) AND created_at < $2"
+            )
+            .bind(MAX_ATTEMPTS)
+            .bind(now - 7 * DAY)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             if !webhook {
-                n += sqlx::query("DELETE FROM outbox").execute(&mut *tx).await?.rows_affected();
+                n += crate::on!(tx, |c| sqlx::query("DELETE FROM outbox").execute(c).await.map(|r| r.rows_affected()))?;
             }
             n
         })

@@ -121,12 +121,14 @@ impl Store {
         let key = format!("{KEY_PREFIX}{}", random_token());
         let now = now_ms();
         let id: i64 = transaction!(self, |tx| {
-            sqlx::query_scalar("INSERT INTO open311_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(name)
-                .bind(token_hash(&key))
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
+            crate::on!(tx, |c| sqlx::query_scalar(
+                "INSERT INTO open311_keys (name, key_hash, created_at) VALUES ($1, $2, $3) RETURNING id"
+            )
+            .bind(name)
+            .bind(token_hash(&key))
+            .bind(now)
+            .fetch_one(c)
+            .await)?
         })?;
         Ok((key, Open311Key { id, name: name.to_owned(), created_at: now, revoked_at: None }))
     }
@@ -153,12 +155,14 @@ impl Store {
     pub async fn revoke_open311_key(&self, id: i64) -> StoreResult<()> {
         let now = now_ms();
         let n = transaction!(self, |tx| {
-            sqlx::query("UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
+            crate::on!(tx, |c| sqlx::query(
+                "UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+            )
+            .bind(now)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?
         })?;
         if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
@@ -283,12 +287,12 @@ impl Store {
     pub async fn comment_on_case(&self, case_id: i64, note: &str) -> StoreResult<PublicUpdate> {
         let now = now_ms();
         let u = transaction!(self, |tx| {
-            let id = crate::disputes::note!(tx, case_id, now, None::<i64>, "comment", note)?;
+            let id = crate::disputes::note(tx, case_id, now, None, "comment", note).await?;
             let (state, community_id): (String, i64) =
-                sqlx::query_as("SELECT state, community_id FROM cases WHERE id = $1")
+                crate::on!(tx, |c| sqlx::query_as("SELECT state, community_id FROM cases WHERE id = $1")
                     .bind(case_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    .fetch_one(c)
+                    .await)?;
             PublicUpdate {
                 id,
                 case_id,

@@ -102,7 +102,7 @@ impl Store {
     /// Records the registered areas of a unit (any of them may be empty).
     pub async fn set_unit_areas(&self, household_id: i64, areas: UnitAreas) -> StoreResult<()> {
         transaction!(self, |tx| {
-            let community: Option<i64> = sqlx::query_scalar(
+            let community: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
                 "UPDATE households SET register_area_dm2 = $2, survey_area_dm2 = $3, contract_area_dm2 = $4 \
                  WHERE id = $1 RETURNING community_id",
             )
@@ -110,10 +110,14 @@ impl Store {
             .bind(areas.register.map(Area::dm2))
             .bind(areas.survey.map(Area::dm2))
             .bind(areas.contract.map(Area::dm2))
-            .fetch_optional(&mut *tx)
-            .await?;
+            .fetch_optional(c)
+            .await)?;
             let community = community.ok_or(StoreError::NotFound)?;
-            sqlx::query(BUMP_REGISTRY_VERSION).bind(community).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
+                .bind(community)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 
@@ -131,67 +135,74 @@ impl Store {
         let on = on.format("%Y-%m-%d").to_string();
         let key = self.key();
         transaction!(self, |tx| {
-            let community: i64 = sqlx::query_scalar("SELECT community_id FROM households WHERE id = $1")
-                .bind(household_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let latest: Option<String> =
-                sqlx::query_scalar("SELECT MAX(since) FROM ownerships WHERE household_id = $1 AND until IS NULL")
+            let community: i64 =
+                crate::on!(tx, |c| sqlx::query_scalar("SELECT community_id FROM households WHERE id = $1")
                     .bind(household_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    .fetch_optional(c)
+                    .await)?
+                .ok_or(StoreError::NotFound)?;
+            let latest: Option<String> = crate::on!(tx, |c| sqlx::query_scalar(
+                "SELECT MAX(since) FROM ownerships WHERE household_id = $1 AND until IS NULL"
+            )
+            .bind(household_id)
+            .fetch_one(c)
+            .await)?;
             if latest.as_deref().is_some_and(|l| l > on.as_str()) {
                 return Err(StoreError::Invalid(FieldError::new("since", "error.transfer.before_current")));
             }
-            sqlx::query("UPDATE ownerships SET until = $2 WHERE household_id = $1 AND until IS NULL")
-                .bind(household_id)
-                .bind(&on)
-                .execute(&mut *tx)
-                .await?;
+            crate::on!(tx, |c| sqlx::query(
+                "UPDATE ownerships SET until = $2 WHERE household_id = $1 AND until IS NULL"
+            )
+            .bind(household_id)
+            .bind(&on)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             let mut seen = Vec::new();
             for h in holders {
                 let owner_id: i64 = match h {
                     NewHolder::Developer { name } => {
-                        let existing: Option<i64> =
-                            sqlx::query_scalar("SELECT id FROM owners WHERE community_id = $1 AND kind = 'developer'")
-                                .bind(community)
-                                .fetch_optional(&mut *tx)
-                                .await?;
+                        let existing: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
+                            "SELECT id FROM owners WHERE community_id = $1 AND kind = 'developer'"
+                        )
+                        .bind(community)
+                        .fetch_optional(c)
+                        .await)?;
                         match existing {
                             Some(id) => id,
-                            None => {
+                            None => crate::on!(tx, |c| {
                                 sqlx::query_scalar(
                                     "INSERT INTO owners (community_id, kind, name) VALUES ($1, 'developer', $2) RETURNING id",
                                 )
                                 .bind(community)
                                 .bind(name)
-                                .fetch_one(&mut *tx)
-                                .await?
-                            }
+                                .fetch_one(c)
+                                .await
+                            })?,
                         }
                     }
                     NewHolder::Person { name, id_number, phone } => {
                         let index = key.blind_index(FIELD_ID_NUMBER, id_number.as_str());
-                        let existing: Option<i64> = sqlx::query_scalar(
+                        let existing: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
                             "SELECT id FROM owners WHERE community_id = $1 AND id_number_index = $2",
                         )
                         .bind(community)
                         .bind(&index)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        let resident: Option<i64> = sqlx::query_scalar(
+                        .fetch_optional(c)
+                        .await)?;
+                        let resident: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
                             "SELECT id FROM residents WHERE community_id = $1 AND id_number_index = $2",
                         )
                         .bind(community)
                         .bind(&index)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                        .fetch_optional(c)
+                        .await)?;
                         let phone_enc = phone.as_ref().map(|p| key.seal(FIELD_PHONE, p.as_str())).transpose()?;
                         match existing {
                             Some(id) => {
                                 // The register's latest name and phone for this owner.
-                                sqlx::query(
+                                crate::on!(tx, |c| {
+                                    sqlx::query(
                                     "UPDATE owners SET name = $2, phone_enc = COALESCE($3, phone_enc), \
                                      phone_masked = COALESCE($4, phone_masked), resident_id = COALESCE($5, resident_id) WHERE id = $1",
                                 )
@@ -200,27 +211,27 @@ impl Store {
                                 .bind(&phone_enc)
                                 .bind(phone.as_ref().map(Phone::masked))
                                 .bind(resident)
-                                .execute(&mut *tx)
-                                .await?;
+                                .execute(c)
+                                .await
+                                .map(|r| r.rows_affected())
+                                })?;
                                 id
                             }
-                            None => {
-                                sqlx::query_scalar(
-                                    "INSERT INTO owners (community_id, kind, name, id_number_enc, id_number_index, \
+                            None => crate::on!(tx, |c| sqlx::query_scalar(
+                                "INSERT INTO owners (community_id, kind, name, id_number_enc, id_number_index, \
                                      id_number_masked, phone_enc, phone_masked, resident_id) \
                                      VALUES ($1, 'person', $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                                )
-                                .bind(community)
-                                .bind(name)
-                                .bind(key.seal(FIELD_ID_NUMBER, id_number.as_str())?)
-                                .bind(&index)
-                                .bind(id_number.masked())
-                                .bind(&phone_enc)
-                                .bind(phone.as_ref().map(Phone::masked))
-                                .bind(resident)
-                                .fetch_one(&mut *tx)
-                                .await?
-                            }
+                            )
+                            .bind(community)
+                            .bind(name)
+                            .bind(key.seal(FIELD_ID_NUMBER, id_number.as_str())?)
+                            .bind(&index)
+                            .bind(id_number.masked())
+                            .bind(&phone_enc)
+                            .bind(phone.as_ref().map(Phone::masked))
+                            .bind(resident)
+                            .fetch_one(c)
+                            .await)?,
                         }
                     }
                 };
@@ -228,7 +239,8 @@ impl Store {
                     return Err(StoreError::Invalid(FieldError::new("owner_id_number", "error.import.duplicate")));
                 }
                 seen.push(owner_id);
-                sqlx::query(
+                crate::on!(tx, |c| {
+                    sqlx::query(
                     "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(community)
@@ -236,10 +248,16 @@ impl Store {
                 .bind(owner_id)
                 .bind(&on)
                 .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
             }
-            sqlx::query(BUMP_REGISTRY_VERSION).bind(community).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
+                .bind(community)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
 

@@ -19,24 +19,29 @@ pub struct PhotoRef {
 }
 
 /// Writes photos of a case's event inside a transaction.
-macro_rules! insert_photos {
-    ($tx:ident, $case:expr, $event:expr, $photos:expr, $now:expr) => {
-        for photo in $photos {
-            sqlx::query(
-                "INSERT INTO case_photos (case_id, event_id, content_type, bytes, thumbnail, created_at) \
-                 VALUES ($1, $2, 'image/jpeg', $3, $4, $5)",
-            )
-            .bind($case)
-            .bind($event)
-            .bind(&photo.bytes)
-            .bind(&photo.thumbnail)
-            .bind($now)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    };
+pub(crate) async fn insert_photos(
+    tx: &mut crate::Tx,
+    case_id: i64,
+    event_id: i64,
+    photos: &[NewPhoto],
+    now: i64,
+) -> crate::StoreResult<()> {
+    for photo in photos {
+        crate::on!(tx, |c| sqlx::query(
+            "INSERT INTO case_photos (case_id, event_id, content_type, bytes, thumbnail, created_at) \
+             VALUES ($1, $2, 'image/jpeg', $3, $4, $5)",
+        )
+        .bind(case_id)
+        .bind(event_id)
+        .bind(&photo.bytes)
+        .bind(&photo.thumbnail)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
 }
-pub(crate) use insert_photos;
 
 impl Store {
     /// The photos of a case, oldest first.

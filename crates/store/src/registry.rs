@@ -138,13 +138,15 @@ pub struct ResidentInsert<'a> {
     pub sealed: &'a SealedPerson,
 }
 
-/// Inserts [`ResidentInsert`] rows in batches of 200 on an open transaction (`$tx`) of
-/// either backend: the one statement that writes residents.
-#[macro_export]
-macro_rules! insert_residents {
-    ($tx:expr, $community_id:expr, $rows:expr) => {{
-        let rows: &[$crate::registry::ResidentInsert<'_>] = $rows;
-        for chunk in rows.chunks(200) {
+/// Inserts [`ResidentInsert`] rows in batches of 200 in a transaction: the one statement
+/// that writes residents.
+pub(crate) async fn insert_residents(
+    tx: &mut crate::Tx,
+    community_id: i64,
+    rows: &[ResidentInsert<'_>],
+) -> crate::StoreResult<()> {
+    for chunk in rows.chunks(200) {
+        crate::on!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, \
                  residence_type, id_number_enc, id_number_index, id_number_masked, phone_enc, phone_index, \
@@ -152,7 +154,7 @@ macro_rules! insert_residents {
             );
             qb.push_values(chunk, |mut row, r| {
                 let s = r.sealed;
-                row.push_bind($community_id)
+                row.push_bind(community_id)
                     .push_bind(r.grid_id)
                     .push_bind(r.household_id)
                     .push_bind(r.name.to_owned())
@@ -169,9 +171,11 @@ macro_rules! insert_residents {
                     .push_bind(s.phone_last4.clone())
                     .push_bind(s.name_initials.clone());
             });
-            qb.build().execute(&mut *$tx).await.map_err($crate::StoreError::on_unique("id_number"))?;
-        }
-    }};
+            qb.build().execute(c).await.map(|r| r.rows_affected())
+        })
+        .map_err(crate::StoreError::on_unique("id_number"))?;
+    }
+    Ok(())
 }
 
 /// Associated-data labels of the sealed resident fields.
@@ -336,23 +340,29 @@ impl Store {
     pub async fn insert_buildings(&self, community_id: i64, rows: &[NewBuilding]) -> StoreResult<u64> {
         crate::transaction!(self, |tx| {
             for chunk in rows.chunks(200) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO buildings (community_id, grid_id, name, address, lon, lat, floors, units, grid_pinned) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(community_id)
-                        .push_bind(r.grid_id)
-                        .push_bind(r.name.clone())
-                        .push_bind(r.address.clone())
-                        .push_bind(r.lon)
-                        .push_bind(r.lat)
-                        .push_bind(r.floors)
-                        .push_bind(r.units)
-                        .push_bind(r.grid_pinned);
-                });
-                qb.build().execute(&mut *tx).await.map_err(crate::StoreError::on_unique("name"))?;
+                crate::on!(tx, |c| {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO buildings (community_id, grid_id, name, address, lon, lat, floors, units, grid_pinned) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(community_id)
+                            .push_bind(r.grid_id)
+                            .push_bind(r.name.clone())
+                            .push_bind(r.address.clone())
+                            .push_bind(r.lon)
+                            .push_bind(r.lat)
+                            .push_bind(r.floors)
+                            .push_bind(r.units)
+                            .push_bind(r.grid_pinned);
+                    });
+                    qb.build().execute(c).await.map(|r| r.rows_affected())
+                }).map_err(crate::StoreError::on_unique("name"))?;
             }
-            sqlx::query(BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
+                .bind(community_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             rows.len() as u64
         })
     }

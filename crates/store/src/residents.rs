@@ -284,9 +284,10 @@ impl Store {
         let sql = format!("SELECT community_id, {column} FROM residents WHERE id = $1");
         let sealed: Option<String> = transaction!(self, |tx| {
             let row: Option<(i64, Option<String>)> =
-                sqlx::query_as(&sql).bind(resident_id).fetch_optional(&mut *tx).await?;
+                crate::on!(tx, |c| sqlx::query_as(&sql).bind(resident_id).fetch_optional(c).await)?;
             let row = row.ok_or(StoreError::NotFound)?;
-            sqlx::query(
+            crate::on!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO audit_events (community_id, account_id, action, detail, at, subject_resident_id, field, reason) \
                  VALUES ($1, $2, 'personal.reveal', '', $3, $4, $5, $6)",
             )
@@ -296,8 +297,10 @@ impl Store {
             .bind(resident_id)
             .bind(field.as_str())
             .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
             row.1
         })?;
         sealed.map(|s| self.key().open(label, &s)).transpose()
@@ -317,7 +320,7 @@ impl Store {
     ) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| sqlx::query(
                 "INSERT INTO audit_events (community_id, account_id, action, detail, at, reason) \
                  VALUES ($1, $2, 'personal.export', $3, $4, $5)",
             )
@@ -326,22 +329,25 @@ impl Store {
             .bind(detail)
             .bind(now)
             .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             for chunk in subjects.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO audit_events (community_id, account_id, action, subject_resident_id, detail, at, reason) ",
-                );
-                qb.push_values(chunk, |mut row, id| {
-                    row.push_bind(community_id)
-                        .push_bind(actor)
-                        .push_bind("personal.export")
-                        .push_bind(*id)
-                        .push_bind("full export")
-                        .push_bind(now)
-                        .push_bind(reason.to_owned());
-                });
-                qb.build().execute(&mut *tx).await?;
+                crate::on!(tx, |c| {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO audit_events (community_id, account_id, action, subject_resident_id, detail, at, reason) ",
+                    );
+                    qb.push_values(chunk, |mut row, id| {
+                        row.push_bind(community_id)
+                            .push_bind(actor)
+                            .push_bind("personal.export")
+                            .push_bind(*id)
+                            .push_bind("full export")
+                            .push_bind(now)
+                            .push_bind(reason.to_owned());
+                    });
+                    qb.build().execute(c).await.map(|r| r.rows_affected())
+                })?;
             }
         })
     }

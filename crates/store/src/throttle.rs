@@ -33,7 +33,8 @@ impl Store {
         transaction!(self, |tx| {
             let mut locked: Option<i64> = None;
             for k in keys {
-                let (count, until): (i64, Option<i64>) = sqlx::query_as(
+                let (count, until): (i64, Option<i64>) = crate::on!(tx, |c| {
+                    sqlx::query_as(
                     "INSERT INTO login_throttle (key, failures, window_started_at, locked_until) VALUES ($1, 1, $2, NULL) \
                      ON CONFLICT (key) DO UPDATE SET \
                        failures = CASE WHEN login_throttle.locked_until > $2 THEN login_throttle.failures \
@@ -47,13 +48,20 @@ impl Store {
                 .bind(&k.key)
                 .bind(now)
                 .bind(now - k.policy.window_ms)
-                .fetch_one(&mut *tx)
-                .await?;
+                .fetch_one(c)
+                .await
+                })?;
                 let until = match until {
                     Some(until) if until > now => Some(until),
                     _ if count > k.policy.max_failures => {
                         let until = now + k.policy.lockout_ms;
-                        sqlx::query(LOCK).bind(until).bind(now).bind(&k.key).execute(&mut *tx).await?;
+                        crate::on!(tx, |c| sqlx::query(LOCK)
+                            .bind(until)
+                            .bind(now)
+                            .bind(&k.key)
+                            .execute(c)
+                            .await
+                            .map(|r| r.rows_affected()))?;
                         Some(until)
                     }
                     _ => None,
@@ -71,16 +79,24 @@ impl Store {
         transaction!(self, |tx| {
             let mut locked = None;
             for k in keys {
-                let failures: Option<i64> = sqlx::query_scalar(
+                let failures: Option<i64> = crate::on!(tx, |c| {
+                    sqlx::query_scalar(
                     "SELECT failures FROM login_throttle WHERE key = $1 AND (locked_until IS NULL OR locked_until <= $2)",
                 )
                 .bind(&k.key)
                 .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
+                .fetch_optional(c)
+                .await
+                })?;
                 if failures.is_some_and(|f| f >= k.policy.max_failures) {
                     let until = now + k.policy.lockout_ms;
-                    sqlx::query(LOCK).bind(until).bind(now).bind(&k.key).execute(&mut *tx).await?;
+                    crate::on!(tx, |c| sqlx::query(LOCK)
+                        .bind(until)
+                        .bind(now)
+                        .bind(&k.key)
+                        .execute(c)
+                        .await
+                        .map(|r| r.rows_affected()))?;
                     locked = locked.max(Some(until));
                 }
             }
@@ -98,7 +114,7 @@ impl Store {
                 } else {
                     "DELETE FROM login_throttle WHERE key = $1"
                 };
-                sqlx::query(sql).bind(&k.key).execute(&mut *tx).await?;
+                crate::on!(tx, |c| sqlx::query(sql).bind(&k.key).execute(c).await.map(|r| r.rows_affected()))?;
             }
         })
     }

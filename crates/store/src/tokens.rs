@@ -28,7 +28,8 @@ impl Store {
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
         let now = now_ms();
         let id: i64 = transaction!(self, |tx| {
-            sqlx::query_scalar(
+            crate::on!(tx, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO api_tokens (account_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(account_id)
@@ -36,8 +37,9 @@ impl Store {
             .bind(token_hash(&secret))
             .bind(&prefix)
             .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
+            .fetch_one(c)
+            .await
+            })?
         })?;
         Ok((
             secret,
@@ -59,15 +61,15 @@ impl Store {
     /// Revokes one of the account's own tokens.
     pub async fn revoke_api_token(&self, account_id: i64, token_id: i64) -> StoreResult<()> {
         let changed = transaction!(self, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
             )
             .bind(now_ms())
             .bind(token_id)
             .bind(account_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?
         })?;
         if changed == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
@@ -86,11 +88,12 @@ impl Store {
         // Record use at most once a minute, to keep API reads from becoming writes.
         if last_used.is_none_or(|t| now - t > 60_000) {
             transaction!(self, |tx| {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                crate::on!(tx, |c| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
             })?;
         }
         Ok(Some(account_id))

@@ -125,16 +125,21 @@ dual_backend_test!(the_timeline_cannot_be_edited_or_deleted, |db| {
     let case = db.store.report_case(&report(demo.community_id, demo.grid_ids[0], cat)).await.unwrap().case_id;
     let edit = async {
         linli_store::transaction!(db.store, |tx| {
-            sqlx::query("UPDATE case_events SET note = 'changed' WHERE case_id = $1")
+            linli_store::on!(tx, |c| sqlx::query("UPDATE case_events SET note = 'changed' WHERE case_id = $1")
                 .bind(case)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     };
     assert!(edit.await.is_err());
     let delete = async {
         linli_store::transaction!(db.store, |tx| {
-            sqlx::query("DELETE FROM case_events WHERE case_id = $1").bind(case).execute(&mut *tx).await?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM case_events WHERE case_id = $1")
+                .bind(case)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     };
     assert!(delete.await.is_err());

@@ -26,11 +26,12 @@ async fn outbox_for(db: &TestDb, account: i64) -> i64 {
 async fn set_deadline(db: &TestDb, case: i64, deadline: i64) {
     let done: linli_store::StoreResult<()> = async {
         linli_store::transaction!(db.store, |tx| {
-            sqlx::query("UPDATE cases SET deadline = $1 WHERE id = $2")
+            linli_store::on!(tx, |c| sqlx::query("UPDATE cases SET deadline = $1 WHERE id = $2")
                 .bind(deadline)
                 .bind(case)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     }
     .await;

@@ -90,21 +90,21 @@ dual_backend_test!(a_move_into_another_community_is_refused, |db| {
     let grid = db.store.insert_grid(foreign, "330106004099001", "外网格", None).await.unwrap();
     let household: i64 = async {
         transaction!(db.store, |tx| {
-            let b: i64 = sqlx::query_scalar(
+            let b: i64 = linli_store::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO buildings (community_id, grid_id, name, address, lon, lat, floors, units) \
              VALUES ($1, $2, '1号楼', '某路1号', 121.0, 31.0, 6, 2) RETURNING id",
             )
             .bind(foreign)
             .bind(grid)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query_scalar(
+            .fetch_one(c)
+            .await)?;
+            linli_store::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO households (community_id, building_id, unit, room) VALUES ($1, $2, 1, '101') RETURNING id",
             )
             .bind(foreign)
             .bind(b)
-            .fetch_one(&mut *tx)
-            .await?
+            .fetch_one(c)
+            .await)?
         })
     }
     .await
@@ -124,11 +124,17 @@ dual_backend_test!(owners_count_one_per_unit_once_per_buyer_and_once_for_the_dev
     // Start from an empty register: every unit then counts as one owner of its own.
     let units: Vec<i64> = async {
         transaction!(db.store, |tx| {
-            sqlx::query("DELETE FROM ownerships WHERE community_id = $1").bind(c).execute(&mut *tx).await?;
-            sqlx::query_scalar("SELECT id FROM households WHERE community_id = $1 ORDER BY id LIMIT 6")
+            linli_store::on!(tx, |db| sqlx::query("DELETE FROM ownerships WHERE community_id = $1")
                 .bind(c)
-                .fetch_all(&mut *tx)
-                .await?
+                .execute(db)
+                .await
+                .map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |db| sqlx::query_scalar(
+                "SELECT id FROM households WHERE community_id = $1 ORDER BY id LIMIT 6"
+            )
+            .bind(c)
+            .fetch_all(db)
+            .await)?
         })
     }
     .await

@@ -263,30 +263,38 @@ dual_backend_test!(grid_counts_match_a_row_by_row_count_and_follow_registry_writ
     let before = summaries.iter().find(|s| s.grid_id == grid).unwrap().clone();
     let write = async {
         linli_store::transaction!(db.store, |tx| {
-            let building: i64 = sqlx::query_scalar("SELECT id FROM buildings WHERE grid_id = $1 ORDER BY id LIMIT 1")
-                .bind(grid)
-                .fetch_one(&mut *tx)
-                .await?;
-            let household: i64 = sqlx::query_scalar(
+            let building: i64 = linli_store::on!(tx, |c| sqlx::query_scalar(
+                "SELECT id FROM buildings WHERE grid_id = $1 ORDER BY id LIMIT 1"
+            )
+            .bind(grid)
+            .fetch_one(c)
+            .await)?;
+            let household: i64 = linli_store::on!(tx, |c| {
+                sqlx::query_scalar(
             "INSERT INTO households (community_id, building_id, unit, room) VALUES ($1, $2, 9, '9901') RETURNING id",
         )
         .bind(report.community_id)
         .bind(building)
-        .fetch_one(&mut *tx)
-        .await?;
-            sqlx::query(
+        .fetch_one(c)
+        .await
+            })?;
+            linli_store::on!(tx, |c| {
+                sqlx::query(
             "INSERT INTO residents (community_id, grid_id, household_id, name, gender, birth_date, relation, residence_type) \
              VALUES ($1, $2, $3, '独居老人', 'F', '1940-01-01', 'head', 'registered')",
         )
         .bind(report.community_id)
         .bind(grid)
         .bind(household)
-        .execute(&mut *tx)
-        .await?;
-            sqlx::query(linli_store::registry::BUMP_REGISTRY_VERSION)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+            })?;
+            linli_store::on!(tx, |c| sqlx::query(linli_store::registry::BUMP_REGISTRY_VERSION)
                 .bind(report.community_id)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     };
     write.await.unwrap();

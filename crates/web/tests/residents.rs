@@ -256,14 +256,26 @@ async fn resident_count(app: &TestApp) -> i64 {
 async fn empty_registry(app: &TestApp) {
     let wipe = async {
         linli_store::transaction!(app.db.store, |tx| {
-            sqlx::query("UPDATE accounts SET resident_id = NULL").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM visits").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM care_tags").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM residence_history").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM ownerships").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM owners").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM residents").execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM households").execute(&mut *tx).await?;
+            linli_store::on!(tx, |c| sqlx::query("UPDATE accounts SET resident_id = NULL")
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM visits").execute(c).await.map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM care_tags").execute(c).await.map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM residence_history")
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM ownerships")
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM owners").execute(c).await.map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM residents").execute(c).await.map(|r| r.rows_affected()))?;
+            linli_store::on!(tx, |c| sqlx::query("DELETE FROM households")
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })
     };
     wipe.await.unwrap();

@@ -233,7 +233,8 @@ pub async fn seed(
             played.push((step, from, case.state));
         }
         let id = transaction!(store, |tx| {
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = crate::on!(tx, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, lon, lat, address, \
                  reporter_account_id, reporter_name, anonymous, state, level, resume_to, suspended_at, assignee_account_id, \
                  assignee_organisation_id, reported_at, registered_at, dispatched_at, accepted_at, closed_at, deadline, \
@@ -269,19 +270,21 @@ pub async fn seed(
             .bind(case.self_resolved)
             .bind(case.rating.map(i64::from))
             .bind(played.len() as i64)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
+            .fetch_one(c)
+            .await
+            })?;
+            crate::on!(tx, |c| sqlx::query(
                 "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
                  VALUES ($1, $2, $3, 'report', 'reported', 'reported', '')",
             )
             .bind(id)
             .bind(reported_at)
             .bind(reporter)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             for (step, from, to) in &played {
-                sqlx::query(
+                crate::on!(tx, |c| sqlx::query(
                     "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
@@ -292,8 +295,9 @@ pub async fn seed(
                 .bind(from.as_str())
                 .bind(to.as_str())
                 .bind(step.note)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             }
             id
         })?;
@@ -366,30 +370,32 @@ pub async fn bulk(store: &Store, per_community: u32, days: u32, rng: &mut ChaCha
         }
         for chunk in rows.chunks(500) {
             transaction!(store, |tx| {
-                let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, state, level, \
-                     reported_at, registered_at, dispatched_at, accepted_at, closed_at, deadline, reworks, self_resolved, rating) ",
-                );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(community)
-                        .push_bind(r.0)
-                        .push_bind(r.1)
-                        .push_bind("patrol")
-                        .push_bind("bench")
-                        .push_bind(r.2)
-                        .push_bind(r.9)
-                        .push_bind("grid")
-                        .push_bind(r.3)
-                        .push_bind(r.4)
-                        .push_bind(r.5)
-                        .push_bind(r.6)
-                        .push_bind(r.7)
-                        .push_bind(r.8)
-                        .push_bind(r.10)
-                        .push_bind(r.11)
-                        .push_bind(r.12);
-                });
-                qb.build().execute(&mut *tx).await?;
+                crate::on!(tx, |c| {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO cases (community_id, grid_id, category_id, source, description, building_id, state, level, \
+                         reported_at, registered_at, dispatched_at, accepted_at, closed_at, deadline, reworks, self_resolved, rating) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(community)
+                            .push_bind(r.0)
+                            .push_bind(r.1)
+                            .push_bind("patrol")
+                            .push_bind("bench")
+                            .push_bind(r.2)
+                            .push_bind(r.9)
+                            .push_bind("grid")
+                            .push_bind(r.3)
+                            .push_bind(r.4)
+                            .push_bind(r.5)
+                            .push_bind(r.6)
+                            .push_bind(r.7)
+                            .push_bind(r.8)
+                            .push_bind(r.10)
+                            .push_bind(r.11)
+                            .push_bind(r.12);
+                    });
+                    qb.build().execute(c).await.map(|r| r.rows_affected())
+                })?;
             })?;
         }
         written += u64::from(per_community);

@@ -84,7 +84,8 @@ pub async fn seed(
             timeline.iter().take_while(|e| e.at <= at).last().map_or("reported".to_owned(), |e| e.to_state.clone())
         };
         transaction!(store, |tx| {
-            sqlx::query(
+            crate::on!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO disputes (case_id, risk, settlement, settled_on, agreement_sealed, follow_up, followed_up_on, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
@@ -96,10 +97,13 @@ pub async fn seed(
             .bind(follow_up.map(|f| f.1))
             .bind(follow_up.map(|f| date(f.0)))
             .bind(case.reported_at)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            })?;
             for (side, (name, phone)) in &parties {
-                sqlx::query(
+                crate::on!(tx, |c| {
+                    sqlx::query(
                     "INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(case.id)
@@ -107,13 +111,15 @@ pub async fn seed(
                 .bind(name)
                 .bind(phone)
                 .bind(case.reported_at)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
             }
             let mut notes: Vec<(i64, &str, String)> = Vec::new();
             for (at, outcome) in &sessions {
                 let mediators = format!("{}、人民调解员王建国", staff.1);
-                sqlx::query(
+                crate::on!(tx, |c| sqlx::query(
                     "INSERT INTO mediation_sessions (case_id, held_on, mediators, outcome, recorded_by, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                 )
@@ -123,8 +129,9 @@ pub async fn seed(
                 .bind(*outcome)
                 .bind(staff.0)
                 .bind(*at)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
                 notes.push((*at, "mediation", format!("{} {outcome} · {mediators}", date(*at))));
             }
             if let Some((at, kind, _)) = settled {
@@ -135,7 +142,7 @@ pub async fn seed(
             }
             for (at, kind, text) in &notes {
                 let state = state_at(*at);
-                sqlx::query(
+                crate::on!(tx, |c| sqlx::query(
                     "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
                      VALUES ($1, $2, $3, $4, $5, $5, $6)",
                 )
@@ -145,8 +152,9 @@ pub async fn seed(
                 .bind(*kind)
                 .bind(&state)
                 .bind(text)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             }
         })?;
     }
@@ -189,7 +197,8 @@ async fn seed_sweeps(
                 for s in 0..sweeps {
                     let on = *start + chrono::Duration::days(rng.gen_range(0..=span));
                     let note = if found == 0 || s > 0 { "未发现矛盾纠纷" } else { "已登记并转入调解" };
-                    sqlx::query(
+                    crate::on!(tx, |c| {
+                        sqlx::query(
                         "INSERT INTO screening_sweeps (community_id, grid_id, swept_on, half_month, account_id, found, note, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
@@ -201,8 +210,10 @@ async fn seed_sweeps(
                     .bind(if s == 0 { found } else { 0 })
                     .bind(note)
                     .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected())
+                    })?;
                 }
             }
         }

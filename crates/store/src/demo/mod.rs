@@ -171,55 +171,58 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
 /// every 37th unit belongs to the neighbour below's owner (a buyer of two units), every
 /// 53rd is still the developer's. Areas come from the property register, except every
 /// 40th unit, whose register entry is missing and whose contract area counts.
-macro_rules! seed_owners_body {
-    ($tx:expr, $community_id:expr) => {{
-        let now = crate::now_ms();
-        sqlx::query(
-            "UPDATE households SET \
-               register_area_dm2 = CASE WHEN id % 40 = 0 THEN NULL ELSE 5800 + (id * 7919) % 8400 END, \
-               contract_area_dm2 = 5900 + (id * 7919) % 8400 WHERE community_id = $1",
-        )
-        .bind($community_id)
-        .execute(&mut **$tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO owners (community_id, kind, name, id_number_enc, id_number_index, id_number_masked, \
-               phone_enc, phone_masked, resident_id) \
-             SELECT community_id, 'person', name, id_number_enc, id_number_index, id_number_masked, phone_enc, \
-               phone_masked, id FROM residents \
-             WHERE community_id = $1 AND relation = 'head' AND id_number_index IS NOT NULL",
-        )
-        .bind($community_id)
-        .execute(&mut **$tx)
-        .await?;
-        let developer: i64 = sqlx::query_scalar(
-            "INSERT INTO owners (community_id, kind, name) VALUES ($1, 'developer', '安居置业有限公司') RETURNING id",
-        )
-        .bind($community_id)
-        .fetch_one(&mut **$tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
-             SELECT h.community_id, h.id, o.id, '2016-06-30', $2 FROM households h \
-             JOIN residents r ON r.household_id = (CASE WHEN h.id % 37 = 0 THEN h.id - 1 ELSE h.id END) \
-               AND r.relation = 'head' \
-             JOIN owners o ON o.resident_id = r.id \
-             WHERE h.community_id = $1 AND h.id % 53 <> 0",
-        )
-        .bind($community_id)
-        .bind(now)
-        .execute(&mut **$tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
-             SELECT community_id, id, $2, '2016-06-30', $3 FROM households WHERE community_id = $1 AND id % 53 = 0",
-        )
-        .bind($community_id)
-        .bind(developer)
-        .bind(now)
-        .execute(&mut **$tx)
-        .await?;
-    }};
+async fn seed_owners(tx: &mut crate::Tx, community_id: i64) -> StoreResult<()> {
+    let now = crate::now_ms();
+    crate::on!(tx, |c| sqlx::query(
+        "UPDATE households SET \
+           register_area_dm2 = CASE WHEN id % 40 = 0 THEN NULL ELSE 5800 + (id * 7919) % 8400 END, \
+           contract_area_dm2 = 5900 + (id * 7919) % 8400 WHERE community_id = $1",
+    )
+    .bind(community_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    crate::on!(tx, |c| sqlx::query(
+        "INSERT INTO owners (community_id, kind, name, id_number_enc, id_number_index, id_number_masked, \
+           phone_enc, phone_masked, resident_id) \
+         SELECT community_id, 'person', name, id_number_enc, id_number_index, id_number_masked, phone_enc, \
+           phone_masked, id FROM residents \
+         WHERE community_id = $1 AND relation = 'head' AND id_number_index IS NOT NULL",
+    )
+    .bind(community_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let developer: i64 = crate::on!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO owners (community_id, kind, name) VALUES ($1, 'developer', '安居置业有限公司') RETURNING id",
+    )
+    .bind(community_id)
+    .fetch_one(c)
+    .await)?;
+    crate::on!(tx, |c| sqlx::query(
+        "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
+         SELECT h.community_id, h.id, o.id, '2016-06-30', $2 FROM households h \
+         JOIN residents r ON r.household_id = (CASE WHEN h.id % 37 = 0 THEN h.id - 1 ELSE h.id END) \
+           AND r.relation = 'head' \
+         JOIN owners o ON o.resident_id = r.id \
+         WHERE h.community_id = $1 AND h.id % 53 <> 0",
+    )
+    .bind(community_id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    crate::on!(tx, |c| sqlx::query(
+        "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
+         SELECT community_id, id, $2, '2016-06-30', $3 FROM households WHERE community_id = $1 AND id % 53 = 0",
+    )
+    .bind(community_id)
+    .bind(developer)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 struct GeneratedCommunity {
@@ -303,7 +306,7 @@ async fn generate_community(
             let lat = gy + cell_h * (0.2 + 0.6 * f64::from((slot / 3) % 3) / 2.0);
             let building_name = format!("{}号楼", b + 1);
             let address = format!("{road}{}号{building_name}", 88 + index);
-            let building_id: i64 = sqlx::query_scalar(
+            let building_id: i64 = crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO buildings (community_id, grid_id, name, address, lon, lat, floors, units) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
@@ -315,8 +318,8 @@ async fn generate_community(
             .bind(lat)
             .bind(i64::from(floors))
             .bind(i64::from(units))
-            .fetch_one(&mut *tx)
-            .await?;
+            .fetch_one(c)
+            .await)?;
 
             // Rooms: unit u, floor f, door d → "f0d" (e.g. 1202), filled from the ground up.
             let mut rooms = Vec::new();
@@ -332,12 +335,15 @@ async fn generate_community(
             }
             let mut household_ids = Vec::with_capacity(rooms.len());
             for chunk in rooms.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::new("INSERT INTO households (community_id, building_id, unit, room) ");
-                qb.push_values(chunk, |mut row, (unit, room)| {
-                    row.push_bind(community_id).push_bind(building_id).push_bind(*unit).push_bind(room.clone());
-                });
-                qb.push(" RETURNING id");
-                let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+                let ids: Vec<i64> = crate::on!(tx, |c| {
+                    let mut qb =
+                        sqlx::QueryBuilder::new("INSERT INTO households (community_id, building_id, unit, room) ");
+                    qb.push_values(chunk, |mut row, (unit, room)| {
+                        row.push_bind(community_id).push_bind(building_id).push_bind(*unit).push_bind(room.clone());
+                    });
+                    qb.push(" RETURNING id");
+                    qb.build_query_scalar().fetch_all(c).await
+                })?;
                 household_ids.extend(ids);
             }
             let people: Vec<Person> = household_ids.iter().flat_map(|&h| household_members(rng, h, today)).collect();
@@ -362,7 +368,7 @@ async fn generate_community(
                     sealed: s,
                 })
                 .collect();
-            crate::insert_residents!(tx, community_id, &inserts);
+            crate::registry::insert_residents(tx, community_id, &inserts).await?;
             report.buildings += 1;
         }
         // People who need care: the elderly living alone, and everyone aged 80 or more,
@@ -370,7 +376,8 @@ async fn generate_community(
         let tagged_at = crate::now_ms() - 30 * 86_400_000;
         let alone = crate::registry::born_on_or_before(today, 70);
         let aged = crate::registry::born_on_or_before(today, 80);
-        sqlx::query(
+        crate::on!(tx, |c| {
+            sqlx::query(
             "INSERT INTO care_tags (community_id, resident_id, tag, created_at) SELECT r.community_id, r.id, 'elderly_alone', $2 \
              FROM residents r WHERE r.community_id = $1 AND r.birth_date <= $3 \
              AND NOT EXISTS (SELECT 1 FROM residents o WHERE o.household_id = r.household_id AND o.id <> r.id)",
@@ -378,19 +385,26 @@ async fn generate_community(
         .bind(community_id)
         .bind(tagged_at)
         .bind(&alone)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        crate::on!(tx, |c| sqlx::query(
             "INSERT INTO care_tags (community_id, resident_id, tag, created_at) SELECT community_id, id, 'aged', $2 \
              FROM residents WHERE community_id = $1 AND birth_date <= $3",
         )
         .bind(community_id)
         .bind(tagged_at)
         .bind(&aged)
-        .execute(&mut *tx)
-        .await?;
-        seed_owners_body!(&mut tx, community_id);
-        sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        seed_owners(tx, community_id).await?;
+        crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
+            .bind(community_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     })?;
     report.households += u64::from(households - remaining);
     report.residents += resident_total;
@@ -593,17 +607,20 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
         let sealed = store.seal_person(&resident.display_name, None, Some(&phone))?;
         let (community_id, account_id, name) = (community.id, resident.account_id, resident.display_name.clone());
         transaction!(store, |tx| {
-            let rid: Option<i64> = sqlx::query_scalar(
+            let rid: Option<i64> = crate::on!(tx, |c| {
+                sqlx::query_scalar(
                 "SELECT MIN(r.id) FROM residents r JOIN households h ON h.id = r.household_id \
                  JOIN buildings b ON b.id = h.building_id WHERE r.community_id = $1 AND r.relation = 'head' AND b.grid_id = $2",
             )
             .bind(community_id)
             .bind(community.grid_ids[0])
-            .fetch_one(&mut *tx)
-            .await?;
+            .fetch_one(c)
+            .await
+            })?;
             // An empty registry (no households generated) has nobody to link.
             if let Some(rid) = rid {
-                sqlx::query(
+                crate::on!(tx, |c| {
+                    sqlx::query(
                     "UPDATE residents SET name = $1, gender = 'M', phone_enc = $2, phone_index = $3, phone_masked = $4, \
                      phone_last4 = $5, name_initials = $6 WHERE id = $7",
                 )
@@ -614,20 +631,28 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
                 .bind(&sealed.phone_last4)
                 .bind(&sealed.name_initials)
                 .bind(rid)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE owners SET name = $1 WHERE resident_id = $2")
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
+                crate::on!(tx, |c| sqlx::query("UPDATE owners SET name = $1 WHERE resident_id = $2")
                     .bind(&name)
                     .bind(rid)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2")
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                crate::on!(tx, |c| sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2")
                     .bind(rid)
                     .bind(account_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
             }
-            sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id).execute(&mut *tx).await?;
+            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
+                .bind(community_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
         })?;
     }
     // Grid workers: the first covers grid 1 and deputises in grid 2; five more, one grid each.
