@@ -8,7 +8,15 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use std::collections::BTreeSet;
 
 /// China Standard Time, UTC+8 all year (no daylight saving): working hours are local.
+/// The one definition of the offset; everything that writes China time uses it.
 const CHINA_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// China Standard Time as a chrono offset, for dates written with their zone (`+08:00`).
+pub fn china_offset() -> chrono::FixedOffset {
+    use chrono::Offset;
+    // Eight hours is within a day, so the offset is always in range.
+    chrono::FixedOffset::east_opt((CHINA_OFFSET_MS / 1000) as i32).unwrap_or_else(|| chrono::Utc.fix())
+}
 
 /// A stored UTC millisecond timestamp as the local time in China.
 pub fn china_time(utc_ms: i64) -> NaiveDateTime {

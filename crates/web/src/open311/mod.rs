@@ -24,7 +24,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono::{DateTime, TimeZone};
 use format::{Format, error, respond};
 use linli_store::StoreError;
 use linli_store::admin::Community;
@@ -97,8 +97,7 @@ fn round6(v: f64) -> f64 {
 
 /// China time, as every date this API writes.
 fn iso(ms: i64) -> String {
-    let Some(china) = FixedOffset::east_opt(8 * 3600) else { return String::new() };
-    china
+    linli_domain::worktime::china_offset()
         .timestamp_millis_opt(ms)
         .single()
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
