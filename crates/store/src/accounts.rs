@@ -109,6 +109,22 @@ struct AssignmentRow {
     organisation_id: Option<i64>,
 }
 
+/// Writes a grant of access to a community's residents into its access log and tells
+/// its directors (inbox and delivery), inside a transaction.
+async fn grant_access(
+    tx: &mut crate::Tx,
+    actor: Option<i64>,
+    community_id: i64,
+    account: i64,
+    detail: &str,
+    now: i64,
+) -> StoreResult<()> {
+    crate::exec!(tx, sqlx::query(GRANT_AUDIT).bind(community_id).bind(actor).bind(detail).bind(now))?;
+    crate::exec!(tx, sqlx::query(GRANT_NOTICE).bind(community_id).bind(now).bind(account))?;
+    crate::exec!(tx, sqlx::query(GRANT_OUTBOX).bind(now))?;
+    Ok(())
+}
+
 impl Store {
     /// Creates an account with its roles in one transaction.
     pub async fn create_account(&self, new: &NewAccount) -> StoreResult<i64> {
@@ -159,37 +175,22 @@ impl Store {
                 })?;
             }
             for grid_id in &new.grid_ids {
-                let placed = crate::on!(tx, |c| sqlx::query(
-                    "INSERT INTO grid_workers (community_id, grid_id, account_id, duty) \
+                let placed = crate::exec!(
+                    tx,
+                    sqlx::query(
+                        "INSERT INTO grid_workers (community_id, grid_id, account_id, duty) \
                      SELECT community_id, id, $2, 'worker' FROM grids WHERE id = $1",
-                )
-                .bind(grid_id)
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                    )
+                    .bind(grid_id)
+                    .bind(id)
+                )?;
                 if placed != 1 {
                     return Err(StoreError::NotFound);
                 }
             }
             let roles = new.assignments.iter().map(|a| (a.role, a.community_id));
             for (community, detail) in resident_grants(new.display_name.as_str(), roles).filter(|_| actor.is_some()) {
-                crate::on!(tx, |c| sqlx::query(GRANT_AUDIT)
-                    .bind(community)
-                    .bind(actor)
-                    .bind(&detail)
-                    .bind(now)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                crate::on!(tx, |c| sqlx::query(GRANT_NOTICE)
-                    .bind(community)
-                    .bind(now)
-                    .bind(id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                crate::on!(tx, |c| sqlx::query(GRANT_OUTBOX).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+                grant_access(tx, actor, community, id, &detail, now).await?;
             }
             id
         })
@@ -232,22 +233,7 @@ impl Store {
     ) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(GRANT_AUDIT)
-                .bind(community_id)
-                .bind(actor)
-                .bind(detail)
-                .bind(now)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            crate::on!(tx, |c| sqlx::query(GRANT_NOTICE)
-                .bind(community_id)
-                .bind(now)
-                .bind(account)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            crate::on!(tx, |c| sqlx::query(GRANT_OUTBOX).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+            grant_access(tx, Some(actor), community_id, account, detail, now).await?;
         })
     }
 
@@ -270,38 +256,27 @@ impl Store {
         let hash = hash_password(new.expose())?;
         let keep = keep_session.map(crate::crypto::token_hash).unwrap_or_default();
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3"
-            )
-            .bind(&hash)
-            .bind(now_ms())
-            .bind(account_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            crate::on!(tx, |c| sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
-                .bind(account_id)
-                .bind(&keep)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            crate::on!(tx, |c| sqlx::query(REVOKE_TOKENS)
-                .bind(now_ms())
-                .bind(account_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+                    .bind(&hash)
+                    .bind(now_ms())
+                    .bind(account_id)
+            )?;
+            crate::exec!(
+                tx,
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2").bind(account_id).bind(&keep)
+            )?;
+            crate::exec!(tx, sqlx::query(REVOKE_TOKENS).bind(now_ms()).bind(account_id))?;
         })
     }
 
     pub async fn set_locale(&self, account_id: i64, locale: &str) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
-                .bind(locale)
-                .bind(account_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2").bind(locale).bind(account_id)
+            )?;
         })
     }
 
@@ -388,24 +363,13 @@ impl Store {
     /// tokens, so that enabling it again does not bring them back.
     pub async fn set_account_disabled(&self, account_id: i64, disabled: bool) -> StoreResult<()> {
         let changed = transaction!(self, |tx| {
-            let n = crate::on!(tx, |c| sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
-                .bind(disabled)
-                .bind(account_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            let n = crate::exec!(
+                tx,
+                sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2").bind(disabled).bind(account_id)
+            )?;
             if disabled {
-                crate::on!(tx, |c| sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                    .bind(account_id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                crate::on!(tx, |c| sqlx::query(REVOKE_TOKENS)
-                    .bind(now_ms())
-                    .bind(account_id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                crate::exec!(tx, sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id))?;
+                crate::exec!(tx, sqlx::query(REVOKE_TOKENS).bind(now_ms()).bind(account_id))?;
             }
             n
         })?;

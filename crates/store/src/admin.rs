@@ -154,30 +154,29 @@ impl Store {
     /// Puts a worker on duty in a grid (`worker` or `deputy`).
     pub async fn assign_grid_worker(&self, grid_id: i64, account_id: i64, duty: &str) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO grid_workers (community_id, grid_id, account_id, duty) \
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO grid_workers (community_id, grid_id, account_id, duty) \
                  SELECT community_id, id, $2, $3 FROM grids WHERE id = $1 \
                  ON CONFLICT (grid_id, account_id) DO UPDATE SET duty = excluded.duty",
-            )
-            .bind(grid_id)
-            .bind(account_id)
-            .bind(duty)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(grid_id)
+                .bind(account_id)
+                .bind(duty)
+            )?;
         })
     }
 
     /// Takes a worker off duty in a grid.
     pub async fn remove_grid_worker(&self, grid_id: i64, account_id: i64) -> StoreResult<()> {
         transaction!(self, |tx| {
-            let gone =
-                crate::on!(tx, |c| sqlx::query("DELETE FROM grid_workers WHERE grid_id = $1 AND account_id = $2")
+            let gone = crate::exec!(
+                tx,
+                sqlx::query("DELETE FROM grid_workers WHERE grid_id = $1 AND account_id = $2")
                     .bind(grid_id)
                     .bind(account_id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+            )?;
             if gone == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -314,31 +313,29 @@ impl Store {
     ) -> StoreResult<u64> {
         transaction!(self, |tx| {
             for (code, name, geometry) in grids {
-                crate::on!(tx, |c| sqlx::query(
-                    "INSERT INTO grids (community_id, code, name, boundary) VALUES ($1, $2, $3, $4) \
+                crate::exec!(
+                    tx,
+                    sqlx::query(
+                        "INSERT INTO grids (community_id, code, name, boundary) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (code) DO UPDATE SET name = excluded.name, boundary = excluded.boundary",
-                )
-                .bind(community_id)
-                .bind(code)
-                .bind(name)
-                .bind(geometry)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                    )
+                    .bind(community_id)
+                    .bind(code)
+                    .bind(name)
+                    .bind(geometry)
+                )?;
             }
             let mut moved = 0;
             for (building, code) in placements {
-                moved += crate::on!(tx, |c| sqlx::query(
+                moved +=
+                    crate::exec!(tx, sqlx::query(
                     "UPDATE buildings SET grid_id = (SELECT id FROM grids WHERE code = $1 AND community_id = $2) \
                      WHERE id = $3 AND community_id = $2 AND NOT grid_pinned \
                        AND grid_id <> (SELECT id FROM grids WHERE code = $1 AND community_id = $2)",
                 )
                 .bind(code)
                 .bind(community_id)
-                .bind(building)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                .bind(building))?;
             }
             if moved > 0 {
                 crate::on!(tx, |c| {
@@ -352,11 +349,7 @@ impl Store {
                 .map(|r| r.rows_affected())
                 })?;
             }
-            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
-                .bind(community_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id))?;
             moved
         })
     }
@@ -385,11 +378,7 @@ impl Store {
             .await
             .map(|r| r.rows_affected())
             })?;
-            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
-                .bind(community)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community))?;
         })
     }
 }

@@ -24,17 +24,14 @@ impl Store {
         detail: &str,
     ) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
+            crate::exec!(tx, sqlx::query(
                 "INSERT INTO audit_events (community_id, account_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(community_id)
             .bind(account_id)
             .bind(action)
             .bind(detail)
-            .bind(now_ms())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            .bind(now_ms()))?;
         })
     }
 

@@ -69,14 +69,14 @@ struct TaggedRow {
 /// Bumps the registry version of a resident's community (tags and visits change the
 /// overdue list), on either backend's open transaction.
 async fn bump_for_resident(tx: &mut crate::Tx, resident_id: i64) -> StoreResult<()> {
-    crate::on!(tx, |c| sqlx::query(
-        "UPDATE communities SET registry_version = registry_version + 1 \
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "UPDATE communities SET registry_version = registry_version + 1 \
          WHERE id = (SELECT community_id FROM residents WHERE id = $1)",
-    )
-    .bind(resident_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(resident_id)
+    )?;
     Ok(())
 }
 
@@ -108,12 +108,12 @@ impl Store {
 
     pub async fn remove_care_tag(&self, resident_id: i64, tag: CareTag) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query("DELETE FROM care_tags WHERE resident_id = $1 AND tag = $2")
-                .bind(resident_id)
-                .bind(tag.as_str())
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(
+                tx,
+                sqlx::query("DELETE FROM care_tags WHERE resident_id = $1 AND tag = $2")
+                    .bind(resident_id)
+                    .bind(tag.as_str())
+            )?;
             bump_for_resident(tx, resident_id).await?;
         })
     }

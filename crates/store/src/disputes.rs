@@ -289,13 +289,13 @@ impl Store {
         let now = now_ms();
         transaction!(self, |tx| {
             dispute_state(tx, case_id).await?;
-            crate::on!(tx, |c| sqlx::query("UPDATE disputes SET risk = $1, updated_at = $2 WHERE case_id = $3")
-                .bind(risk.as_str())
-                .bind(now)
-                .bind(case_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE disputes SET risk = $1, updated_at = $2 WHERE case_id = $3")
+                    .bind(risk.as_str())
+                    .bind(now)
+                    .bind(case_id)
+            )?;
             note(tx, case_id, now, account_id, "risk", risk.as_str()).await?;
         })?;
         if risk.escalates() {
@@ -374,18 +374,18 @@ impl Store {
             if !mediating(&state) {
                 return Err(invalid("action", "error.dispute.not_now"));
             }
-            let n = crate::on!(tx, |c| sqlx::query(
-                "UPDATE disputes SET settlement = $1, settled_on = $2, agreement_sealed = $3, updated_at = $4 \
+            let n = crate::exec!(
+                tx,
+                sqlx::query(
+                    "UPDATE disputes SET settlement = $1, settled_on = $2, agreement_sealed = $3, updated_at = $4 \
                  WHERE case_id = $5 AND settlement IS NULL",
-            )
-            .bind(settlement.as_str())
-            .bind(on.to_string())
-            .bind(&sealed)
-            .bind(now)
-            .bind(case_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(settlement.as_str())
+                .bind(on.to_string())
+                .bind(&sealed)
+                .bind(now)
+                .bind(case_id)
+            )?;
             if n == 0 {
                 return Err(invalid("settlement", "error.dispute.settled"));
             }
@@ -401,15 +401,15 @@ impl Store {
             if settlement.as_deref().is_some_and(|s| s != "failed") {
                 return Err(invalid("referral", "error.dispute.refer"));
             }
-            crate::on!(tx, |c| sqlx::query(
-                "UPDATE disputes SET referral = $1, updated_at = $2 WHERE case_id = $3 AND referral IS NULL"
-            )
-            .bind(referral.as_str())
-            .bind(now)
-            .bind(case_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "UPDATE disputes SET referral = $1, updated_at = $2 WHERE case_id = $3 AND referral IS NULL"
+                )
+                .bind(referral.as_str())
+                .bind(now)
+                .bind(case_id)
+            )?;
             note(tx, case_id, now, account_id, "referral", referral.as_str()).await?;
         })
     }
@@ -424,17 +424,17 @@ impl Store {
     ) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            let n = crate::on!(tx, |c| sqlx::query(
-                "UPDATE disputes SET follow_up = $1, followed_up_on = $2, updated_at = $3 \
+            let n = crate::exec!(
+                tx,
+                sqlx::query(
+                    "UPDATE disputes SET follow_up = $1, followed_up_on = $2, updated_at = $3 \
                  WHERE case_id = $4 AND settlement IN ('agreement', 'record') AND settled_on <= $2",
-            )
-            .bind(result.as_str())
-            .bind(on.to_string())
-            .bind(now)
-            .bind(case_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(result.as_str())
+                .bind(on.to_string())
+                .bind(now)
+                .bind(case_id)
+            )?;
             if n == 0 {
                 return Err(invalid("follow_up", "error.dispute.follow_up"));
             }

@@ -100,11 +100,7 @@ impl Store {
                 })
                 .collect();
             crate::registry::insert_residents(tx, community_id, &inserts).await?;
-            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
-                .bind(community_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id))?;
             rows.len() as u64
         })?;
         // A bulk load changes the shape of the data: give the planner fresh statistics.
@@ -127,11 +123,7 @@ impl Store {
         let now = now_ms();
         transaction!(self, |tx| {
             // Batches older than a day are abandoned checks: sweep them.
-            crate::on!(tx, |c| sqlx::query("DELETE FROM import_batches WHERE created_at < $1")
-                .bind(now - 86_400_000)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query("DELETE FROM import_batches WHERE created_at < $1").bind(now - 86_400_000))?;
             crate::on!(tx, |c| sqlx::query_scalar(
                 "INSERT INTO import_batches (community_id, account_id, kind, content_enc, rows, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -162,11 +154,7 @@ impl Store {
 
     pub async fn delete_import_batch(&self, id: i64) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query("DELETE FROM import_batches WHERE id = $1")
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query("DELETE FROM import_batches WHERE id = $1").bind(id))?;
         })
     }
 

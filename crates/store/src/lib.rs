@@ -110,6 +110,15 @@ macro_rules! on {
     };
 }
 
+/// Runs one statement that returns no rows on a transaction's backend ([`on!`] with
+/// `execute`), and evaluates to the number of rows it touched.
+#[macro_export]
+macro_rules! exec {
+    ($tx:expr, $query:expr) => {
+        $crate::on!($tx, |c| $query.execute(c).await.map(|r| r.rows_affected()))
+    };
+}
+
 /// An open write transaction on either backend. Store functions that write take
 /// `&mut Tx` and run their statements with [`on!`].
 ///

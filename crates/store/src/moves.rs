@@ -65,7 +65,7 @@ impl Store {
             if cur.moved_in_on.as_deref().is_some_and(|m| m > on.as_str()) {
                 return Err(StoreError::Invalid(FieldError::new("date", "error.move.before_move_in")));
             }
-            crate::on!(tx, |c| sqlx::query(
+            crate::exec!(tx, sqlx::query(
                 "INSERT INTO residence_history (community_id, resident_id, household_id, moved_in_on, moved_out_on, \
                  reason, account_id, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
@@ -76,18 +76,13 @@ impl Store {
             .bind(&on)
             .bind(if matches!(to, Move::Out) { "left" } else { "moved" })
             .bind(account_id)
-            .bind(now_ms())
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            .bind(now_ms()))?;
             match to {
                 Move::Out => {
-                    crate::on!(tx, |c| sqlx::query("UPDATE residents SET moved_out_on = $2 WHERE id = $1")
-                        .bind(resident_id)
-                        .bind(&on)
-                        .execute(c)
-                        .await
-                        .map(|r| r.rows_affected()))?;
+                    crate::exec!(
+                        tx,
+                        sqlx::query("UPDATE residents SET moved_out_on = $2 WHERE id = $1").bind(resident_id).bind(&on)
+                    )?;
                 }
                 Move::To { household_id } => {
                     if household_id == cur.household_id {
@@ -102,23 +97,19 @@ impl Store {
                     .fetch_optional(c)
                     .await)?;
                     let grid = grid.ok_or(StoreError::Invalid(FieldError::new("household", "error.move.household")))?;
-                    crate::on!(tx, |c| sqlx::query(
-                        "UPDATE residents SET household_id = $2, grid_id = $3, moved_in_on = $4 WHERE id = $1"
-                    )
-                    .bind(resident_id)
-                    .bind(household_id)
-                    .bind(grid)
-                    .bind(&on)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                    crate::exec!(
+                        tx,
+                        sqlx::query(
+                            "UPDATE residents SET household_id = $2, grid_id = $3, moved_in_on = $4 WHERE id = $1"
+                        )
+                        .bind(resident_id)
+                        .bind(household_id)
+                        .bind(grid)
+                        .bind(&on)
+                    )?;
                 }
             }
-            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
-                .bind(cur.community_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(BUMP_REGISTRY_VERSION).bind(cur.community_id))?;
         })
     }
 

@@ -54,29 +54,29 @@ pub(crate) async fn notify(tx: &mut crate::Tx, case_id: i64, notice: &Notice<'_>
          ON CONFLICT DO NOTHING",
         notice.who
     );
-    crate::on!(tx, |c| sqlx::query(&sql)
-        .bind(case_id)
-        .bind(notice.kind)
-        .bind(notice.dedupe)
-        .bind(now)
-        .bind(notice.actor)
-        .bind(notice.detail)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    crate::on!(tx, |c| sqlx::query(
-        "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
+    crate::exec!(
+        tx,
+        sqlx::query(&sql)
+            .bind(case_id)
+            .bind(notice.kind)
+            .bind(notice.dedupe)
+            .bind(now)
+            .bind(notice.actor)
+            .bind(notice.detail)
+    )?;
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
          SELECT n.account_id, 'notice', n.id, $3, $3 FROM notifications n \
          WHERE n.case_id = $1 AND n.kind = $2 AND n.created_at = $3 \
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.notification_id = n.id) \
          AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)",
-    )
-    .bind(case_id)
-    .bind(notice.kind)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(case_id)
+        .bind(notice.kind)
+        .bind(now)
+    )?;
     Ok(())
 }
 
@@ -187,14 +187,12 @@ impl Store {
     pub async fn mark_all_read(&self, account_id: i64) -> StoreResult<u64> {
         let now = now_ms();
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL"
-            )
-            .bind(now)
-            .bind(account_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL")
+                    .bind(now)
+                    .bind(account_id)
+            )?
         })
     }
 
@@ -208,15 +206,15 @@ impl Store {
 
     pub async fn set_daily_digest(&self, account_id: i64, on: bool) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO notification_settings (account_id, daily_digest) VALUES ($1, $2) \
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO notification_settings (account_id, daily_digest) VALUES ($1, $2) \
                  ON CONFLICT (account_id) DO UPDATE SET daily_digest = excluded.daily_digest",
-            )
-            .bind(account_id)
-            .bind(on)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(account_id)
+                .bind(on)
+            )?;
         })
     }
 
@@ -293,25 +291,25 @@ impl Store {
     /// not had today's (`today` as `YYYY-MM-DD`, China time).
     pub async fn queue_digests(&self, today: &str, now: i64) -> StoreResult<u64> {
         transaction!(self, |tx| {
-            let n = crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO outbox (account_id, kind, created_at, next_attempt_at) \
+            let n = crate::exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO outbox (account_id, kind, created_at, next_attempt_at) \
                  SELECT s.account_id, 'digest', $2, $2 FROM notification_settings s WHERE s.daily_digest \
                  AND (s.digest_sent_on IS NULL OR s.digest_sent_on < $1) \
                  AND EXISTS (SELECT 1 FROM notifications n WHERE n.account_id = s.account_id AND n.read_at IS NULL)",
-            )
-            .bind(today)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            crate::on!(tx, |c| sqlx::query(
-                "UPDATE notification_settings SET digest_sent_on = $1 WHERE daily_digest \
+                )
+                .bind(today)
+                .bind(now)
+            )?;
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "UPDATE notification_settings SET digest_sent_on = $1 WHERE daily_digest \
                  AND (digest_sent_on IS NULL OR digest_sent_on < $1)",
-            )
-            .bind(today)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(today)
+            )?;
             n
         })
     }
@@ -337,14 +335,14 @@ impl Store {
         transaction!(self, |tx| {
             match error {
                 None => {
-                    crate::on!(tx, |c| sqlx::query(
-                        "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
-                    )
-                    .bind(now)
-                    .bind(id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                    crate::exec!(
+                        tx,
+                        sqlx::query(
+                            "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2",
+                        )
+                        .bind(now)
+                        .bind(id)
+                    )?;
                 }
                 Some(e) => {
                     let attempts: i64 =
@@ -373,16 +371,14 @@ impl Store {
     /// no webhook configured, nothing is waiting to be sent at all.
     pub async fn prune_outbox(&self, now: i64, webhook: bool) -> StoreResult<u64> {
         transaction!(self, |tx| {
-            let mut n = crate::on!(tx, |c| sqlx::query(
-                "DELETE FROM outbox WHERE (sent_at IS NOT NULL OR attempts >= $1) AND created_at < $2"
-            )
-            .bind(MAX_ATTEMPTS)
-            .bind(now - 7 * DAY)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            let mut n = crate::exec!(
+                tx,
+                sqlx::query("DELETE FROM outbox WHERE (sent_at IS NOT NULL OR attempts >= $1) AND created_at < $2")
+                    .bind(MAX_ATTEMPTS)
+                    .bind(now - 7 * DAY)
+            )?;
             if !webhook {
-                n += crate::on!(tx, |c| sqlx::query("DELETE FROM outbox").execute(c).await.map(|r| r.rows_affected()))?;
+                n += crate::exec!(tx, sqlx::query("DELETE FROM outbox"))?;
             }
             n
         })

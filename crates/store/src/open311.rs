@@ -155,14 +155,12 @@ impl Store {
     pub async fn revoke_open311_key(&self, id: i64) -> StoreResult<()> {
         let now = now_ms();
         let n = transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
-            )
-            .bind(now)
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE open311_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+            )?
         })?;
         if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }

@@ -113,11 +113,7 @@ impl Store {
             .fetch_optional(c)
             .await)?;
             let community = community.ok_or(StoreError::NotFound)?;
-            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
-                .bind(community)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(BUMP_REGISTRY_VERSION).bind(community))?;
         })
     }
 
@@ -150,14 +146,12 @@ impl Store {
             if latest.as_deref().is_some_and(|l| l > on.as_str()) {
                 return Err(StoreError::Invalid(FieldError::new("since", "error.transfer.before_current")));
             }
-            crate::on!(tx, |c| sqlx::query(
-                "UPDATE ownerships SET until = $2 WHERE household_id = $1 AND until IS NULL"
-            )
-            .bind(household_id)
-            .bind(&on)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE ownerships SET until = $2 WHERE household_id = $1 AND until IS NULL")
+                    .bind(household_id)
+                    .bind(&on)
+            )?;
             let mut seen = Vec::new();
             for h in holders {
                 let owner_id: i64 = match h {
@@ -253,11 +247,7 @@ impl Store {
                 .map(|r| r.rows_affected())
                 })?;
             }
-            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
-                .bind(community)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(BUMP_REGISTRY_VERSION).bind(community))?;
         })
     }
 

@@ -27,18 +27,18 @@ pub(crate) async fn insert_photos(
     now: i64,
 ) -> crate::StoreResult<()> {
     for photo in photos {
-        crate::on!(tx, |c| sqlx::query(
-            "INSERT INTO case_photos (case_id, event_id, content_type, bytes, thumbnail, created_at) \
+        crate::exec!(
+            tx,
+            sqlx::query(
+                "INSERT INTO case_photos (case_id, event_id, content_type, bytes, thumbnail, created_at) \
              VALUES ($1, $2, 'image/jpeg', $3, $4, $5)",
-        )
-        .bind(case_id)
-        .bind(event_id)
-        .bind(&photo.bytes)
-        .bind(&photo.thumbnail)
-        .bind(now)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+            )
+            .bind(case_id)
+            .bind(event_id)
+            .bind(&photo.bytes)
+            .bind(&photo.thumbnail)
+            .bind(now)
+        )?;
     }
     Ok(())
 }

@@ -358,11 +358,7 @@ impl Store {
                     qb.build().execute(c).await.map(|r| r.rows_affected())
                 }).map_err(crate::StoreError::on_unique("name"))?;
             }
-            crate::on!(tx, |c| sqlx::query(BUMP_REGISTRY_VERSION)
-                .bind(community_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(BUMP_REGISTRY_VERSION).bind(community_id))?;
             rows.len() as u64
         })
     }

@@ -320,18 +320,18 @@ impl Store {
     ) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO audit_events (community_id, account_id, action, detail, at, reason) \
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO audit_events (community_id, account_id, action, detail, at, reason) \
                  VALUES ($1, $2, 'personal.export', $3, $4, $5)",
-            )
-            .bind(community_id)
-            .bind(actor)
-            .bind(detail)
-            .bind(now)
-            .bind(reason)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(community_id)
+                .bind(actor)
+                .bind(detail)
+                .bind(now)
+                .bind(reason)
+            )?;
             for chunk in subjects.chunks(500) {
                 crate::on!(tx, |c| {
                     let mut qb = sqlx::QueryBuilder::new(

@@ -29,7 +29,7 @@ impl Store {
         let now = now_ms();
         let ua: String = user_agent.chars().take(200).collect();
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
+            crate::exec!(tx, sqlx::query(
                 "INSERT INTO sessions (id, account_id, csrf_token, created_at, last_seen_at, expires_at, user_agent) \
                  VALUES ($1, $2, $3, $4, $4, $5, $6)",
             )
@@ -38,16 +38,9 @@ impl Store {
             .bind(&csrf)
             .bind(now)
             .bind(now + ttl_ms)
-            .bind(&ua)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            .bind(&ua))?;
             // Expired sessions are swept by whoever logs in next: cheap and instance-safe.
-            crate::on!(tx, |c| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-                .bind(now)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now))?;
         })?;
         Ok((token, csrf))
     }
@@ -65,15 +58,13 @@ impl Store {
         let Some(session) = found.filter(|s| s.expires_at > now) else { return Ok(None) };
         if now - session.last_seen_at > TOUCH_EVERY_MS {
             transaction!(self, |tx| {
-                crate::on!(tx, |c| sqlx::query(
-                    "UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3"
-                )
-                .bind(now)
-                .bind(now + ttl_ms)
-                .bind(&id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                crate::exec!(
+                    tx,
+                    sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+                        .bind(now)
+                        .bind(now + ttl_ms)
+                        .bind(&id)
+                )?;
             })?;
         }
         Ok(Some(session))
@@ -81,11 +72,7 @@ impl Store {
 
     pub async fn end_session(&self, token: &str) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query("DELETE FROM sessions WHERE id = $1")
-                .bind(token_hash(token))
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query("DELETE FROM sessions WHERE id = $1").bind(token_hash(token)))?;
         })
     }
 }

@@ -38,27 +38,23 @@ impl Store {
             return Err(invalid("name", "error.dispute.name"));
         }
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) \
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) \
                  ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name",
-            )
-            .bind(day.to_string())
-            .bind(kind)
-            .bind(name)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(day.to_string())
+                .bind(kind)
+                .bind(name)
+            )?;
         })
     }
 
     /// Returns a day to the ordinary week.
     pub async fn remove_calendar_day(&self, day: NaiveDate) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query("DELETE FROM calendar_days WHERE day = $1")
-                .bind(day.to_string())
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day.to_string()))?;
         })
     }
 
@@ -69,15 +65,13 @@ impl Store {
         }
         let kind = LimitKind::parse(kind).ok_or_else(|| invalid("limit_kind", "error.choice"))?;
         let n = transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "UPDATE case_categories SET limit_amount = $1, limit_kind = $2 WHERE id = $3"
-            )
-            .bind(amount)
-            .bind(kind.as_str())
-            .bind(id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE case_categories SET limit_amount = $1, limit_kind = $2 WHERE id = $3")
+                    .bind(amount)
+                    .bind(kind.as_str())
+                    .bind(id)
+            )?
         })?;
         if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
@@ -92,16 +86,16 @@ impl Store {
     pub async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            )
-            .bind(key)
-            .bind(value)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(key)
+                .bind(value)
+                .bind(now)
+            )?;
         })
     }
 

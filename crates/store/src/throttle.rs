@@ -55,13 +55,7 @@ impl Store {
                     Some(until) if until > now => Some(until),
                     _ if count > k.policy.max_failures => {
                         let until = now + k.policy.lockout_ms;
-                        crate::on!(tx, |c| sqlx::query(LOCK)
-                            .bind(until)
-                            .bind(now)
-                            .bind(&k.key)
-                            .execute(c)
-                            .await
-                            .map(|r| r.rows_affected()))?;
+                        crate::exec!(tx, sqlx::query(LOCK).bind(until).bind(now).bind(&k.key))?;
                         Some(until)
                     }
                     _ => None,
@@ -90,13 +84,7 @@ impl Store {
                 })?;
                 if failures.is_some_and(|f| f >= k.policy.max_failures) {
                     let until = now + k.policy.lockout_ms;
-                    crate::on!(tx, |c| sqlx::query(LOCK)
-                        .bind(until)
-                        .bind(now)
-                        .bind(&k.key)
-                        .execute(c)
-                        .await
-                        .map(|r| r.rows_affected()))?;
+                    crate::exec!(tx, sqlx::query(LOCK).bind(until).bind(now).bind(&k.key))?;
                     locked = locked.max(Some(until));
                 }
             }
@@ -114,7 +102,7 @@ impl Store {
                 } else {
                     "DELETE FROM login_throttle WHERE key = $1"
                 };
-                crate::on!(tx, |c| sqlx::query(sql).bind(&k.key).execute(c).await.map(|r| r.rows_affected()))?;
+                crate::exec!(tx, sqlx::query(sql).bind(&k.key))?;
             }
         })
     }

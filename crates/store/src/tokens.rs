@@ -60,17 +60,15 @@ impl Store {
 
     /// Revokes one of the account's own tokens.
     pub async fn revoke_api_token(&self, account_id: i64, token_id: i64) -> StoreResult<()> {
-        let changed = transaction!(self, |tx| {
-            crate::on!(tx, |c| sqlx::query(
+        let changed =
+            transaction!(self, |tx| {
+                crate::exec!(tx, sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
             )
             .bind(now_ms())
             .bind(token_id)
-            .bind(account_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?
-        })?;
+            .bind(account_id))?
+            })?;
         if changed == 1 { Ok(()) } else { Err(StoreError::NotFound) }
     }
 
@@ -88,12 +86,10 @@ impl Store {
         // Record use at most once a minute, to keep API reads from becoming writes.
         if last_used.is_none_or(|t| now - t > 60_000) {
             transaction!(self, |tx| {
-                crate::on!(tx, |c| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                crate::exec!(
+                    tx,
+                    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id)
+                )?;
             })?;
         }
         Ok(Some(account_id))

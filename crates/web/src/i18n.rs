@@ -131,6 +131,12 @@ impl Tr {
         self.get(&format!("{prefix}.{key}")).to_owned()
     }
 
+    /// Of a name stored in both languages (a category, a device profile), the one in the
+    /// reader's language.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.lang == Lang::En { en } else { zh }
+    }
+
     pub fn role(&self, role: linli_domain::Role) -> &'static str {
         let key: &'static str = match role {
             linli_domain::Role::Resident => "role.resident",
@@ -158,6 +164,58 @@ mod tests {
         missing.extend(EN.keys().filter(|k| !ZH.contains_key(*k)));
         assert!(missing.is_empty(), "keys in one catalog only: {missing:?}");
         assert!(ZH.values().chain(EN.values()).all(|v| !v.trim().is_empty()));
+    }
+
+    /// Every message key the code or a template names as a literal is in the catalogs: a
+    /// template's `t.get`/`t.label`, a `FieldError`'s or an `AppError`'s key, a text rule's
+    /// keys, any `"error.…"` string. (Keys built at run time, `field.{name}`, are checked
+    /// where they are built.)
+    #[test]
+    fn every_key_named_in_code_or_templates_is_in_the_catalogs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dirs = [root.join("src"), root.join("templates"), root.join("../domain/src"), root.join("../store/src")];
+        let patterns = [
+            r#"\bt\.(?:get|label)\("([a-z0-9_.]+)"\)"#,
+            r#"FieldError::new\(\s*"[^"]*",\s*"([a-z0-9_.]+)"\)"#,
+            r#"AppError::invalid\(\s*"[^"]*",\s*"([a-z0-9_.]+)"\)"#,
+            r#"TextRule::line\(\s*\d+,\s*\d+,\s*"([a-z0-9_.]+)",\s*"([a-z0-9_.]+)"\)"#,
+            r#"(?:short|long): "([a-z0-9_.]+)""#,
+            r#""(error\.[a-z0-9_.]+)""#,
+        ]
+        .map(|p| regex::Regex::new(p).unwrap());
+        let mut files = Vec::new();
+        let mut stack: Vec<std::path::PathBuf> = dirs.to_vec();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs" || e == "html") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut named = 0;
+        let mut missing = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            // Unit tests name made-up keys; a template's file name is not a key.
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for pattern in &patterns {
+                for captures in pattern.captures_iter(text) {
+                    for key in captures.iter().skip(1).flatten().map(|m| m.as_str()).filter(|k| !k.ends_with(".html")) {
+                        named += 1;
+                        if !ZH.contains_key(key) || !EN.contains_key(key) {
+                            missing.push(format!("{key} ({})", file.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(named > 500, "the scan finds the keys: {named}");
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "keys named but in no catalog: {missing:#?}");
     }
 
     #[test]

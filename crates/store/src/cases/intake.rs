@@ -144,39 +144,37 @@ impl Store {
                 crate::notifications::notify(tx, id, &notice, now).await?;
             }
             if let Some(d) = &new.dispute {
-                crate::on!(tx, |c| sqlx::query(
-                    "INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)"
-                )
-                .bind(id)
-                .bind(d.risk.as_str())
-                .bind(now)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                crate::exec!(
+                    tx,
+                    sqlx::query("INSERT INTO disputes (case_id, risk, updated_at) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(d.risk.as_str())
+                        .bind(now)
+                )?;
                 for (side, (name, phone)) in &parties {
-                    crate::on!(tx, |c| sqlx::query(
-                        "INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) \
+                    crate::exec!(
+                        tx,
+                        sqlx::query(
+                            "INSERT INTO dispute_parties (case_id, side, name_sealed, phone_sealed, created_at) \
                          VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(id)
-                    .bind(*side)
-                    .bind(name)
-                    .bind(phone)
-                    .bind(now)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                        )
+                        .bind(id)
+                        .bind(*side)
+                        .bind(name)
+                        .bind(phone)
+                        .bind(now)
+                    )?;
                 }
                 if escalated {
-                    crate::on!(tx, |c| sqlx::query(
-                        "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
+                    crate::exec!(
+                        tx,
+                        sqlx::query(
+                            "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
                          VALUES ($1, $2, NULL, 'escalate', 'reported', 'reported', 'risk: violence')",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                        )
+                        .bind(id)
+                        .bind(now)
+                    )?;
                 }
             }
             id

@@ -304,7 +304,8 @@ impl Store {
             _ => String::new(),
         };
         let changed = transaction!(self, |tx| {
-            let n = crate::on!(tx, |c| sqlx::query(
+            let n =
+                crate::exec!(tx, sqlx::query(
                 "UPDATE cases SET state = $2, level = $3, resume_to = $4, suspended_at = $5, registered_at = $6, \
                  deadline = $7, reworks = $8, extensions = $9, reopened = $10, self_resolved = $11, rating = $12, \
                  rating_comment = COALESCE($13, rating_comment), \
@@ -339,10 +340,7 @@ impl Store {
             .bind(closed_at.flatten())
             .bind(row.version)
             .bind(matches!(event, Event::Feedback))
-            .bind(actor)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+            .bind(actor))?;
             if n == 0 {
                 return Err(StoreError::Invalid(FieldError::new("step", "error.case.changed")));
             }
@@ -372,12 +370,10 @@ impl Store {
                 crate::notifications::notify(tx, case_id, &notice, now).await?;
             }
             if let Some(into) = merged_into {
-                crate::on!(tx, |c| sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2")
-                    .bind(into)
-                    .bind(case_id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                crate::exec!(
+                    tx,
+                    sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2").bind(into).bind(case_id)
+                )?;
                 crate::disputes::note(tx, into, now, actor, "merged", &format!("#{case_id}")).await?;
             }
         });

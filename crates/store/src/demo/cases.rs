@@ -273,31 +273,31 @@ pub async fn seed(
             .fetch_one(c)
             .await
             })?;
-            crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-                 VALUES ($1, $2, $3, 'report', 'reported', 'reported', '')",
-            )
-            .bind(id)
-            .bind(reported_at)
-            .bind(reporter)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            for (step, from, to) in &played {
-                crate::on!(tx, |c| sqlx::query(
+            crate::exec!(
+                tx,
+                sqlx::query(
                     "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 VALUES ($1, $2, $3, 'report', 'reported', 'reported', '')",
                 )
                 .bind(id)
-                .bind(step.at)
-                .bind(step.actor)
-                .bind(step.event.kind())
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .bind(step.note)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                .bind(reported_at)
+                .bind(reporter)
+            )?;
+            for (step, from, to) in &played {
+                crate::exec!(
+                    tx,
+                    sqlx::query(
+                        "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(id)
+                    .bind(step.at)
+                    .bind(step.actor)
+                    .bind(step.event.kind())
+                    .bind(from.as_str())
+                    .bind(to.as_str())
+                    .bind(step.note)
+                )?;
             }
             id
         })?;

@@ -119,7 +119,7 @@ pub async fn seed(
             let mut notes: Vec<(i64, &str, String)> = Vec::new();
             for (at, outcome) in &sessions {
                 let mediators = format!("{}、人民调解员王建国", staff.1);
-                crate::on!(tx, |c| sqlx::query(
+                crate::exec!(tx, sqlx::query(
                     "INSERT INTO mediation_sessions (case_id, held_on, mediators, outcome, recorded_by, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                 )
@@ -128,10 +128,7 @@ pub async fn seed(
                 .bind(&mediators)
                 .bind(*outcome)
                 .bind(staff.0)
-                .bind(*at)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                .bind(*at))?;
                 notes.push((*at, "mediation", format!("{} {outcome} · {mediators}", date(*at))));
             }
             if let Some((at, kind, _)) = settled {
@@ -142,19 +139,19 @@ pub async fn seed(
             }
             for (at, kind, text) in &notes {
                 let state = state_at(*at);
-                crate::on!(tx, |c| sqlx::query(
-                    "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
+                crate::exec!(
+                    tx,
+                    sqlx::query(
+                        "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
                      VALUES ($1, $2, $3, $4, $5, $5, $6)",
-                )
-                .bind(case.id)
-                .bind(*at)
-                .bind(staff.0)
-                .bind(*kind)
-                .bind(&state)
-                .bind(text)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+                    )
+                    .bind(case.id)
+                    .bind(*at)
+                    .bind(staff.0)
+                    .bind(*kind)
+                    .bind(&state)
+                    .bind(text)
+                )?;
             }
         })?;
     }

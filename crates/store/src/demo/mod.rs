@@ -173,55 +173,55 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
 /// 40th unit, whose register entry is missing and whose contract area counts.
 async fn seed_owners(tx: &mut crate::Tx, community_id: i64) -> StoreResult<()> {
     let now = crate::now_ms();
-    crate::on!(tx, |c| sqlx::query(
-        "UPDATE households SET \
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "UPDATE households SET \
            register_area_dm2 = CASE WHEN id % 40 = 0 THEN NULL ELSE 5800 + (id * 7919) % 8400 END, \
            contract_area_dm2 = 5900 + (id * 7919) % 8400 WHERE community_id = $1",
-    )
-    .bind(community_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    crate::on!(tx, |c| sqlx::query(
-        "INSERT INTO owners (community_id, kind, name, id_number_enc, id_number_index, id_number_masked, \
+        )
+        .bind(community_id)
+    )?;
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO owners (community_id, kind, name, id_number_enc, id_number_index, id_number_masked, \
            phone_enc, phone_masked, resident_id) \
          SELECT community_id, 'person', name, id_number_enc, id_number_index, id_number_masked, phone_enc, \
            phone_masked, id FROM residents \
          WHERE community_id = $1 AND relation = 'head' AND id_number_index IS NOT NULL",
-    )
-    .bind(community_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(community_id)
+    )?;
     let developer: i64 = crate::on!(tx, |c| sqlx::query_scalar(
         "INSERT INTO owners (community_id, kind, name) VALUES ($1, 'developer', '安居置业有限公司') RETURNING id",
     )
     .bind(community_id)
     .fetch_one(c)
     .await)?;
-    crate::on!(tx, |c| sqlx::query(
-        "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
          SELECT h.community_id, h.id, o.id, '2016-06-30', $2 FROM households h \
          JOIN residents r ON r.household_id = (CASE WHEN h.id % 37 = 0 THEN h.id - 1 ELSE h.id END) \
            AND r.relation = 'head' \
          JOIN owners o ON o.resident_id = r.id \
          WHERE h.community_id = $1 AND h.id % 53 <> 0",
-    )
-    .bind(community_id)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    crate::on!(tx, |c| sqlx::query(
-        "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
+        )
+        .bind(community_id)
+        .bind(now)
+    )?;
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO ownerships (community_id, household_id, owner_id, since, recorded_at) \
          SELECT community_id, id, $2, '2016-06-30', $3 FROM households WHERE community_id = $1 AND id % 53 = 0",
-    )
-    .bind(community_id)
-    .bind(developer)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+        )
+        .bind(community_id)
+        .bind(developer)
+        .bind(now)
+    )?;
     Ok(())
 }
 
@@ -389,22 +389,15 @@ async fn generate_community(
         .await
         .map(|r| r.rows_affected())
         })?;
-        crate::on!(tx, |c| sqlx::query(
+        crate::exec!(tx, sqlx::query(
             "INSERT INTO care_tags (community_id, resident_id, tag, created_at) SELECT community_id, id, 'aged', $2 \
              FROM residents WHERE community_id = $1 AND birth_date <= $3",
         )
         .bind(community_id)
         .bind(tagged_at)
-        .bind(&aged)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        .bind(&aged))?;
         seed_owners(tx, community_id).await?;
-        crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
-            .bind(community_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        crate::exec!(tx, sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id))?;
     })?;
     report.households += u64::from(households - remaining);
     report.residents += resident_total;
@@ -635,24 +628,16 @@ async fn demo_accounts(store: &Store, street_id: i64, community: &GeneratedCommu
                 .await
                 .map(|r| r.rows_affected())
                 })?;
-                crate::on!(tx, |c| sqlx::query("UPDATE owners SET name = $1 WHERE resident_id = $2")
-                    .bind(&name)
-                    .bind(rid)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                crate::on!(tx, |c| sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2")
-                    .bind(rid)
-                    .bind(account_id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                crate::exec!(
+                    tx,
+                    sqlx::query("UPDATE owners SET name = $1 WHERE resident_id = $2").bind(&name).bind(rid)
+                )?;
+                crate::exec!(
+                    tx,
+                    sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2").bind(rid).bind(account_id)
+                )?;
             }
-            crate::on!(tx, |c| sqlx::query(crate::registry::BUMP_REGISTRY_VERSION)
-                .bind(community_id)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            crate::exec!(tx, sqlx::query(crate::registry::BUMP_REGISTRY_VERSION).bind(community_id))?;
         })?;
     }
     // Grid workers: the first covers grid 1 and deputises in grid 2; five more, one grid each.

@@ -81,14 +81,12 @@ impl Store {
                 Some(case_id) => {
                     let now = now_ms();
                     transaction!(self, |tx| {
-                        let joined = crate::on!(tx, |c| sqlx::query(
-                            "UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL"
-                        )
-                        .bind(case_id)
-                        .bind(alarm_id)
-                        .execute(c)
-                        .await
-                        .map(|r| r.rows_affected()))?;
+                        let joined = crate::exec!(
+                            tx,
+                            sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
+                                .bind(case_id)
+                                .bind(alarm_id)
+                        )?;
                         if joined == 1 {
                             let text = format!("{} · {alarm}", device.name);
                             crate::disputes::note(tx, case_id, now, None, "alarm", &text).await?;
@@ -167,12 +165,12 @@ impl Store {
                 }
             };
             transaction!(self, |tx| {
-                crate::on!(tx, |c| sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
-                    .bind(case_id)
-                    .bind(alarm_id)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                crate::exec!(
+                    tx,
+                    sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
+                        .bind(case_id)
+                        .bind(alarm_id)
+                )?;
             })?;
             opened.push(case_id);
         }

@@ -54,60 +54,59 @@ impl Store {
                     continue;
                 };
                 let key = message_key(incoming.channel, &incoming.payload, msg_ts, incoming.received_at);
-                let fresh = crate::on!(tx, |c| sqlx::query(
-                    "INSERT INTO device_messages (device_id, msg_key, channel, ts, received_at, payload) \
+                let fresh = crate::exec!(
+                    tx,
+                    sqlx::query(
+                        "INSERT INTO device_messages (device_id, msg_key, channel, ts, received_at, payload) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id, msg_key) DO NOTHING",
-                )
-                .bind(target.id)
-                .bind(&key)
-                .bind(incoming.channel.as_str())
-                .bind(ts)
-                .bind(incoming.received_at)
-                .bind(String::from_utf8_lossy(&incoming.payload).as_ref())
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?
-                    == 1;
+                    )
+                    .bind(target.id)
+                    .bind(&key)
+                    .bind(incoming.channel.as_str())
+                    .bind(ts)
+                    .bind(incoming.received_at)
+                    .bind(String::from_utf8_lossy(&incoming.payload).as_ref())
+                )? == 1;
                 if !fresh {
                     out.outcomes.push(Outcome::Duplicate);
                     continue;
                 }
                 let online = !matches!(message, Message::State { online: false });
-                crate::on!(tx, |c| sqlx::query(
-                    "UPDATE devices SET online = $2, \
+                crate::exec!(
+                    tx,
+                    sqlx::query(
+                        "UPDATE devices SET online = $2, \
                      last_seen = CASE WHEN $2 AND (last_seen IS NULL OR last_seen < $3) THEN $3 ELSE last_seen END \
                      WHERE id = $1",
-                )
-                .bind(target.id)
-                .bind(online)
-                .bind(ts)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-                for r in readings.into_iter().flatten() {
-                    crate::on!(tx, |c| sqlx::query(
-                        "INSERT INTO telemetry (device_id, key, ts, value) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (device_id, key, ts) DO UPDATE SET value = excluded.value",
                     )
                     .bind(target.id)
-                    .bind(&r.key)
+                    .bind(online)
                     .bind(ts)
-                    .bind(r.value)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                    crate::on!(tx, |c| sqlx::query(
-                        "INSERT INTO device_values (device_id, key, ts, value) VALUES ($1, $2, $3, $4) \
+                )?;
+                for r in readings.into_iter().flatten() {
+                    crate::exec!(
+                        tx,
+                        sqlx::query(
+                            "INSERT INTO telemetry (device_id, key, ts, value) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (device_id, key, ts) DO UPDATE SET value = excluded.value",
+                        )
+                        .bind(target.id)
+                        .bind(&r.key)
+                        .bind(ts)
+                        .bind(r.value)
+                    )?;
+                    crate::exec!(
+                        tx,
+                        sqlx::query(
+                            "INSERT INTO device_values (device_id, key, ts, value) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (device_id, key) DO UPDATE SET ts = excluded.ts, value = excluded.value \
                          WHERE excluded.ts >= device_values.ts",
-                    )
-                    .bind(target.id)
-                    .bind(&r.key)
-                    .bind(ts)
-                    .bind(r.value)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                        )
+                        .bind(target.id)
+                        .bind(&r.key)
+                        .bind(ts)
+                        .bind(r.value)
+                    )?;
                 }
                 if let Some(profile) = profiles.get(&target.profile_id) {
                     let inputs = inputs_of(message, ts, target.online);
@@ -159,17 +158,17 @@ pub(super) async fn evaluate(
             }
         }
         if state != before {
-            crate::on!(tx, |c| sqlx::query(
-                "INSERT INTO rule_states (device_id, alarm, state, updated_at) VALUES ($1, $2, $3, $4) \
+            crate::exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO rule_states (device_id, alarm, state, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (device_id, alarm) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            )
-            .bind(target.id)
-            .bind(&rule.alarm)
-            .bind(serde_json::to_string(&state).unwrap_or_default())
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+                )
+                .bind(target.id)
+                .bind(&rule.alarm)
+                .bind(serde_json::to_string(&state).unwrap_or_default())
+                .bind(now)
+            )?;
             states.insert(rule.alarm.clone(), state);
         }
         for t in transitions {
@@ -206,47 +205,44 @@ pub(super) async fn evaluate(
                         }
                         // Cleared but nobody acknowledged it yet: the same incident, back.
                         Some((id, Some(_))) => {
-                            crate::on!(tx, |c| sqlx::query(
-                                "UPDATE alarms SET cleared_at = NULL, flaps = flaps + 1, repeats = repeats + 1, \
+                            crate::exec!(
+                                tx,
+                                sqlx::query(
+                                    "UPDATE alarms SET cleared_at = NULL, flaps = flaps + 1, repeats = repeats + 1, \
                                  last_seen = $2, value = COALESCE($3, value) WHERE id = $1",
-                            )
-                            .bind(id)
-                            .bind(at)
-                            .bind(value)
-                            .execute(c)
-                            .await
-                            .map(|r| r.rows_affected()))?;
+                                )
+                                .bind(id)
+                                .bind(at)
+                                .bind(value)
+                            )?;
                             alarm_event(tx, id, at, "raised_again", None, value).await?;
                             id
                         }
                         Some((id, None)) => {
-                            crate::on!(tx, |c| sqlx::query(
+                            crate::exec!(tx, sqlx::query(
                                 "UPDATE alarms SET repeats = repeats + 1, last_seen = $2, value = COALESCE($3, value) \
                                  WHERE id = $1",
                             )
                             .bind(id)
                             .bind(at)
-                            .bind(value)
-                            .execute(c)
-                            .await
-                            .map(|r| r.rows_affected()))?;
+                            .bind(value))?;
                             id
                         }
                     };
                     out.raised.push(id);
                 }
                 Transition::Repeat { at, value } => {
-                    crate::on!(tx, |c| sqlx::query(
-                        "UPDATE alarms SET repeats = repeats + 1, last_seen = $3, value = COALESCE($4, value) \
+                    crate::exec!(
+                        tx,
+                        sqlx::query(
+                            "UPDATE alarms SET repeats = repeats + 1, last_seen = $3, value = COALESCE($4, value) \
                          WHERE device_id = $1 AND alarm = $2 AND closed = FALSE AND cleared_at IS NULL",
-                    )
-                    .bind(target.id)
-                    .bind(&rule.alarm)
-                    .bind(at)
-                    .bind(value)
-                    .execute(c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
+                        )
+                        .bind(target.id)
+                        .bind(&rule.alarm)
+                        .bind(at)
+                        .bind(value)
+                    )?;
                 }
                 Transition::Clear { at } => {
                     let cleared: Option<i64> = crate::on!(tx, |c| sqlx::query_scalar(
@@ -277,16 +273,14 @@ pub(super) async fn alarm_event(
     account_id: Option<i64>,
     value: Option<f64>,
 ) -> StoreResult<()> {
-    crate::on!(tx, |c| sqlx::query(
-        "INSERT INTO alarm_events (alarm_id, at, kind, account_id, value) VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(alarm_id)
-    .bind(at)
-    .bind(kind)
-    .bind(account_id)
-    .bind(value)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    crate::exec!(
+        tx,
+        sqlx::query("INSERT INTO alarm_events (alarm_id, at, kind, account_id, value) VALUES ($1, $2, $3, $4, $5)")
+            .bind(alarm_id)
+            .bind(at)
+            .bind(kind)
+            .bind(account_id)
+            .bind(value)
+    )?;
     Ok(())
 }

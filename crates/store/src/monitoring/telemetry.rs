@@ -77,16 +77,8 @@ impl Store {
             .await
             .map(|r| r.rows_affected())
             })?;
-            let removed = crate::on!(tx, |c| sqlx::query("DELETE FROM telemetry WHERE ts < $1")
-                .bind(cutoff)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            crate::on!(tx, |c| sqlx::query("DELETE FROM device_messages WHERE received_at < $1")
-                .bind(cutoff)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            let removed = crate::exec!(tx, sqlx::query("DELETE FROM telemetry WHERE ts < $1").bind(cutoff))?;
+            crate::exec!(tx, sqlx::query("DELETE FROM device_messages WHERE received_at < $1").bind(cutoff))?;
             removed
         })
     }

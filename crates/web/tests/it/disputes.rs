@@ -3,8 +3,6 @@
 //! grid worker records the half-monthly sweep of their own grid, also when it finds
 //! nothing; each step belongs to its people.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::StatusCode;
 use linli_test_support::{Browser, TestApp, dual_backend_test};
 

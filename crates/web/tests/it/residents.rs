@@ -1,8 +1,6 @@
 //! Residents' personal data through every route: scoping, masking, audited reveals and
 //! exports, search. On both backends.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use linli_store::read;
 use linli_test_support::{TestApp, dual_backend_test};
@@ -256,26 +254,14 @@ async fn resident_count(app: &TestApp) -> i64 {
 async fn empty_registry(app: &TestApp) {
     let wipe = async {
         linli_store::transaction!(app.db.store, |tx| {
-            linli_store::on!(tx, |c| sqlx::query("UPDATE accounts SET resident_id = NULL")
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM visits").execute(c).await.map(|r| r.rows_affected()))?;
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM care_tags").execute(c).await.map(|r| r.rows_affected()))?;
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM residence_history")
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM ownerships")
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM owners").execute(c).await.map(|r| r.rows_affected()))?;
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM residents").execute(c).await.map(|r| r.rows_affected()))?;
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM households")
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            linli_store::exec!(tx, sqlx::query("UPDATE accounts SET resident_id = NULL"))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM visits"))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM care_tags"))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM residence_history"))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM ownerships"))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM owners"))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM residents"))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM households"))?;
         })
     };
     wipe.await.unwrap();

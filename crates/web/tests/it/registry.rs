@@ -1,8 +1,6 @@
 //! Buildings, households, the property register, moves and grid duty through the pages
 //! and the API, on both backends, as the people who use them would.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::StatusCode;
 use linli_store::read;
 use linli_test_support::{TestApp, dual_backend_test};

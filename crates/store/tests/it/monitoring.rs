@@ -4,8 +4,6 @@
 //! messages stop nothing; absence and offline rules under a controllable clock; rule state
 //! across a restart; grouping per building; flapping; retention.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use linli_domain::Role;
 use linli_domain::case::Event;
 use linli_domain::monitoring::Channel;

@@ -2,8 +2,6 @@
 //! and dispatch, the property company handles, the grid worker verifies, the resident rates.
 //! Each step is open only to whoever it belongs to, and every step is on the timeline.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::StatusCode;
 use linli_store::read;
 use linli_test_support::{Browser, TestApp, dual_backend_test};

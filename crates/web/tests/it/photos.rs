@@ -3,8 +3,6 @@
 //! thumbnails, only to people who reach the case; a bad photo refuses the whole
 //! submission and leaves neither case nor photo behind.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use linli_store::read;
 use linli_test_support::{Browser, Reply, TestApp, dual_backend_test};

@@ -5,8 +5,6 @@
 //! and confirm before reopening; whoever handled a case does not verify it, and a grid
 //! worker's own on-the-spot fix does not ask him to rate it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::StatusCode;
 use linli_test_support::{Browser, TestApp, dual_backend_test};
 

@@ -3,8 +3,6 @@
 //! a mediation that ends once, the follow-up after an agreement, and the half-monthly
 //! screening sweeps, including the ones that found nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use chrono::NaiveDate;
 use linli_domain::dispute::{FollowUp, Referral, Risk, SessionOutcome, Settlement, Side, half_month};
 use linli_domain::identity::Phone;

@@ -2,8 +2,6 @@
 //! moves the next working-day deadline, a category's time limit changes what registration
 //! sets, and an unanswered rating counts as satisfied only when the setting says so.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::StatusCode;
 use linli_domain::case::Event;
 use linli_store::cases::NewCase;

@@ -6,8 +6,6 @@
 //!
 //! Without a broker the MQTT tests are skipped, unless `LINLI_REQUIRE_MQTT=1` (CI).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use linli_domain::Role;
 use linli_store::monitoring::NewDevice;

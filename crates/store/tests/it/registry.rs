@@ -2,8 +2,6 @@
 //! record of where someone lived, owners count as Art. 278 says, and a building placed by
 //! hand stays in its grid.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use chrono::NaiveDate;
 use linli_domain::identity::Phone;
 use linli_domain::ownership::Area;
@@ -124,11 +122,7 @@ dual_backend_test!(owners_count_one_per_unit_once_per_buyer_and_once_for_the_dev
     // Start from an empty register: every unit then counts as one owner of its own.
     let units: Vec<i64> = async {
         transaction!(db.store, |tx| {
-            linli_store::on!(tx, |db| sqlx::query("DELETE FROM ownerships WHERE community_id = $1")
-                .bind(c)
-                .execute(db)
-                .await
-                .map(|r| r.rows_affected()))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM ownerships WHERE community_id = $1").bind(c))?;
             linli_store::on!(tx, |db| sqlx::query_scalar(
                 "SELECT id FROM households WHERE community_id = $1 ORDER BY id LIMIT 6"
             )

@@ -7,8 +7,6 @@
 //! Mounting needs root (CI runs as root). Elsewhere the test is skipped, unless
 //! `LINLI_REQUIRE_TMPFS=1`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use linli_store::crypto::SecretKey;
 use linli_store::{PoolSettings, Store, StoreError, Target, read};
 use std::io::Write;

@@ -3,8 +3,6 @@
 //! requests back by id, token and filters in JSON and XML, retries that make one case,
 //! private categories kept out of the public view, and `servicerequestupdates`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use linli_store::read;
 use linli_test_support::{Browser, Reply, TestApp, dual_backend_test};

@@ -2,8 +2,6 @@
 //! inbox after a resident's report, "mark all read", the digest choice, and a real HTTP
 //! webhook that receives each notice once and gets a failed one again later.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::StatusCode;
 use linli_store::read;
 use linli_test_support::{TestApp, dual_backend_test};

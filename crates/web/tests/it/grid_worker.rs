@@ -3,8 +3,6 @@
 //! overdue visits (most overdue first) one tap from the home page, and a saved visit that
 //! says when the next one is due.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::StatusCode;
 use linli_test_support::{TestApp, dual_backend_test};
 

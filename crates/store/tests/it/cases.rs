@@ -1,8 +1,6 @@
 //! Cases in the store, on both backends: idempotent intake, the loop with its timeline,
 //! routing, deadlines, and refusals that write nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use linli_domain::case::Event;
 use linli_store::cases::{CaseQuery, NewCase};
 use linli_store::{StoreError, read};
@@ -125,21 +123,16 @@ dual_backend_test!(the_timeline_cannot_be_edited_or_deleted, |db| {
     let case = db.store.report_case(&report(demo.community_id, demo.grid_ids[0], cat)).await.unwrap().case_id;
     let edit = async {
         linli_store::transaction!(db.store, |tx| {
-            linli_store::on!(tx, |c| sqlx::query("UPDATE case_events SET note = 'changed' WHERE case_id = $1")
-                .bind(case)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            linli_store::exec!(
+                tx,
+                sqlx::query("UPDATE case_events SET note = 'changed' WHERE case_id = $1").bind(case)
+            )?;
         })
     };
     assert!(edit.await.is_err());
     let delete = async {
         linli_store::transaction!(db.store, |tx| {
-            linli_store::on!(tx, |c| sqlx::query("DELETE FROM case_events WHERE case_id = $1")
-                .bind(case)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            linli_store::exec!(tx, sqlx::query("DELETE FROM case_events WHERE case_id = $1").bind(case))?;
         })
     };
     assert!(delete.await.is_err());

@@ -1,8 +1,6 @@
 //! Grid boundaries through GeoJSON, on both backends: export and re-import, buildings
 //! placed by position, and refusals that name the reason.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use linli_test_support::{Browser, Reply, TestApp, dual_backend_test};
 

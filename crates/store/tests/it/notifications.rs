@@ -3,8 +3,6 @@
 //! once, reminds overdue cases on their timeline and escalates stuck ones, and the
 //! outbox's retries and daily digests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use linli_domain::Role;
 use linli_domain::case::Event;
 use linli_store::cases::NewCase;
@@ -26,12 +24,10 @@ async fn outbox_for(db: &TestDb, account: i64) -> i64 {
 async fn set_deadline(db: &TestDb, case: i64, deadline: i64) {
     let done: linli_store::StoreResult<()> = async {
         linli_store::transaction!(db.store, |tx| {
-            linli_store::on!(tx, |c| sqlx::query("UPDATE cases SET deadline = $1 WHERE id = $2")
-                .bind(deadline)
-                .bind(case)
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?;
+            linli_store::exec!(
+                tx,
+                sqlx::query("UPDATE cases SET deadline = $1 WHERE id = $2").bind(deadline).bind(case)
+            )?;
         })
     }
     .await;

@@ -1,7 +1,5 @@
 //! The web layer driven through the real router, on both backends.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use linli_domain::Role;
 use linli_domain::permission::permits;
@@ -53,7 +51,7 @@ dual_backend_test!(every_route_allows_or_denies_every_role_as_the_permission_tab
     assert!(routes.len() >= 25, "the catalog lists {} routes", routes.len());
     for role in Role::ALL {
         let mut b = app.signed_in(&app.login_of(role)).await;
-        // Device ingestion takes a device's token, not a person's role (tests/monitoring.rs).
+        // Device ingestion takes a device's token, not a person's role (the monitoring module).
         for route in routes.iter().filter(|r| r.path != "/api/v1/telemetry") {
             let path = example_path(&app, route);
             let reply = call(&mut b, &route.method, &path).await;
@@ -358,8 +356,16 @@ dual_backend_test!(logout_ends_the_session, |db| {
 dual_backend_test!(pages_stay_under_sixty_kilobytes_with_their_css, |db| {
     let app = TestApp::new(db).await;
     let mut anon = app.browser();
-    let css = anon.get("/static/app.css").await.text.len();
-    let mut pages = vec![("anonymous".to_owned(), anon.get("/login").await.text.len())];
+    let login = anon.get("/login").await.text;
+    // The page links its CSS by a URL naming the content, which may then be kept a year.
+    let href = login.split("<link rel=\"stylesheet\" href=\"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    assert!(href.starts_with("/static/app.css?v=") && href.len() > 20, "{href}");
+    let linked = anon.get(href).await;
+    assert_eq!(linked.headers.get("cache-control").unwrap(), "public, max-age=31536000, immutable");
+    let old = anon.get("/static/app.css?v=1").await;
+    assert_eq!(old.headers.get("cache-control").unwrap(), "public, max-age=3600", "an old link is not kept long");
+    let css = linked.text.len();
+    let mut pages = vec![("anonymous".to_owned(), login.len())];
     for role in Role::ALL {
         let mut b = app.signed_in(&app.login_of(role)).await;
         let community = format!("/communities/{}", app.demo.community_id);

@@ -5,8 +5,6 @@
 //! in the public Open311 feed; tokens that outlive a password; idempotency keys shared
 //! between callers; control characters, unbounded metrics labels and cache headers.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use axum::http::{Method, StatusCode};
 use linli_domain::Role;
 use linli_domain::monitoring::Channel;

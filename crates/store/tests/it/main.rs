@@ -1,0 +1,12 @@
+//! The store's integration tests, one binary (it builds and links once), on both backends.
+//! `alarm_crash` stays a binary of its own: its crash points are process-wide.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cases;
+mod disputes;
+mod full_disk;
+mod monitoring;
+mod notifications;
+mod registry;
+mod store;

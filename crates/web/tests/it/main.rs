@@ -1,0 +1,19 @@
+//! The web layer's integration tests, one binary (it builds and links once): each module
+//! drives the real router on both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cases;
+mod disputes;
+mod grid_worker;
+mod grids;
+mod http;
+mod monitoring;
+mod notifications;
+mod open311;
+mod photos;
+mod registry;
+mod reporting;
+mod residents;
+mod security;
+mod settings;
