@@ -5,7 +5,7 @@
 //! `ON CONFLICT … DO UPDATE`). Reads run on whichever pool is active through [`read!`];
 //! writes run in one [`Tx`] handle over either backend ([`transaction!`]), written once,
 //! with the dialect branch only at each statement ([`on!`]). Where the dialects' SQL
-//! differs, a module branches on [`Backend`] or [`Tx::is_postgres`] explicitly.
+//! differs, a module branches on [`Backend`] explicitly.
 //!
 //! SQLite runs in WAL mode with a read pool and a single-connection write pool: every
 //! write goes through that one connection, so load queues instead of failing with
@@ -144,11 +144,6 @@ impl Tx {
     #[doc(hidden)]
     pub fn conn(&mut self) -> &mut TxConn {
         &mut self.conn
-    }
-
-    /// Which dialect this transaction speaks, for the few statements written twice.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.conn, TxConn::Postgres(_))
     }
 
     #[doc(hidden)]

@@ -219,10 +219,9 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
 /// How staff took a report for someone else (a resident's own report names none).
 pub const STAFF_SOURCES: [&str; 3] = ["phone", "visit", "hotline"];
 
-/// The lists a case list can show: the open ones, the overdue, closed ones not yet
-/// rated, all, or one state.
+/// The lists a case list can show (the store's [`linli_store::cases::CASE_LISTS`]) or one state.
 pub fn state_filters() -> impl Iterator<Item = &'static str> {
-    ["open", "overdue", "unrated", "all"].into_iter().chain(State::ALL.iter().map(|s| s.as_str()))
+    linli_store::cases::CASE_LISTS.into_iter().chain(State::ALL.iter().map(|s| s.as_str()))
 }
 
 pub fn parse_step(step: &str, note: &str, stars: Option<&str>) -> AppResult<Event> {

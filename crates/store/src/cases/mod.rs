@@ -192,6 +192,10 @@ pub enum CaseSort {
     Deadline,
 }
 
+/// The lists [`CaseQuery::state`] names besides one state: the open cases, the overdue,
+/// closed ones not yet rated, all.
+pub const CASE_LISTS: [&str; 4] = ["open", "overdue", "unrated", "all"];
+
 /// Which cases, narrowed by scope and filters.
 #[derive(Debug, Clone, Default)]
 pub struct CaseQuery {

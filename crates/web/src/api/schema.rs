@@ -3,7 +3,7 @@
 //! (schemathesis, in CI) holds the two to each other.
 
 use linli_domain::TextRule;
-use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 /// What Rust's `trim` drops (Unicode `White_Space`), as a regular-expression class body.
 const SPACE: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
@@ -41,11 +41,6 @@ pub fn choice<'a>(codes: impl IntoIterator<Item = &'a str>) -> ObjectBuilder {
 /// One of `codes`, or the empty string for the default.
 pub fn choice_or_default<'a>(codes: impl IntoIterator<Item = &'a str>) -> ObjectBuilder {
     choice(std::iter::once("").chain(codes))
-}
-
-/// `builder`, also allowing `null` (for fields that may be left out).
-pub fn or_null(builder: ObjectBuilder, of: Type) -> Object {
-    builder.schema_type(SchemaType::from_iter([of, Type::Null])).build()
 }
 
 pub fn display_name() -> Object {
