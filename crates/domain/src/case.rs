@@ -6,7 +6,7 @@
 //! reopens a closed case. Every step is an [`Event`]; [`Case::apply`] is the only way a case
 //! changes, and it refuses every step the loop does not allow.
 
-use crate::TextRule;
+use crate::{FieldError, TextRule};
 use serde::Serialize;
 
 /// What a report says happened: 4–2,000 characters, line breaks allowed.
@@ -304,8 +304,114 @@ pub fn possible_duplicate(
     }
 }
 
+codes!(
+    /// A step a person takes on a case, as forms and the API name it (the loop's [`Event`]).
+    Step, "step" {
+        Register => "register",
+        Refuse => "refuse",
+        Dispatch => "dispatch",
+        Accept => "accept",
+        HandBack => "hand_back",
+        Feedback => "feedback",
+        VerifyPass => "verify_pass",
+        VerifyFail => "verify_fail",
+        Suspend => "suspend",
+        Resume => "resume",
+        Extend => "extend",
+        Escalate => "escalate",
+        Remind => "remind",
+        Rate => "rate",
+        Reopen => "reopen",
+    }
+);
+
+/// Where a case stands, as far as whose step it is goes (who it concerns is
+/// [`crate::CaseFacts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub state: State,
+    pub level: Level,
+    /// The person it was dispatched to, if a person.
+    pub assignee_account_id: Option<i64>,
+    /// Who gave the handler's feedback (does not verify it).
+    pub handled_by: Option<i64>,
+    /// Fixed on the spot by its reporter (自办自结).
+    pub self_resolved: bool,
+    pub rating: Option<u8>,
+}
+
+/// A case opened by alarms closes, or is refused, only once each of them is cleared and
+/// acknowledged: `open_alarms` is how many are not.
+pub fn check_open_alarms(event: &Event, open_alarms: i64) -> Result<(), FieldError> {
+    if matches!(event, Event::VerifyPass | Event::Refuse { .. }) && open_alarms > 0 {
+        return Err(FieldError::new("step", "error.case.alarm_open"));
+    }
+    Ok(())
+}
+
+/// What the system says on a case's timeline or in a notice, kept as a kind and its
+/// particulars (never as a sentence) and put in words in the reader's language when
+/// shown. Stored as JSON in the event's or notice's `remark`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "say", rename_all = "snake_case")]
+pub enum Remark {
+    /// The automatic reminder (催办) of a case past its deadline.
+    OverdueReminder,
+    /// Passed up to the community: a day past the deadline and still not done.
+    OverdueEscalation,
+    /// A threat of violence sent the dispute straight to the community.
+    ViolenceEscalation,
+    /// The reporter did not rate the case within `days`: counted as satisfied.
+    UnansweredRating { days: i64 },
+    /// Refused as a repeat of case `case`, and merged into it.
+    DuplicateOf { case: i64 },
+    /// Case `case` was merged into this one.
+    Merged { case: i64 },
+    /// An alarm (`alarm`, its type's code) of the device `device` joined this case.
+    AlarmJoined { device: String, alarm: String },
+    /// The alarm behind the case was acknowledged, which accepts the case.
+    AlarmAcknowledged,
+    /// A mediation session: its day, outcome (code) and mediators.
+    Mediation { held_on: String, outcome: String, mediators: String },
+    /// One code of a dispute record (a settlement, a follow-up, a risk, a referral, a
+    /// party's side), named by the event's kind.
+    Code { code: String },
+}
+
+impl Remark {
+    /// The stored form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A stored remark; `None` for an event that has none or one this version does not know.
+    pub fn from_json(stored: Option<&str>) -> Option<Remark> {
+        stored.and_then(|s| serde_json::from_str(s).ok())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_case_with_an_open_alarm_neither_closes_nor_is_refused() {
+        let refuse = Event::Refuse { reason: "误报".into() };
+        assert_eq!(check_open_alarms(&Event::VerifyPass, 1).unwrap_err().key, "error.case.alarm_open");
+        assert_eq!(check_open_alarms(&refuse, 2).unwrap_err().key, "error.case.alarm_open");
+        assert!(check_open_alarms(&Event::VerifyPass, 0).is_ok());
+        assert!(check_open_alarms(&Event::Feedback, 1).is_ok(), "work on it goes on meanwhile");
+    }
+
+    #[test]
+    fn a_remark_is_stored_as_its_kind_and_particulars_and_read_back() {
+        let r =
+            Remark::Mediation { held_on: "2026-11-03".into(), outcome: "settled".into(), mediators: "张三".into() };
+        assert_eq!(r.to_json(), r#"{"say":"mediation","held_on":"2026-11-03","outcome":"settled","mediators":"张三"}"#);
+        assert_eq!(Remark::from_json(Some(&r.to_json())), Some(r));
+        assert_eq!(Remark::OverdueReminder.to_json(), r#"{"say":"overdue_reminder"}"#);
+        assert_eq!(Remark::from_json(Some(r#"{"say":"from_a_later_version"}"#)), None);
+        assert_eq!(Remark::from_json(None), None);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -23,10 +23,28 @@ codes!(
     }
 );
 
+codes!(
+    /// One step of recording a mediation, in the order the case page offers them.
+    MediationAction, "action" {
+        Party => "party",
+        Risk => "risk",
+        Session => "session",
+        Settle => "settle",
+        Refer => "refer",
+        FollowUp => "follow_up",
+    }
+);
+
 impl Risk {
     /// A dispute at this risk goes straight to the community, above the grid.
     pub fn escalates(self) -> bool {
         self == Risk::Violence
+    }
+
+    /// The level a new dispute report starts at: the community for a threat of violence,
+    /// the grid otherwise.
+    pub fn level_at_intake(self) -> crate::case::Level {
+        if self.escalates() { crate::case::Level::Community } else { crate::case::Level::Grid }
     }
 }
 

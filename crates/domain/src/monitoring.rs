@@ -398,24 +398,12 @@ impl Rule {
 /// it is raised again, and after this many returns it is marked as flapping.
 pub const FLAP_LIMIT: i64 = 3;
 
-/// An alarm type's name in Chinese, for case descriptions (pages use the message catalog).
-pub fn alarm_name_zh(alarm: &str) -> &str {
-    match alarm {
-        "smoke" => "烟雾报警",
-        "gas" => "燃气泄漏",
-        "water_leak" => "漏水",
-        "high_water" => "水位过高",
-        "no_water_use" => "独居老人24小时未用水",
-        "lift_fault" => "电梯故障",
-        "entrapment" => "电梯困人",
-        "fire_lane_blocked" => "消防通道占用",
-        "thrown_object" => "高空抛物",
-        "door_forced" => "门禁被强行打开",
-        "door_held_open" => "夜间门未关",
-        "low_battery" => "电量低",
-        "offline" => "设备离线",
-        other => other,
-    }
+/// The case category of an alarm whose rule names none: facilities (设施设备).
+pub const DEFAULT_ALARM_CATEGORY: &str = "02";
+
+/// The case category an alarm's case goes in: the one its rule names.
+pub fn alarm_category<'a>(rules: &'a [Rule], alarm: &str) -> &'a str {
+    rules.iter().find(|r| r.alarm == alarm).map_or(DEFAULT_ALARM_CATEGORY, |r| r.category.as_str())
 }
 
 /// The four states of an alarm (active or cleared, unacknowledged or acknowledged).

@@ -2,6 +2,7 @@
 //! whether a role may perform it at all, and [`Principal`] narrows that to the scope
 //! of each role assignment (own grids, own community, own street).
 
+use crate::case::{Level, Standing, Step};
 use crate::role::{Role, ScopeKind};
 use serde::Serialize;
 
@@ -381,6 +382,87 @@ impl Principal {
         case.reporter_account_id.is_some_and(|r| r == self.account_id) || self.works_on(case, with_party)
     }
 
+    /// The steps this person may take on a case now. The loop itself
+    /// ([`crate::case::Case::apply`]) still decides whether a step is legal; this decides
+    /// whose step it is.
+    pub fn steps_on(&self, case: &CaseFacts, standing: &Standing) -> Vec<Step> {
+        use crate::case::State::*;
+        let state = standing.state;
+        let level = standing.level;
+        let staff = self.is_staff_of(case.community_id);
+        let street = level == Level::Street && self.can_in_street(Action::ActOnCases, case.street_id);
+        let manager = staff || street;
+        let grid_worker = level == Level::Grid && self.works_in_grid(case);
+        let holds = standing.assignee_account_id == Some(self.account_id)
+            || case.organisation_id.is_some_and(|o| self.organisations().any(|mine| mine == o));
+        // A case held by no one in particular is the managers' to take on.
+        let assignee = holds || (standing.assignee_account_id.is_none() && case.organisation_id.is_none() && manager);
+        let reporter = case.reporter_account_id == Some(self.account_id);
+        let open = !matches!(state, Closed | Refused);
+        let rated_low = standing.rating.is_none_or(|r| r <= 3);
+        let own_report = reporter && !standing.self_resolved;
+        Step::ALL
+            .iter()
+            .copied()
+            .filter(|step| match step {
+                Step::Register | Step::Refuse => state == Reported && (manager || grid_worker),
+                Step::Dispatch => state == Registered && (manager || grid_worker),
+                Step::Accept => state == Dispatched && assignee,
+                // The party or person it was sent to hands a wrong dispatch back to the
+                // staff (those who may dispatch it themselves send it on instead).
+                Step::HandBack => matches!(state, Dispatched | Accepted) && !(manager || grid_worker) && holds,
+                Step::Feedback => state == Accepted && assignee,
+                // Whoever handled the case does not verify it (a grid worker's 自办自结 at
+                // intake closes without either step, and is counted as such).
+                Step::VerifyPass | Step::VerifyFail => {
+                    state == Handled && (manager || grid_worker) && standing.handled_by != Some(self.account_id)
+                }
+                Step::Suspend => matches!(state, Registered | Dispatched | Accepted) && manager,
+                Step::Resume => state == Suspended && manager,
+                Step::Extend => open && state != Reported && state != Suspended && manager,
+                Step::Escalate => {
+                    level.above().is_some()
+                        && matches!(state, Reported | Registered | Dispatched | Accepted)
+                        && (manager || grid_worker)
+                }
+                Step::Remind => state.clock_runs() && state != Reported && manager,
+                // A case its reporter fixed on the spot is not theirs to rate or reopen.
+                Step::Rate => state == Closed && own_report && standing.rating.is_none(),
+                Step::Reopen => state == Closed && own_report && rated_low,
+            })
+            .collect()
+    }
+
+    /// Whether this person takes part in mediating a dispute case: the community's staff,
+    /// the grid's worker, the social organisation holding it, or the street above once it
+    /// is passed up there.
+    pub fn mediates(&self, case: &CaseFacts) -> bool {
+        self.is_staff_of(case.community_id)
+            || self.works_in_grid(case)
+            || case.organisation_id.is_some_and(|o| self.organisations().any(|mine| mine == o))
+            || (case.at_street && self.can_in_street(Action::MediateDisputes, case.street_id))
+    }
+
+    /// Staff or director of this community.
+    pub fn is_staff_of(&self, community_id: i64) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| matches!(a.role, CommunityStaff | CommunityDirector) && a.community_id == Some(community_id))
+    }
+
+    /// The organisations this person works for (a property company, a social organisation).
+    pub fn organisations(&self) -> impl Iterator<Item = i64> + '_ {
+        self.assignments
+            .iter()
+            .filter(|a| matches!(a.role, PropertyStaff | SocialOrgStaff))
+            .filter_map(|a| a.organisation_id)
+    }
+
+    /// The grid worker of the case's grid.
+    fn works_in_grid(&self, case: &CaseFacts) -> bool {
+        case.grid_id.is_some_and(|g| self.assignments.iter().any(|a| a.role == GridWorker && a.grid_ids.contains(&g)))
+    }
+
     fn works_on(&self, case: &CaseFacts, with_party: bool) -> bool {
         self.assignments.iter().any(|a| match a.role {
             CommunityStaff | CommunityDirector => a.community_id == Some(case.community_id),
@@ -479,6 +561,62 @@ mod tests {
                 grid_ids: grids,
             }],
         }
+    }
+
+    fn case_in(grid: i64, reporter: Option<i64>) -> CaseFacts {
+        CaseFacts {
+            community_id: 10,
+            street_id: 5,
+            grid_id: Some(grid),
+            at_street: false,
+            organisation_id: None,
+            reporter_account_id: reporter,
+            anonymous: false,
+        }
+    }
+
+    fn standing(state: crate::case::State, level: Level) -> Standing {
+        Standing { state, level, assignee_account_id: None, handled_by: None, self_resolved: false, rating: None }
+    }
+
+    #[test]
+    fn whose_step_it_is_follows_the_role_the_grid_and_the_hand_that_did_the_work() {
+        use crate::case::State::*;
+        let worker = principal(GridWorker, Some(10), None, vec![1]);
+        let staff = principal(CommunityStaff, Some(10), None, vec![]);
+        let reported = standing(Reported, Level::Grid);
+        assert_eq!(worker.steps_on(&case_in(1, None), &reported), [Step::Register, Step::Refuse, Step::Escalate]);
+        assert!(worker.steps_on(&case_in(2, None), &reported).is_empty(), "another grid's case");
+        // Passed up to the community, the case is the staff's, not the grid worker's.
+        assert!(worker.steps_on(&case_in(1, None), &standing(Reported, Level::Community)).is_empty());
+        assert!(staff.steps_on(&case_in(1, None), &standing(Reported, Level::Community)).contains(&Step::Register));
+        // Whoever handled a case does not verify it.
+        let handled = Standing { handled_by: Some(1), ..standing(Handled, Level::Grid) };
+        assert!(!worker.steps_on(&case_in(1, None), &handled).contains(&Step::VerifyPass));
+        let by_other = Standing { handled_by: Some(2), ..handled };
+        assert!(worker.steps_on(&case_in(1, None), &by_other).contains(&Step::VerifyPass));
+        // The reporter rates a closed case once, and reopens it only when rated low.
+        let resident = principal(Resident, Some(10), None, vec![]);
+        let closed = standing(Closed, Level::Grid);
+        assert_eq!(resident.steps_on(&case_in(1, Some(1)), &closed), [Step::Rate, Step::Reopen]);
+        assert!(resident.steps_on(&case_in(1, Some(1)), &Standing { rating: Some(5), ..closed }).is_empty());
+        assert!(resident.steps_on(&case_in(1, Some(1)), &Standing { self_resolved: true, ..closed }).is_empty());
+        assert!(resident.steps_on(&case_in(1, Some(2)), &closed).is_empty(), "not their report");
+    }
+
+    #[test]
+    fn a_party_hands_back_what_it_was_sent_and_mediates_what_it_holds() {
+        use crate::case::State::*;
+        let mut property = principal(PropertyStaff, Some(10), None, vec![]);
+        property.assignments[0].organisation_id = Some(7);
+        let held = CaseFacts { organisation_id: Some(7), ..case_in(1, None) };
+        let dispatched = standing(Dispatched, Level::Grid);
+        assert_eq!(property.steps_on(&held, &dispatched), [Step::Accept, Step::HandBack]);
+        assert!(property.steps_on(&case_in(1, None), &dispatched).is_empty(), "not sent to it");
+        assert!(property.mediates(&held) && !property.mediates(&case_in(1, None)));
+        let supervisor = principal(StreetSupervisor, None, Some(5), vec![]);
+        assert!(!supervisor.mediates(&case_in(1, None)), "the street mediates once the case is passed up");
+        assert!(supervisor.mediates(&CaseFacts { at_street: true, ..case_in(1, None) }));
     }
 
     #[test]

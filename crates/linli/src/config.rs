@@ -141,7 +141,7 @@ impl Settings {
             webhook_secret: serve.webhook_secret.clone().or(file.webhook_secret).filter(|s| !s.trim().is_empty()),
             mqtt_url: match serve.mqtt_url.clone().or(file.mqtt_url).filter(|u| !u.trim().is_empty()) {
                 Some(u) => {
-                    linli_web::monitor::mqtt::parse_url(&u).map_err(anyhow::Error::msg)?;
+                    linli_monitor::mqtt::parse_url(&u).map_err(anyhow::Error::msg)?;
                     Some(u)
                 }
                 None => None,

@@ -393,18 +393,14 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool)
     let worker = worker.then(|| linli_web::notify::spawn(store.clone(), webhook));
     let (router, state) = linli_web::app(store.clone(), web);
     let clock = worker.is_some().then(|| {
-        linli_web::monitor::spawn_clock(
-            state.monitor.clone(),
-            Duration::from_secs(30),
-            i64::from(settings.telemetry_days),
-        )
+        linli_monitor::spawn_clock(state.monitor.clone(), Duration::from_secs(30), i64::from(settings.telemetry_days))
     });
     let mqtt = match &settings.mqtt_url {
         Some(url) => {
-            let mut config = linli_web::monitor::mqtt::MqttConfig::new(url.clone(), settings.mqtt_client_id.clone());
+            let mut config = linli_monitor::mqtt::MqttConfig::new(url.clone(), settings.mqtt_client_id.clone());
             config.share_group = settings.mqtt_share_group.clone();
             println!("Taking device messages from {url} ({})", config.filter());
-            Some(linli_web::monitor::mqtt::spawn(state.monitor.clone(), config).map_err(anyhow::Error::msg)?)
+            Some(linli_monitor::mqtt::spawn(state.monitor.clone(), config).map_err(anyhow::Error::msg)?)
         }
         None => None,
     };

@@ -54,7 +54,7 @@ pub async fn run(store: &Store, plan: &Plan) -> Result<()> {
     }
     devices.truncate(plan.count.max(1));
     anyhow::ensure!(!devices.is_empty(), "no devices are registered: load the demo first (linli demo)");
-    let (host, port) = linli_web::monitor::mqtt::parse_url(&plan.url).map_err(anyhow::Error::msg)?;
+    let (host, port) = linli_monitor::mqtt::parse_url(&plan.url).map_err(anyhow::Error::msg)?;
     let mut options = MqttOptions::new(format!("linli-sim-{}", std::process::id()), host, port);
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(200);

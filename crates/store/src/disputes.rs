@@ -6,7 +6,7 @@
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use chrono::NaiveDate;
 use linli_domain::FieldError;
-use linli_domain::case::Event;
+use linli_domain::case::{Event, Remark};
 use linli_domain::dispute::{FollowUp, Referral, Risk, SessionOutcome, Settlement, Side, half_month};
 use linli_domain::identity::Phone;
 
@@ -18,10 +18,10 @@ const NOTES_FIELD: &str = "dispute.session.notes";
 /// A note on a case's timeline that changes no state (a mediation session, a comment…).
 /// A note is internal, but for a comment a client application posts through Open311,
 /// which is public by nature.
-pub(crate) const NOTE_EVENT: &str = "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, \
-     public) SELECT id, $2, $3, $4, state, state, $5, $4 = 'comment' FROM cases WHERE id = $1 RETURNING id";
+const NOTE_EVENT: &str = "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, \
+     public, remark) SELECT id, $2, $3, $4, state, state, $5, $4 = 'comment', $6 FROM cases WHERE id = $1 RETURNING id";
 
-/// Appends a note to a case's timeline inside a transaction; returns the event id.
+/// Appends a person's note to a case's timeline inside a transaction; returns the event id.
 pub(crate) async fn note(
     tx: &mut crate::Tx,
     case_id: i64,
@@ -30,12 +30,37 @@ pub(crate) async fn note(
     kind: &str,
     text: &str,
 ) -> StoreResult<i64> {
+    insert_note(tx, case_id, at, account_id, kind, &linli_domain::clean_text(text), None).await
+}
+
+/// Appends what the system says ([`Remark`]) to a case's timeline, changing no state.
+pub(crate) async fn remark(
+    tx: &mut crate::Tx,
+    case_id: i64,
+    at: i64,
+    account_id: Option<i64>,
+    kind: &str,
+    remark: &Remark,
+) -> StoreResult<i64> {
+    insert_note(tx, case_id, at, account_id, kind, "", Some(remark.to_json())).await
+}
+
+async fn insert_note(
+    tx: &mut crate::Tx,
+    case_id: i64,
+    at: i64,
+    account_id: Option<i64>,
+    kind: &str,
+    text: &str,
+    remark: Option<String>,
+) -> StoreResult<i64> {
     crate::on!(tx, |c| sqlx::query_scalar::<_, i64>(NOTE_EVENT)
         .bind(case_id)
         .bind(at)
         .bind(account_id)
         .bind(kind)
-        .bind(linli_domain::clean_text(text))
+        .bind(text)
+        .bind(&remark)
         .fetch_optional(c)
         .await)?
     .ok_or(StoreError::NotFound)
@@ -280,7 +305,8 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected())
             })?;
-            note(tx, case_id, now, account_id, "party", party.side.as_str()).await?;
+            remark(tx, case_id, now, account_id, "party", &Remark::Code { code: party.side.as_str().to_owned() })
+                .await?;
         })
     }
 
@@ -296,13 +322,15 @@ impl Store {
                     .bind(now)
                     .bind(case_id)
             )?;
-            note(tx, case_id, now, account_id, "risk", risk.as_str()).await?;
+            remark(tx, case_id, now, account_id, "risk", &Remark::Code { code: risk.as_str().to_owned() }).await?;
         })?;
         if risk.escalates() {
             let case = self.case(case_id).await?;
             if case.level == "grid" {
                 // A closed case cannot be escalated: the loop refuses, and that is right.
-                match self.apply_case_step(case_id, account_id, &Event::Escalate, "risk: violence").await {
+                let note = crate::cases::StepNote::remark(&Remark::ViolenceEscalation);
+                let extras = crate::cases::StepExtras::default();
+                match self.apply_case_step_with(case_id, account_id, &Event::Escalate, &note, extras).await {
                     Ok(_) | Err(StoreError::Invalid(_)) => {}
                     Err(e) => return Err(e),
                 }
@@ -345,8 +373,12 @@ impl Store {
             .await
             .map(|r| r.rows_affected())
             })?;
-            let summary = format!("{} {} · {mediators}", s.held_on, s.outcome.as_str());
-            note(tx, case_id, now, account_id, "mediation", &summary).await?;
+            let session = Remark::Mediation {
+                held_on: s.held_on.to_string(),
+                outcome: s.outcome.as_str().to_owned(),
+                mediators: mediators.to_owned(),
+            };
+            remark(tx, case_id, now, account_id, "mediation", &session).await?;
         })
     }
 
@@ -389,7 +421,8 @@ impl Store {
             if n == 0 {
                 return Err(invalid("settlement", "error.dispute.settled"));
             }
-            note(tx, case_id, now, account_id, "settlement", settlement.as_str()).await?;
+            remark(tx, case_id, now, account_id, "settlement", &Remark::Code { code: settlement.as_str().to_owned() })
+                .await?;
         })
     }
 
@@ -410,7 +443,8 @@ impl Store {
                 .bind(now)
                 .bind(case_id)
             )?;
-            note(tx, case_id, now, account_id, "referral", referral.as_str()).await?;
+            remark(tx, case_id, now, account_id, "referral", &Remark::Code { code: referral.as_str().to_owned() })
+                .await?;
         })
     }
 
@@ -438,7 +472,8 @@ impl Store {
             if n == 0 {
                 return Err(invalid("follow_up", "error.dispute.follow_up"));
             }
-            note(tx, case_id, now, account_id, "follow_up", result.as_str()).await?;
+            remark(tx, case_id, now, account_id, "follow_up", &Remark::Code { code: result.as_str().to_owned() })
+                .await?;
         })
     }
 

@@ -7,8 +7,9 @@
 //! a daily digest, one in `outbox`. Deadline notices carry a dedupe key, so the sweep
 //! can run every minute and still say each thing once.
 
+use crate::cases::{StepExtras, StepNote};
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
-use linli_domain::case::Event;
+use linli_domain::case::{Event, Remark};
 
 const DAY: i64 = 24 * 3_600_000;
 
@@ -36,21 +37,23 @@ pub(crate) const REPORTER: &str = "SELECT reporter_account_id AS account_id FROM
 
 /// Who is told of a notice, and what it says: everyone `who` selects (a query over `$1` =
 /// the case) but the one who acted, with an optional dedupe key and its particulars in
-/// words (`detail`: a refusal's reason, who received the case …).
+/// words (`detail`: a refusal's reason, who received the case …) or as the system's
+/// [`Remark`], put in words in the reader's language.
 pub(crate) struct Notice<'a> {
     pub kind: &'a str,
     pub who: &'a str,
     pub actor: Option<i64>,
     pub dedupe: Option<&'a str>,
     pub detail: &'a str,
+    pub remark: Option<&'a Remark>,
 }
 
 /// Writes `notice` about case `case_id` to the inboxes it reaches, and queues each for
 /// delivery (unless the person reads a daily digest); inside a transaction.
 pub(crate) async fn notify(tx: &mut crate::Tx, case_id: i64, notice: &Notice<'_>, now: i64) -> crate::StoreResult<()> {
     let sql = format!(
-        "INSERT INTO notifications (account_id, case_id, kind, dedupe_key, created_at, detail) \
-         SELECT DISTINCT r.account_id, $1, $2, $3, $4, $6 FROM ({}) r WHERE r.account_id <> COALESCE($5, 0) \
+        "INSERT INTO notifications (account_id, case_id, kind, dedupe_key, created_at, detail, remark) \
+         SELECT DISTINCT r.account_id, $1, $2, $3, $4, $6, $7 FROM ({}) r WHERE r.account_id <> COALESCE($5, 0) \
          ON CONFLICT DO NOTHING",
         notice.who
     );
@@ -63,6 +66,7 @@ pub(crate) async fn notify(tx: &mut crate::Tx, case_id: i64, notice: &Notice<'_>
             .bind(now)
             .bind(notice.actor)
             .bind(notice.detail)
+            .bind(notice.remark.map(Remark::to_json))
     )?;
     crate::exec!(
         tx,
@@ -125,6 +129,8 @@ pub struct InboxItem {
     pub description: Option<String>,
     /// The particulars in words (a refusal's reason, who received the case …), or empty.
     pub detail: String,
+    /// What the system said, as [`Remark`] JSON: read it with [`Remark::from_json`].
+    pub remark: Option<String>,
 }
 
 /// A message waiting for the webhook.
@@ -140,6 +146,8 @@ pub struct OutboxItem {
     pub notice_kind: Option<String>,
     pub case_id: Option<i64>,
     pub detail: Option<String>,
+    /// What the system said, as [`Remark`] JSON.
+    pub remark: Option<String>,
 }
 
 /// What one deadline sweep did.
@@ -163,7 +171,7 @@ impl Store {
         Ok(read!(self, |db| {
             sqlx::query_as(
             "SELECT n.id, n.case_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
-             c.description, n.detail FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
+             c.description, n.detail, n.remark FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
              LEFT JOIN case_categories k ON k.id = c.category_id \
              WHERE n.account_id = $1 ORDER BY n.id DESC LIMIT $2"
         )
@@ -237,8 +245,14 @@ impl Store {
             transaction!(self, |tx| {
                 for (id, deadline) in &soon {
                     let key = format!("due_soon:{id}:{deadline}");
-                    let notice =
-                        Notice { kind: "due_soon", who: ASSIGNEES, actor: None, dedupe: Some(&key), detail: "" };
+                    let notice = Notice {
+                        kind: "due_soon",
+                        who: ASSIGNEES,
+                        actor: None,
+                        dedupe: Some(&key),
+                        detail: "",
+                        remark: None,
+                    };
                     notify(tx, *id, &notice, now).await?;
                 }
             })?;
@@ -256,7 +270,8 @@ impl Store {
         .fetch_all(db)
         .await?);
         for (id, deadline) in &overdue {
-            match self.apply_case_step(*id, None, &Event::Remind, "已超期，系统自动催办").await {
+            let remark = StepNote::remark(&Remark::OverdueReminder);
+            match self.apply_case_step_with(*id, None, &Event::Remind, &remark, StepExtras::default()).await {
                 Ok(_) => done.reminded += 1,
                 // Someone acted on the case meanwhile: the next sweep looks again.
                 Err(StoreError::Invalid(_)) => continue,
@@ -264,7 +279,8 @@ impl Store {
             }
             transaction!(self, |tx| {
                 let key = format!("overdue:{id}:{deadline}");
-                let notice = Notice { kind: "overdue", who: STAFF, actor: None, dedupe: Some(&key), detail: "" };
+                let notice =
+                    Notice { kind: "overdue", who: STAFF, actor: None, dedupe: Some(&key), detail: "", remark: None };
                 notify(tx, *id, &notice, now).await?;
             })?;
         }
@@ -277,8 +293,8 @@ impl Store {
         .fetch_all(db)
         .await?);
         for id in stuck {
-            match self.apply_case_step(id, None, &Event::Escalate, "超期一天仍未办结，系统自动上报社区").await
-            {
+            let remark = StepNote::remark(&Remark::OverdueEscalation);
+            match self.apply_case_step_with(id, None, &Event::Escalate, &remark, StepExtras::default()).await {
                 Ok(_) => done.escalated += 1,
                 Err(StoreError::Invalid(_)) => continue,
                 Err(e) => return Err(e),
@@ -318,8 +334,8 @@ impl Store {
     pub async fn due_outbox(&self, now: i64, limit: i64) -> StoreResult<Vec<OutboxItem>> {
         Ok(read!(self, |db| {
             sqlx::query_as(
-            "SELECT o.id, o.account_id, a.display_name, a.locale, o.kind, o.attempts, n.kind AS notice_kind, n.case_id, n.detail \
-             FROM outbox o JOIN accounts a ON a.id = o.account_id LEFT JOIN notifications n ON n.id = o.notification_id \
+            "SELECT o.id, o.account_id, a.display_name, a.locale, o.kind, o.attempts, n.kind AS notice_kind, n.case_id, n.detail, \
+             n.remark FROM outbox o JOIN accounts a ON a.id = o.account_id LEFT JOIN notifications n ON n.id = o.notification_id \
              WHERE o.sent_at IS NULL AND o.attempts < $1 AND o.next_attempt_at <= $2 ORDER BY o.id LIMIT $3"
         )
         .bind(MAX_ATTEMPTS)

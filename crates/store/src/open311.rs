@@ -47,6 +47,8 @@ pub struct PublicRequest {
     pub state: String,
     /// The latest note of the loop (a refusal's reason, the handler's feedback, …).
     pub status_notes: Option<String>,
+    /// What the system said on that step, as `linli_domain::case::Remark` JSON.
+    pub status_remark: Option<String>,
     /// The organisation that must act, if a party holds it.
     pub organisation: Option<String>,
     pub reported_at: i64,
@@ -92,6 +94,8 @@ pub struct PublicUpdate {
     pub kind: String,
     pub to_state: String,
     pub note: String,
+    /// What the system said on the step, as `linli_domain::case::Remark` JSON.
+    pub remark: Option<String>,
 }
 
 /// The longest window GET requests covers when no dates are given (90 days).
@@ -100,8 +104,10 @@ pub const DEFAULT_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
 const PUBLIC_SELECT: &str = "SELECT c.id, c.community_id, m.code AS community_code, m.name AS community_name, \
      k.code AS service_code, k.name_zh AS service_zh, k.name_en AS service_en, \
      CASE WHEN c.registered_at IS NOT NULL THEN c.description ELSE '' END AS description, c.state, \
-     (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND e.note <> '' AND e.public \
-      AND e.kind <> 'rate' ORDER BY e.id DESC LIMIT 1) AS status_notes, \
+     (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND (e.note <> '' OR e.remark IS NOT NULL) \
+      AND e.public AND e.kind <> 'rate' ORDER BY e.id DESC LIMIT 1) AS status_notes, \
+     (SELECT e.remark FROM case_events e WHERE e.case_id = c.id AND (e.note <> '' OR e.remark IS NOT NULL) \
+      AND e.public AND e.kind <> 'rate' ORDER BY e.id DESC LIMIT 1) AS status_remark, \
      o.name AS organisation, c.reported_at, \
      COALESCE((SELECT MAX(e.at) FROM case_events e WHERE e.case_id = c.id), c.reported_at) AS updated_at, \
      c.deadline, CASE WHEN c.building_id IS NOT NULL OR c.registered_at IS NOT NULL \
@@ -262,7 +268,8 @@ impl Store {
         let mut rows: Vec<PublicUpdate> = read!(self, |db| {
             sqlx::query_as(
             "SELECT e.id, e.case_id, c.community_id, e.at, e.kind, e.to_state, \
-             CASE WHEN e.public AND e.kind <> 'rate' THEN e.note ELSE '' END AS note \
+             CASE WHEN e.public AND e.kind <> 'rate' THEN e.note ELSE '' END AS note, \
+             CASE WHEN e.public AND e.kind <> 'rate' THEN e.remark END AS remark \
              FROM case_events e JOIN cases c ON c.id = e.case_id JOIN case_categories k ON k.id = c.category_id \
              WHERE k.public AND e.at >= $1 AND e.at < $2 AND ($3 IS NULL OR e.case_id = $3) ORDER BY e.at, e.id LIMIT 1000"
         )
@@ -299,6 +306,7 @@ impl Store {
                 kind: "comment".into(),
                 to_state: state,
                 note: note.to_owned(),
+                remark: None,
             }
         })?;
         let names = self.public_names(u.community_id).await?;

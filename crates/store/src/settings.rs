@@ -5,7 +5,7 @@
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use chrono::NaiveDate;
 use linli_domain::FieldError;
-use linli_domain::case::Event;
+use linli_domain::case::{Event, Remark};
 use linli_domain::worktime::LimitKind;
 
 /// A closed case its reporter has not rated in this many days counts as satisfied (0:
@@ -122,8 +122,10 @@ impl Store {
         });
         let mut n = 0;
         for id in due {
-            let note = format!("{days} 日内未评价，默认满意 / no answer in {days} days: counted as satisfied");
-            match self.apply_case_step(id, None, &Event::Rate { stars: 5 }, &note).await {
+            let remark = Remark::UnansweredRating { days };
+            let note = crate::cases::StepNote::remark(&remark);
+            let extras = crate::cases::StepExtras::default();
+            match self.apply_case_step_with(id, None, &Event::Rate { stars: 5 }, &note, extras).await {
                 Ok(_) => n += 1,
                 Err(StoreError::Invalid(_)) => {}
                 Err(e) => return Err(e),

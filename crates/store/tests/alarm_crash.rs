@@ -1,8 +1,7 @@
-//! Opening an alarm's case takes several commits (the report, its registration, its
-//! dispatch, the alarm's link to it). A crash after any of them must not leave a case
-//! stranded: the clock's next round finds the half-opened case by its key and finishes it,
-//! so every alarm that wants a case ends with one dispatched case, its timeline whole and
-//! nothing written twice. The crash points are injected with the `fail` crate; they are
+//! Opening an alarm's case writes the report, its registration, its dispatch, the notice
+//! and the alarm's link to the case in one transaction. A crash at any point between them
+//! must leave nothing behind (no case reported and never dispatched, no alarm linked to a
+//! case that is not whole), and the clock's next round must open the case once, whole. The crash points are injected with the `fail` crate; they are
 //! process-wide, so this file holds one test that walks both backends in turn.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,7 +11,7 @@ use linli_store::monitoring::{DeviceRef, Incoming, NewDevice};
 use linli_store::{Store, now_ms, read};
 use linli_test_support::{TestDb, small_demo};
 
-const CRASH_POINTS: [&str; 3] = ["alarm_case.reported", "alarm_case.registered", "alarm_case.dispatched"];
+const CRASH_POINTS: [&str; 3] = ["alarm_case.registered", "alarm_case.dispatched", "alarm_case.linked"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_at_any_point_of_opening_an_alarms_case_leaves_no_case_stranded() {
@@ -51,6 +50,16 @@ async fn crash_at_each_point(store: &Store) {
         let out = store.ingest(&[message]).await.unwrap();
         assert!(out.cases.is_empty(), "{point}: the round stopped before the case was whole");
         fail::cfg(point, "off").unwrap();
+        let alarm = &store.device_alarms(smoke).await.unwrap()[0];
+        assert_eq!(alarm.case_id, None, "{point}: the alarm is not linked to a half-opened case");
+        let key = format!("alarm:{}", alarm.id);
+        let stranded: i64 =
+            read!(store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE idempotency_key = $1")
+                .bind(&key)
+                .fetch_one(db)
+                .await
+                .unwrap());
+        assert_eq!(stranded, 0, "{point}: nothing of the case was left behind");
 
         // The clock's next round (as after a restart).
         let opened = store.open_alarm_cases().await.unwrap();
@@ -59,11 +68,11 @@ async fn crash_at_each_point(store: &Store) {
         assert_eq!(alarm.case_id, Some(opened[0]), "{point}: the alarm is linked to its case");
         let case = store.case(opened[0]).await.unwrap();
         assert_eq!(case.state, "dispatched", "{point}");
+        assert!(case.deadline.is_some(), "{point}: registered, with a deadline");
         let kinds: Vec<String> = store.case_timeline(case.id).await.unwrap().into_iter().map(|e| e.kind).collect();
         for kind in ["report", "register", "dispatch"] {
             assert_eq!(kinds.iter().filter(|k| *k == kind).count(), 1, "{point}: one {kind} in {kinds:?}");
         }
-        let key = format!("alarm:{}", alarm.id);
         let cases: i64 = read!(store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE idempotency_key = $1")
             .bind(&key)
             .fetch_one(db)

@@ -131,7 +131,7 @@ pub struct TestApp {
     pub demo_home: (i64, i64),
     pub db: TestDb,
     /// Where device messages go (the app's own).
-    pub monitor: linli_web::monitor::Monitor,
+    pub monitor: linli_monitor::Monitor,
 }
 
 impl TestApp {

@@ -1,46 +1,19 @@
 //! Cases as the pages and the API share them: who sees a case, which steps each person
 //! may take on it, reading a step from a form, and where a report lands.
 
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use linli_domain::case::{Event, Level, State};
+use linli_domain::case::{Event, Level, Remark, Standing, State, Step};
 use linli_domain::dispute::{Risk, Side};
 use linli_domain::identity::Phone;
 use linli_domain::privacy::mask_public_text;
-use linli_domain::{Action, CaseFacts, CaseScope, FieldError, Principal, Role};
+use linli_domain::{CaseFacts, CaseScope, FieldError, Principal, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseRow, Holder, NewCase, StepExtras, StepNote, TimelineEvent};
 use linli_store::disputes::{NewDispute, NewParty};
 use linli_store::photos::NewPhoto;
 use serde::Deserialize;
-
-/// Every step a page can offer, in the order buttons appear.
-pub const STEPS: [&str; 15] = [
-    "register",
-    "refuse",
-    "dispatch",
-    "accept",
-    "hand_back",
-    "feedback",
-    "verify_pass",
-    "verify_fail",
-    "suspend",
-    "resume",
-    "extend",
-    "escalate",
-    "remind",
-    "rate",
-    "reopen",
-];
-
-/// Community staff or the director of this community: they register, dispatch and
-/// verify, and take reports by phone, visit or hotline.
-pub fn is_staff(p: &Principal, community_id: i64) -> bool {
-    p.assignments.iter().any(|a| {
-        matches!(a.role, Role::CommunityStaff | Role::CommunityDirector) && a.community_id == Some(community_id)
-    })
-}
 
 /// What decides who may see the people in a case ([`Principal::sees_reporter`]).
 pub fn facts(community: &Community, case: &CaseRow) -> CaseFacts {
@@ -90,13 +63,15 @@ pub async fn as_seen_by(
             e.account_id = None;
         }
     }
-    // A mediation's line is the system's summary (date, outcome, mediators), not free text.
+    // A mediation's line is the system's summary (date, outcome, mediators), not free text;
+    // what the system says otherwise is read by whoever reads the event's note.
     let notes = timeline.iter_mut().filter(|e| e.kind != "mediation");
     if !p.reads_internal_notes(&facts) {
         // Staff notes are internal unless their author made them public; one's own notes
         // (a reopening's reason, a rating's comment) stay one's own to read.
         for e in notes.filter(|e| !e.public && e.account_id != Some(p.account_id)) {
             e.note.clear();
+            e.remark = None;
         }
     }
     if !p.handles_case(&facts) {
@@ -148,71 +123,18 @@ pub async fn reachable_case(state: &AppState, user: &User, case_id: i64) -> AppR
     Ok((case, community))
 }
 
-/// The parties (property company, social organisation) whose staff this person is.
-pub fn organisations(p: &Principal) -> Vec<i64> {
-    p.assignments
-        .iter()
-        .filter(|a| matches!(a.role, Role::PropertyStaff | Role::SocialOrgStaff))
-        .filter_map(|a| a.organisation_id)
-        .collect()
-}
-
-/// The steps this person may take on this case now. The loop itself (the domain) still
-/// decides whether a step is legal; this decides whose step it is.
+/// The steps this person may take on this case now ([`Principal::steps_on`]).
 pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'static str> {
     let Some(state) = State::parse(&case.state) else { return Vec::new() };
-    let level = Level::parse(&case.level).unwrap_or(Level::Grid);
-    let staff = is_staff(p, community.id);
-    let street = level == Level::Street && p.can_in_street(Action::ActOnCases, community.street_id);
-    let manager = staff || street;
-    let grid_worker = level == Level::Grid
-        && case
-            .grid_id
-            .is_some_and(|g| p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&g)));
-    let assignee = case.assignee_account_id == Some(p.account_id)
-        || case.assignee_organisation_id.is_some_and(|o| organisations(p).contains(&o))
-        || (case.assignee_account_id.is_none() && case.assignee_organisation_id.is_none() && manager);
-    let reporter = case.reporter_account_id == Some(p.account_id);
-    let open = !matches!(state, State::Closed | State::Refused);
-    let mut out = Vec::new();
-    for step in STEPS {
-        let mine = match step {
-            "register" | "refuse" => state == State::Reported && (manager || grid_worker),
-            "dispatch" => state == State::Registered && (manager || grid_worker),
-            "accept" => state == State::Dispatched && assignee,
-            // The party or person it was sent to hands a wrong dispatch back to the staff
-            // (those who may dispatch it themselves send it on instead).
-            "hand_back" => {
-                matches!(state, State::Dispatched | State::Accepted)
-                    && !(manager || grid_worker)
-                    && (case.assignee_account_id == Some(p.account_id)
-                        || case.assignee_organisation_id.is_some_and(|o| organisations(p).contains(&o)))
-            }
-            "feedback" => state == State::Accepted && assignee,
-            // Whoever handled the case does not verify it (a grid worker's 自办自结 at intake
-            // closes without either step, and is counted as such).
-            "verify_pass" | "verify_fail" => {
-                state == State::Handled && (manager || grid_worker) && case.handled_by != Some(p.account_id)
-            }
-            "suspend" => matches!(state, State::Registered | State::Dispatched | State::Accepted) && manager,
-            "resume" => state == State::Suspended && manager,
-            "extend" => open && state != State::Reported && state != State::Suspended && manager,
-            "escalate" => {
-                level.above().is_some()
-                    && matches!(state, State::Reported | State::Registered | State::Dispatched | State::Accepted)
-                    && (manager || grid_worker)
-            }
-            "remind" => state.clock_runs() && state != State::Reported && manager,
-            // A case its reporter fixed on the spot is not theirs to rate or reopen.
-            "rate" => state == State::Closed && reporter && !case.self_resolved && case.rating.is_none(),
-            "reopen" => state == State::Closed && reporter && !case.self_resolved && case.rating.is_none_or(|r| r <= 3),
-            _ => false,
-        };
-        if mine {
-            out.push(step);
-        }
-    }
-    out
+    let standing = Standing {
+        state,
+        level: Level::parse(&case.level).unwrap_or(Level::Grid),
+        assignee_account_id: case.assignee_account_id,
+        handled_by: case.handled_by,
+        self_resolved: case.self_resolved,
+        rating: case.rating.and_then(|r| u8::try_from(r).ok()),
+    };
+    p.steps_on(&facts(community, case), &standing).into_iter().map(Step::as_str).collect()
 }
 
 /// Reads a step from a form: its name, a note (a refusal's reason), and stars for a rating.
@@ -404,7 +326,7 @@ pub async fn read_report(
             (building.grid_id, Some(building.id), building.lon, building.lat, address)
         }
     };
-    let staff = is_staff(p, community.id);
+    let staff = p.is_staff_of(community.id);
     let worker_here = p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&grid_id));
     let (source, reporter_name) = if let Some(source) = staff_source.filter(|_| staff) {
         (source, named_reporter)
@@ -479,26 +401,46 @@ pub fn read_dispute(risk: &str, applicant: &str, other: &str, other_phone: &str)
     Ok(NewDispute { risk, parties })
 }
 
-/// A timeline note as people read it: the codes that mediation records store (an
-/// outcome, a risk, a side …) in the reader's language; other notes as written.
-pub fn timeline_note(t: crate::i18n::Tr, kind: &str, note: &str) -> String {
+/// A timeline event's note as people read it: what the system said ([`Remark`]) in the
+/// reader's language, after the note's own text (a rating's stars); a person's note as
+/// written.
+pub fn timeline_note(t: crate::i18n::Tr, event: &TimelineEvent) -> String {
+    match event.remark() {
+        Some(remark) if event.note.is_empty() => remark_text(t, &event.kind, &remark),
+        Some(remark) => format!("{} {}", event.note, remark_text(t, &event.kind, &remark)),
+        None => event.note.clone(),
+    }
+}
+
+/// What the system said, in the reader's language. A code of a dispute record is named
+/// by the event's kind (a settlement, a risk …).
+pub fn remark_text(t: crate::i18n::Tr, kind: &str, remark: &Remark) -> String {
     let label = |prefix: &str, code: &str| {
         let key = format!("{prefix}.{code}");
-        let text = t.get(&key);
-        if text == key { code.to_owned() } else { text.to_owned() }
+        if t.has(&key) { t.get(&key).to_owned() } else { code.to_owned() }
     };
-    match kind {
-        "settlement" => label("dispute.settlement", note),
-        "follow_up" => label("dispute.follow_up", note),
-        "risk" => label("dispute.risk", note),
-        "referral" => label("dispute.referral", note),
-        "party" => label("dispute.side", note),
-        "mediation" => match note.split_once(' ').and_then(|(day, rest)| rest.split_once(" · ").map(|r| (day, r))) {
-            Some((day, (outcome, mediators))) => format!("{day} {} · {mediators}", label("dispute.outcome", outcome)),
-            None => note.to_owned(),
+    match remark {
+        Remark::OverdueReminder => t.get("remark.overdue_reminder").to_owned(),
+        Remark::OverdueEscalation => t.get("remark.overdue_escalation").to_owned(),
+        Remark::ViolenceEscalation => t.get("dispute.escalated_violence").to_owned(),
+        Remark::UnansweredRating { days } => t.fill("remark.unanswered_rating", &[("n", days)]),
+        Remark::DuplicateOf { case } => t.fill("remark.duplicate_of", &[("id", case)]),
+        Remark::Merged { case } => t.fill("remark.merged", &[("id", case)]),
+        Remark::AlarmJoined { device, alarm } => {
+            t.fill("remark.alarm_joined", &[("device", device), ("alarm", &label("alarm.type", alarm))])
+        }
+        Remark::AlarmAcknowledged => t.get("remark.alarm_acknowledged").to_owned(),
+        Remark::Mediation { held_on, outcome, mediators } => {
+            format!("{held_on} {} · {mediators}", label("dispute.outcome", outcome))
+        }
+        Remark::Code { code } => match kind {
+            "settlement" => label("dispute.settlement", code),
+            "follow_up" => label("dispute.follow_up", code),
+            "risk" => label("dispute.risk", code),
+            "referral" => label("dispute.referral", code),
+            "party" => label("dispute.side", code),
+            _ => code.clone(),
         },
-        "escalate" if note == "risk: violence" => t.get("dispute.escalated_violence").to_owned(),
-        _ => note.to_owned(),
     }
 }
 
@@ -507,13 +449,7 @@ pub fn limit_text(t: crate::i18n::Tr, category: &linli_store::cases::Category) -
     t.fill(&format!("case.limit.{}", category.limit_kind), &[("n", &category.limit_amount)])
 }
 
-/// Whether this person takes part in mediating a dispute case: the community's staff,
-/// the grid's worker, the social organisation holding it, or the street above.
+/// Whether this person takes part in mediating this dispute case ([`Principal::mediates`]).
 pub fn may_mediate(p: &Principal, community: &Community, case: &CaseRow) -> bool {
-    is_staff(p, community.id)
-        || case
-            .grid_id
-            .is_some_and(|g| p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&g)))
-        || case.assignee_organisation_id.is_some_and(|o| organisations(p).contains(&o))
-        || (case.level == "street" && p.can_in_street(Action::MediateDisputes, community.street_id))
+    p.mediates(&facts(community, case))
 }

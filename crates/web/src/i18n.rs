@@ -1,63 +1,7 @@
-//! Localization. Chinese is the default; English on request. Messages live in
-//! `locales/{zh,en}.toml` (flat `key = "text"` tables, embedded in the binary); a test
-//! checks that both files have the same keys. `{name}` placeholders are filled by
-//! [`Tr::fill`].
+//! Localization in the web layer: the catalogs and their translator ([`Tr`], from
+//! `linli-i18n`), and the language an API client asks for.
 
-use std::collections::HashMap;
-use std::sync::LazyLock;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Zh,
-    En,
-}
-
-impl Lang {
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "zh" | "zh-cn" | "zh-hans" => Some(Lang::Zh),
-            "en" | "en-us" | "en-gb" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        }
-    }
-
-    /// The value of the `lang` attribute of `<html>`.
-    pub fn html_tag(self) -> &'static str {
-        match self {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Zh => Lang::En,
-            Lang::En => Lang::Zh,
-        }
-    }
-}
-
-type Catalog = HashMap<String, String>;
-
-fn parse_catalog(src: &str) -> Catalog {
-    // The catalogs are part of the binary and checked by tests; a broken one is a
-    // build mistake, and an empty catalog shows keys rather than crashing the server.
-    toml::from_str::<Catalog>(src).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "message catalog does not parse");
-        Catalog::new()
-    })
-}
-
-static ZH: LazyLock<Catalog> = LazyLock::new(|| parse_catalog(include_str!("../locales/zh.toml")));
-static EN: LazyLock<Catalog> = LazyLock::new(|| parse_catalog(include_str!("../locales/en.toml")));
+pub use linli_i18n::{Lang, Tr};
 
 /// The first language of an `Accept-Language` header, if Linli speaks it (API clients
 /// and devices have no language cookie).
@@ -69,102 +13,9 @@ pub fn accept_language(headers: &axum::http::HeaderMap) -> Option<Lang> {
         .and_then(|v| Lang::parse(v.split(';').next().unwrap_or_default()))
 }
 
-/// A translator for one language, cheap to copy into every template.
-#[derive(Debug, Clone, Copy)]
-pub struct Tr {
-    pub lang: Lang,
-}
-
-impl Tr {
-    pub fn new(lang: Lang) -> Tr {
-        Tr { lang }
-    }
-
-    /// The message for `key`, or the key itself if it is missing.
-    pub fn get<'a>(&self, key: &'a str) -> &'a str {
-        let catalog: &'static Catalog = match self.lang {
-            Lang::Zh => &ZH,
-            Lang::En => &EN,
-        };
-        catalog.get(key).map(String::as_str).unwrap_or(key)
-    }
-
-    /// A device reading's name with its unit (`reading.battery`), or the device's own key
-    /// when the catalog does not know it.
-    pub fn reading(&self, key: &str) -> String {
-        let entry = format!("reading.{key}");
-        match self.get(&entry) {
-            found if found != entry => found.to_owned(),
-            _ => key.to_owned(),
-        }
-    }
-
-    /// The message for `key` with `{name}` placeholders replaced.
-    /// The message with its `{name}`s filled in. English counts agree with `{n}`: a `{s}`
-    /// is "s" unless `n` is 1 ("1 case", "2 cases").
-    pub fn fill(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-        let mut out = self.get(key).to_owned();
-        for (name, value) in args {
-            let value = value.to_string();
-            if *name == "n" {
-                out = out.replace("{s}", if value == "1" { "" } else { "s" });
-            }
-            out = out.replace(&format!("{{{name}}}"), &value);
-        }
-        out
-    }
-
-    /// The localized sentence for a validation failure, naming the field.
-    pub fn field_error(&self, field: &str, key: &str) -> String {
-        let field_key = format!("field.{field}");
-        let label = self.get(&field_key);
-        self.fill(key, &[("field", &label)])
-    }
-
-    /// The name of an organisation kind (`party_branch`, …).
-    pub fn org_kind(&self, kind: &str) -> String {
-        self.label("org", kind)
-    }
-
-    /// The message `{prefix}.{key}`, for stored codes such as `gender.M`.
-    pub fn label(&self, prefix: &str, key: &str) -> String {
-        self.get(&format!("{prefix}.{key}")).to_owned()
-    }
-
-    /// Of a name stored in both languages (a category, a device profile), the one in the
-    /// reader's language.
-    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
-        if self.lang == Lang::En { en } else { zh }
-    }
-
-    pub fn role(&self, role: linli_domain::Role) -> &'static str {
-        let key: &'static str = match role {
-            linli_domain::Role::Resident => "role.resident",
-            linli_domain::Role::GridWorker => "role.grid_worker",
-            linli_domain::Role::CommunityStaff => "role.community_staff",
-            linli_domain::Role::CommunityDirector => "role.community_director",
-            linli_domain::Role::OwnersCommitteeMember => "role.owners_committee_member",
-            linli_domain::Role::PropertyStaff => "role.property_staff",
-            linli_domain::Role::SocialOrgStaff => "role.social_org_staff",
-            linli_domain::Role::StreetSupervisor => "role.street_supervisor",
-            linli_domain::Role::SystemAdmin => "role.system_admin",
-        };
-        self.get(key)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn both_catalogs_have_the_same_keys_and_no_empty_text() {
-        assert!(ZH.len() > 50, "zh catalog parsed: {}", ZH.len());
-        let mut missing: Vec<_> = ZH.keys().filter(|k| !EN.contains_key(*k)).collect();
-        missing.extend(EN.keys().filter(|k| !ZH.contains_key(*k)));
-        assert!(missing.is_empty(), "keys in one catalog only: {missing:?}");
-        assert!(ZH.values().chain(EN.values()).all(|v| !v.trim().is_empty()));
-    }
 
     /// Every message key the code or a template names as a literal is in the catalogs: a
     /// template's `t.get`/`t.label`, a `FieldError`'s or an `AppError`'s key, a text rule's
@@ -205,7 +56,7 @@ mod tests {
                 for captures in pattern.captures_iter(text) {
                     for key in captures.iter().skip(1).flatten().map(|m| m.as_str()).filter(|k| !k.ends_with(".html")) {
                         named += 1;
-                        if !ZH.contains_key(key) || !EN.contains_key(key) {
+                        if !Tr::new(Lang::Zh).has(key) || !Tr::new(Lang::En).has(key) {
                             missing.push(format!("{key} ({})", file.display()));
                         }
                     }
@@ -216,26 +67,5 @@ mod tests {
         missing.sort();
         missing.dedup();
         assert!(missing.is_empty(), "keys named but in no catalog: {missing:#?}");
-    }
-
-    #[test]
-    fn field_errors_name_the_field_in_the_language() {
-        assert_eq!(
-            Tr::new(Lang::Zh).field_error("phone", "error.phone.invalid"),
-            "手机号码格式不正确，请输入 11 位手机号"
-        );
-        assert_eq!(
-            Tr::new(Lang::En).field_error("phone", "error.phone.invalid"),
-            "Phone number is not a valid 11-digit mobile number"
-        );
-        assert_eq!(Tr::new(Lang::En).field_error("login", "error.required"), "Phone or username is required");
-    }
-
-    #[test]
-    fn english_counts_agree_with_their_number() {
-        let en = Tr::new(Lang::En);
-        assert_eq!(en.fill("todo.cases_overdue", &[("n", &1)]), "1 case overdue");
-        assert_eq!(en.fill("todo.cases_overdue", &[("n", &3)]), "3 cases overdue");
-        assert_eq!(Tr::new(Lang::Zh).fill("todo.cases_overdue", &[("n", &1)]), "1 件事件已超期");
     }
 }

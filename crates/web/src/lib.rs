@@ -9,14 +9,15 @@ pub mod auth;
 pub mod building_file;
 pub mod cases;
 pub mod chart;
+pub mod context;
 pub mod error;
 pub mod export_log;
 pub mod form;
+pub mod frame;
 pub mod i18n;
 pub mod import;
 pub mod map;
 pub mod metrics;
-pub mod monitor;
 pub mod notify;
 pub mod open311;
 pub mod ops;
@@ -28,7 +29,7 @@ pub mod routes;
 pub mod spreadsheet;
 pub mod state;
 
-use crate::auth::Ctx;
+use crate::context::Ctx;
 use crate::error::AppError;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
@@ -53,7 +54,7 @@ pub fn app(store: Store, settings: WebSettings) -> (Router, AppState) {
     let routes = routes::build();
     let metrics = Arc::new(metrics::Metrics::new());
     let state = AppState {
-        monitor: monitor::Monitor::new(store.clone(), metrics.clone()),
+        monitor: linli_monitor::Monitor::new(store.clone(), metrics.devices.clone()),
         store,
         settings: Arc::new(settings),
         metrics,

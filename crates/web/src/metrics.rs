@@ -28,28 +28,13 @@ pub struct PoolLabels {
     pub state: &'static str,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct IngestLabels {
-    pub transport: &'static str,
-    pub outcome: &'static str,
-}
-
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram>,
     pub pool: Family<PoolLabels, Gauge>,
-    /// Device messages by transport and outcome (stored, duplicate, unknown_device,
-    /// malformed, bad_topic): every message is counted, none dropped silently.
-    pub ingest: Family<IngestLabels, Counter>,
-    /// Messages read from the broker and not yet stored.
-    pub ingest_queue: Gauge,
-    /// Batches stored again after the database refused them.
-    pub ingest_retries: Counter,
-    pub mqtt_connects: Counter,
-    /// Reconnections on which the broker had no session for us: what it queued while we
-    /// were away (and the subscription) is gone.
-    pub mqtt_sessions_lost: Counter,
+    /// Device messages, counted by the monitor.
+    pub devices: linli_monitor::Counters,
 }
 
 impl Metrics {
@@ -63,35 +48,9 @@ impl Metrics {
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
-        let ingest = Family::<IngestLabels, Counter>::default();
-        let ingest_queue = Gauge::default();
-        let ingest_retries = Counter::default();
-        let mqtt_connects = Counter::default();
-        let mqtt_sessions_lost = Counter::default();
-        registry.register("device_messages", "Device messages by transport and outcome", ingest.clone());
-        registry.register("device_queue", "Device messages read and not yet stored", ingest_queue.clone());
-        registry.register(
-            "device_store_retries",
-            "Message batches stored again after a database error",
-            ingest_retries.clone(),
-        );
-        registry.register("mqtt_connections", "Connections made to the MQTT broker", mqtt_connects.clone());
-        registry.register(
-            "mqtt_sessions_lost",
-            "Reconnections to a broker that had lost our session (messages queued meanwhile are gone)",
-            mqtt_sessions_lost.clone(),
-        );
-        Metrics {
-            registry,
-            requests,
-            latency,
-            pool,
-            ingest,
-            ingest_queue,
-            ingest_retries,
-            mqtt_connects,
-            mqtt_sessions_lost,
-        }
+        let devices = linli_monitor::Counters::default();
+        devices.register(&mut registry);
+        Metrics { registry, requests, latency, pool, devices }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -101,10 +60,6 @@ impl Metrics {
         self.latency
             .get_or_create(&RouteLabels { method: method.to_owned(), route: route.to_owned() })
             .observe(seconds);
-    }
-
-    pub fn ingested(&self, transport: &'static str, outcome: &'static str) {
-        self.ingest.get_or_create(&IngestLabels { transport, outcome }).inc();
     }
 
     /// The text exposition format, after sampling the pool.

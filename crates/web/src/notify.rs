@@ -13,6 +13,7 @@
 //! of the body under the secret, so the gateway can tell Linli's requests from others'.
 
 use crate::i18n::{Lang, Tr};
+use linli_domain::case::Remark;
 use linli_domain::worktime::china_time;
 use linli_store::Store;
 use linli_store::notifications::OutboxItem;
@@ -59,14 +60,26 @@ pub fn text(item: &OutboxItem) -> String {
     let tr = Tr::new(Lang::parse(&item.locale).unwrap_or_default());
     match (item.kind.as_str(), item.notice_kind.as_deref()) {
         ("digest", _) => tr.get("notify.digest").to_owned(),
-        (_, Some(kind)) => notice_text(tr, kind, item.case_id, item.detail.as_deref().unwrap_or_default()),
+        (_, Some(kind)) => {
+            let remark = Remark::from_json(item.remark.as_deref());
+            notice_text(tr, kind, item.case_id, item.detail.as_deref().unwrap_or_default(), remark.as_ref())
+        }
         _ => tr.get("notify.other").to_owned(),
     }
 }
 
 /// The words of one notice, the inbox's and the webhook's alike: its kind, the case and
-/// its particulars (a refusal's reason, who received the case, the deadline).
-pub fn notice_text(tr: Tr, kind: &str, case_id: Option<i64>, detail: &str) -> String {
+/// its particulars (a refusal's reason, who received the case, the deadline), or what the
+/// system said of it in the reader's language.
+pub fn notice_text(tr: Tr, kind: &str, case_id: Option<i64>, detail: &str, remark: Option<&Remark>) -> String {
+    let said;
+    let detail = match remark {
+        Some(r) => {
+            said = crate::cases::remark_text(tr, kind, r);
+            said.as_str()
+        }
+        None => detail,
+    };
     match case_id {
         Some(id) => tr.fill(&format!("notify.{kind}"), &[("id", &id), ("detail", &detail)]),
         None if kind == "access_granted" => tr.get("notify.access_granted").to_owned(),

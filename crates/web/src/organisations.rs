@@ -1,6 +1,6 @@
 //! Registering the parties of a community, shared by the page and the API.
 
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use linli_domain::admin::OrganisationKind;

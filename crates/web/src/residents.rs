@@ -1,7 +1,7 @@
 //! Residents' personal data as the page and the API share it: scoping (a grid worker
 //! reaches own grids only, by every route), reveals with a reason, and audited exports.
 
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use linli_domain::{Action, FieldError, Reach};

@@ -219,7 +219,6 @@ pub fn build() -> Routes {
         .page(Method::POST, "/communities/{community_id}/devices", Some(ManageDevices), monitoring::register)
         .page(Method::GET, "/devices/{device_id}", Some(ViewMonitoring), monitoring::device)
         // Device messages over HTTP (the device's token is checked by the handler).
-        .page(Method::POST, "/api/v1/telemetry", None, crate::monitor::http::telemetry)
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
         .api(Some(ViewHome), routes!(api::me::me))
@@ -242,7 +241,8 @@ pub fn build() -> Routes {
         .api(Some(ViewCases), routes!(api::cases::list))
         .api(Some(ReportCase), routes!(api::cases::create))
         .api(Some(ViewCases), routes!(api::cases::show))
-        .api(Some(ActOnCases), routes!(api::cases::step));
+        .api(Some(ActOnCases), routes!(api::cases::step))
+        .api(None, routes!(api::telemetry::telemetry));
     let (api_router, openapi) = b.api.split_for_parts();
     let openapi = with_refusals(openapi, &b.catalog);
     Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }

@@ -40,7 +40,7 @@ pub struct AppState {
     /// The OpenAPI document, generated from the route list at start.
     pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// Where device messages go, whichever way they came.
-    pub monitor: crate::monitor::Monitor,
+    pub monitor: linli_monitor::Monitor,
     /// Cancelled when the server begins to stop: long-lived responses (the alarm board's
     /// event stream) end, so that the requests in flight can finish and the process exit.
     pub stopping: tokio_util::sync::CancellationToken,

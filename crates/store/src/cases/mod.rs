@@ -9,11 +9,12 @@ mod list;
 mod steps;
 
 pub use indicators::{Dimension, IndicatorScope};
+pub(crate) use intake::link_alarm;
 
 use crate::notifications::Notice;
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::FieldError;
-use linli_domain::case::{Case, Event, Level, State};
+use linli_domain::case::{Case, Event, Level, Remark, State};
 use linli_domain::worktime::{Calendar, Limit, LimitKind, china_time, utc_ms};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -168,7 +169,7 @@ impl CaseRow {
 }
 
 /// One step of a case's timeline.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TimelineEvent {
     pub id: i64,
     pub at: i64,
@@ -180,6 +181,68 @@ pub struct TimelineEvent {
     pub note: String,
     /// The note is part of the case's public record (its author said so, or a client's comment).
     pub public: bool,
+    /// What the system said, stored as [`Remark`] JSON: read it with [`TimelineEvent::remark`].
+    #[serde(skip)]
+    pub remark: Option<String>,
+}
+
+impl TimelineEvent {
+    /// What the system said on this event, to be put in words in the reader's language.
+    pub fn remark(&self) -> Option<Remark> {
+        Remark::from_json(self.remark.as_deref())
+    }
+}
+
+/// A timeline event as it is written: [`NewEvent::new`] for a note-less event that
+/// leaves the state as it was, then the fields that differ.
+pub(crate) struct NewEvent<'a> {
+    pub case_id: i64,
+    pub at: i64,
+    pub actor: Option<i64>,
+    pub kind: &'a str,
+    pub from: State,
+    pub to: State,
+    pub note: &'a str,
+    pub remark: Option<&'a Remark>,
+    pub public: bool,
+    pub idempotency_key: Option<&'a str>,
+}
+
+impl<'a> NewEvent<'a> {
+    pub fn new(case_id: i64, at: i64, kind: &'a str, state: State) -> NewEvent<'a> {
+        NewEvent {
+            case_id,
+            at,
+            actor: None,
+            kind,
+            from: state,
+            to: state,
+            note: "",
+            remark: None,
+            public: false,
+            idempotency_key: None,
+        }
+    }
+}
+
+/// Appends an event to a case's timeline inside a transaction; returns its id.
+pub(crate) async fn insert_event(tx: &mut crate::Tx, e: &NewEvent<'_>) -> StoreResult<i64> {
+    Ok(crate::on!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, public, idempotency_key, \
+         remark) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(e.case_id)
+    .bind(e.at)
+    .bind(e.actor)
+    .bind(e.kind)
+    .bind(e.from.as_str())
+    .bind(e.to.as_str())
+    .bind(e.note)
+    .bind(e.public)
+    .bind(e.idempotency_key)
+    .bind(e.remark.map(Remark::to_json))
+    .fetch_one(c)
+    .await)?)
 }
 
 /// The order of a case list.
@@ -340,11 +403,18 @@ pub struct StepExtras<'a> {
 pub struct StepNote<'a> {
     pub text: &'a str,
     pub public: bool,
+    /// What the system says of the step, shown in the reader's language.
+    pub remark: Option<&'a Remark>,
 }
 
 impl<'a> StepNote<'a> {
     pub fn internal(text: &'a str) -> StepNote<'a> {
-        StepNote { text, public: false }
+        StepNote { text, public: false, remark: None }
+    }
+
+    /// The system's own words on a step, kept as a [`Remark`].
+    pub fn remark(remark: &'a Remark) -> StepNote<'a> {
+        StepNote { text: "", public: false, remark: Some(remark) }
     }
 }
 
@@ -413,8 +483,8 @@ impl Store {
     pub async fn case_timeline(&self, case_id: i64) -> StoreResult<Vec<TimelineEvent>> {
         Ok(read!(self, |db| {
             sqlx::query_as(
-            "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note, e.public \
-             FROM case_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.case_id = $1 ORDER BY e.at, e.id"
+            "SELECT e.id, e.at, e.account_id, a.display_name AS actor, e.kind, e.from_state, e.to_state, e.note, e.public, \
+             e.remark FROM case_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.case_id = $1 ORDER BY e.at, e.id"
         )
         .bind(case_id)
         .fetch_all(db)

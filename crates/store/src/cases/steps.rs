@@ -7,7 +7,7 @@ use super::*;
 impl Store {
     /// Who must act on a dispatched case: the grid's worker, the community's property
     /// company or social organisation, or nobody in particular (the community's staff).
-    async fn route(
+    pub(super) async fn route(
         &self,
         community_id: i64,
         grid_id: Option<i64>,
@@ -153,16 +153,10 @@ impl Store {
         {
             return Err(StoreError::Invalid(FieldError::new("into", "error.case.merge_target")));
         }
-        let reason = format!("与 #{into} 重复，已合并 / duplicate of #{into}");
+        let remark = Remark::DuplicateOf { case: into };
         let extras = StepExtras { merged_into: Some(into), ..StepExtras::default() };
-        self.apply_step(
-            duplicate,
-            actor,
-            &Event::Refuse { reason: reason.clone() },
-            &StepNote::internal(&reason),
-            extras,
-        )
-        .await
+        let refusal = Event::Refuse { reason: format!("#{into}") };
+        self.apply_step(duplicate, actor, &refusal, &StepNote::remark(&remark), extras).await
     }
 
     /// Reports that may repeat this one: same category, open, not merged, within
@@ -221,7 +215,6 @@ impl Store {
         let before = row.case();
         let late = row.deadline.is_some_and(|d| d < now);
         let after = before.apply(event, late).map_err(|e| StoreError::Invalid(FieldError::new("step", e.key)))?;
-        // A case opened by alarms closes only once each of them is cleared and acknowledged.
         if matches!(event, Event::VerifyPass | Event::Refuse { .. }) {
             let open: i64 = read!(self, |db| sqlx::query_scalar(
                 "SELECT COUNT(*) FROM alarms WHERE case_id = $1 AND closed = FALSE"
@@ -229,9 +222,7 @@ impl Store {
             .bind(case_id)
             .fetch_one(db)
             .await?);
-            if open > 0 {
-                return Err(StoreError::Invalid(FieldError::new("step", "error.case.alarm_open")));
-            }
+            linli_domain::case::check_open_alarms(event, open).map_err(StoreError::Invalid)?;
         }
         let category = self.case_category(row.category_id).await?;
         // The calendar matters only to the steps that move the deadline.
@@ -280,6 +271,7 @@ impl Store {
         }
         // A refusal's reason is told to the reporter: it is public by nature.
         let public = note.public || matches!(event, Event::Refuse { .. });
+        let remark = note.remark;
         let note = linli_domain::clean_text(note.text);
         let note = note.as_str();
         let rating = match event {
@@ -344,29 +336,24 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::Invalid(FieldError::new("step", "error.case.changed")));
             }
-            let event_id: i64 = crate::on!(tx, |c| sqlx::query_scalar(
-                "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, public, \
-                 idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(case_id)
-            .bind(now)
-            .bind(actor)
-            .bind(event.kind())
-            .bind(before.state.as_str())
-            .bind(after.state.as_str())
-            .bind(note)
-            .bind(public)
-            .bind(idempotency_key)
-            .fetch_one(c)
-            .await)?;
+            let step = NewEvent {
+                actor,
+                to: after.state,
+                note,
+                remark,
+                public,
+                idempotency_key,
+                ..NewEvent::new(case_id, now, event.kind(), before.state)
+            };
+            let event_id = insert_event(tx, &step).await?;
             crate::photos::insert_photos(tx, case_id, event_id, photos, now).await?;
             if let Some((kind, who)) = crate::notifications::notice_of(event) {
-                let notice = Notice { kind, who, actor, dedupe: None, detail: &detail };
+                let notice = Notice { kind, who, actor, dedupe: None, detail: &detail, remark };
                 crate::notifications::notify(tx, case_id, &notice, now).await?;
             }
             if let Some(kind) = crate::notifications::reporter_notice_of(event) {
                 let who = crate::notifications::REPORTER;
-                let notice = Notice { kind, who, actor, dedupe: None, detail: &detail };
+                let notice = Notice { kind, who, actor, dedupe: None, detail: &detail, remark };
                 crate::notifications::notify(tx, case_id, &notice, now).await?;
             }
             if let Some(into) = merged_into {
@@ -374,7 +361,7 @@ impl Store {
                     tx,
                     sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2").bind(into).bind(case_id)
                 )?;
-                crate::disputes::note(tx, into, now, actor, "merged", &format!("#{case_id}")).await?;
+                crate::disputes::remark(tx, into, now, actor, "merged", &Remark::Merged { case: case_id }).await?;
             }
         });
         changed?;
@@ -383,7 +370,7 @@ impl Store {
 
     /// Who holds a case, in words: the party (物业、社会组织), the person, or the community
     /// itself when no one in particular was given it.
-    async fn holder_name(
+    pub(super) async fn holder_name(
         &self,
         community_id: i64,
         (account, organisation): (Option<i64>, Option<i64>),

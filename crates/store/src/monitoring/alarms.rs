@@ -27,9 +27,9 @@ impl Store {
             && self.case(case_id).await?.state == "dispatched"
         {
             // The acknowledgement stands even if the case moved meanwhile; it is accepted by hand then.
-            if let Err(e) =
-                self.apply_case_step(case_id, Some(account), &Event::Accept, "确认报警 / alarm acknowledged").await
-            {
+            let note = crate::cases::StepNote::remark(&linli_domain::case::Remark::AlarmAcknowledged);
+            let extras = crate::cases::StepExtras::default();
+            if let Err(e) = self.apply_case_step_with(case_id, Some(account), &Event::Accept, &note, extras).await {
                 tracing::warn!(error = %e, case_id, "acknowledged alarm's case not accepted");
             }
         }

@@ -1,8 +1,10 @@
-//! The clock's round: rules that fire on silence, and the cases alarms want, opened so
-//! that a crash at any point is finished by the next round.
+//! The clock's round: rules that fire on silence, and the cases alarms want, each opened
+//! in one transaction.
 
 use super::ingest::evaluate;
 use super::*;
+use linli_domain::case::Remark;
+use linli_i18n::{Lang, Tr};
 
 impl Store {
     /// One round of the clock at `now`: rules that fire on silence (absence, offline by
@@ -49,7 +51,7 @@ impl Store {
 
     /// Opens the case of every alarm that wants one and has none: routed to the grid of
     /// the device's building, in the category its rule names, registered and dispatched by
-    /// the system. An alarm of the same type in the same building whose case is still open
+    /// the system in one transaction with the alarm's link. An alarm of the same type in the same building whose case is still open
     /// joins that case instead (grouping per building). Safe to repeat: the case's
     /// idempotency key is the alarm's.
     pub async fn open_alarm_cases(&self) -> StoreResult<Vec<i64>> {
@@ -81,15 +83,9 @@ impl Store {
                 Some(case_id) => {
                     let now = now_ms();
                     transaction!(self, |tx| {
-                        let joined = crate::exec!(
-                            tx,
-                            sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
-                                .bind(case_id)
-                                .bind(alarm_id)
-                        )?;
-                        if joined == 1 {
-                            let text = format!("{} · {alarm}", device.name);
-                            crate::disputes::note(tx, case_id, now, None, "alarm", &text).await?;
+                        if crate::cases::link_alarm(tx, alarm_id, case_id).await? == 1 {
+                            let remark = Remark::AlarmJoined { device: device.name.clone(), alarm: alarm.clone() };
+                            crate::disputes::remark(tx, case_id, now, None, "alarm", &remark).await?;
                         }
                     })?;
                     opened.push(case_id);
@@ -102,12 +98,7 @@ impl Store {
                         .into_iter()
                         .find(|p| p.code == device.profile_code)
                         .ok_or(StoreError::NotFound)?;
-                    let category_code = profile
-                        .rules
-                        .iter()
-                        .find(|r| r.alarm == alarm)
-                        .map_or("02", |r| r.category.as_str())
-                        .to_owned();
+                    let category_code = linli_domain::monitoring::alarm_category(&profile.rules, &alarm);
                     let category = self
                         .case_categories()
                         .await?
@@ -131,49 +122,45 @@ impl Store {
                         grid_id,
                         category_id: category.id,
                         source: "alarm",
-                        description: format!(
-                            "设备报警：{}「{}」{}（{place}）",
-                            profile.name_zh,
-                            device.name,
-                            linli_domain::monitoring::alarm_name_zh(&alarm)
-                        ),
+                        description: alarm_case_description(&profile.name_zh, &device.name, &alarm, &place),
                         building_id,
                         address: place,
                         reporter_name: "系统 / system".into(),
                         idempotency_key: Some(format!("alarm:{alarm_id}")),
                         ..Default::default()
                     };
-                    // Each step commits on its own, and a crash may stop a round after any of
-                    // them: the next round finds the case by its key and takes the steps
-                    // still missing, so the case never stays reported and unlinked.
-                    let intake = self.report_case(&new).await?;
-                    fail::fail_point!("alarm_case.reported", |_| Err(StoreError::Config("injected crash".into())));
-                    let mut state = self.case(intake.case_id).await?.state;
-                    if state == State::Reported.as_str() {
-                        state = self.apply_case_step(intake.case_id, None, &Event::Register, "").await?.state;
-                        fail::fail_point!("alarm_case.registered", |_| Err(StoreError::Config(
-                            "injected crash".into()
-                        )));
-                    }
-                    if state == State::Registered.as_str() {
-                        self.apply_case_step(intake.case_id, None, &Event::Dispatch, "").await?;
-                        fail::fail_point!("alarm_case.dispatched", |_| Err(StoreError::Config(
-                            "injected crash".into()
-                        )));
-                    }
-                    intake.case_id
+                    self.open_alarm_case(alarm_id, &new).await?
                 }
             };
-            transaction!(self, |tx| {
-                crate::exec!(
-                    tx,
-                    sqlx::query("UPDATE alarms SET case_id = $1 WHERE id = $2 AND case_id IS NULL")
-                        .bind(case_id)
-                        .bind(alarm_id)
-                )?;
-            })?;
             opened.push(case_id);
         }
         Ok(opened)
+    }
+}
+
+/// What an alarm's case says, in the community's language (Chinese): the device, its
+/// kind, the alarm and where (“设备报警：烟感探测器「3号楼烟感」烟雾报警（3号楼 101）”).
+fn alarm_case_description(profile: &str, device: &str, alarm: &str, place: &str) -> String {
+    let t = Tr::new(Lang::Zh);
+    let alarm_key = format!("alarm.type.{alarm}");
+    let alarm = if t.has(&alarm_key) { t.get(&alarm_key) } else { alarm };
+    t.fill(
+        "case.alarm_description",
+        &[("profile", &profile), ("device", &device), ("alarm", &alarm), ("place", &place)],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alarms_case_names_the_device_the_alarm_in_words_and_the_place() {
+        let text = alarm_case_description("烟感探测器", "3号楼烟感", "smoke", "3号楼 101");
+        assert_eq!(text, "设备报警：烟感探测器「3号楼烟感」烟雾报警（3号楼 101）");
+        assert!(
+            alarm_case_description("x", "y", "new_kind", "z").contains("new_kind"),
+            "an unknown alarm keeps its code"
+        );
     }
 }

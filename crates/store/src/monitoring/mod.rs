@@ -13,7 +13,7 @@ mod telemetry;
 use crate::crypto::{random_token, token_hash};
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::FieldError;
-use linli_domain::case::{Event, State};
+use linli_domain::case::Event;
 use linli_domain::monitoring::{Channel, Input, Message, Rule, RuleState, Severity, Transition};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -9,4 +9,5 @@ mod full_disk;
 mod monitoring;
 mod notifications;
 mod registry;
+mod remarks;
 mod store;

@@ -5,7 +5,7 @@
 //! across a restart; grouping per building; flapping; retention.
 
 use linli_domain::Role;
-use linli_domain::case::Event;
+use linli_domain::case::{Event, Remark};
 use linli_domain::monitoring::Channel;
 use linli_store::monitoring::{DeviceRef, Incoming, NewDevice, Outcome};
 use linli_store::{Store, now_ms, read};
@@ -227,7 +227,11 @@ dual_backend_test!(alarms_of_one_building_share_a_case_and_a_flapping_alarm_stay
     assert_eq!(out.cases[0], out.cases[1], "one case for the building");
     let case = out.cases[0];
     assert_eq!(db.store.case_alarms(case).await.unwrap().len(), 2);
-    assert!(db.store.case_timeline(case).await.unwrap().iter().any(|e| e.kind == "alarm" && e.note.contains("leak-b")));
+    let joined = db.store.case_timeline(case).await.unwrap().into_iter().find_map(|e| e.remark());
+    assert!(
+        matches!(&joined, Some(Remark::AlarmJoined { device, alarm }) if device.contains("leak-b") && alarm == "water_leak"),
+        "the timeline says which device's alarm joined: {joined:?}"
+    );
 
     // Leak, dry, leak, dry… before anyone acknowledges: one alarm, counted as flapping.
     for i in 1..=7 {

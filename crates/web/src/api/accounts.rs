@@ -1,6 +1,6 @@
 //! Account administration.
 
-use crate::auth::User;
+use crate::context::User;
 use crate::error::AppResult;
 use crate::state::AppState;
 use axum::Json;

@@ -2,8 +2,8 @@
 //! reach, one case with its timeline and the caller's possible steps, and take a step.
 
 use crate::api::ApiJson;
-use crate::auth::User;
 use crate::cases::{ReportForm, reachable_case, read_report, steps_for, take_step};
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::Json;
@@ -175,7 +175,7 @@ pub async fn create(
 #[derive(Serialize, ToSchema)]
 pub struct CaseDetail {
     pub case: CaseRow,
-    pub timeline: Vec<TimelineEvent>,
+    pub timeline: Vec<TimelineEntry>,
     /// The steps the caller may take now.
     pub steps: Vec<&'static str>,
 }
@@ -190,7 +190,45 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
     let steps = steps_for(user.principal(), &community, &case);
     let timeline = state.store.case_timeline(case.id).await?;
     let (case, timeline) = crate::cases::as_seen_by(&state, user.principal(), &community, case, timeline).await?;
+    let t = user.0.tr();
+    let timeline = timeline.iter().map(|e| TimelineEntry::new(t, e)).collect();
     Ok(Json(CaseDetail { case, timeline, steps }))
+}
+
+/// One event of a case's timeline, as the caller may read it.
+#[derive(Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub id: i64,
+    /// UTC milliseconds.
+    pub at: i64,
+    /// Who took the step; absent for the system, and for a reporter the caller may not see.
+    pub account_id: Option<i64>,
+    pub actor: Option<String>,
+    /// The step (`report`, `register` …) or note (`mediation`, `comment` …).
+    pub kind: String,
+    pub from_state: String,
+    pub to_state: String,
+    /// The note in the caller's language: a person's words as written, the system's put
+    /// in words; empty where the caller may not read it.
+    pub note: String,
+    /// The note is part of the case's public record.
+    pub public: bool,
+}
+
+impl TimelineEntry {
+    fn new(t: crate::i18n::Tr, e: &TimelineEvent) -> TimelineEntry {
+        TimelineEntry {
+            id: e.id,
+            at: e.at,
+            account_id: e.account_id,
+            actor: e.actor.clone(),
+            kind: e.kind.clone(),
+            from_state: e.from_state.clone(),
+            to_state: e.to_state.clone(),
+            note: crate::cases::timeline_note(t, e),
+            public: e.public,
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -232,7 +270,7 @@ pub async fn step(
 ) -> AppResult<Json<CaseRow>> {
     let key = idempotency_key(&headers)?;
     let stars = input.stars.map(|s| s.to_string());
-    let note = StepNote { text: &input.note, public: input.public };
+    let note = StepNote { text: &input.note, public: input.public, remark: None };
     let request = crate::cases::StepRequest {
         step: &input.step,
         note,

@@ -1,6 +1,6 @@
 //! Communities, their grids and parties, scoped to the caller.
 
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::Json;

@@ -1,6 +1,6 @@
 //! `GET /api/v1/me`: who the caller is.
 
-use crate::auth::User;
+use crate::context::User;
 use axum::Json;
 use linli_domain::Assignment;
 use serde::Serialize;

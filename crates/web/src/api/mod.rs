@@ -9,6 +9,7 @@ pub mod me;
 pub mod property;
 pub mod residents;
 pub mod schema;
+pub mod telemetry;
 pub mod tokens;
 
 use crate::error::AppError;
@@ -23,7 +24,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
     info(title = "Linli 邻里 API", description = "Community governance platform: the JSON API. Authenticate with a personal access token (`Authorization: Bearer lnl_…`) or a browser session plus the `X-CSRF-Token` header on writes."),
     modifiers(&Security),
     components(schemas(ErrorBody, ErrorDetail)),
-    tags((name = "account", description = "The caller's own account"), (name = "communities", description = "Communities, grids and parties"), (name = "residents", description = "The registry: residents, masked, with audited reveals"), (name = "registry", description = "Units, owners of record and the owners' assembly, residence history"), (name = "cases", description = "Closed-loop case handling: reports, the timeline, steps"), (name = "admin", description = "System administration"))
+    tags((name = "account", description = "The caller's own account"), (name = "communities", description = "Communities, grids and parties"), (name = "residents", description = "The registry: residents, masked, with audited reveals"), (name = "registry", description = "Units, owners of record and the owners' assembly, residence history"), (name = "cases", description = "Closed-loop case handling: reports, the timeline, steps"), (name = "admin", description = "System administration"), (name = "monitoring", description = "Device messages over HTTP, with the device's own token (`Authorization: Bearer dev_…`)"))
 )]
 pub struct ApiDoc;
 
@@ -39,6 +40,15 @@ impl Modify for Security {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "device",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A device's own token (dev_…), shown once when the device is registered"))
+                    .build(),
+            ),
         );
     }
 }

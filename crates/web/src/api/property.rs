@@ -1,7 +1,7 @@
 //! The property register and residence history under the API: a building's units with
 //! their owners (masked), the owners' assembly totals, and a resident's stays.
 
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::residents as shared;
 use crate::state::AppState;

@@ -1,7 +1,7 @@
 //! Residents under the API, with the same scoping and masking as the pages.
 
 use crate::api::ApiJson;
-use crate::auth::User;
+use crate::context::User;
 use crate::error::AppResult;
 use crate::residents as shared;
 use crate::state::AppState;

@@ -55,6 +55,10 @@ pub fn contact() -> Object {
     text(linli_domain::admin::CONTACT).build()
 }
 
+pub fn channel() -> Object {
+    choice(linli_domain::monitoring::Channel::ALL.iter().map(|c| c.as_str())).build()
+}
+
 pub fn organisation_kind() -> Object {
     choice(linli_domain::admin::OrganisationKind::ALL.iter().map(|k| k.as_str())).build()
 }
@@ -96,7 +100,7 @@ pub fn risk() -> Object {
 }
 
 pub fn step() -> Object {
-    choice(crate::cases::STEPS.iter().copied()).build()
+    choice(linli_domain::case::Step::ALL.iter().map(|s| s.as_str())).build()
 }
 
 pub fn case_state_filter() -> Object {

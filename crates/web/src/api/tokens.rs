@@ -1,7 +1,7 @@
 //! The caller's personal access tokens.
 
 use crate::api::ApiJson;
-use crate::auth::User;
+use crate::context::User;
 use crate::error::AppResult;
 use crate::state::AppState;
 use axum::Json;

@@ -1,8 +1,9 @@
 //! Login, logout and the language switch.
 
-use super::{CSRF_COOKIE, Ctx, LANG_COOKIE, SESSION_COOKIE, User, safe_next};
+use super::{CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, safe_next};
+use crate::context::{Ctx, User};
 use crate::error::{AppError, AppResult};
-use crate::pages::{Chrome, render};
+use crate::frame::{Chrome, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;

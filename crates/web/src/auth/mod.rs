@@ -14,17 +14,17 @@
 
 pub mod login;
 
+use crate::context::{Authed, Credential, Ctx};
 use crate::error::{AppError, ErrorInfo};
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use linli_domain::{Action, Principal};
+use linli_domain::Action;
 use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "linli_session";
@@ -32,74 +32,6 @@ pub const LANG_COOKIE: &str = "linli_lang";
 pub const CSRF_COOKIE: &str = "linli_csrf";
 pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// How the caller proved who they are.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    /// A browser session; holds the cookie token.
-    Session(String),
-    ApiToken,
-}
-
-#[derive(Debug)]
-pub struct Authed {
-    pub principal: Principal,
-    pub credential: Credential,
-}
-
-/// The request's context: the signed-in person (if any), language, CSRF token to embed
-/// in forms, and the request id that error pages quote.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub user: Option<Arc<Authed>>,
-    pub lang: Lang,
-    pub csrf: String,
-    pub request_id: String,
-    pub path: String,
-    /// The peer address, when the server was started with connect info.
-    pub client_ip: Option<std::net::IpAddr>,
-}
-
-impl Ctx {
-    pub fn tr(&self) -> Tr {
-        Tr::new(self.lang)
-    }
-
-    pub fn principal(&self) -> Option<&Principal> {
-        self.user.as_deref().map(|a| &a.principal)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Ctx>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("context middleware missing")))
-    }
-}
-
-/// A signed-in caller; extracting it from an anonymous request is a 401.
-pub struct User(pub Ctx, pub Arc<Authed>);
-
-impl User {
-    pub fn principal(&self) -> &Principal {
-        &self.1.principal
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for User {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = Ctx::from_request_parts(parts, state).await?;
-        let authed = ctx.user.clone().ok_or(AppError::Unauthenticated)?;
-        Ok(User(ctx, authed))
-    }
-}
 
 /// Paths served without looking up a session: fast, and never personal.
 /// Open311 is bare too: its clients carry an api_key, not a session, and it writes its own
@@ -123,6 +55,13 @@ pub async fn context(State(state): State<AppState>, jar: CookieJar, req: Request
     let mut ctx =
         Ctx { user: None, lang: cookie_lang.unwrap_or_default(), csrf: String::new(), request_id, path, client_ip };
     if is_bare(&ctx.path) {
+        // No session or personal token here (a device has its own); an API refusal still
+        // gets the one error shape, in the language the client asks for.
+        if is_api(&ctx.path) {
+            ctx.lang = crate::i18n::accept_language(req.headers()).unwrap_or(ctx.lang);
+            let response = next.run(with_ctx(req, ctx.clone())).await;
+            return render_error(&ctx, response);
+        }
         return next.run(with_ctx(req, ctx)).await;
     }
     match resolve(&state, &jar, req.headers(), &mut ctx, cookie_lang).await {
@@ -318,7 +257,7 @@ fn render_error(ctx: &Ctx, response: Response) -> Response {
         let next = if ctx.path == "/" { String::new() } else { format!("?next={}", urlencode(&ctx.path)) };
         return Redirect::to(&format!("/login{next}")).into_response();
     }
-    crate::pages::error_page(ctx, status, &message)
+    crate::frame::error_page(ctx, status, &message)
 }
 
 pub fn urlencode(s: &str) -> String {

@@ -17,7 +17,7 @@
 
 mod format;
 
-use crate::auth::Ctx;
+use crate::context::Ctx;
 use crate::i18n::{Lang, Tr};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -325,7 +325,7 @@ fn request_json(tr: Tr, r: &PublicRequest) -> Value {
     json!({
         "service_request_id": r.id.to_string(),
         "status": if r.is_closed() { "closed" } else { "open" },
-        "status_notes": r.status_notes.clone().unwrap_or_default(),
+        "status_notes": said(tr, r.status_notes.as_deref().unwrap_or_default(), r.status_remark.as_deref()),
         "service_name": name(tr, &r.service_zh, &r.service_en),
         "service_code": r.service_code,
         "description": r.description,
@@ -641,9 +641,19 @@ fn retry_key(parts: &[&str]) -> String {
     format!("open311-{}", &hex::encode(h.finalize())[..40])
 }
 
+/// A public note in the caller's language: what the system said ([`Remark`]) in words, or
+/// the person's note as written.
+fn said(tr: Tr, note: &str, remark: Option<&str>) -> String {
+    match linli_domain::case::Remark::from_json(remark) {
+        Some(r) => crate::cases::remark_text(tr, "", &r),
+        None => note.to_owned(),
+    }
+}
+
 fn update_json(tr: Tr, u: &PublicUpdate) -> Value {
     let step = tr.get(&format!("case.step.{}", u.kind)).to_owned();
-    let description = if u.note.is_empty() { step } else { format!("{step}: {}", u.note) };
+    let note = said(tr, &u.note, u.remark.as_deref());
+    let description = if note.is_empty() { step } else { format!("{step}: {note}") };
     json!({
         "update_id": u.id.to_string(),
         "service_request_id": u.case_id.to_string(),

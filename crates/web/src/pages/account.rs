@@ -1,9 +1,9 @@
 //! The signed-in person's own account: profile and roles, password change, personal
 //! access tokens for API clients, and recent security events.
 
-use super::{Chrome, format_ms, render};
-use crate::auth::{Credential, User};
+use crate::context::{Credential, User};
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;

@@ -1,10 +1,10 @@
 //! System administration: accounts with their roles (phones masked; administrators have
 //! no routine access to residents' personal data), creating accounts, disabling them.
 
-use super::{Chrome, render};
 use crate::accounts::{self, AccountInput};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -2,9 +2,9 @@
 //! placing a building in a grid by hand, a household's members and its property record
 //! (areas, owners and the history of transfers).
 
-use super::{Chrome, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;

@@ -1,10 +1,10 @@
 //! Buildings from a file: check every row (dry run, or the real thing, all or nothing),
 //! and export the same columns.
 
-use super::{Chrome, render};
-use crate::auth::User;
 use crate::building_file;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::import::RowError;
 use crate::state::AppState;
 use askama::Template;

@@ -1,9 +1,9 @@
 //! Care tags and visits: add or remove a tag and record a visit on a resident's page, and
 //! the list of overdue visits within reach, most overdue first.
 
-use super::{Chrome, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::residents as shared;
 use crate::state::AppState;
 use askama::Template;

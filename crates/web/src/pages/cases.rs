@@ -2,18 +2,19 @@
 //! report that may be fixed on the spot, staff intake by phone, visit or 12345), one case
 //! with its timeline and the steps the viewer may take.
 
-use super::{Chrome, format_ms, render};
-use crate::auth::User;
 use crate::cases::ReportForm;
 use crate::cases::{reachable_case, steps_for, take_step};
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::export_log::ExportRecord;
 use crate::form::WithPhotos;
+use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use linli_domain::dispute::MediationAction;
 use linli_domain::{Action, Role};
 use linli_store::admin::Community;
 use linli_store::cases::{CaseQuery, CaseRow, CaseSort, Category, Holder, StepNote, TimelineEvent};
@@ -441,7 +442,7 @@ async fn new_page(
         map,
         buildings,
         patrol: p.has_role(Role::GridWorker),
-        intake: crate::cases::is_staff(p, community.id),
+        intake: p.is_staff_of(community.id),
         community,
         groups,
         home_building,
@@ -548,12 +549,12 @@ pub async fn show(
         return case_page(&state, &user, case_id, StatusCode::OK, None, Some(notice)).await;
     }
     let notice = q.done.and_then(|d| match d.strip_prefix("mediation.") {
-        Some(action) if super::disputes::ACTIONS.contains(&action) || action == "escalated" => {
+        Some(action) if MediationAction::parse(action).is_ok() || action == "escalated" => {
             Some(t.label("mediation.done", action))
         }
         Some(_) => None,
         None if d == "merge" => Some(t.get("cases.merged_done").to_owned()),
-        None if crate::cases::STEPS.contains(&d.as_str()) => {
+        None if linli_domain::case::Step::parse(&d).is_ok() => {
             Some(t.fill("cases.done", &[("step", &t.label("case.step", &d))]))
         }
         None => None,
@@ -592,7 +593,7 @@ pub(crate) async fn case_page(
         .into_iter()
         .map(|mut e| {
             let mine = photos.iter().filter(|p| p.event_id == Some(e.id)).map(|p| p.id).collect();
-            e.note = crate::cases::timeline_note(user.0.tr(), &e.kind, &e.note);
+            e.note = crate::cases::timeline_note(user.0.tr(), &e);
             (format_ms(e.at), e, mine)
         })
         .collect();
@@ -675,7 +676,7 @@ pub async fn step(
             return Err(linli_domain::FieldError::new("confirm_reopen", "error.case.reopen_confirm").into());
         }
         let photos = crate::photo::process_all("photos", photos).await?;
-        let note = StepNote { text: &form.note, public: form.public_note.is_some() };
+        let note = StepNote { text: &form.note, public: form.public_note.is_some(), remark: None };
         let request = crate::cases::StepRequest {
             step: &form.step,
             note,

@@ -1,9 +1,9 @@
 //! Community, grid and street pages. Every page checks the caller's scope for the
 //! specific community, grid or street, not only the role.
 
-use super::{Chrome, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::map::GridMap;
 use crate::organisations::OrganisationInput;
 use crate::state::AppState;

@@ -3,10 +3,10 @@
 //! record mediation on a dispute's case page (parties, risk, sessions, settlement,
 //! referral, follow-up visit).
 
-use super::{Chrome, format_ms, render};
-use crate::auth::User;
 use crate::cases::{may_mediate, reachable_case};
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use linli_domain::dispute::{
-    FollowUp, Referral, Risk, SessionOutcome, Settlement, Side, half_month, half_month_bounds,
+    FollowUp, MediationAction, Referral, Risk, SessionOutcome, Settlement, Side, half_month, half_month_bounds,
 };
 use linli_domain::identity::Phone;
 use linli_domain::{FieldError, Role};
@@ -64,13 +64,10 @@ pub struct MediationForm {
     pub follow_up: String,
 }
 
-/// The mediation actions, in the order the case page offers them.
-pub const ACTIONS: [&str; 6] = ["party", "risk", "session", "settle", "refer", "follow_up"];
-
 async fn apply(state: &AppState, case_id: i64, by: Option<i64>, f: &MediationForm) -> AppResult<()> {
     let store = &state.store;
-    match f.action.as_str() {
-        "party" => {
+    match MediationAction::parse(&f.action)? {
+        MediationAction::Party => {
             let phone = match f.phone.trim() {
                 "" => None,
                 p => Some(Phone::parse("phone", p)?),
@@ -78,8 +75,8 @@ async fn apply(state: &AppState, case_id: i64, by: Option<i64>, f: &MediationFor
             let party = NewParty { side: Side::parse(&f.side)?, name: f.name.clone(), phone };
             store.add_dispute_party(case_id, by, &party).await?;
         }
-        "risk" => store.set_dispute_risk(case_id, by, Risk::parse(&f.risk)?).await?,
-        "session" => {
+        MediationAction::Risk => store.set_dispute_risk(case_id, by, Risk::parse(&f.risk)?).await?,
+        MediationAction::Session => {
             let session = NewSession {
                 held_on: parse_date("on", &f.on)?,
                 mediators: f.mediators.clone(),
@@ -88,16 +85,15 @@ async fn apply(state: &AppState, case_id: i64, by: Option<i64>, f: &MediationFor
             };
             store.record_mediation(case_id, by, &session).await?;
         }
-        "settle" => {
+        MediationAction::Settle => {
             let on = parse_date("on", &f.on)?;
             store.settle_dispute(case_id, by, Settlement::parse(&f.settlement)?, on, &f.agreement).await?;
         }
-        "refer" => store.refer_dispute(case_id, by, Referral::parse(&f.referral)?).await?,
-        "follow_up" => {
+        MediationAction::Refer => store.refer_dispute(case_id, by, Referral::parse(&f.referral)?).await?,
+        MediationAction::FollowUp => {
             let on = parse_date("on", &f.on)?;
             store.record_follow_up(case_id, by, FollowUp::parse(&f.follow_up)?, on).await?;
         }
-        _ => return Err(FieldError::new("action", "error.choice").into()),
     }
     Ok(())
 }
@@ -111,8 +107,9 @@ pub async fn record(
 ) -> AppResult<Response> {
     let (case, community) = reachable_case(&state, &user, case_id).await?;
     // An unknown action is bad input whoever sends it; a known one must be theirs.
-    let outcome = if !ACTIONS.contains(&form.action.as_str()) {
-        Err(FieldError::new("action", "error.choice").into())
+    let action = MediationAction::parse(&form.action);
+    let outcome = if let Err(e) = &action {
+        Err(e.clone().into())
     } else if !may_mediate(user.principal(), &community, &case) {
         return Err(AppError::Forbidden);
     } else {
@@ -127,7 +124,7 @@ pub async fn record(
         }
         Err(AppError::Invalid(e)) => {
             let message = user.0.tr().field_error(e.field, e.key);
-            let form = ACTIONS.iter().find(|a| **a == form.action).copied().unwrap_or("session");
+            let form = action.unwrap_or(MediationAction::Session).as_str();
             let error = Some((form, message));
             super::cases::case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, error, None).await
         }
@@ -161,7 +158,7 @@ impl DisputesPage {
 /// grid for the community's staff.
 fn sweep_grids(user: &User, community: &Community, grids: &[linli_store::admin::Grid]) -> Vec<(i64, String)> {
     let p = user.principal();
-    let staff = crate::cases::is_staff(p, community.id);
+    let staff = p.is_staff_of(community.id);
     grids
         .iter()
         .filter(|g| staff || p.assignments.iter().any(|a| a.role == Role::GridWorker && a.grid_ids.contains(&g.id)))

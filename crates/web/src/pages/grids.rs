@@ -2,9 +2,9 @@
 //! (closed, inside the community's code, no overlaps) and places each building by its
 //! position, all in one transaction.
 
-use super::{Chrome, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};

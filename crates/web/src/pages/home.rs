@@ -1,9 +1,9 @@
 //! The home page (工作台): for each role the person holds, what needs doing today and
 //! the numbers behind it.
 
-use super::{Chrome, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::AppResult;
+use crate::frame::{Chrome, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -244,7 +244,7 @@ async fn my_reports(state: &AppState, user: &User, community_id: i64) -> AppResu
         ..Default::default()
     };
     let (rows, _) = state.store.cases(&query).await?;
-    let day = |ms: i64| super::format_ms(ms).chars().take(10).collect::<String>();
+    let day = |ms: i64| crate::frame::format_ms(ms).chars().take(10).collect::<String>();
     Ok(rows
         .into_iter()
         .map(|c| {

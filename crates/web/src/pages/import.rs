@@ -1,9 +1,9 @@
 //! Importing residents from a file: upload and check (nothing written), then commit the
 //! checked batch in one transaction.
 
-use super::{Chrome, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::import::{self, RowError};
 use crate::residents as shared;
 use crate::state::AppState;

@@ -1,9 +1,9 @@
 //! The inbox: a person's notices (new cases, due soon, overdue, reminders, ratings,
 //! reopenings), newest first, with "mark all read" and the daily-digest choice.
 
-use super::{Chrome, format_ms, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::AppResult;
+use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -36,7 +36,8 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|n| {
-            let text = crate::notify::notice_text(t, &n.kind, n.case_id, &n.detail);
+            let remark = linli_domain::case::Remark::from_json(n.remark.as_deref());
+            let text = crate::notify::notice_text(t, &n.kind, n.case_id, &n.detail, remark.as_ref());
             let at = format_ms(n.created_at);
             (n, text, at)
         })

@@ -2,10 +2,10 @@
 //! (against the period before) and 同比 (against the same period a year earlier), per
 //! grid, category and worker, a bar chart drawn as SVG, and CSV or Excel export.
 
-use super::{Chrome, render};
-use crate::auth::User;
 use crate::chart::{BarChart, BarRow};
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::spreadsheet::{Cell, Table};
 use crate::state::AppState;
 use askama::Template;

@@ -2,10 +2,10 @@
 //! to fetch itself again), acknowledging and clearing alarms, the community's devices,
 //! and one device's last values, alarms and charts.
 
-use super::{Chrome, format_ms, render};
-use crate::auth::User;
 use crate::chart::LineChart;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, format_ms, render};
 use crate::i18n::Tr;
 use crate::state::AppState;
 use askama::Template;

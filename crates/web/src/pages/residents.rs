@@ -1,10 +1,10 @@
 //! Resident pages: the scoped list with search, one resident with masked data and the
 //! reveal form, the audited export, the access log, and a resident's own record.
 
-use super::{Chrome, format_ms, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::export_log::ExportRecord;
+use crate::frame::{Chrome, format_ms, render};
 use crate::residents::{self as shared};
 use crate::spreadsheet::Table;
 use crate::state::AppState;

@@ -2,9 +2,9 @@
 //! weekend days moved to working days, 调休), each category's time limit, and what a
 //! rating the reporter never gives means. Changes apply to deadlines computed from then on.
 
-use super::{Chrome, render};
-use crate::auth::User;
+use crate::context::User;
 use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;

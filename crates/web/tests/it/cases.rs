@@ -324,7 +324,7 @@ dual_backend_test!(a_repeated_report_is_offered_for_merging_and_leaves_the_indic
     assert_eq!((merged.state.as_str(), merged.merged_into), ("refused", Some(first)));
     let timeline = app.db.store.case_timeline(first).await.unwrap();
     assert_eq!(timeline.last().unwrap().kind, "merged");
-    assert_eq!(timeline.last().unwrap().note, format!("#{second}"));
+    assert_eq!(timeline.last().unwrap().remark(), Some(linli_domain::case::Remark::Merged { case: second }));
     assert_eq!(
         app.db.store.case_facts(app.demo.community_id).await.unwrap().len(),
         facts_before - 1,
@@ -332,6 +332,10 @@ dual_backend_test!(a_repeated_report_is_offered_for_merging_and_leaves_the_indic
     );
     let page = resident.get(&format!("/cases/{second}")).await.text;
     assert!(page.contains(&format!("已合并到事件 #{first}")));
+    // The refusal's reason is the system's, in the reader's words; so is the notice.
+    assert!(page.contains(&format!("与 #{first} 重复，已合并")), "the refusal says why");
+    let inbox = resident.get("/inbox").await.text;
+    assert!(inbox.contains(&format!("与 #{first} 重复，已合并")), "the resident is told why");
 
     // Only into an open case.
     let third = report(&mut resident, &app, &as_refs(&fields("路灯还是不亮"))).await;

@@ -97,10 +97,7 @@ dual_backend_test!(the_openapi_document_lists_exactly_the_api_routes, |db| {
     let mut routed: Vec<(String, String)> = linli_web::routes::build()
         .catalog
         .into_iter()
-        // The device ingestion endpoint is for devices, documented in docs/operations.md.
-        .filter(|r| {
-            r.path.starts_with("/api/v1/") && !matches!(r.path.as_str(), "/api/v1/openapi.json" | "/api/v1/telemetry")
-        })
+        .filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json")
         .map(|r| (r.method.to_string(), r.path))
         .collect();
     documented.sort();
@@ -118,6 +115,13 @@ dual_backend_test!(the_openapi_document_lists_exactly_the_api_routes, |db| {
     let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
     assert!(me["401"].is_object() && me["413"].is_null(), "no body, so no 413");
     assert!(me["403"].is_null() && me["404"].is_null(), "every role may see itself, and there is no id to miss");
+    // Devices post with their own token, and are refused in the same shape.
+    let telemetry = &doc["paths"]["/api/v1/telemetry"]["post"];
+    assert_eq!(telemetry["security"][0]["device"], serde_json::json!([]));
+    for status in ["400", "401", "422", "503", "507"] {
+        let body = &telemetry["responses"][status]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(body, "#/components/schemas/ErrorBody", "telemetry {status}");
+    }
     let show = &doc["paths"]["/api/v1/cases/{case_id}"]["get"]["responses"];
     assert!(show["403"].is_object() && show["404"].is_object());
     // Constraints are the server's: ranges, lists, and text as the domain reads it.

@@ -8,10 +8,10 @@
 
 use axum::http::{Method, StatusCode};
 use linli_domain::Role;
+use linli_monitor::mqtt::{self, MqttConfig};
 use linli_store::monitoring::NewDevice;
 use linli_store::{Store, now_ms, read};
 use linli_test_support::{TestApp, dual_backend_test};
-use linli_web::monitor::mqtt::{self, MqttConfig};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -343,11 +343,19 @@ dual_backend_test!(devices_post_over_http_with_their_own_token, |db| {
 
     let r = post(&app, "Bearer dev_wrong".into(), body.clone(), "/api/v1/telemetry").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(r.json()["field"], "token");
+    assert_eq!(
+        (r.json()["error"]["code"].as_str(), r.json()["error"]["field"].as_str()),
+        (Some("unauthenticated"), Some("token"))
+    );
     let r = post(&app, bearer.clone(), r#"{"ts": 5, "leak": 1}"#.into(), "/api/v1/telemetry").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(r.json()["field"], "ts");
-    assert!(r.json()["message"].as_str().unwrap().contains("time"), "{}", r.text);
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (r.json()["error"]["code"].as_str(), r.json()["error"]["field"].as_str()),
+        (Some("invalid"), Some("ts"))
+    );
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("time"), "{}", r.text);
+    let r = post(&app, bearer.clone(), body.clone(), "/api/v1/telemetry?channel=radio").await;
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("channel")));
     let r = post(&app, bearer.clone(), "offline".into(), "/api/v1/telemetry?channel=state").await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     assert!(!app.db.store.device(device).await.unwrap().online);

@@ -100,12 +100,16 @@ dual_backend_test!(an_unanswered_rating_counts_as_satisfied_only_when_set, |db| 
     assert_eq!(rated as i64, before);
     assert_eq!(unrated(&app).await, 0);
     let id: i64 = linli_store::read!(app.db.store, |db| sqlx::query_scalar(
-        "SELECT id FROM cases WHERE rating_comment LIKE '3 日内未评价%' LIMIT 1"
+        "SELECT case_id FROM case_events WHERE kind = 'rate' AND account_id IS NULL LIMIT 1"
     )
     .fetch_one(db)
     .await
     .unwrap());
     let last = app.db.store.case_timeline(id).await.unwrap().pop().unwrap();
     assert_eq!((last.kind.as_str(), last.account_id), ("rate", None));
-    assert!(last.note.starts_with("★★★★★ 3 日内未评价，默认满意"));
+    assert_eq!(last.remark(), Some(linli_domain::case::Remark::UnansweredRating { days: 3 }));
+    // Read in each reader's language, after the stars.
+    let read = |lang| linli_web::cases::timeline_note(linli_web::i18n::Tr::new(lang), &last);
+    assert_eq!(read(linli_web::i18n::Lang::Zh), "★★★★★ 3 日内未评价，默认满意");
+    assert_eq!(read(linli_web::i18n::Lang::En), "★★★★★ No rating in 3 days: counted as satisfied");
 });

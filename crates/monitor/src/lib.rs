@@ -1,15 +1,15 @@
-//! Remote monitoring in the service: one [`Monitor`] that every transport (MQTT, HTTP)
-//! hands its messages to. It stores and evaluates them (see `linli_store::monitoring`),
+//! Remote monitoring: one [`Monitor`] that every transport (the MQTT subscriber here,
+//! `POST /api/v1/telemetry` in the web crate) hands its messages to. It stores and evaluates them (see `linli_store::monitoring`),
 //! counts every outcome in `/metrics`, logs bad input once per device and period, and
 //! tells the live alarm boards which communities changed. The clock's rounds for rules
 //! that fire on silence, and retention, run in [`spawn_clock`].
 
-pub mod http;
+pub mod metrics;
 pub mod mqtt;
 
-use crate::metrics::Metrics;
 use linli_store::monitoring::{Incoming, Ingested, Outcome};
 use linli_store::{Store, StoreResult};
+pub use metrics::Counters;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,15 +22,15 @@ const LOG_PERIOD_MS: i64 = 10 * 60_000;
 #[derive(Clone)]
 pub struct Monitor {
     pub store: Store,
-    metrics: Arc<Metrics>,
+    counters: Counters,
     changes: broadcast::Sender<i64>,
     logged: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl Monitor {
-    pub fn new(store: Store, metrics: Arc<Metrics>) -> Monitor {
+    pub fn new(store: Store, counters: Counters) -> Monitor {
         let (changes, _) = broadcast::channel(256);
-        Monitor { store, metrics, changes, logged: Arc::new(Mutex::new(HashMap::new())) }
+        Monitor { store, counters, changes, logged: Arc::new(Mutex::new(HashMap::new())) }
     }
 
     /// Communities whose alarms changed, as they change (for server-sent events).
@@ -43,7 +43,7 @@ impl Monitor {
     pub async fn ingest(&self, transport: &'static str, batch: &[Incoming]) -> StoreResult<Ingested> {
         let out = self.store.ingest(batch).await?;
         for (incoming, outcome) in batch.iter().zip(&out.outcomes) {
-            self.metrics.ingested(transport, outcome.as_str());
+            self.counters.ingested(transport, outcome.as_str());
             match outcome {
                 Outcome::Stored | Outcome::Duplicate => {}
                 Outcome::UnknownDevice => self.log_once(&format!("{:?}", incoming.device), "unknown device", ""),
@@ -56,7 +56,7 @@ impl Monitor {
 
     /// Counts a message refused before it reached the store (a topic that names no device).
     pub fn refused(&self, transport: &'static str, reason: &'static str, topic: &str) {
-        self.metrics.ingested(transport, reason);
+        self.counters.ingested(transport, reason);
         self.log_once(topic, reason, "");
     }
 

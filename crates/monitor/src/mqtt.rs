@@ -11,7 +11,7 @@
 //!   docs/operations.md.
 //! - With a share group, several instances split the stream (`$share/{group}/…`).
 
-use super::Monitor;
+use crate::Monitor;
 use linli_domain::monitoring::Channel;
 use linli_store::monitoring::{DeviceRef, Incoming};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
@@ -95,11 +95,11 @@ pub fn spawn(monitor: Monitor, config: MqttConfig) -> Result<tokio::task::JoinHa
             match eventloop.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     failures = 0;
-                    reader_monitor.metrics.mqtt_connects.inc();
+                    reader_monitor.counters.mqtt_connects.inc();
                     if connected_before && !ack.session_present {
                         // A broker restarted without its persistence (or with a folder it
                         // cannot write): what it held for us while we were away is lost.
-                        reader_monitor.metrics.mqtt_sessions_lost.inc();
+                        reader_monitor.counters.mqtt_sessions_lost.inc();
                         tracing::warn!(
                             filter,
                             "MQTT broker had no session for us on reconnecting: messages it queued while we were \
@@ -116,7 +116,7 @@ pub fn spawn(monitor: Monitor, config: MqttConfig) -> Result<tokio::task::JoinHa
                     });
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    reader_monitor.metrics.ingest_queue.inc();
+                    reader_monitor.counters.queue.inc();
                     if tx.send(p).await.is_err() {
                         return;
                     }
@@ -190,11 +190,11 @@ async fn store_and_ack(monitor: Monitor, client: AsyncClient, mut rx: mpsc::Rece
         while let Err(e) = monitor.ingest("mqtt", &incoming).await {
             // Not stored, so not acknowledged: try again until the database is back.
             tracing::warn!(error = %e, messages = incoming.len(), "storing MQTT messages failed; retrying");
-            monitor.metrics.ingest_retries.inc();
+            monitor.counters.retries.inc();
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(5));
         }
-        monitor.metrics.ingest_queue.dec_by(i64::try_from(batch.len()).unwrap_or(i64::MAX));
+        monitor.counters.queue.dec_by(i64::try_from(batch.len()).unwrap_or(i64::MAX));
         unsent.extend(batch.drain(..));
     }
 }

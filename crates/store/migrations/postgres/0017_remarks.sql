@@ -1,0 +1,51 @@
+-- What the system says on a timeline or in a notice is kept as a kind and its particulars
+-- (JSON, `linli_domain::case::Remark`) and put in words in the reader's language, instead
+-- of a Chinese or bilingual sentence. The sentences written so far become remarks.
+ALTER TABLE case_events ADD COLUMN remark TEXT;
+ALTER TABLE notifications ADD COLUMN remark TEXT;
+
+-- The timeline is append-only; this rewrite of its old rows is the one exception.
+ALTER TABLE case_events DISABLE TRIGGER case_events_no_change;
+
+UPDATE case_events SET remark = '{"say":"overdue_reminder"}', note = ''
+ WHERE kind = 'remind' AND account_id IS NULL AND note = '已超期，系统自动催办';
+UPDATE case_events SET remark = '{"say":"overdue_escalation"}', note = ''
+ WHERE kind = 'escalate' AND account_id IS NULL AND note = '超期一天仍未办结，系统自动上报社区';
+UPDATE case_events SET remark = '{"say":"violence_escalation"}', note = ''
+ WHERE kind = 'escalate' AND note = 'risk: violence';
+UPDATE case_events SET remark = '{"say":"alarm_acknowledged"}', note = ''
+ WHERE kind = 'accept' AND note = '确认报警 / alarm acknowledged';
+-- "★★★★★ 7 日内未评价，默认满意 / no answer in 7 days: counted as satisfied": the stars stay.
+UPDATE case_events
+   SET remark = json_build_object('say', 'unanswered_rating', 'days', split_part(note, ' ', 2)::bigint)::text,
+       note = substr(note, 1, 5)
+ WHERE kind = 'rate' AND account_id IS NULL AND note LIKE '★★★★★ % 日内未评价，默认满意%';
+UPDATE cases SET rating_comment = '' WHERE rating_comment LIKE '% 日内未评价，默认满意%';
+UPDATE case_events e
+   SET remark = json_build_object('say', 'duplicate_of', 'case', c.merged_into)::text, note = ''
+  FROM cases c
+ WHERE c.id = e.case_id AND e.kind = 'refuse' AND e.note LIKE '与 #% 重复，已合并 / duplicate of #%'
+   AND c.merged_into IS NOT NULL;
+UPDATE notifications n
+   SET remark = json_build_object('say', 'duplicate_of', 'case', c.merged_into)::text, detail = ''
+  FROM cases c
+ WHERE c.id = n.case_id AND n.kind = 'yours_refused' AND n.detail LIKE '与 #% 重复，已合并 / duplicate of #%'
+   AND c.merged_into IS NOT NULL;
+UPDATE case_events SET remark = json_build_object('say', 'merged', 'case', substr(note, 2)::bigint)::text, note = ''
+ WHERE kind = 'merged' AND note ~ '^#[0-9]+$';
+UPDATE case_events
+   SET remark = json_build_object('say', 'alarm_joined', 'device', split_part(note, ' · ', 1),
+                                  'alarm', substr(note, strpos(note, ' · ') + 3))::text,
+       note = ''
+ WHERE kind = 'alarm' AND strpos(note, ' · ') > 0;
+-- "2026-11-03 settled · 张三、李四"
+UPDATE case_events
+   SET remark = json_build_object('say', 'mediation', 'held_on', substr(note, 1, 10),
+                                  'outcome', substr(note, 12, strpos(note, ' · ') - 12),
+                                  'mediators', substr(note, strpos(note, ' · ') + 3))::text,
+       note = ''
+ WHERE kind = 'mediation' AND strpos(note, ' · ') > 12;
+UPDATE case_events SET remark = json_build_object('say', 'code', 'code', note)::text, note = ''
+ WHERE kind IN ('settlement', 'follow_up', 'risk', 'referral', 'party') AND note <> '';
+
+ALTER TABLE case_events ENABLE TRIGGER case_events_no_change;
