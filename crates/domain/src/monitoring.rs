@@ -398,6 +398,17 @@ impl Rule {
 /// it is raised again, and after this many returns it is marked as flapping.
 pub const FLAP_LIMIT: i64 = 3;
 
+/// A device's code, unique in its community, as given (trimmed): it is the device's
+/// segment of its MQTT topic (`linli/{community}/{code}/…`), so 1 to 64 bytes with no
+/// space and none of MQTT's `/`, `+` and `#`.
+pub fn device_code(raw: &str) -> Result<&str, FieldError> {
+    let code = raw.trim();
+    if code.is_empty() || code.len() > 64 || code.contains(['/', '+', '#']) || code.chars().any(char::is_whitespace) {
+        return Err(FieldError::new("code", "error.device.code"));
+    }
+    Ok(code)
+}
+
 /// The case category of an alarm whose rule names none: facilities (设施设备).
 pub const DEFAULT_ALARM_CATEGORY: &str = "02";
 
@@ -420,6 +431,24 @@ pub fn alarm_status(cleared: bool, acknowledged: bool) -> &'static str {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_device_code_is_one_segment_of_its_mqtt_topic() {
+        assert_eq!(device_code(" smoke-3-101 "), Ok("smoke-3-101"));
+        for bad in ["", "   ", "a/b", "a+b", "a#", "a b", &"x".repeat(65)] {
+            assert_eq!(device_code(bad).unwrap_err().key, "error.device.code", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_alarms_case_goes_in_the_category_its_rule_names_or_facilities() {
+        let rule: Rule = serde_json::from_str(
+            r#"{"alarm": "smoke", "severity": "critical", "category": "05", "kind": "event", "event": "smoke"}"#,
+        )
+        .unwrap();
+        assert_eq!(alarm_category(std::slice::from_ref(&rule), "smoke"), "05");
+        assert_eq!(alarm_category(&[rule], "offline"), DEFAULT_ALARM_CATEGORY);
+    }
 
     const MIN: i64 = 60_000;
     const T0: i64 = 1_790_000_000_000;

@@ -286,3 +286,11 @@ pub fn csrf_of(html: &str) -> Option<String> {
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_owned())
 }
+
+/// The Chinese text of a message key, for asserting that a page says what the catalog
+/// says (a wording change in the catalog does not break the test; a missing key does).
+pub fn zh(key: &'static str) -> &'static str {
+    let t = linli_web::i18n::Tr::new(linli_web::i18n::Lang::Zh);
+    assert!(t.has(key), "no message {key}");
+    t.get(key)
+}

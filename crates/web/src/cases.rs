@@ -291,7 +291,7 @@ pub async fn read_report(
     let p = user.principal();
     let category_id: i64 = form.category_id.parse().map_err(|_| FieldError::new("category_id", "error.required"))?;
     let category =
-        state.store.case_category(category_id).await.map_err(|_| FieldError::new("category_id", "error.choice"))?;
+        state.store.case_category(category_id).await.map_err(AppError::unless_found("category_id", "error.choice"))?;
     let description = linli_domain::case::DESCRIPTION.parse("description", &form.description)?;
     let room = linli_domain::case::ROOM.parse("room", &form.room)?;
     let room = room.as_str();
@@ -317,8 +317,11 @@ pub async fn read_report(
         }
         (building_id, _, _) => {
             let building_id: i64 = building_id.parse().map_err(|_| FieldError::new("building_id", "error.choice"))?;
-            let building =
-                state.store.building(building_id).await.map_err(|_| FieldError::new("building_id", "error.choice"))?;
+            let building = state
+                .store
+                .building(building_id)
+                .await
+                .map_err(AppError::unless_found("building_id", "error.choice"))?;
             if building.community_id != community.id {
                 return Err(FieldError::new("building_id", "error.choice").into());
             }

@@ -58,6 +58,16 @@ impl AppError {
         AppError::Invalid(FieldError::new(field, key))
     }
 
+    /// For looking up what the caller named in `field`: "not found" is that field's error
+    /// (`key`); any other store failure stays what it is (a logged 500, a 507), never a
+    /// field error that would hide an outage.
+    pub fn unless_found(field: &'static str, key: &'static str) -> impl FnOnce(StoreError) -> AppError {
+        move |e| match e {
+            StoreError::NotFound => AppError::invalid(field, key),
+            other => AppError::from(other),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -268,11 +268,7 @@ impl Store {
 
     /// Registers a device; returns its id and its HTTP ingestion token (shown once).
     pub async fn register_device(&self, new: &NewDevice) -> StoreResult<(i64, String)> {
-        let code = new.code.trim();
-        if code.is_empty() || code.len() > 64 || code.contains(['/', '+', '#']) || code.chars().any(char::is_whitespace)
-        {
-            return Err(StoreError::Invalid(FieldError::new("code", "error.device.code")));
-        }
+        let code = linli_domain::monitoring::device_code(&new.code).map_err(StoreError::Invalid)?;
         let name = new.name.trim();
         if name.is_empty() {
             return Err(StoreError::Invalid(FieldError::new("name", "error.required")));

@@ -26,6 +26,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, TimeZone};
 use format::{Format, error, respond};
+use linli_domain::case;
 use linli_store::StoreError;
 use linli_store::admin::Community;
 use linli_store::cases::{Category, NewCase};
@@ -77,6 +78,15 @@ impl Fail {
     fn internal(tr: Tr, e: impl std::fmt::Display) -> Fail {
         tracing::error!(error = %e, "open311");
         Fail(StatusCode::INTERNAL_SERVER_ERROR, tr.get("error.internal").to_owned())
+    }
+
+    /// For looking up what the client named in `field`: "not found" is that field's error;
+    /// any other store failure is logged and answered 500, never as bad input.
+    fn unless_found(tr: Tr, field: &'static str, key: &'static str) -> impl FnOnce(StoreError) -> Fail {
+        move |e| match e {
+            StoreError::NotFound => Fail::bad(tr, field, key),
+            other => Fail::internal(tr, other),
+        }
     }
 }
 
@@ -432,16 +442,20 @@ async fn place(state: &AppState, tr: Tr, params: &Params, community: Option<&Com
         let (building_id, household) = match address_id.strip_prefix('h') {
             Some(h) => {
                 let household_id: i64 = h.parse().map_err(|_| bad("address_id", "error.open311.address_id"))?;
-                let h = state
-                    .store
-                    .household(household_id)
-                    .await
-                    .map_err(|_| bad("address_id", "error.open311.address_id"))?;
+                let h = state.store.household(household_id).await.map_err(Fail::unless_found(
+                    tr,
+                    "address_id",
+                    "error.open311.address_id",
+                ))?;
                 (h.building_id, Some(h))
             }
             None => (address_id.parse().map_err(|_| bad("address_id", "error.open311.address_id"))?, None),
         };
-        let b = state.store.building(building_id).await.map_err(|_| bad("address_id", "error.open311.address_id"))?;
+        let b = state.store.building(building_id).await.map_err(Fail::unless_found(
+            tr,
+            "address_id",
+            "error.open311.address_id",
+        ))?;
         if !within(b.community_id) {
             return Err(bad("address_id", "error.open311.outside"));
         }
@@ -474,7 +488,7 @@ async fn place(state: &AppState, tr: Tr, params: &Params, community: Option<&Com
                 .ok_or_else(|| bad("long", "error.open311.long"))?;
             let (grid_id, community_id) = crate::cases::grid_at(state, community.map(|c| c.id), lon, lat)
                 .await
-                .map_err(|_| Fail(StatusCode::INTERNAL_SERVER_ERROR, tr.get("error.internal").to_owned()))?
+                .map_err(|e| Fail::internal(tr, format!("{e:?}")))?
                 .ok_or_else(|| bad("lat", "error.open311.outside"))?;
             Ok(Place {
                 community_id,
@@ -540,10 +554,12 @@ async fn post_request(
             return Err(Fail(StatusCode::BAD_REQUEST, tr.fill("error.open311.attribute_value", &[("code", &code)])));
         }
     }
-    let description = params.get("description").unwrap_or_default();
-    if description.chars().count() > 4000 {
-        return Err(Fail::bad(tr, "description", "error.open311.description"));
-    }
+    // One rule for a report's words, whichever way it comes ([`case::DESCRIPTION`]);
+    // Open311 may leave them out, and the service's name stands in.
+    let description = match params.get("description").unwrap_or_default() {
+        d if d.trim().is_empty() => None,
+        d => Some(case::DESCRIPTION.parse("description", d).map_err(|e| Fail::bad(tr, e.field, e.key))?),
+    };
     let media_url = params.get("media_url").unwrap_or_default();
     if !(media_url.is_empty() || media_url.starts_with("https://") || media_url.starts_with("http://")) {
         return Err(Fail::bad(tr, "media_url", "error.open311.media_url"));
@@ -579,8 +595,7 @@ async fn post_request(
             retry_key(&parts)
         }),
     };
-    let description =
-        if description.is_empty() { name(tr, &category.name_zh, &category.name_en) } else { description.to_owned() };
+    let description = description.unwrap_or_else(|| name(tr, &category.name_zh, &category.name_en));
     let dispute = if category.kind == "dispute" {
         let risk = params.get("attribute[risk]").unwrap_or_default();
         let applicant = if params.get("attribute[anonymous]") == Some("yes") { "" } else { reporter_name.as_str() };

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use linli_store::read;
-use linli_test_support::{Browser, TestApp, dual_backend_test};
+use linli_test_support::{Browser, TestApp, dual_backend_test, zh};
 
 async fn case_count(app: &TestApp) -> i64 {
     read!(app.db.store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(db).await.unwrap())
@@ -189,7 +189,7 @@ dual_backend_test!(the_dashboard_shows_the_periods_rates_and_exports_them, |db| 
     assert!(counts.accepted > 0);
     assert!(page.text.contains(&format!("<b>{}</b>", counts.closure_rate().percent())), "the closure rate is shown");
     assert!(page.text.contains(&format!("<b>{}</b><span>受理数", counts.accepted)));
-    assert!(page.text.contains("<svg") && page.text.contains("各网格结案率与按期结案率"));
+    assert!(page.text.contains("<svg") && page.text.contains(zh("indicators.chart")));
 
     let csv = director.get(&format!("/communities/{community}/indicators?days=30&format=csv")).await;
     assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
@@ -313,8 +313,11 @@ dual_backend_test!(a_repeated_report_is_offered_for_merging_and_leaves_the_indic
 
     let mut staff = app.signed_in("shequ").await;
     let page = staff.get(&format!("/cases/{second}")).await.text;
-    assert!(page.contains("可能重复") && page.contains(&format!("合并到 #{first}")));
-    assert!(!resident.get(&format!("/cases/{second}")).await.text.contains("合并到"), "the reporter is not offered it");
+    assert!(page.contains(zh("cases.duplicates")) && page.contains(&format!("合并到 #{first}")));
+    assert!(
+        !resident.get(&format!("/cases/{second}")).await.text.contains(zh("cases.merge_into")),
+        "the reporter is not offered it"
+    );
     let r = resident.post_form(&format!("/cases/{second}/merge"), &[("into", &first.to_string())]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
@@ -415,7 +418,7 @@ dual_backend_test!(the_street_supervisor_sees_the_street_dashboard_and_a_grid_wo
     let mut supervisor = app.signed_in("jiedao").await;
     let street = supervisor.get(&format!("/streets/{}/indicators?days=30", app.demo.street_id)).await;
     assert_eq!(street.status, StatusCode::OK);
-    assert!(street.text.contains("按社区") && street.text.contains("和谐家园"));
+    assert!(street.text.contains(zh("indicators.by_community")) && street.text.contains("和谐家园"));
     // The demo's street has one community with cases: the street's totals are its.
     let mut staff = app.signed_in("shequ").await;
     let community = staff.get(&format!("/communities/{}/indicators?days=30", app.demo.community_id)).await.text;
@@ -526,7 +529,7 @@ dual_backend_test!(staff_find_cases_by_search_filters_order_and_pages_and_export
     let mut director = app.signed_in("shuji").await;
     let log = director.get("/audit").await.text;
     let words = format!("事件清单 {held} 行（状态：全部；承办：{}）· CSV", property.name);
-    assert!(log.contains(&words) && log.contains("批量导出"), "the director's access log says {words}");
+    assert!(log.contains(&words) && log.contains(zh("export.bulk")), "the director's access log says {words}");
 });
 
 /// A file name as a Content-Disposition's `filename*` carries it.

@@ -4,7 +4,7 @@
 //! nothing; each step belongs to its people.
 
 use axum::http::StatusCode;
-use linli_test_support::{Browser, TestApp, dual_backend_test};
+use linli_test_support::{Browser, TestApp, dual_backend_test, zh};
 
 fn case_of(reply: &linli_test_support::Reply) -> i64 {
     reply.location().unwrap().trim_start_matches("/cases/").split('?').next().unwrap().parse().unwrap()
@@ -37,8 +37,12 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     let case = case_of(&r);
 
     let page = resident.get(&format!("/cases/{case}")).await.text;
-    assert!(page.contains("矛盾纠纷调解") && page.contains("可能激化") && page.contains("钱先生（302 室）"));
-    assert!(!page.contains("记录一次调解"), "the reporter does not mediate");
+    assert!(
+        page.contains(zh("dispute.heading"))
+            && page.contains(zh("dispute.risk.high"))
+            && page.contains("钱先生（302 室）")
+    );
+    assert!(!page.contains(zh("mediation.session")), "the reporter does not mediate");
     let r = mediate(
         &mut resident,
         case,
@@ -49,7 +53,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
 
     let mut staff = app.signed_in("shequ").await;
     let page = staff.get(&format!("/cases/{case}")).await.text;
-    assert!(page.contains("记录一次调解"));
+    assert!(page.contains(zh("mediation.session")));
     let today0 = linli_store::today().to_string();
     let r = mediate(
         &mut staff,
@@ -105,7 +109,11 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     let r = mediate(&mut staff, case, &[("action", "follow_up"), ("follow_up", "kept"), ("on", &today)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = staff.get(&format!("/cases/{case}?done=mediation.follow_up")).await.text;
-    assert!(page.contains("已记录回访") && page.contains("协议已履行") && page.contains(agreement));
+    assert!(
+        page.contains(zh("mediation.done.follow_up"))
+            && page.contains(zh("dispute.follow_up.kept"))
+            && page.contains(agreement)
+    );
     assert!(page.contains("双方当面致歉"), "staff read the session notes");
     for kind in ["调解", "调解终结", "回访"] {
         assert!(page.contains(&format!("<b>{kind}</b>")), "the timeline shows {kind}");
@@ -116,7 +124,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
         !seen_by_reporter.contains("双方当面致歉") && !seen_by_reporter.contains(agreement),
         "notes stay with mediators"
     );
-    assert!(seen_by_reporter.contains("达成书面调解协议"));
+    assert!(seen_by_reporter.contains(zh("dispute.settlement.agreement")));
 
     // A threat of violence escalates the case to the community at once.
     let r = mediate(&mut staff, case, &[("action", "risk"), ("risk", "violence")]).await;
@@ -135,12 +143,12 @@ dual_backend_test!(grid_workers_record_their_own_sweeps_and_the_page_shows_unswe
     let mut worker = app.signed_in("wangge1").await;
     let page = worker.get(&format!("/communities/{}/disputes", app.demo.community_id)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("排查记录") && page.text.contains("未排查"));
+    assert!(page.text.contains(zh("disputes.sweeps")) && page.text.contains(zh("disputes.not_swept")));
     let r = worker.post_form(&path, &[("grid_id", &other), ("on", &today), ("found", "0")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "not another worker's grid");
     let r = worker.post_form(&path, &[("grid_id", &own), ("on", &today), ("found", "many")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("发现纠纷"));
+    assert!(r.text.contains(zh("disputes.found")));
     let before = app.db.store.sweeps_in(app.demo.community_id, &sweep_period(&today)).await.unwrap();
     let r = worker
         .post_form(&path, &[("grid_id", &own), ("on", &today), ("found", "0"), ("note", "走访 40 户，未发现")])
@@ -151,7 +159,7 @@ dual_backend_test!(grid_workers_record_their_own_sweeps_and_the_page_shows_unswe
         |v: &[linli_store::disputes::GridSweeps]| v.iter().find(|g| g.grid_id == app.demo.grid_ids[0]).unwrap().sweeps;
     assert_eq!(count(&after), count(&before) + 1, "a sweep that found nothing is recorded");
     let page = worker.get(&format!("/communities/{}/disputes?done=sweep", app.demo.community_id)).await.text;
-    assert!(page.contains("排查已记录"));
+    assert!(page.contains(zh("disputes.sweep_saved")));
 
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     let r = resident.post_form(&path, &[("grid_id", &own), ("on", &today), ("found", "0")]).await;

@@ -4,7 +4,7 @@
 //! says when the next one is due.
 
 use axum::http::StatusCode;
-use linli_test_support::{TestApp, dual_backend_test};
+use linli_test_support::{TestApp, dual_backend_test, zh};
 
 dual_backend_test!(a_grid_worker_starts_his_day_from_the_home_page, |db| {
     let app = TestApp::new(db).await;
@@ -40,7 +40,7 @@ dual_backend_test!(a_grid_worker_starts_his_day_from_the_home_page, |db| {
     // grid workers: the overdue visits are a count that opens the list.
     let mut director = app.signed_in("shuji").await;
     let home = director.get("/").await.text;
-    assert!(home.contains("近 30 天考核指标") && home.contains("按期结案率"), "{home}");
+    assert!(home.contains(zh("home.headline")) && home.contains(zh("indicators.rate.on_time")), "{home}");
     assert!(home.find("按期结案率") < home.find("今日待办"), "figures first");
     assert!(!home.contains(&format!("/residents/{}#visits", overdue[1].resident_id)), "no list of names");
     assert!(home.contains(&format!("href=\"{overdue_list}\"")));

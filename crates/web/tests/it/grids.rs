@@ -2,7 +2,7 @@
 //! placed by position, and refusals that name the reason.
 
 use axum::http::{Method, StatusCode};
-use linli_test_support::{Browser, Reply, TestApp, dual_backend_test};
+use linli_test_support::{Browser, Reply, TestApp, dual_backend_test, zh};
 
 async fn upload(b: &mut Browser, community: i64, text: &str) -> Reply {
     let boundary = "gridboundary42";
@@ -78,7 +78,7 @@ dual_backend_test!(bad_boundaries_are_refused_with_the_reason_and_change_nothing
     let mut missing = good.clone();
     missing["features"].as_array_mut().unwrap().pop();
     let r = upload(&mut staff, community, &missing.to_string()).await;
-    assert!(r.text.contains("文件缺少本社区现有的这个网格"));
+    assert!(r.text.contains(zh("error.geo.missing")));
 
     // Shrink every grid to its corner: buildings fall outside and are named.
     let mut shrunk = good.clone();

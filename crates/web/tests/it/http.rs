@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use linli_domain::Role;
 use linli_domain::permission::permits;
-use linli_test_support::{Browser, TestApp, dual_backend_test};
+use linli_test_support::{Browser, TestApp, dual_backend_test, zh};
 use linli_web::routes::RouteInfo;
 
 const PASSWORD: &str = linli_store::demo::DEMO_PASSWORD;
@@ -167,7 +167,7 @@ dual_backend_test!(each_role_lands_on_its_own_home_page, |db| {
     assert!(home.contains(&overdue[0].name));
     // A resident sees no grid figures.
     let mut resident = app.signed_in("13800138000").await;
-    assert!(!resident.get("/").await.text.contains("位居民"));
+    assert!(!resident.get("/").await.text.contains(zh("stat.residents")));
 });
 
 dual_backend_test!(a_grid_worker_reaches_no_other_grid_by_page_or_api, |db| {
@@ -208,7 +208,7 @@ dual_backend_test!(wrong_passwords_are_refused_then_locked_out, |db| {
     let mut b = app.browser();
     let r = b.login("shequ", "wrong-password1").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.text.contains("手机号/用户名或密码不正确"));
+    assert!(r.text.contains(zh("login.failed")));
     assert!(r.text.contains("value=\"shequ\""), "the login name is kept in the form");
     let r = b.login("", "x").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -315,7 +315,7 @@ dual_backend_test!(api_tokens_work_for_clients_and_stop_when_revoked, |db| {
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
     // The account page lists both tokens, one revoked, and never a secret.
     let page = b.get("/account").await.text;
-    assert!(page.contains("数据大屏") && page.contains("已撤销") && !page.contains(&token));
+    assert!(page.contains("数据大屏") && page.contains(zh("token.revoked")) && !page.contains(&token));
 });
 
 dual_backend_test!(changing_the_password_signs_out_other_devices, |db| {
@@ -333,7 +333,7 @@ dual_backend_test!(changing_the_password_signs_out_other_devices, |db| {
     let r = desk
         .post_form("/account/password", &[("current", PASSWORD), ("new", "newpass2026"), ("confirm", "other2026")])
         .await;
-    assert!(r.text.contains("两次输入的新密码不一致"));
+    assert!(r.text.contains(zh("error.password.mismatch")));
     let r = desk
         .post_form("/account/password", &[("current", PASSWORD), ("new", "newpass2026"), ("confirm", "newpass2026")])
         .await;
@@ -400,7 +400,7 @@ dual_backend_test!(errors_are_friendly_pages_with_the_logged_reference, |db| {
     let r = b.get("/no/such/page").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let id = r.headers.get("x-request-id").unwrap().to_str().unwrap().to_owned();
-    assert!(r.text.contains("找不到您要的页面或数据") && r.text.contains(&id), "{}", r.text);
+    assert!(r.text.contains(zh("error.not_found")) && r.text.contains(&id), "{}", r.text);
     let r = b.get("/grids/not-a-number").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let anon = app.browser().get("/account").await;
@@ -508,7 +508,7 @@ dual_backend_test!(an_administrator_creates_accounts_anchored_where_their_role_a
     let me = app.demo.account(Role::SystemAdmin).unwrap().account_id;
     let r = admin.post_form(&format!("/admin/accounts/{me}/disable"), &[]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.text.contains("不能停用自己的账号"));
+    assert!(r.text.contains(zh("error.self")));
     admin.post_form(&format!("/admin/accounts/{id}/enable"), &[]).await;
     assert_eq!(app.browser().login("13900000099", "start2026").await.status, StatusCode::SEE_OTHER);
 

@@ -11,7 +11,7 @@ use linli_domain::Role;
 use linli_monitor::mqtt::{self, MqttConfig};
 use linli_store::monitoring::NewDevice;
 use linli_store::{Store, now_ms, read};
-use linli_test_support::{TestApp, dual_backend_test};
+use linli_test_support::{TestApp, dual_backend_test, zh};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -391,7 +391,11 @@ dual_backend_test!(staff_see_the_board_acknowledge_an_alarm_and_read_a_device_ch
     let mut worker = app.signed_in(&app.login_of(Role::GridWorker)).await;
     let board = worker.get(&format!("/communities/{community}/alarms")).await;
     assert_eq!(board.status, StatusCode::OK);
-    assert!(board.text.contains("烟雾报警") && board.text.contains("报警中，待确认"), "{}", board.text);
+    assert!(
+        board.text.contains(zh("alarm.type.smoke")) && board.text.contains(zh("alarm.status.active_unack")),
+        "{}",
+        board.text
+    );
     // Raised 58 minutes ago: its age is said, so it does not look like a fresh one.
     assert!(board.text.contains("已持续 5") && board.text.contains(" 分钟</b>"), "{}", board.text);
     assert!(board.text.contains(&format!("/alarms/{}/acknowledge", alarm.id)));
@@ -401,10 +405,13 @@ dual_backend_test!(staff_see_the_board_acknowledge_an_alarm_and_read_a_device_ch
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(app.db.store.case(alarm.case_id.unwrap()).await.unwrap().state, "accepted");
     let board = worker.get(&format!("/communities/{community}/alarms?done=ack")).await;
-    assert!(board.text.contains("报警中，已确认"));
+    assert!(board.text.contains(zh("alarm.status.active_ack")));
     let page = worker.get(&format!("/devices/{device}?days=1")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("<polyline") && page.text.contains("电量（%）"), "a chart per value, named in words");
+    assert!(
+        page.text.contains("<polyline") && page.text.contains(zh("reading.battery")),
+        "a chart per value, named in words"
+    );
     assert_eq!(worker.get(&format!("/devices/{device}?days=3")).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A year of a device that reported for an hour: its few points are drawn as dots.
     let year = worker.get(&format!("/devices/{device}?days=365")).await.text;

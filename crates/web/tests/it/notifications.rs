@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use linli_store::read;
-use linli_test_support::{TestApp, dual_backend_test};
+use linli_test_support::{TestApp, dual_backend_test, zh};
 use linli_web::notify::{Webhook, run_once};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -110,7 +110,7 @@ dual_backend_test!(the_inbox_and_the_webhook_hear_of_a_report_and_a_failed_push_
     let r = worker.post_form("/inbox/settings", &[("daily_digest", "1")]).await;
     assert_eq!(r.location(), Some("/inbox?done=settings"));
     let inbox = worker.get("/inbox?done=settings").await.text;
-    assert!(inbox.contains("已保存") && inbox.contains("name=\"daily_digest\" value=\"1\" checked"));
+    assert!(inbox.contains(zh("inbox.saved")) && inbox.contains("name=\"daily_digest\" value=\"1\" checked"));
 });
 
 dual_backend_test!(without_a_webhook_the_outbox_does_not_grow, |db| {

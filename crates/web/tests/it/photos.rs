@@ -5,7 +5,7 @@
 
 use axum::http::{Method, StatusCode};
 use linli_store::read;
-use linli_test_support::{Browser, Reply, TestApp, dual_backend_test};
+use linli_test_support::{Browser, Reply, TestApp, dual_backend_test, zh};
 use std::io::Cursor;
 
 const GPS_MARK: &[u8] = b"SECRET-GPS-31.2304N-121.4737E";
@@ -190,6 +190,6 @@ dual_backend_test!(an_open311_request_can_carry_its_photo, |db| {
     let (ct, body) = multipart(&fields, &[("media", "lamp.jpg", b"not an image".to_vec())]);
     let r = b.send(Method::POST, "/open311/v2/requests.json", Some((&ct, body)), &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.json()[0]["description"].as_str().unwrap().contains("照片"));
+    assert!(r.json()[0]["description"].as_str().unwrap().contains(zh("field.photos")));
     assert_eq!(counts(&app).await, before);
 });

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use linli_store::read;
-use linli_test_support::{TestApp, dual_backend_test};
+use linli_test_support::{TestApp, dual_backend_test, zh};
 
 /// A building of a grid, one of its households, and a current resident there.
 async fn place_in_grid(app: &TestApp, grid: i64) -> (i64, i64, i64) {
@@ -79,7 +79,7 @@ dual_backend_test!(a_transfer_with_a_bad_id_number_names_the_field_and_changes_n
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text.contains("产权人身份证号"), "the error names the field");
+    assert!(bad.text.contains(zh("field.owner_id_number")), "the error names the field");
     assert_eq!(staff.get(&format!("/households/{household}")).await.text, owners_before);
 
     let good = staff
@@ -107,12 +107,12 @@ dual_backend_test!(a_transfer_with_a_bad_id_number_names_the_field_and_changes_n
     // Areas: a bad one names its field; a good one changes the counted total exactly.
     let r = staff.post_form(&format!("/households/{household}/areas"), &[("register_area", "12.345")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("产权登记面积"));
+    assert!(r.text.contains(zh("area.register")));
     let r = staff.post_form(&format!("/households/{household}/areas"), &[("register_area", "100.25")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(staff.get(&format!("/households/{household}")).await.text.contains("100.25 m²"));
     let community_page = staff.get(&format!("/communities/{community}")).await.text;
-    assert!(community_page.contains("业主大会基数"));
+    assert!(community_page.contains(zh("electorate.title")));
     let area = staff.get(&format!("/api/v1/communities/{community}/electorate")).await.json()["area_m2"]
         .as_str()
         .unwrap()
@@ -186,12 +186,12 @@ dual_backend_test!(staff_put_a_deputy_on_duty_and_place_a_building_by_hand, |db|
     let r = staff.post_form(&format!("/buildings/{building}/grid"), &[("grid", &g4.to_string())]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = staff.get(&format!("/buildings/{building}")).await.text;
-    assert!(page.contains("人工指定网格"));
+    assert!(page.contains(zh("building.pinned")));
     assert!(page.contains(&format!("href=\"/grids/{g4}\"")));
     let r = staff.post_form(&format!("/buildings/{building}/grid"), &[("grid", "auto")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = staff.get(&format!("/buildings/{building}")).await.text;
-    assert!(!page.contains("人工指定网格"));
+    assert!(!page.contains(zh("building.pinned")));
     assert!(page.contains(&format!("href=\"/grids/{g3}\"")));
     // A grid worker may not place buildings.
     assert_eq!(

@@ -6,7 +6,7 @@
 //! worker's own on-the-spot fix does not ask him to rate it.
 
 use axum::http::StatusCode;
-use linli_test_support::{Browser, TestApp, dual_backend_test};
+use linli_test_support::{Browser, TestApp, dual_backend_test, zh};
 
 /// Reports as `b` in grid 1 and returns the case's number and the page after the report.
 async fn report(b: &mut Browser, app: &TestApp, category: &str, text: &str, extra: &[(&str, &str)]) -> (i64, String) {
@@ -38,13 +38,19 @@ dual_backend_test!(a_resident_is_told_each_step_in_plain_words_and_reads_only_pu
     let app = TestApp::new(db).await;
     let mut resident = app.signed_in(&app.login_of(linli_domain::Role::Resident)).await;
     let home = resident.get("/").await.text;
-    assert!(home.contains("我要报事") && home.contains("我的报事"), "the resident's home leads with reporting");
+    assert!(
+        home.contains(zh("home.report")) && home.contains(zh("home.my_reports")),
+        "the resident's home leads with reporting"
+    );
 
     let (case, page) = report(&mut resident, &app, "0103", "2单元楼道堆满纸箱，挡住了消防通道", &[]).await;
     assert!(page.contains(&format!("已提交，编号 #{case}")), "the page after reporting says it was sent");
     assert!(page.contains("下一步") && page.contains("受理后3 个工作日内处理"), "and what happens next, by when");
     let home = resident.get("/").await.text;
-    assert!(home.contains(&format!("#{case} ")) && home.contains("已提交，待受理"), "my reports, in plain words");
+    assert!(
+        home.contains(&format!("#{case} ")) && home.contains(zh("case.plain.reported")),
+        "my reports, in plain words"
+    );
     assert!(page.contains(">已提交，待受理</span>"), "the case page too says it in plain words");
 
     let mut staff = app.signed_in("shequ").await;
@@ -90,13 +96,13 @@ dual_backend_test!(a_resident_is_told_each_step_in_plain_words_and_reads_only_pu
     assert!(page.contains("<select id=\"stars\" name=\"stars\" required><option value=\"\">请选择</option>"));
     let r = step(&mut resident, case, &[("step", "rate"), ("stars", "")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("满意度"), "the error names the rating");
+    assert!(r.text.contains(zh("field.stars")), "the error names the rating");
     let r = step(&mut resident, case, &[("step", "reopen"), ("note", "纸箱又堆回来了")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains("请勾选确认"));
     let r = step(&mut resident, case, &[("step", "reopen"), ("confirm_reopen", "1")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("请写明不满意的原因"));
+    assert!(r.text.contains(zh("error.case.reopen_reason")));
     assert_eq!(app.db.store.case(case).await.unwrap().state, "closed", "nothing changed");
     let r = step(&mut resident, case, &[("step", "reopen"), ("note", "纸箱又堆回来了"), ("confirm_reopen", "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -113,7 +119,7 @@ dual_backend_test!(a_resident_is_told_each_step_in_plain_words_and_reads_only_pu
         format!("您的报事 #{refused} 未予受理。原因：与上一件报事重复，已合并处理")
     );
     assert!(resident.get(&format!("/cases/{refused}")).await.text.contains("与上一件报事重复"));
-    assert!(resident.get("/").await.text.contains("未受理"));
+    assert!(resident.get("/").await.text.contains(zh("case.plain.refused")));
 });
 
 dual_backend_test!(whoever_handles_a_case_does_not_verify_it_nor_rate_his_own_fix, |db| {

@@ -3,7 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use linli_store::read;
-use linli_test_support::{TestApp, dual_backend_test};
+use linli_test_support::{TestApp, dual_backend_test, zh};
 
 /// Every full ID number and phone in the registry, decrypted with the test key.
 async fn full_values(app: &TestApp) -> Vec<String> {
@@ -190,7 +190,7 @@ dual_backend_test!(exports_need_a_reason_and_are_recorded, |db| {
     let audit = director.get("/audit").await.text;
     let words = format!("居民名单 {} 行（网格：{}）· CSV", csv.text.lines().count() - 1, grid_name.unwrap().name);
     assert!(audit.contains(&words), "{words} in the log");
-    assert!(audit.contains("批量导出") && audit.contains("网格核查"));
+    assert!(audit.contains(zh("export.bulk")) && audit.contains("网格核查"));
 });
 
 dual_backend_test!(residents_are_found_by_name_initials_room_and_phone_tail, |db| {
@@ -378,7 +378,7 @@ dual_backend_test!(a_visit_is_recorded_sealed_and_clears_the_overdue_reminder, |
     assert!(case_page.text.contains("关爱帮扶") && case_page.text.contains(&target.name));
     assert!(!case_page.text.contains("血压"), "the sealed notes stay with the visit");
     let page = w.get(&format!("/residents/{}", target.resident_id)).await.text;
-    assert!(page.contains("血压正常，已送药上门") && page.contains("需跟进") && page.contains("刘洋"));
+    assert!(page.contains("血压正常，已送药上门") && page.contains(zh("visits.follow_up")) && page.contains("刘洋"));
     let after = app.db.store.overdue_visits(app.demo.community_id, Some(own), today).await.unwrap();
     assert!(after.iter().all(|o| o.resident_id != target.resident_id));
     assert_eq!(after.len(), overdue.len() - 1);

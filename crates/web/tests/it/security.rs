@@ -10,7 +10,7 @@ use linli_domain::Role;
 use linli_domain::monitoring::Channel;
 use linli_store::monitoring::{DeviceRef, Incoming, NewDevice};
 use linli_store::{now_ms, read};
-use linli_test_support::{Browser, Reply, TestApp, dual_backend_test};
+use linli_test_support::{Browser, Reply, TestApp, dual_backend_test, zh};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: &[u8; 11] = b"10X98765432";
@@ -645,7 +645,7 @@ dual_backend_test!(an_account_that_reads_residents_is_never_opened_silently, |db
     let inbox = director.get("/inbox").await;
     assert!(inbox.text.contains("查看本社区居民信息的权限"), "{}", inbox.text);
     let log = director.get("/audit").await;
-    assert!(log.text.contains("开通查看居民信息的权限") && log.text.contains("新主任"), "{}", log.text);
+    assert!(log.text.contains(zh("audit.personal.access_granted")) && log.text.contains("新主任"), "{}", log.text);
     // An account that reads no residents (an owners' committee member) raises nothing.
     let before = director.get("/inbox").await.text.matches("查看本社区居民信息的权限").count();
     admin

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use linli_domain::case::Event;
 use linli_store::cases::NewCase;
-use linli_test_support::{TestApp, dual_backend_test};
+use linli_test_support::{TestApp, dual_backend_test, zh};
 
 dual_backend_test!(the_calendar_and_time_limits_are_edited_by_the_administrator_only, |db| {
     let app = TestApp::new(db).await;
@@ -15,7 +15,7 @@ dual_backend_test!(the_calendar_and_time_limits_are_edited_by_the_administrator_
     let page = admin.get("/admin/settings?year=2026").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.text.contains("国庆节") && page.text.contains("调休上班"),
+        page.text.contains("国庆节") && page.text.contains(zh("settings.kind.workday")),
         "the seeded 2026 calendar is shown: {}",
         &page.text[page.text.len().saturating_sub(3000)..]
     );
