@@ -69,6 +69,9 @@ impl State {
     }
 }
 
+stored_code!(State, "state");
+stored_code!(Level, "level");
+
 /// The level that holds a case: grid → community → street.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,8 +90,10 @@ impl Level {
         }
     }
 
+    pub const ALL: [Level; 3] = [Level::Grid, Level::Community, Level::Street];
+
     pub fn parse(s: &str) -> Option<Level> {
-        [Level::Grid, Level::Community, Level::Street].into_iter().find(|l| l.as_str() == s)
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
     }
 
     pub fn above(self) -> Option<Level> {

@@ -3,6 +3,36 @@
 //! form and API call goes through. Later waves add case workflow, calendars, vote
 //! tallies, indicators and alarm rules here.
 
+/// A code stored as text, read back: the store decodes its text columns into the
+/// domain's enums with `TryFrom<String>` (sqlx `try_from`), so no caller compares
+/// strings; `Display` writes the code, and it compares with a code as tests name them.
+macro_rules! stored_code {
+    ($name:ident, $field:literal) => {
+        impl TryFrom<String> for $name {
+            type Error = $crate::FieldError;
+            fn try_from(code: String) -> Result<$name, $crate::FieldError> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == code)
+                    .ok_or($crate::FieldError::new($field, "error.choice"))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, code: &&str) -> bool {
+                self.as_str() == *code
+            }
+        }
+    };
+}
+
 /// A code list stored as text: an enum with its codes in display order, `as_str` and a
 /// `parse` that names the field on a bad code.
 macro_rules! codes {
@@ -30,6 +60,8 @@ macro_rules! codes {
                 }
             }
         }
+
+        stored_code!($name, $field);
     };
 }
 

@@ -125,10 +125,9 @@ pub async fn reachable_case(state: &AppState, user: &User, case_id: i64) -> AppR
 
 /// The steps this person may take on this case now ([`Principal::steps_on`]).
 pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'static str> {
-    let Some(state) = State::parse(&case.state) else { return Vec::new() };
     let standing = Standing {
-        state,
-        level: Level::parse(&case.level).unwrap_or(Level::Grid),
+        state: case.state,
+        level: case.level,
         assignee_account_id: case.assignee_account_id,
         handled_by: case.handled_by,
         self_resolved: case.self_resolved,

@@ -132,8 +132,12 @@ pub struct CaseRow {
     /// Empty, like the account, for those who may not see the reporter (see [`CaseRow::shown_to`]).
     pub reporter_name: String,
     pub anonymous: bool,
-    pub state: String,
-    pub level: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String, example = "dispatched")]
+    pub state: State,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String, example = "grid")]
+    pub level: Level,
     pub assignee_account_id: Option<i64>,
     pub assignee_organisation_id: Option<i64>,
     pub reported_at: i64,
@@ -163,8 +167,7 @@ impl CaseRow {
     }
 
     pub fn is_overdue(&self, now: i64) -> bool {
-        self.deadline.is_some_and(|d| d < now)
-            && State::parse(&self.state).is_some_and(|s| s.clock_runs() && s != State::Reported)
+        self.deadline.is_some_and(|d| d < now) && self.state.clock_runs() && self.state != State::Reported
     }
 }
 

@@ -88,8 +88,7 @@ impl Store {
     /// Whom this case may be dispatched to, and the category's default.
     pub async fn dispatch_options(&self, case: &CaseRow) -> StoreResult<DispatchOptions> {
         let category = self.case_category(case.category_id).await?;
-        let level = Level::parse(&case.level).unwrap_or(Level::Grid);
-        let default = Holder::of(self.route(case.community_id, case.grid_id, &category.handler, level).await?);
+        let default = Holder::of(self.route(case.community_id, case.grid_id, &category.handler, case.level).await?);
         let workers: Vec<(i64, String, String)> = read!(self, |db| {
             sqlx::query_as(
             "SELECT DISTINCT a.id, a.display_name, g.name FROM grid_workers w JOIN accounts a ON a.id = w.account_id \
@@ -148,7 +147,7 @@ impl Store {
         let dup = self.case(duplicate).await?;
         if into == duplicate
             || target.community_id != dup.community_id
-            || matches!(target.state.as_str(), "closed" | "refused")
+            || matches!(target.state, State::Closed | State::Refused)
             || target.merged_into.is_some()
         {
             return Err(StoreError::Invalid(FieldError::new("into", "error.case.merge_target")));

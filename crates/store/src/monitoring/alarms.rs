@@ -24,7 +24,7 @@ impl Store {
             case
         })?;
         if let Some(Some(case_id)) = case
-            && self.case(case_id).await?.state == "dispatched"
+            && self.case(case_id).await?.state == linli_domain::case::State::Dispatched
         {
             // The acknowledgement stands even if the case moved meanwhile; it is accepted by hand then.
             let note = crate::cases::StepNote::remark(&linli_domain::case::Remark::AlarmAcknowledged);

@@ -100,7 +100,9 @@ pub struct AlarmRow {
     /// Raised by a device tied to a resident or a household.
     pub personal: bool,
     pub alarm: String,
-    pub severity: String,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String, example = "major")]
+    pub severity: Severity,
     pub raised_at: i64,
     pub last_seen: i64,
     pub repeats: i64,

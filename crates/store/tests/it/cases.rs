@@ -215,9 +215,9 @@ dual_backend_test!(the_demo_history_replays_through_the_loop_and_has_every_kind_
             })
             .collect();
         let replayed = Case::replay(Level::Grid, &events).unwrap();
-        assert_eq!(replayed.state.as_str(), c.state, "case {}", c.id);
+        assert_eq!(replayed.state, c.state, "case {}", c.id);
         assert_eq!(i64::from(replayed.reworks), c.reworks);
-        assert_eq!(replayed.level.as_str(), db.store.case(c.id).await.unwrap().level);
+        assert_eq!(replayed.level, db.store.case(c.id).await.unwrap().level);
     }
     let count = |f: &dyn Fn(&linli_store::cases::CaseRow) -> bool| all.iter().filter(|c| f(c)).count();
     assert!(count(&|c| c.state == "closed") > all.len() / 2);

@@ -360,7 +360,7 @@ fn export_list(
                 c.address.clone(),
                 r.grid.clone(),
                 r.holder.clone(),
-                t.label("case.state", &c.state),
+                t.label("case.state", c.state.as_str()),
                 r.reported.clone(),
                 r.deadline.clone(),
                 if r.overdue { t.get("cases.overdue").to_owned() } else { String::new() },

@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use linli_domain::monitoring::Severity;
 use linli_domain::{Action, Reach};
 use linli_store::admin::Community;
 use linli_store::monitoring::{AlarmRow, DeviceRow, LastValue};
@@ -123,9 +124,12 @@ async fn board_part(state: &AppState, user: &User, community: &Community) -> App
             None => groups.push((id, name, unacked, vec![a])),
         }
     }
-    let counts = ["critical", "major", "minor", "warning"]
-        .into_iter()
-        .map(|s| (s, groups.iter().flat_map(|g| &g.3).filter(|a| a.severity == s && a.cleared_at.is_none()).count()))
+    let counts = Severity::ALL
+        .iter()
+        .map(|&s| {
+            let n = groups.iter().flat_map(|g| &g.3).filter(|a| a.severity == s && a.cleared_at.is_none()).count();
+            (s.as_str(), n)
+        })
         .collect();
     let part = BoardPart {
         t: user.0.tr(),
