@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod import;
 pub mod map;
 pub mod metrics;
+pub mod monitoring;
 pub mod notify;
 pub mod open311;
 pub mod ops;

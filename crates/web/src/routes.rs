@@ -8,11 +8,11 @@ use crate::auth::{self, login};
 use crate::open311;
 use crate::ops;
 use crate::pages::{
-    account, admin, buildings, buildings_import, care, cases, community, disputes, grids, home, import, inbox,
-    indicators, monitoring, residents, settings,
+    account, admin, buildings, buildings_import, community, grids, home, import, inbox, indicators, settings,
 };
 use crate::photo;
 use crate::state::AppState;
+use crate::{cases, monitoring, residents};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -141,8 +141,13 @@ pub fn build() -> Routes {
             8 * 1024 * 1024,
         )
         .page(Method::GET, "/communities/{community_id}/buildings/export", Some(ManageGrids), buildings_import::export)
-        .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::list)
-        .page(Method::POST, "/communities/{community_id}/residents/export", Some(ExportResidents), residents::export)
+        .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::pages::list)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/residents/export",
+            Some(ExportResidents),
+            residents::pages::export,
+        )
         .page(Method::GET, "/communities/{community_id}/residents/import", Some(ImportResidents), import::form)
         .upload("/communities/{community_id}/residents/import", Some(ImportResidents), import::check, 64 * 1024 * 1024)
         .page(
@@ -151,13 +156,13 @@ pub fn build() -> Routes {
             Some(ImportResidents),
             import::commit,
         )
-        .page(Method::GET, "/residents/{resident_id}", Some(ViewResidents), residents::show)
-        .page(Method::POST, "/residents/{resident_id}/reveal", Some(RevealPersonalData), residents::reveal)
-        .page(Method::POST, "/residents/{resident_id}/tags", Some(ManageCare), care::add_tag)
-        .page(Method::POST, "/residents/{resident_id}/tags/{tag}/remove", Some(ManageCare), care::remove_tag)
-        .page(Method::POST, "/residents/{resident_id}/visits", Some(ManageCare), care::record_visit)
-        .page(Method::GET, "/communities/{community_id}/care/overdue", Some(ManageCare), care::overdue)
-        .page(Method::POST, "/residents/{resident_id}/move", Some(RecordMoves), residents::record_move)
+        .page(Method::GET, "/residents/{resident_id}", Some(ViewResidents), residents::pages::show)
+        .page(Method::POST, "/residents/{resident_id}/reveal", Some(RevealPersonalData), residents::pages::reveal)
+        .page(Method::POST, "/residents/{resident_id}/tags", Some(ManageCare), residents::care::add_tag)
+        .page(Method::POST, "/residents/{resident_id}/tags/{tag}/remove", Some(ManageCare), residents::care::remove_tag)
+        .page(Method::POST, "/residents/{resident_id}/visits", Some(ManageCare), residents::care::record_visit)
+        .page(Method::GET, "/communities/{community_id}/care/overdue", Some(ManageCare), residents::care::overdue)
+        .page(Method::POST, "/residents/{resident_id}/move", Some(RecordMoves), residents::pages::record_move)
         .page(Method::GET, "/buildings/{building_id}", Some(ViewGrid), buildings::show)
         .page(Method::POST, "/buildings/{building_id}/grid", Some(ManageGrids), buildings::place)
         .page(Method::GET, "/households/{household_id}", Some(ViewResidents), buildings::household)
@@ -165,9 +170,9 @@ pub fn build() -> Routes {
         .page(Method::POST, "/households/{household_id}/owners", Some(ManageOwnership), buildings::transfer)
         .page(Method::POST, "/grids/{grid_id}/workers", Some(ManageGrids), community::assign_duty)
         .page(Method::POST, "/grids/{grid_id}/workers/{account_id}/remove", Some(ManageGrids), community::remove_duty)
-        .page(Method::GET, "/communities/{community_id}/cases", Some(ViewCases), cases::list)
-        .page(Method::GET, "/communities/{community_id}/cases/new", Some(ReportCase), cases::new_form)
-        .upload("/communities/{community_id}/cases", Some(ReportCase), cases::create, photo::UPLOAD_LIMIT)
+        .page(Method::GET, "/communities/{community_id}/cases", Some(ViewCases), cases::pages::list)
+        .page(Method::GET, "/communities/{community_id}/cases/new", Some(ReportCase), cases::pages::new_form)
+        .upload("/communities/{community_id}/cases", Some(ReportCase), cases::pages::create, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/communities/{community_id}/indicators", Some(ViewIndicators), indicators::show)
         .page(
             Method::GET,
@@ -175,16 +180,16 @@ pub fn build() -> Routes {
             Some(ViewPartyFigures),
             indicators::show_party,
         )
-        .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::show)
-        .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::step, photo::UPLOAD_LIMIT)
-        .page(Method::GET, "/cases/{case_id}/photos/{photo_id}", Some(ViewCases), cases::photo)
-        .page(Method::POST, "/cases/{case_id}/merge", Some(ActOnCases), cases::merge)
-        .page(Method::POST, "/cases/{case_id}/mediation", Some(MediateDisputes), disputes::record)
-        .page(Method::GET, "/communities/{community_id}/disputes", Some(MediateDisputes), disputes::list)
-        .page(Method::POST, "/communities/{community_id}/sweeps", Some(ScreenDisputes), disputes::record_sweep)
-        .page(Method::GET, "/audit", Some(ViewAuditLog), residents::audit)
-        .page(Method::GET, "/account/data", Some(ViewOwnData), residents::my_data)
-        .page(Method::GET, "/account/data/export", Some(ViewOwnData), residents::my_data_export)
+        .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::pages::show)
+        .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::pages::step, photo::UPLOAD_LIMIT)
+        .page(Method::GET, "/cases/{case_id}/photos/{photo_id}", Some(ViewCases), cases::pages::photo)
+        .page(Method::POST, "/cases/{case_id}/merge", Some(ActOnCases), cases::pages::merge)
+        .page(Method::POST, "/cases/{case_id}/mediation", Some(MediateDisputes), cases::disputes::record)
+        .page(Method::GET, "/communities/{community_id}/disputes", Some(MediateDisputes), cases::disputes::list)
+        .page(Method::POST, "/communities/{community_id}/sweeps", Some(ScreenDisputes), cases::disputes::record_sweep)
+        .page(Method::GET, "/audit", Some(ViewAuditLog), residents::pages::audit)
+        .page(Method::GET, "/account/data", Some(ViewOwnData), residents::pages::my_data)
+        .page(Method::GET, "/account/data/export", Some(ViewOwnData), residents::pages::my_data_export)
         .page(Method::GET, "/admin/settings", Some(ManageSettings), settings::show)
         .page(Method::POST, "/admin/settings/calendar", Some(ManageSettings), settings::calendar)
         .page(Method::POST, "/admin/settings/limits", Some(ManageSettings), settings::limit)
@@ -205,19 +210,19 @@ pub fn build() -> Routes {
         .upload("/open311/v2/{resource}", None, open311::post, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/open311/v2/{kind}/{item}", None, open311::get_one)
         // Remote monitoring.
-        .page(Method::GET, "/communities/{community_id}/alarms", Some(ViewMonitoring), monitoring::board)
-        .page(Method::GET, "/communities/{community_id}/alarms/events", Some(ViewMonitoring), monitoring::events)
-        .page(Method::POST, "/alarms/{alarm_id}/acknowledge", Some(HandleAlarms), monitoring::acknowledge)
+        .page(Method::GET, "/communities/{community_id}/alarms", Some(ViewMonitoring), monitoring::pages::board)
+        .page(Method::GET, "/communities/{community_id}/alarms/events", Some(ViewMonitoring), monitoring::pages::events)
+        .page(Method::POST, "/alarms/{alarm_id}/acknowledge", Some(HandleAlarms), monitoring::pages::acknowledge)
         .page(
             Method::POST,
             "/communities/{community_id}/alarms/acknowledge",
             Some(HandleAlarms),
-            monitoring::acknowledge_building,
+            monitoring::pages::acknowledge_building,
         )
-        .page(Method::POST, "/alarms/{alarm_id}/clear", Some(HandleAlarms), monitoring::clear)
-        .page(Method::GET, "/communities/{community_id}/devices", Some(ViewMonitoring), monitoring::devices)
-        .page(Method::POST, "/communities/{community_id}/devices", Some(ManageDevices), monitoring::register)
-        .page(Method::GET, "/devices/{device_id}", Some(ViewMonitoring), monitoring::device)
+        .page(Method::POST, "/alarms/{alarm_id}/clear", Some(HandleAlarms), monitoring::pages::clear)
+        .page(Method::GET, "/communities/{community_id}/devices", Some(ViewMonitoring), monitoring::pages::devices)
+        .page(Method::POST, "/communities/{community_id}/devices", Some(ManageDevices), monitoring::pages::register)
+        .page(Method::GET, "/devices/{device_id}", Some(ViewMonitoring), monitoring::pages::device)
         // Device messages over HTTP (the device's token is checked by the handler).
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
@@ -232,17 +237,17 @@ pub fn build() -> Routes {
         .api(Some(ManageAccounts), routes!(api::accounts::create))
         .api(Some(ManageAccounts), routes!(api::accounts::update))
         .api(Some(ManageOrganisations), routes!(api::communities::add_organisation))
-        .api(Some(ViewResidents), routes!(api::residents::list))
-        .api(Some(ViewResidents), routes!(api::residents::show))
-        .api(Some(RevealPersonalData), routes!(api::residents::reveal))
+        .api(Some(ViewResidents), routes!(residents::api::list))
+        .api(Some(ViewResidents), routes!(residents::api::show))
+        .api(Some(RevealPersonalData), routes!(residents::api::reveal))
         .api(Some(ViewResidents), routes!(api::property::units))
         .api(Some(ViewResidents), routes!(api::property::stays))
         .api(Some(ViewElectorate), routes!(api::property::electorate))
-        .api(Some(ViewCases), routes!(api::cases::list))
-        .api(Some(ReportCase), routes!(api::cases::create))
-        .api(Some(ViewCases), routes!(api::cases::show))
-        .api(Some(ActOnCases), routes!(api::cases::step))
-        .api(None, routes!(api::telemetry::telemetry));
+        .api(Some(ViewCases), routes!(cases::api::list))
+        .api(Some(ReportCase), routes!(cases::api::create))
+        .api(Some(ViewCases), routes!(cases::api::show))
+        .api(Some(ActOnCases), routes!(cases::api::step))
+        .api(None, routes!(monitoring::telemetry::telemetry));
     let (api_router, openapi) = b.api.split_for_parts();
     let openapi = with_refusals(openapi, &b.catalog);
     Routes { router: b.router.merge(api_router), catalog: b.catalog, openapi }

@@ -112,7 +112,7 @@ impl NewCase {
 }
 
 /// A case as lists and pages show it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseRow {
     pub id: i64,
     pub community_id: i64,
@@ -133,10 +133,8 @@ pub struct CaseRow {
     pub reporter_name: String,
     pub anonymous: bool,
     #[sqlx(try_from = "String")]
-    #[schema(value_type = String, example = "dispatched")]
     pub state: State,
     #[sqlx(try_from = "String")]
-    #[schema(value_type = String, example = "grid")]
     pub level: Level,
     pub assignee_account_id: Option<i64>,
     pub assignee_organisation_id: Option<i64>,

@@ -6,6 +6,7 @@
 use super::person_name;
 use crate::disputes::NewParty;
 use crate::{Store, StoreResult, read, transaction};
+use linli_domain::case::Remark;
 use linli_domain::dispute::{Side, half_month, half_month_bounds};
 use linli_domain::identity::Phone;
 use linli_domain::worktime::china_time;
@@ -116,7 +117,7 @@ pub async fn seed(
                 .map(|r| r.rows_affected())
                 })?;
             }
-            let mut notes: Vec<(i64, &str, String)> = Vec::new();
+            let mut notes: Vec<(i64, &str, Remark)> = Vec::new();
             for (at, outcome) in &sessions {
                 let mediators = format!("{}、人民调解员王建国", staff.1);
                 crate::exec!(tx, sqlx::query(
@@ -129,28 +130,33 @@ pub async fn seed(
                 .bind(*outcome)
                 .bind(staff.0)
                 .bind(*at))?;
-                notes.push((*at, "mediation", format!("{} {outcome} · {mediators}", date(*at))));
+                let session = Remark::Mediation {
+                    held_on: date(*at),
+                    outcome: (*outcome).to_owned(),
+                    mediators: mediators.clone(),
+                };
+                notes.push((*at, "mediation", session));
             }
             if let Some((at, kind, _)) = settled {
-                notes.push((at, "settlement", kind.to_owned()));
+                notes.push((at, "settlement", Remark::Code { code: kind.to_owned() }));
             }
             if let Some((at, result)) = follow_up.filter(|f| f.0 < now) {
-                notes.push((at, "follow_up", result.to_owned()));
+                notes.push((at, "follow_up", Remark::Code { code: result.to_owned() }));
             }
-            for (at, kind, text) in &notes {
+            for (at, kind, remark) in &notes {
                 let state = state_at(*at);
                 crate::exec!(
                     tx,
                     sqlx::query(
-                        "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note) \
-                     VALUES ($1, $2, $3, $4, $5, $5, $6)",
+                        "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, remark) \
+                     VALUES ($1, $2, $3, $4, $5, $5, '', $6)",
                     )
                     .bind(case.id)
                     .bind(*at)
                     .bind(staff.0)
                     .bind(*kind)
                     .bind(&state)
-                    .bind(text)
+                    .bind(remark.to_json())
                 )?;
             }
         })?;

@@ -3,13 +3,10 @@
 //! one shape: `{"error":{"code","message","field","request_id"}}`.
 
 pub mod accounts;
-pub mod cases;
 pub mod communities;
 pub mod me;
 pub mod property;
-pub mod residents;
 pub mod schema;
-pub mod telemetry;
 pub mod tokens;
 
 use crate::error::AppError;

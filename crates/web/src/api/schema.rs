@@ -103,6 +103,14 @@ pub fn step() -> Object {
     choice(linli_domain::case::Step::ALL.iter().map(|s| s.as_str())).build()
 }
 
+pub fn case_state() -> Object {
+    choice(linli_domain::case::State::ALL.iter().map(|s| s.as_str())).build()
+}
+
+pub fn case_level() -> Object {
+    choice(linli_domain::case::Level::ALL.iter().map(|l| l.as_str())).build()
+}
+
 pub fn case_state_filter() -> Object {
     choice(crate::cases::state_filters()).build()
 }

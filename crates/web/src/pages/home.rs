@@ -144,7 +144,7 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
             }
             // Care plans: tagged residents whose visit is overdue, within the person's reach;
             // the to-do opens the whole list, most overdue first.
-            let overdue = super::care::overdue_in_reach(&state, &user, &community).await?;
+            let overdue = crate::residents::care::overdue_in_reach(&state, &user, &community).await?;
             if !overdue.is_empty() {
                 todos.push(Todo {
                     text: t.fill("todo.overdue_visits", &[("n", &overdue.len())]),
@@ -154,7 +154,8 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
             page.overdue_more = (overdue.len() > 10).then(|| t.fill("home.all_overdue", &[("n", &overdue.len())]));
             // The names themselves are for the grid worker who visits them; others get the count.
             if p.has_role(Role::GridWorker) {
-                page.overdue = overdue.into_iter().take(10).map(|o| super::care::overdue_line(t, o)).collect();
+                page.overdue =
+                    overdue.into_iter().take(10).map(|o| crate::residents::care::overdue_line(t, o)).collect();
             }
             if !mine && total.elderly_living_alone > 0 {
                 todos.push(Todo {

@@ -8,6 +8,7 @@ mod disputes;
 mod grid_worker;
 mod grids;
 mod http;
+mod layout;
 mod monitoring;
 mod notifications;
 mod open311;

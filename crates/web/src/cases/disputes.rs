@@ -126,7 +126,7 @@ pub async fn record(
             let message = user.0.tr().field_error(e.field, e.key);
             let form = action.unwrap_or(MediationAction::Session).as_str();
             let error = Some((form, message));
-            super::cases::case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, error, None).await
+            super::pages::case_page(&state, &user, case_id, StatusCode::UNPROCESSABLE_ENTITY, error, None).await
         }
         Err(e) => Err(e),
     }

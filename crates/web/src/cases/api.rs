@@ -33,7 +33,86 @@ pub struct CaseFilter {
 #[derive(Serialize, ToSchema)]
 pub struct CasePage {
     pub total: i64,
-    pub cases: Vec<CaseRow>,
+    pub cases: Vec<CaseView>,
+}
+
+/// A case as the API shows it to the caller: the reporter's name and account only for
+/// those who may see them, the description masked for those outside the case's circle.
+#[derive(Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: i64,
+    pub community_id: i64,
+    pub grid_id: Option<i64>,
+    pub category_id: i64,
+    pub category_code: String,
+    pub category_zh: String,
+    pub category_en: String,
+    /// `resident`, `phone`, `visit`, `hotline`, `grid_worker`, `api`, `alarm` …
+    pub source: String,
+    pub description: String,
+    pub building_id: Option<i64>,
+    pub household_id: Option<i64>,
+    pub address: String,
+    pub reporter_account_id: Option<i64>,
+    /// Empty for a caller who may not see the reporter.
+    pub reporter_name: String,
+    pub anonymous: bool,
+    #[schema(schema_with = crate::api::schema::case_state)]
+    pub state: linli_domain::case::State,
+    /// Who holds it: the grid, the community or the street.
+    #[schema(schema_with = crate::api::schema::case_level)]
+    pub level: linli_domain::case::Level,
+    pub assignee_account_id: Option<i64>,
+    pub assignee_organisation_id: Option<i64>,
+    /// UTC milliseconds, as every time here.
+    pub reported_at: i64,
+    pub registered_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub deadline: Option<i64>,
+    pub reworks: i64,
+    pub extensions: i64,
+    pub self_resolved: bool,
+    /// 1 to 5 stars.
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+    /// The case this report repeated, if it was merged into one.
+    pub merged_into: Option<i64>,
+}
+
+impl From<CaseRow> for CaseView {
+    fn from(c: CaseRow) -> CaseView {
+        CaseView {
+            id: c.id,
+            community_id: c.community_id,
+            grid_id: c.grid_id,
+            category_id: c.category_id,
+            category_code: c.category_code,
+            category_zh: c.category_zh,
+            category_en: c.category_en,
+            source: c.source,
+            description: c.description,
+            building_id: c.building_id,
+            household_id: c.household_id,
+            address: c.address,
+            reporter_account_id: c.reporter_account_id,
+            reporter_name: c.reporter_name,
+            anonymous: c.anonymous,
+            state: c.state,
+            level: c.level,
+            assignee_account_id: c.assignee_account_id,
+            assignee_organisation_id: c.assignee_organisation_id,
+            reported_at: c.reported_at,
+            registered_at: c.registered_at,
+            closed_at: c.closed_at,
+            deadline: c.deadline,
+            reworks: c.reworks,
+            extensions: c.extensions,
+            self_resolved: c.self_resolved,
+            rating: c.rating,
+            rating_comment: c.rating_comment,
+            merged_into: c.merged_into,
+        }
+    }
 }
 
 /// Cases of a community within the caller's reach, newest first.
@@ -70,7 +149,7 @@ pub async fn list(
     let p = user.principal();
     let mut cases = Vec::with_capacity(rows.len());
     for c in rows {
-        cases.push(crate::cases::seen_by(&state, p, &community, c).await?);
+        cases.push(crate::cases::seen_by(&state, p, &community, c).await?.into());
     }
     Ok(Json(CasePage { total, cases }))
 }
@@ -130,7 +209,7 @@ pub struct ReportInput {
     params(("community_id" = i64, Path, description = "Community id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Up to 80 characters; the same key makes one case")),
     request_body = ReportInput,
-    responses((status = 201, body = CaseRow), (status = 200, body = CaseRow, description = "A replay of an earlier report"),
+    responses((status = 201, body = CaseView), (status = 200, body = CaseView, description = "A replay of an earlier report"),
               (status = 403, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn create(
@@ -163,7 +242,7 @@ pub async fn create(
     let new = read_report(&state, &user, &community, &form).await?;
     let intake = state.store.report_case(&new).await?;
     let case = state.store.case(intake.case_id).await?;
-    let mut response = Json(case).into_response();
+    let mut response = Json(CaseView::from(case)).into_response();
     if intake.created {
         *response.status_mut() = StatusCode::CREATED;
     } else {
@@ -174,7 +253,7 @@ pub async fn create(
 
 #[derive(Serialize, ToSchema)]
 pub struct CaseDetail {
-    pub case: CaseRow,
+    pub case: CaseView,
     pub timeline: Vec<TimelineEntry>,
     /// The steps the caller may take now.
     pub steps: Vec<&'static str>,
@@ -192,7 +271,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(case_id): Path
     let (case, timeline) = crate::cases::as_seen_by(&state, user.principal(), &community, case, timeline).await?;
     let t = user.0.tr();
     let timeline = timeline.iter().map(|e| TimelineEntry::new(t, e)).collect();
-    Ok(Json(CaseDetail { case, timeline, steps }))
+    Ok(Json(CaseDetail { case: case.into(), timeline, steps }))
 }
 
 /// One event of a case's timeline, as the caller may read it.
@@ -259,7 +338,7 @@ pub struct StepInput {
     params(("case_id" = i64, Path, description = "Case id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Up to 80 characters; the same step sent again with the same key is taken once, and the retry gets the case as it is")),
     request_body = StepInput,
-    responses((status = 200, body = CaseRow), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
+    responses((status = 200, body = CaseView), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn step(
     State(state): State<AppState>,
@@ -267,7 +346,7 @@ pub async fn step(
     Path(case_id): Path<i64>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<StepInput>,
-) -> AppResult<Json<CaseRow>> {
+) -> AppResult<Json<CaseView>> {
     let key = idempotency_key(&headers)?;
     let stars = input.stars.map(|s| s.to_string());
     let note = StepNote { text: &input.note, public: input.public, remark: None };
@@ -278,5 +357,5 @@ pub async fn step(
         dispatch_to: input.dispatch_to.as_deref(),
         idempotency_key: key.as_deref(),
     };
-    Ok(Json(take_step(&state, &user, case_id, request, &[]).await?))
+    Ok(Json(take_step(&state, &user, case_id, request, &[]).await?.into()))
 }

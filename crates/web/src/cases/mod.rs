@@ -1,5 +1,10 @@
-//! Cases as the pages and the API share them: who sees a case, which steps each person
-//! may take on it, reading a step from a form, and where a report lands.
+//! Cases, in one place: what the pages and the API share (who sees a case, which steps
+//! each person may take on it, reading a step from a form, where a report lands), the
+//! pages ([`pages`]), dispute mediation ([`disputes`]) and the JSON API ([`api`]).
+
+pub mod api;
+pub mod disputes;
+pub mod pages;
 
 use crate::context::User;
 use crate::error::{AppError, AppResult};

@@ -1,5 +1,11 @@
-//! Residents' personal data as the page and the API share it: scoping (a grid worker
-//! reaches own grids only, by every route), reveals with a reason, and audited exports.
+//! Residents, in one place: what the pages and the API share about their personal data
+//! (scoping: a grid worker reaches own grids only, by every route; reveals with a reason;
+//! audited exports), the registry's pages ([`pages`]), care for those who need it
+//! ([`care`]) and the JSON API ([`api`]).
+
+pub mod api;
+pub mod care;
+pub mod pages;
 
 use crate::context::User;
 use crate::error::{AppError, AppResult};
