@@ -21,45 +21,33 @@ const NOTES_FIELD: &str = "dispute.session.notes";
 const NOTE_EVENT: &str = "INSERT INTO case_events (case_id, at, account_id, kind, from_state, to_state, note, \
      public, remark) SELECT id, $2, $3, $4, state, state, $5, $4 = 'comment', $6 FROM cases WHERE id = $1 RETURNING id";
 
-/// Appends a person's note to a case's timeline inside a transaction; returns the event id.
+/// What a note on the timeline says: a person's words as written, or the system's
+/// [`Remark`], put in words when read.
+pub(crate) enum Said<'a> {
+    Text(&'a str),
+    Remark(&'a Remark),
+}
+
+/// Appends a note to a case's timeline inside a transaction, changing no state; returns
+/// the event id.
 pub(crate) async fn note(
     tx: &mut crate::Tx,
     case_id: i64,
     at: i64,
     account_id: Option<i64>,
     kind: &str,
-    text: &str,
+    said: Said<'_>,
 ) -> StoreResult<i64> {
-    insert_note(tx, case_id, at, account_id, kind, &linli_domain::clean_text(text), None).await
-}
-
-/// Appends what the system says ([`Remark`]) to a case's timeline, changing no state.
-pub(crate) async fn remark(
-    tx: &mut crate::Tx,
-    case_id: i64,
-    at: i64,
-    account_id: Option<i64>,
-    kind: &str,
-    remark: &Remark,
-) -> StoreResult<i64> {
-    insert_note(tx, case_id, at, account_id, kind, "", Some(remark.to_json())).await
-}
-
-async fn insert_note(
-    tx: &mut crate::Tx,
-    case_id: i64,
-    at: i64,
-    account_id: Option<i64>,
-    kind: &str,
-    text: &str,
-    remark: Option<String>,
-) -> StoreResult<i64> {
+    let (text, remark) = match said {
+        Said::Text(text) => (linli_domain::clean_text(text), None),
+        Said::Remark(remark) => (String::new(), Some(remark.to_json())),
+    };
     crate::on!(tx, |c| sqlx::query_scalar::<_, i64>(NOTE_EVENT)
         .bind(case_id)
         .bind(at)
         .bind(account_id)
         .bind(kind)
-        .bind(text)
+        .bind(&text)
         .bind(&remark)
         .fetch_optional(c)
         .await)?
@@ -109,6 +97,8 @@ pub struct Party {
     pub side: String,
     pub name: String,
     pub phone_masked: Option<String>,
+    /// Named in the report itself (by its reporter), not added by a mediator later.
+    pub in_report: bool,
 }
 
 /// One mediation session.
@@ -163,6 +153,7 @@ struct PartyRow {
     side: String,
     name_sealed: String,
     phone_sealed: Option<String>,
+    in_report: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -234,7 +225,8 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let (parties, sessions) = read!(self, |db| {
             let parties: Vec<PartyRow> = sqlx::query_as(
-                "SELECT id, side, name_sealed, phone_sealed FROM dispute_parties WHERE case_id = $1 ORDER BY id",
+                "SELECT p.id, p.side, p.name_sealed, p.phone_sealed, p.created_at <= c.reported_at AS in_report \
+                 FROM dispute_parties p JOIN cases c ON c.id = p.case_id WHERE p.case_id = $1 ORDER BY p.id",
             )
             .bind(case_id)
             .fetch_all(db)
@@ -259,6 +251,7 @@ impl Store {
                     side: p.side,
                     name: key.open(NAME_FIELD, &p.name_sealed)?,
                     phone_masked: phone.and_then(|ph| Phone::parse("phone", &ph).ok()).map(|ph| ph.masked()),
+                    in_report: p.in_report,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -305,8 +298,15 @@ impl Store {
                 .await
                 .map(|r| r.rows_affected())
             })?;
-            remark(tx, case_id, now, account_id, "party", &Remark::Code { code: party.side.as_str().to_owned() })
-                .await?;
+            note(
+                tx,
+                case_id,
+                now,
+                account_id,
+                "party",
+                Said::Remark(&Remark::Code { code: party.side.as_str().to_owned() }),
+            )
+            .await?;
         })
     }
 
@@ -322,7 +322,8 @@ impl Store {
                     .bind(now)
                     .bind(case_id)
             )?;
-            remark(tx, case_id, now, account_id, "risk", &Remark::Code { code: risk.as_str().to_owned() }).await?;
+            note(tx, case_id, now, account_id, "risk", Said::Remark(&Remark::Code { code: risk.as_str().to_owned() }))
+                .await?;
         })?;
         if risk.escalates() {
             let case = self.case(case_id).await?;
@@ -378,7 +379,7 @@ impl Store {
                 outcome: s.outcome.as_str().to_owned(),
                 mediators: mediators.to_owned(),
             };
-            remark(tx, case_id, now, account_id, "mediation", &session).await?;
+            note(tx, case_id, now, account_id, "mediation", Said::Remark(&session)).await?;
         })
     }
 
@@ -421,8 +422,15 @@ impl Store {
             if n == 0 {
                 return Err(invalid("settlement", "error.dispute.settled"));
             }
-            remark(tx, case_id, now, account_id, "settlement", &Remark::Code { code: settlement.as_str().to_owned() })
-                .await?;
+            note(
+                tx,
+                case_id,
+                now,
+                account_id,
+                "settlement",
+                Said::Remark(&Remark::Code { code: settlement.as_str().to_owned() }),
+            )
+            .await?;
         })
     }
 
@@ -443,8 +451,15 @@ impl Store {
                 .bind(now)
                 .bind(case_id)
             )?;
-            remark(tx, case_id, now, account_id, "referral", &Remark::Code { code: referral.as_str().to_owned() })
-                .await?;
+            note(
+                tx,
+                case_id,
+                now,
+                account_id,
+                "referral",
+                Said::Remark(&Remark::Code { code: referral.as_str().to_owned() }),
+            )
+            .await?;
         })
     }
 
@@ -472,8 +487,15 @@ impl Store {
             if n == 0 {
                 return Err(invalid("follow_up", "error.dispute.follow_up"));
             }
-            remark(tx, case_id, now, account_id, "follow_up", &Remark::Code { code: result.as_str().to_owned() })
-                .await?;
+            note(
+                tx,
+                case_id,
+                now,
+                account_id,
+                "follow_up",
+                Said::Remark(&Remark::Code { code: result.as_str().to_owned() }),
+            )
+            .await?;
         })
     }
 

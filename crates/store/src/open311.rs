@@ -292,7 +292,8 @@ impl Store {
     pub async fn comment_on_case(&self, case_id: i64, note: &str) -> StoreResult<PublicUpdate> {
         let now = now_ms();
         let u = transaction!(self, |tx| {
-            let id = crate::disputes::note(tx, case_id, now, None, "comment", note).await?;
+            let id =
+                crate::disputes::note(tx, case_id, now, None, "comment", crate::disputes::Said::Text(note)).await?;
             let (state, community_id): (String, i64) =
                 crate::on!(tx, |c| sqlx::query_as("SELECT state, community_id FROM cases WHERE id = $1")
                     .bind(case_id)

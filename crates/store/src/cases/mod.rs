@@ -177,8 +177,10 @@ pub struct TimelineEvent {
     pub account_id: Option<i64>,
     pub actor: Option<String>,
     pub kind: String,
-    pub from_state: String,
-    pub to_state: String,
+    #[sqlx(try_from = "String")]
+    pub from_state: State,
+    #[sqlx(try_from = "String")]
+    pub to_state: State,
     pub note: String,
     /// The note is part of the case's public record (its author said so, or a client's comment).
     pub public: bool,

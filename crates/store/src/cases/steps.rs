@@ -360,7 +360,15 @@ impl Store {
                     tx,
                     sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2").bind(into).bind(case_id)
                 )?;
-                crate::disputes::remark(tx, into, now, actor, "merged", &Remark::Merged { case: case_id }).await?;
+                crate::disputes::note(
+                    tx,
+                    into,
+                    now,
+                    actor,
+                    "merged",
+                    crate::disputes::Said::Remark(&Remark::Merged { case: case_id }),
+                )
+                .await?;
             }
         });
         changed?;

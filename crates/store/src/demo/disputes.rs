@@ -82,7 +82,11 @@ pub async fn seed(
         // A note entered for a past moment carries the state the case was in then.
         let timeline = store.case_timeline(case.id).await?;
         let state_at = |at: i64| {
-            timeline.iter().take_while(|e| e.at <= at).last().map_or("reported".to_owned(), |e| e.to_state.clone())
+            timeline
+                .iter()
+                .take_while(|e| e.at <= at)
+                .last()
+                .map_or("reported".to_owned(), |e| e.to_state.as_str().to_owned())
         };
         transaction!(store, |tx| {
             crate::on!(tx, |c| {

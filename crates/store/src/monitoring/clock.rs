@@ -85,7 +85,15 @@ impl Store {
                     transaction!(self, |tx| {
                         if crate::cases::link_alarm(tx, alarm_id, case_id).await? == 1 {
                             let remark = Remark::AlarmJoined { device: device.name.clone(), alarm: alarm.clone() };
-                            crate::disputes::remark(tx, case_id, now, None, "alarm", &remark).await?;
+                            crate::disputes::note(
+                                tx,
+                                case_id,
+                                now,
+                                None,
+                                "alarm",
+                                crate::disputes::Said::Remark(&remark),
+                            )
+                            .await?;
                         }
                     })?;
                     opened.push(case_id);

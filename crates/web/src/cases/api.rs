@@ -36,32 +36,28 @@ pub struct CasePage {
     pub cases: Vec<CaseView>,
 }
 
-/// A case as the API shows it to the caller: the reporter's name and account only for
-/// those who may see them, the description masked for those outside the case's circle.
+/// A case as the API shows it to the caller: who reported it only to those who may see
+/// the reporter, the description masked for those outside the case's circle.
 #[derive(Serialize, ToSchema)]
 pub struct CaseView {
     pub id: i64,
     pub community_id: i64,
     pub grid_id: Option<i64>,
-    pub category_id: i64,
-    pub category_code: String,
-    pub category_zh: String,
-    pub category_en: String,
+    pub category: CategoryRef,
     /// `resident`, `phone`, `visit`, `hotline`, `grid_worker`, `api`, `alarm` …
     pub source: String,
     pub description: String,
-    pub building_id: Option<i64>,
-    pub household_id: Option<i64>,
-    pub address: String,
-    pub reporter_account_id: Option<i64>,
-    /// Empty for a caller who may not see the reporter.
-    pub reporter_name: String,
+    pub place: PlaceRef,
+    /// Who reported it; absent for a caller who may not see the reporter.
+    pub reporter: Option<ReporterRef>,
+    /// The reporter asked to stay anonymous to the party handling the case.
     pub anonymous: bool,
     #[schema(schema_with = crate::api::schema::case_state)]
     pub state: linli_domain::case::State,
     /// Who holds it: the grid, the community or the street.
     #[schema(schema_with = crate::api::schema::case_level)]
     pub level: linli_domain::case::Level,
+    /// Whom it was dispatched to: a person, a party (organisation), or neither (the staff).
     pub assignee_account_id: Option<i64>,
     pub assignee_organisation_id: Option<i64>,
     /// UTC milliseconds, as every time here.
@@ -69,33 +65,63 @@ pub struct CaseView {
     pub registered_at: Option<i64>,
     pub closed_at: Option<i64>,
     pub deadline: Option<i64>,
+    /// Sent back to be redone, and deadlines extended, so far.
     pub reworks: i64,
     pub extensions: i64,
+    /// Fixed on the spot by whoever reported it (自办自结).
     pub self_resolved: bool,
-    /// 1 to 5 stars.
-    pub rating: Option<i64>,
-    pub rating_comment: Option<String>,
+    pub rating: Option<RatingRef>,
     /// The case this report repeated, if it was merged into one.
     pub merged_into: Option<i64>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct CategoryRef {
+    pub id: i64,
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlaceRef {
+    pub building_id: Option<i64>,
+    pub household_id: Option<i64>,
+    /// The building and room, or a point's coordinates.
+    pub address: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReporterRef {
+    /// Absent for a report staff took by phone, visit or hotline.
+    pub account_id: Option<i64>,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RatingRef {
+    /// 1 to 5.
+    pub stars: i64,
+    pub comment: Option<String>,
+}
+
 impl From<CaseRow> for CaseView {
     fn from(c: CaseRow) -> CaseView {
+        let seen = c.reporter_account_id.is_some() || !c.reporter_name.is_empty();
         CaseView {
             id: c.id,
             community_id: c.community_id,
             grid_id: c.grid_id,
-            category_id: c.category_id,
-            category_code: c.category_code,
-            category_zh: c.category_zh,
-            category_en: c.category_en,
+            category: CategoryRef {
+                id: c.category_id,
+                code: c.category_code,
+                name_zh: c.category_zh,
+                name_en: c.category_en,
+            },
             source: c.source,
             description: c.description,
-            building_id: c.building_id,
-            household_id: c.household_id,
-            address: c.address,
-            reporter_account_id: c.reporter_account_id,
-            reporter_name: c.reporter_name,
+            place: PlaceRef { building_id: c.building_id, household_id: c.household_id, address: c.address },
+            reporter: seen.then_some(ReporterRef { account_id: c.reporter_account_id, name: c.reporter_name }),
             anonymous: c.anonymous,
             state: c.state,
             level: c.level,
@@ -108,8 +134,7 @@ impl From<CaseRow> for CaseView {
             reworks: c.reworks,
             extensions: c.extensions,
             self_resolved: c.self_resolved,
-            rating: c.rating,
-            rating_comment: c.rating_comment,
+            rating: c.rating.map(|stars| RatingRef { stars, comment: c.rating_comment }),
             merged_into: c.merged_into,
         }
     }
@@ -281,12 +306,14 @@ pub struct TimelineEntry {
     /// UTC milliseconds.
     pub at: i64,
     /// Who took the step; absent for the system, and for a reporter the caller may not see.
-    pub account_id: Option<i64>,
-    pub actor: Option<String>,
+    pub actor: Option<ActorRef>,
     /// The step (`report`, `register` …) or note (`mediation`, `comment` …).
     pub kind: String,
-    pub from_state: String,
-    pub to_state: String,
+    /// The case's state before and after (the same for a note).
+    #[schema(schema_with = crate::api::schema::case_state)]
+    pub from: linli_domain::case::State,
+    #[schema(schema_with = crate::api::schema::case_state)]
+    pub to: linli_domain::case::State,
     /// The note in the caller's language: a person's words as written, the system's put
     /// in words; empty where the caller may not read it.
     pub note: String,
@@ -294,16 +321,21 @@ pub struct TimelineEntry {
     pub public: bool,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ActorRef {
+    pub account_id: i64,
+    pub name: String,
+}
+
 impl TimelineEntry {
     fn new(t: crate::i18n::Tr, e: &TimelineEvent) -> TimelineEntry {
         TimelineEntry {
             id: e.id,
             at: e.at,
-            account_id: e.account_id,
-            actor: e.actor.clone(),
+            actor: e.account_id.map(|account_id| ActorRef { account_id, name: e.actor.clone().unwrap_or_default() }),
             kind: e.kind.clone(),
-            from_state: e.from_state.clone(),
-            to_state: e.to_state.clone(),
+            from: e.from_state,
+            to: e.to_state,
             note: crate::cases::timeline_note(t, e),
             public: e.public,
         }

@@ -183,7 +183,7 @@ dual_backend_test!(a_reporter_is_shown_only_to_those_who_handle_the_case, |db| {
     }
     let held = app.db.store.case(case_id).await.unwrap();
     let seen = staff.get(&format!("/api/v1/cases/{case_id}")).await.json();
-    assert_eq!(seen["case"]["reporter_account_id"], resident_account, "staff see the reporter");
+    assert_eq!(seen["case"]["reporter"]["account_id"], resident_account, "staff see the reporter");
     // Whoever else can open the case (the street; the property company if it holds it)
     // learns nothing of who reported it: not the name, not the account, not on the timeline.
     let mut others = vec![Role::StreetSupervisor];
@@ -195,15 +195,14 @@ dual_backend_test!(a_reporter_is_shown_only_to_those_who_handle_the_case, |db| {
         let detail = b.get(&format!("/api/v1/cases/{case_id}")).await;
         assert_eq!(detail.status, StatusCode::OK, "{role:?}");
         let json = detail.json();
-        assert!(json["case"]["reporter_account_id"].is_null(), "{role:?}: {}", detail.text);
-        assert_eq!(json["case"]["reporter_name"], "", "{role:?}");
+        assert!(json["case"]["reporter"].is_null(), "{role:?}: {}", detail.text);
         for e in json["timeline"].as_array().unwrap() {
-            assert_ne!(e["account_id"], resident_account, "{role:?}: the reporter's step names them");
+            assert_ne!(e["actor"]["account_id"], resident_account, "{role:?}: the reporter's step names them");
         }
         let list = b.get(&format!("/api/v1/communities/{}/cases?state=all&limit=200", app.demo.community_id)).await;
         let mine = list.json()["cases"].as_array().unwrap().iter().find(|c| c["id"] == case_id).cloned();
         if let Some(c) = mine {
-            assert!(c["reporter_account_id"].is_null(), "{role:?} list");
+            assert!(c["reporter"].is_null(), "{role:?} list");
         }
         let page = b.get(&format!("/cases/{case_id}")).await;
         assert!(!page.text.contains(&app.demo.account(Role::Resident).unwrap().display_name), "{role:?} page");
@@ -232,7 +231,7 @@ dual_backend_test!(the_street_sees_no_party_or_reporter_until_a_dispute_is_escal
     assert!(!page.text.contains("欧阳明月") && !page.text.contains("139****5678"), "a party's name");
     assert!(!page.text.contains("13912340000") && page.text.contains("139****0000"), "free text is masked");
     let detail = street.get(&format!("/api/v1/cases/{case_id}")).await.json();
-    assert_eq!(detail["case"]["reporter_name"], "");
+    assert!(detail["case"]["reporter"].is_null());
     // Escalated to the street, it sees the parties it now mediates.
     for _ in 0..2 {
         let r = worker
@@ -261,7 +260,7 @@ dual_backend_test!(the_street_sees_no_party_or_reporter_until_a_dispute_is_escal
     let page = street.get(&format!("/cases/{case_id}")).await;
     assert!(page.text.contains("欧阳明月"), "the street mediates an escalated dispute");
     assert!(page.text.contains("13912340000"), "and reads the report as written");
-    assert_eq!(street.get(&format!("/api/v1/cases/{case_id}")).await.json()["case"]["reporter_name"], worker_name);
+    assert_eq!(street.get(&format!("/api/v1/cases/{case_id}")).await.json()["case"]["reporter"]["name"], worker_name);
 });
 
 dual_backend_test!(parallel_guesses_cannot_pass_the_lockout_and_two_login_names_share_one_count, |db| {
