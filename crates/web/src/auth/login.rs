@@ -179,7 +179,9 @@ pub async fn logout(State(state): State<AppState>, User(_, authed): User, jar: C
         state.store.end_session(token).await?;
     }
     state.store.audit(Some(authed.principal.account_id), None, "logout", "").await?;
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    // The language goes with the person: whoever signs in next in this browser gets their
+    // own (their account's, or what they pick on the sign-in page).
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/")).remove(Cookie::build(LANG_COOKIE).path("/"));
     Ok((jar, Redirect::to("/login")).into_response())
 }
 

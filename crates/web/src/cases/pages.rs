@@ -615,13 +615,10 @@ pub(crate) async fn case_page(
     let can_mediate = dispute.is_some() && crate::cases::may_mediate(user.principal(), &community, &case);
     let reporter = case.reporter_account_id == Some(user.principal().account_id);
     let plain = reporter && !user.principal().reads_internal_notes(&crate::cases::facts(&community, &case));
-    if !can_mediate
-        && !reporter
-        && let Some(d) = dispute.as_mut()
-    {
-        // The parties are people: only those who mediate, and the reporter who named them,
-        // see who they are.
-        for party in &mut d.parties {
+    if !can_mediate && let Some(d) = dispute.as_mut() {
+        // The parties are people: only those who mediate see who they are, and the
+        // reporter sees those they named in the report (not those a mediator added).
+        for party in d.parties.iter_mut().filter(|p| !(reporter && p.in_report)) {
             party.name.clear();
             party.phone_masked = None;
         }

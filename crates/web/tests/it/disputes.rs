@@ -90,6 +90,12 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r.location().unwrap().contains("done=mediation.session"));
+    // A party the mediators add is theirs to know; the reporter still sees the one they named.
+    let added = [("action", "party"), ("side", "respondent"), ("name", "孙桂芝"), ("phone", "13912348765")];
+    assert_eq!(mediate(&mut staff, case, &added).await.status, StatusCode::SEE_OTHER);
+    assert!(staff.get(&format!("/cases/{case}")).await.text.contains("孙桂芝"));
+    let page = resident.get(&format!("/cases/{case}")).await.text;
+    assert!(page.contains("钱先生（302 室）") && !page.contains("孙桂芝") && !page.contains("139****8765"));
     let r = mediate(
         &mut staff,
         case,

@@ -265,6 +265,14 @@ dual_backend_test!(the_english_switch_sticks_across_pages_and_logins, |db| {
     let api = fresh.get("/api/v1/grids/999999").await;
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.json()["error"]["message"], "The page or record was not found");
+    // Signing out takes the language along: the next person in this browser gets their own.
+    assert_eq!(b.post_form("/logout", &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(b.get("/login").await.text.contains("lang=\"zh-CN\""));
+    assert_eq!(
+        b.login(&app.login_of(Role::CommunityStaff), linli_store::demo::DEMO_PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(b.get("/").await.text.contains(zh("home.today")), "the next person reads their own language");
 });
 
 dual_backend_test!(api_tokens_work_for_clients_and_stop_when_revoked, |db| {
