@@ -204,7 +204,7 @@ pub async fn list(
     let categories: Vec<(i64, String)> = categories
         .iter()
         .map(|c| {
-            let name = if t.lang == crate::i18n::Lang::En { &c.name_en } else { &c.name_zh };
+            let name = t.pick(&c.name_zh, &c.name_en);
             let indent = if c.parent_code.is_some() { "\u{3000}" } else { "" };
             (c.id, format!("{indent}{} {name}", c.code))
         })
@@ -356,7 +356,7 @@ fn export_list(
             let c = &r.case;
             vec![
                 c.id.to_string(),
-                if t.lang == crate::i18n::Lang::En { c.category_en.clone() } else { c.category_zh.clone() },
+                t.pick(&c.category_zh, &c.category_en).to_owned(),
                 c.address.clone(),
                 r.grid.clone(),
                 r.holder.clone(),

@@ -381,7 +381,7 @@ async fn devices_page(
             .device_profiles()
             .await?
             .into_iter()
-            .map(|p| (p.code, if t.lang == crate::i18n::Lang::En { p.name_en } else { p.name_zh }))
+            .map(|p| (p.code, t.pick(&p.name_zh, &p.name_en).to_owned()))
             .collect();
         let buildings =
             state.store.buildings_in_community(community.id).await?.into_iter().map(|b| (b.id, b.name)).collect();

@@ -147,7 +147,7 @@ async fn services_of(state: &AppState, tr: Tr) -> Result<Vec<Category>, Fail> {
 }
 
 fn name(tr: Tr, zh: &str, en: &str) -> String {
-    if tr.lang == Lang::En { en.to_owned() } else { zh.to_owned() }
+    tr.pick(zh, en).to_owned()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -256,7 +256,7 @@ async fn my_reports(state: &AppState, user: &User, community_id: i64) -> AppResu
             };
             MyReport {
                 id: c.id,
-                category: if t.lang == crate::i18n::Lang::En { c.category_en } else { c.category_zh },
+                category: t.pick(&c.category_zh, &c.category_en).to_owned(),
                 status: t.label("case.plain", c.state.as_str()),
                 state: c.state.as_str().to_owned(),
                 when,
