@@ -125,12 +125,12 @@ pub struct NewSession {
 #[derive(Debug, Clone)]
 pub struct Dispute {
     pub case_id: i64,
-    pub risk: String,
-    pub settlement: Option<String>,
+    pub risk: Risk,
+    pub settlement: Option<Settlement>,
     pub settled_on: Option<String>,
     pub agreement: Option<String>,
-    pub referral: Option<String>,
-    pub follow_up: Option<String>,
+    pub referral: Option<Referral>,
+    pub follow_up: Option<FollowUp>,
     pub followed_up_on: Option<String>,
     pub parties: Vec<Party>,
     pub sessions: Vec<Session>,
@@ -180,7 +180,8 @@ pub struct GridSweeps {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DisputeSummary {
     pub case_id: i64,
-    pub risk: String,
+    #[sqlx(try_from = "String")]
+    pub risk: Risk,
     pub sessions: i64,
     pub settlement: Option<String>,
     pub follow_up: Option<String>,
@@ -270,12 +271,12 @@ impl Store {
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Some(Dispute {
             case_id,
-            risk: row.risk,
-            settlement: row.settlement,
+            risk: Risk::parse(&row.risk).map_err(StoreError::Invalid)?,
+            settlement: row.settlement.as_deref().map(Settlement::parse).transpose().map_err(StoreError::Invalid)?,
             settled_on: row.settled_on,
             agreement: row.agreement_sealed.map(|a| key.open(AGREEMENT_FIELD, &a)).transpose()?,
-            referral: row.referral,
-            follow_up: row.follow_up,
+            referral: row.referral.as_deref().map(Referral::parse).transpose().map_err(StoreError::Invalid)?,
+            follow_up: row.follow_up.as_deref().map(FollowUp::parse).transpose().map_err(StoreError::Invalid)?,
             followed_up_on: row.followed_up_on,
             parties,
             sessions,

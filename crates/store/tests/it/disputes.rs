@@ -157,9 +157,9 @@ dual_backend_test!(mediation_goes_on_the_timeline_ends_once_and_is_followed_up, 
     let d = db.store.dispute(id).await.unwrap().unwrap();
     assert_eq!(d.sessions.len(), 2);
     assert_eq!(d.sessions[0].notes, "双方情绪激动");
-    assert_eq!((d.settlement.as_deref(), d.settled_on.as_deref()), (Some("agreement"), Some("2026-11-24")));
+    assert_eq!((d.settlement, d.settled_on.as_deref()), (Some(Settlement::Agreement), Some("2026-11-24")));
     assert_eq!(d.agreement.as_deref(), Some(text));
-    assert_eq!((d.follow_up.as_deref(), d.referral.as_deref()), (Some("kept"), None));
+    assert_eq!((d.follow_up, d.referral), (Some(FollowUp::Kept), None));
     let sealed: String =
         read!(db.store, |pool| sqlx::query_scalar("SELECT agreement_sealed FROM disputes WHERE case_id = $1")
             .bind(id)

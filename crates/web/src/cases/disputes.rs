@@ -149,8 +149,8 @@ struct DisputesPage {
 }
 
 impl DisputesPage {
-    fn risk_of<'a>(&self, s: &'a Option<DisputeSummary>) -> &'a str {
-        s.as_ref().map_or("normal", |s| s.risk.as_str())
+    fn risk_of(&self, s: &Option<DisputeSummary>) -> &'static str {
+        s.as_ref().map_or(Risk::Normal, |s| s.risk).as_str()
     }
 }
 
