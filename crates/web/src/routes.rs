@@ -7,12 +7,10 @@ use crate::assets;
 use crate::auth::{self, login};
 use crate::open311;
 use crate::ops;
-use crate::pages::{
-    account, admin, buildings, buildings_import, community, grids, home, import, inbox, indicators, settings,
-};
+use crate::pages::{buildings, buildings_import, community, grids, home, import, inbox, indicators, settings};
 use crate::photo;
 use crate::state::AppState;
-use crate::{cases, monitoring, residents};
+use crate::{accounts, cases, monitoring, residents};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -123,13 +121,13 @@ pub fn build() -> Routes {
         .page(Method::GET, "/streets", Some(ViewStreet), community::list_streets)
         .page(Method::GET, "/streets/{street_id}", Some(ViewStreet), community::show_street)
         .page(Method::GET, "/streets/{street_id}/indicators", Some(ViewIndicators), indicators::show_street)
-        .page(Method::GET, "/account", Some(ManageOwnAccount), account::show)
+        .page(Method::GET, "/account", Some(ManageOwnAccount), accounts::own::show)
         .page(Method::GET, "/inbox", Some(ViewHome), inbox::show)
         .page(Method::POST, "/inbox/read", Some(ViewHome), inbox::mark_read)
         .page(Method::POST, "/inbox/settings", Some(ManageOwnAccount), inbox::settings)
-        .page(Method::POST, "/account/password", Some(ManageOwnAccount), account::change_password)
-        .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), account::create_token)
-        .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), account::revoke_token)
+        .page(Method::POST, "/account/password", Some(ManageOwnAccount), accounts::own::change_password)
+        .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), accounts::own::create_token)
+        .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), accounts::own::revoke_token)
         .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
         .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)
         .upload("/communities/{community_id}/grids/import", Some(ManageGrids), grids::import, 8 * 1024 * 1024)
@@ -194,11 +192,21 @@ pub fn build() -> Routes {
         .page(Method::POST, "/admin/settings/calendar", Some(ManageSettings), settings::calendar)
         .page(Method::POST, "/admin/settings/limits", Some(ManageSettings), settings::limit)
         .page(Method::POST, "/admin/settings/rating", Some(ManageSettings), settings::rating)
-        .page(Method::GET, "/admin/accounts", Some(ManageAccounts), admin::accounts)
-        .page(Method::GET, "/admin/accounts/new", Some(ManageAccounts), admin::new_account)
-        .page(Method::POST, "/admin/accounts", Some(ManageAccounts), admin::create_account)
-        .page(Method::POST, "/admin/accounts/{account_id}/disable", Some(ManageAccounts), admin::disable_account)
-        .page(Method::POST, "/admin/accounts/{account_id}/enable", Some(ManageAccounts), admin::enable_account)
+        .page(Method::GET, "/admin/accounts", Some(ManageAccounts), accounts::admin::accounts)
+        .page(Method::GET, "/admin/accounts/new", Some(ManageAccounts), accounts::admin::new_account)
+        .page(Method::POST, "/admin/accounts", Some(ManageAccounts), accounts::admin::create_account)
+        .page(
+            Method::POST,
+            "/admin/accounts/{account_id}/disable",
+            Some(ManageAccounts),
+            accounts::admin::disable_account,
+        )
+        .page(
+            Method::POST,
+            "/admin/accounts/{account_id}/enable",
+            Some(ManageAccounts),
+            accounts::admin::enable_account,
+        )
         .page(
             Method::POST,
             "/communities/{community_id}/organisations",
@@ -226,16 +234,16 @@ pub fn build() -> Routes {
         // Device messages over HTTP (the device's token is checked by the handler).
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
-        .api(Some(ViewHome), routes!(api::me::me))
+        .api(Some(ViewHome), routes!(accounts::me::me))
         .api(Some(ViewCommunity), routes!(api::communities::list))
         .api(Some(ViewCommunity), routes!(api::communities::show))
         .api(Some(ViewGrid), routes!(api::communities::grid))
-        .api(Some(ManageOwnAccount), routes!(api::tokens::list))
-        .api(Some(ManageOwnAccount), routes!(api::tokens::create))
-        .api(Some(ManageOwnAccount), routes!(api::tokens::revoke))
-        .api(Some(ManageAccounts), routes!(api::accounts::list))
-        .api(Some(ManageAccounts), routes!(api::accounts::create))
-        .api(Some(ManageAccounts), routes!(api::accounts::update))
+        .api(Some(ManageOwnAccount), routes!(accounts::tokens::list))
+        .api(Some(ManageOwnAccount), routes!(accounts::tokens::create))
+        .api(Some(ManageOwnAccount), routes!(accounts::tokens::revoke))
+        .api(Some(ManageAccounts), routes!(accounts::api::list))
+        .api(Some(ManageAccounts), routes!(accounts::api::create))
+        .api(Some(ManageAccounts), routes!(accounts::api::update))
         .api(Some(ManageOrganisations), routes!(api::communities::add_organisation))
         .api(Some(ViewResidents), routes!(residents::api::list))
         .api(Some(ViewResidents), routes!(residents::api::show))

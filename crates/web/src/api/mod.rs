@@ -2,12 +2,9 @@
 //! definitions (utoipa-axum), so the document cannot drift from the router. Errors use
 //! one shape: `{"error":{"code","message","field","request_id"}}`.
 
-pub mod accounts;
 pub mod communities;
-pub mod me;
 pub mod property;
 pub mod schema;
-pub mod tokens;
 
 use crate::error::AppError;
 use axum::extract::{FromRequest, Request};

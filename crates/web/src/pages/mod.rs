@@ -1,8 +1,6 @@
 //! Server-rendered pages (askama). Every page struct holds a [`crate::frame::Chrome`],
 //! the shared frame, and is turned into a response by [`crate::frame::render`].
 
-pub mod account;
-pub mod admin;
 pub mod buildings;
 pub mod buildings_import;
 pub mod community;

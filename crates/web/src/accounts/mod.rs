@@ -1,6 +1,14 @@
-//! Account administration shared by the page and the API: submitted fields become a valid
-//! account holding one role, anchored where that role acts (a street, a community, an
-//! organisation, or grids of a community). Every failure names its field.
+//! Accounts, in one place. What administration's page and API share: submitted fields
+//! become a valid account holding one role, anchored where that role acts (a street, a
+//! community, an organisation, or grids of a community); every failure names its field.
+//! The administrators' pages ([`admin`]) and API ([`api`]); one's own account: its page
+//! ([`own`]), `GET /api/v1/me` ([`me`]) and personal access tokens ([`tokens`]).
+
+pub mod admin;
+pub mod api;
+pub mod me;
+pub mod own;
+pub mod tokens;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
