@@ -27,14 +27,14 @@ pub struct Params {
 /// A telemetry message: `{"ts": …, "values": {"temp": 21.5, "smoke": false}}`, or the
 /// values as a flat object (a `ts` key in it is the time). An event is
 /// `{"event": "name"}`; a state is `online`, `offline` or `{"online": true}`.
+/// (For the document only: the payload is read by `linli_domain::monitoring::Message`.)
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct TelemetryPayload {
     /// When the device measured, UTC milliseconds (2000 to 2100); the server's time if absent.
     #[schema(minimum = 946684800000_i64, maximum = 4102444800000_i64)]
-    ts: Option<i64>,
+    pub ts: Option<i64>,
     /// Up to 64 named numbers or booleans.
-    values: std::collections::BTreeMap<String, f64>,
+    pub values: std::collections::BTreeMap<String, f64>,
 }
 
 /// What became of the message.
