@@ -57,13 +57,16 @@ pub async fn seed(
             })
             .collect::<StoreResult<_>>()?;
         let risk = if rng.gen_bool(0.15) { "high" } else { "normal" };
-        // Sessions after acceptance, a day or so apart; the last one agrees if the case closed.
+        // Sessions after acceptance, each a few hours to a day after the one before; the
+        // last one agrees if the case closed.
         let mut sessions = Vec::new();
         if let Some(accepted) = case.accepted_at {
             let end = case.closed_at.unwrap_or(now);
             let n = rng.gen_range(1..=2);
+            let mut held = accepted;
             for i in 0..n {
-                let at = (accepted + (i + 1) * rng.gen_range(DAY / 8..DAY)).min(end - 60_000);
+                held += rng.gen_range(DAY / 8..DAY);
+                let at = held.min(end - 60_000);
                 let last = i + 1 == n;
                 let outcome = if last && case.closed_at.is_some() { "agreed" } else { "continue" };
                 sessions.push((at, outcome));

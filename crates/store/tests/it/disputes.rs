@@ -236,6 +236,27 @@ dual_backend_test!(the_demo_has_mediated_disputes_and_sweeps_with_one_grid_left_
     .await
     .unwrap());
     assert!(disputes > 5 && sessions > 0 && agreements > 0, "{disputes} {sessions} {agreements}");
+    // A timeline that reads sensibly: no session goes on after the one that agreed.
+    let mediated: Vec<i64> =
+        read!(db.store, |pool| sqlx::query_scalar("SELECT DISTINCT case_id FROM mediation_sessions ORDER BY case_id")
+            .fetch_all(pool)
+            .await
+            .unwrap());
+    for case in mediated {
+        let outcomes: Vec<String> = db
+            .store
+            .case_timeline(case)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e.remark() {
+                Some(linli_domain::case::Remark::Mediation { outcome, .. }) => Some(outcome),
+                _ => None,
+            })
+            .collect();
+        let agreed = outcomes.iter().position(|o| o == "agreed");
+        assert!(agreed.is_none_or(|i| i + 1 == outcomes.len()), "case {case}: {outcomes:?}");
+    }
     let today = linli_domain::worktime::china_time(linli_store::now_ms()).date();
     let this = db.store.sweeps_in(demo.community_id, &half_month(today)).await.unwrap();
     assert_eq!(this.iter().filter(|g| g.sweeps == 0).count(), 1, "one grid still to screen");
