@@ -91,14 +91,16 @@ impl Tr {
     /// A device reading's name with its unit (`reading.battery`), or the device's own key
     /// when the catalog does not know it.
     pub fn reading(&self, key: &str) -> String {
-        let entry = format!("reading.{key}");
-        match self.get(&entry) {
-            found if found != entry => found.to_owned(),
-            _ => key.to_owned(),
-        }
+        self.label_or_code("reading", key)
     }
 
-    /// The message for `key` with `{name}` placeholders replaced.
+    /// A code's label (`{prefix}.{code}`), or the code itself when the catalog does not
+    /// know it (a code from a later version, a device's own key).
+    pub fn label_or_code(&self, prefix: &str, code: &str) -> String {
+        let key = format!("{prefix}.{code}");
+        if self.has(&key) { self.get(&key).to_owned() } else { code.to_owned() }
+    }
+
     /// The message with its `{name}`s filled in. English counts agree with `{n}`: a `{s}`
     /// is "s" unless `n` is 1 ("1 case", "2 cases").
     pub fn fill(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {

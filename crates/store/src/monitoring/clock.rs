@@ -150,8 +150,7 @@ impl Store {
 /// kind, the alarm and where (“设备报警：烟感探测器「3号楼烟感」烟雾报警（3号楼 101）”).
 fn alarm_case_description(profile: &str, device: &str, alarm: &str, place: &str) -> String {
     let t = Tr::new(Lang::Zh);
-    let alarm_key = format!("alarm.type.{alarm}");
-    let alarm = if t.has(&alarm_key) { t.get(&alarm_key) } else { alarm };
+    let alarm = t.label_or_code("alarm.type", alarm);
     t.fill(
         "case.alarm_description",
         &[("profile", &profile), ("device", &device), ("alarm", &alarm), ("place", &place)],

@@ -422,10 +422,7 @@ pub fn timeline_note(t: crate::i18n::Tr, event: &TimelineEvent) -> String {
 /// What the system said, in the reader's language. A code of a dispute record is named
 /// by the event's kind (a settlement, a risk …).
 pub fn remark_text(t: crate::i18n::Tr, kind: &str, remark: &Remark) -> String {
-    let label = |prefix: &str, code: &str| {
-        let key = format!("{prefix}.{code}");
-        if t.has(&key) { t.get(&key).to_owned() } else { code.to_owned() }
-    };
+    let label = |prefix: &str, code: &str| t.label_or_code(prefix, code);
     match remark {
         Remark::OverdueReminder => t.get("remark.overdue_reminder").to_owned(),
         Remark::OverdueEscalation => t.get("remark.overdue_escalation").to_owned(),
