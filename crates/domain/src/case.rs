@@ -310,6 +310,36 @@ pub fn possible_duplicate(
 }
 
 codes!(
+    /// Where a report came from: the channel as the national grid standard counts it.
+    Source, "source" {
+        /// A resident, on the phone or the web.
+        Resident => "resident",
+        /// A grid worker on patrol.
+        Patrol => "patrol",
+        /// Taken by staff from a phone call, a visit to the office, or the 12345 hotline.
+        Phone => "phone",
+        Visit => "visit",
+        Hotline => "hotline",
+        /// An outside system: Open311 or the JSON API.
+        Api => "api",
+        /// A device's alarm (domain guide §5).
+        Alarm => "alarm",
+    }
+);
+
+/// A resident's own report, the usual channel.
+impl Default for Source {
+    fn default() -> Self {
+        Source::Resident
+    }
+}
+
+impl Source {
+    /// What staff may name as the channel when they take a report for someone else.
+    pub const STAFF_INTAKE: [Source; 3] = [Source::Phone, Source::Visit, Source::Hotline];
+}
+
+codes!(
     /// A step a person takes on a case, as forms and the API name it (the loop's [`Event`]).
     Step, "step" {
         Register => "register",

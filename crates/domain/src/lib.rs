@@ -62,6 +62,12 @@ macro_rules! codes {
         }
 
         stored_code!($name, $field);
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
     };
 }
 

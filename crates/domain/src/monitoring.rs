@@ -13,7 +13,7 @@
 use crate::FieldError;
 use crate::worktime::china_time;
 use chrono::NaiveTime;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 codes!(
     /// How bad an alarm is, worst first.
@@ -38,12 +38,6 @@ impl Severity {
             Severity::Minor => 2,
             Severity::Warning => 1,
         }
-    }
-}
-
-impl Serialize for Severity {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
     }
 }
 
@@ -417,13 +411,24 @@ pub fn alarm_category<'a>(rules: &'a [Rule], alarm: &str) -> &'a str {
     rules.iter().find(|r| r.alarm == alarm).map_or(DEFAULT_ALARM_CATEGORY, |r| r.category.as_str())
 }
 
-/// The four states of an alarm (active or cleared, unacknowledged or acknowledged).
-pub fn alarm_status(cleared: bool, acknowledged: bool) -> &'static str {
-    match (cleared, acknowledged) {
-        (false, false) => "active_unack",
-        (false, true) => "active_ack",
-        (true, false) => "cleared_unack",
-        (true, true) => "cleared_ack",
+codes!(
+    /// The four states of an alarm: active or cleared, unacknowledged or acknowledged.
+    AlarmStatus, "status" {
+        ActiveUnack => "active_unack",
+        ActiveAck => "active_ack",
+        ClearedUnack => "cleared_unack",
+        ClearedAck => "cleared_ack",
+    }
+);
+
+impl AlarmStatus {
+    pub fn of(cleared: bool, acknowledged: bool) -> AlarmStatus {
+        match (cleared, acknowledged) {
+            (false, false) => AlarmStatus::ActiveUnack,
+            (false, true) => AlarmStatus::ActiveAck,
+            (true, false) => AlarmStatus::ClearedUnack,
+            (true, true) => AlarmStatus::ClearedAck,
+        }
     }
 }
 

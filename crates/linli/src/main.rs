@@ -305,7 +305,7 @@ async fn run(cli: Cli) -> Result<()> {
             let community = store.community_by_code(community.trim()).await.context("no community with that code")?;
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let started = Instant::now();
-            let checked = linli_web::import::check(&store, community.id, &bytes)
+            let checked = linli_web::residents::import_file::check(&store, community.id, &bytes)
                 .await
                 .map_err(|e| anyhow::anyhow!("{:?}", e.info()))?;
             let checked_in = started.elapsed().as_secs_f64();

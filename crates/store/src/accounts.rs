@@ -7,7 +7,6 @@ use linli_domain::identity::{DisplayName, LoginName, NewPassword, Phone, Usernam
 use linli_domain::permission::permits;
 use linli_domain::{Action, Assignment, Principal, Role};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Purpose label of the phone blind index.
 pub const PHONE_INDEX: &str = "account.phone";
@@ -71,7 +70,7 @@ pub struct LoginRecord {
 }
 
 /// An account as listed to administrators.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AccountSummary {
     pub id: i64,
     pub username: Option<String>,

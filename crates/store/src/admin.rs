@@ -4,10 +4,9 @@
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::admin::OrganisationKind;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A community (社区) with its place in the tree.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Community {
     pub id: i64,
     pub street_id: i64,
@@ -20,7 +19,7 @@ pub struct Community {
 }
 
 /// A street (街道) and how many communities it has.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Street {
     pub id: i64,
     pub code: String,
@@ -30,7 +29,7 @@ pub struct Street {
 }
 
 /// A grid (网格) of a community.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Grid {
     pub id: i64,
     pub community_id: i64,
@@ -43,7 +42,7 @@ pub struct Grid {
 }
 
 /// A grid worker on duty in a grid.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct GridWorker {
     pub grid_id: i64,
     pub account_id: i64,
@@ -53,7 +52,7 @@ pub struct GridWorker {
 }
 
 /// A party of the community's joint mechanism.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Organisation {
     pub id: i64,
     pub community_id: i64,

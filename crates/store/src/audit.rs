@@ -3,9 +3,8 @@
 
 use crate::{Store, StoreResult, now_ms, read, transaction};
 use serde::Serialize;
-use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEvent {
     pub id: i64,
     pub community_id: Option<i64>,

@@ -3,7 +3,6 @@
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::care::{CareTag, next_visit_due};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 const NOTES_FIELD: &str = "visit.notes";
 
@@ -20,7 +19,7 @@ pub struct NewVisit {
 }
 
 /// A visit as shown, notes opened.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Visit {
     pub id: i64,
     pub visited_on: String,
@@ -31,7 +30,7 @@ pub struct Visit {
 }
 
 /// A resident whose care plan asks for a visit that has not happened.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OverdueVisit {
     pub resident_id: i64,
     pub grid_id: i64,

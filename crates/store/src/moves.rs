@@ -6,11 +6,10 @@ use crate::registry::BUMP_REGISTRY_VERSION;
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::FieldError;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// One stay of a resident in a household: ended ones from the history, the current one
 /// from the resident row (`moved_out_on` empty).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Stay {
     pub household_id: i64,
     pub building: String,

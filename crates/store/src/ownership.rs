@@ -12,7 +12,6 @@ use linli_domain::ownership::{Area, Electorate, Holder, Holding, counted_area, e
 use linli_domain::person::IdNumber;
 use serde::Serialize;
 use std::collections::HashMap;
-use utoipa::ToSchema;
 
 /// Who takes over a unit.
 #[derive(Debug, Clone)]
@@ -37,7 +36,7 @@ pub struct UnitAreas {
 }
 
 /// A holder of a unit as shown: personal data masked.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct UnitOwner {
     pub owner_id: i64,
     /// `person` or `developer`.
@@ -53,7 +52,7 @@ pub struct UnitOwner {
 }
 
 /// A unit (a household's room) with its area and current holders.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UnitRecord {
     pub household_id: i64,
     pub building_id: i64,

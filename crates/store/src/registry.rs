@@ -6,10 +6,9 @@
 
 use crate::{Store, StoreResult, read};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Counts for one grid, as a grid worker's day starts from them.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct GridSummary {
     pub grid_id: i64,
     pub buildings: i64,
@@ -22,7 +21,7 @@ pub struct GridSummary {
 }
 
 /// A building with its occupancy (zero counts where a listing does not compute them).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct BuildingSummary {
     pub id: i64,
     pub grid_id: i64,
@@ -37,7 +36,7 @@ pub struct BuildingSummary {
 }
 
 /// One building as its page shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Building {
     pub id: i64,
     pub community_id: i64,
@@ -80,7 +79,7 @@ pub struct BuildingRecord {
 }
 
 /// A household's place: its building, unit and room, and the grid it lies in.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct HouseholdPlace {
     pub id: i64,
     pub community_id: i64,
@@ -117,7 +116,7 @@ struct ResidentCounts {
 }
 
 /// Totals for one community, for street overviews.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CommunityTotals {
     pub community_id: i64,
     pub grids: i64,

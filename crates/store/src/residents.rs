@@ -5,10 +5,9 @@
 use crate::registry::{FIELD_ID_NUMBER, FIELD_PHONE};
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A resident as listed: personal data masked.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ResidentRow {
     pub id: i64,
     pub community_id: i64,
@@ -79,7 +78,7 @@ impl PersonalField {
 }
 
 /// One access to personal data, for the audit page and the resident's own view.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AccessRecord {
     pub id: i64,
     pub at: i64,

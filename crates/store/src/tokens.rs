@@ -4,12 +4,11 @@
 use crate::crypto::{random_token, token_hash};
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Prefix that marks a Linli token, so a leaked one is easy to grep for.
 pub const TOKEN_PREFIX: &str = "lnl_";
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,

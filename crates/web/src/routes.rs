@@ -7,10 +7,12 @@ use crate::assets;
 use crate::auth::{self, login};
 use crate::open311;
 use crate::ops;
-use crate::pages::{buildings, buildings_import, community, grids, home, import, inbox, indicators, settings};
+use crate::pages::{home, inbox, settings};
 use crate::photo;
+use crate::registry::{building_import, buildings, community, grids};
+use crate::residents::import;
 use crate::state::AppState;
-use crate::{accounts, cases, monitoring, residents};
+use crate::{accounts, cases, indicators, monitoring, registry, residents};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -131,14 +133,14 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
         .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)
         .upload("/communities/{community_id}/grids/import", Some(ManageGrids), grids::import, 8 * 1024 * 1024)
-        .page(Method::GET, "/communities/{community_id}/buildings/import", Some(ManageGrids), buildings_import::form)
+        .page(Method::GET, "/communities/{community_id}/buildings/import", Some(ManageGrids), building_import::form)
         .upload(
             "/communities/{community_id}/buildings/import",
             Some(ManageGrids),
-            buildings_import::upload,
+            building_import::upload,
             8 * 1024 * 1024,
         )
-        .page(Method::GET, "/communities/{community_id}/buildings/export", Some(ManageGrids), buildings_import::export)
+        .page(Method::GET, "/communities/{community_id}/buildings/export", Some(ManageGrids), building_import::export)
         .page(Method::GET, "/communities/{community_id}/residents", Some(ViewResidents), residents::pages::list)
         .page(
             Method::POST,
@@ -235,22 +237,22 @@ pub fn build() -> Routes {
         // JSON API.
         .page(Method::GET, "/api/v1/openapi.json", None, ops::openapi)
         .api(Some(ViewHome), routes!(accounts::me::me))
-        .api(Some(ViewCommunity), routes!(api::communities::list))
-        .api(Some(ViewCommunity), routes!(api::communities::show))
-        .api(Some(ViewGrid), routes!(api::communities::grid))
+        .api(Some(ViewCommunity), routes!(registry::api::list))
+        .api(Some(ViewCommunity), routes!(registry::api::show))
+        .api(Some(ViewGrid), routes!(registry::api::grid))
         .api(Some(ManageOwnAccount), routes!(accounts::tokens::list))
         .api(Some(ManageOwnAccount), routes!(accounts::tokens::create))
         .api(Some(ManageOwnAccount), routes!(accounts::tokens::revoke))
         .api(Some(ManageAccounts), routes!(accounts::api::list))
         .api(Some(ManageAccounts), routes!(accounts::api::create))
         .api(Some(ManageAccounts), routes!(accounts::api::update))
-        .api(Some(ManageOrganisations), routes!(api::communities::add_organisation))
+        .api(Some(ManageOrganisations), routes!(registry::api::add_organisation))
         .api(Some(ViewResidents), routes!(residents::api::list))
         .api(Some(ViewResidents), routes!(residents::api::show))
         .api(Some(RevealPersonalData), routes!(residents::api::reveal))
-        .api(Some(ViewResidents), routes!(api::property::units))
-        .api(Some(ViewResidents), routes!(api::property::stays))
-        .api(Some(ViewElectorate), routes!(api::property::electorate))
+        .api(Some(ViewResidents), routes!(registry::property::units))
+        .api(Some(ViewResidents), routes!(registry::property::stays))
+        .api(Some(ViewElectorate), routes!(registry::property::electorate))
         .api(Some(ViewCases), routes!(cases::api::list))
         .api(Some(ReportCase), routes!(cases::api::create))
         .api(Some(ViewCases), routes!(cases::api::show))

@@ -203,7 +203,7 @@ pub(crate) async fn write_case(
     .bind(new.community_id)
     .bind(new.grid_id)
     .bind(new.category_id)
-    .bind(new.source)
+    .bind(new.source.as_str())
     .bind(&new.description)
     .bind(new.building_id)
     .bind(new.household_id)
@@ -235,7 +235,7 @@ pub(crate) async fn write_case(
     crate::photos::insert_photos(tx, id, event, &new.photos, now).await?;
     // An alarm's case is registered and dispatched by the system at once: the grid
     // worker has no registering to do, and is told only if it is dispatched to him.
-    if state == State::Reported && new.source != "alarm" {
+    if state == State::Reported && new.source != Source::Alarm {
         let (kind, who) = if escalated {
             ("escalated", crate::notifications::STAFF)
         } else {

@@ -70,7 +70,7 @@ impl Store {
             ),
         }
         if let Some(source) = &q.source {
-            with(&mut sql, " AND c.source = ?", vec![Value::Text(source.clone())]);
+            with(&mut sql, " AND c.source = ?", vec![Value::Text(source.as_str().to_owned())]);
         }
         if let Some(text) = q.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // A number finds that case; words find descriptions and places.

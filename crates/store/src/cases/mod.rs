@@ -14,13 +14,12 @@ pub(crate) use intake::link_alarm;
 use crate::notifications::Notice;
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use linli_domain::FieldError;
-use linli_domain::case::{Case, Event, Level, Remark, State};
+use linli_domain::case::{Case, Event, Level, Remark, Source, State};
 use linli_domain::worktime::{Calendar, Limit, LimitKind, china_time, utc_ms};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A category of cases (two levels, by code), with its time limit and handler.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Category {
     pub id: i64,
     pub code: String,
@@ -51,8 +50,7 @@ pub struct NewCase {
     pub community_id: i64,
     pub grid_id: Option<i64>,
     pub category_id: i64,
-    /// resident, patrol, phone, visit, hotline, api, alarm.
-    pub source: &'static str,
+    pub source: Source,
     pub description: String,
     pub building_id: Option<i64>,
     pub household_id: Option<i64>,
@@ -93,7 +91,7 @@ impl NewCase {
             format!("{}|{}", d.risk.as_str(), parties.join(","))
         });
         let texts = [
-            self.source,
+            self.source.as_str(),
             &self.description,
             &self.address,
             &self.reporter_name,
@@ -123,7 +121,8 @@ pub struct CaseRow {
     pub category_en: String,
     /// The category is part of the public record (Open311); disputes and care are not.
     pub public_category: bool,
-    pub source: String,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
     pub description: String,
     pub building_id: Option<i64>,
     pub household_id: Option<i64>,
@@ -280,8 +279,7 @@ pub struct CaseQuery {
     pub category_id: Option<i64>,
     /// Only cases held by this person, party, or the community itself.
     pub holder: Option<Holder>,
-    /// Only this source (resident, patrol, phone, …).
-    pub source: Option<String>,
+    pub source: Option<Source>,
     /// A case number, or words of the description or the place.
     pub search: Option<String>,
     pub sort: CaseSort,

@@ -129,7 +129,7 @@ impl Store {
                         community_id,
                         grid_id,
                         category_id: category.id,
-                        source: "alarm",
+                        source: linli_domain::case::Source::Alarm,
                         description: alarm_case_description(&profile.name_zh, &device.name, &alarm, &place),
                         building_id,
                         address: place,

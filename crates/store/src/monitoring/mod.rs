@@ -18,7 +18,6 @@ use linli_domain::monitoring::{Channel, Input, Message, Rule, RuleState, Severit
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
-use utoipa::ToSchema;
 
 /// Marks a device's HTTP ingestion token.
 pub const DEVICE_TOKEN_PREFIX: &str = "dev_";
@@ -53,7 +52,7 @@ pub struct NewDevice {
 }
 
 /// A device as lists show it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DeviceRow {
     pub id: i64,
     pub community_id: i64,
@@ -77,7 +76,7 @@ pub struct DeviceRow {
 }
 
 /// A device's last value of one key.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct LastValue {
     pub key: String,
     pub ts: i64,
@@ -85,7 +84,7 @@ pub struct LastValue {
 }
 
 /// An alarm as the board shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AlarmRow {
     pub id: i64,
     pub device_id: i64,
@@ -101,7 +100,6 @@ pub struct AlarmRow {
     pub personal: bool,
     pub alarm: String,
     #[sqlx(try_from = "String")]
-    #[schema(value_type = String, example = "major")]
     pub severity: Severity,
     pub raised_at: i64,
     pub last_seen: i64,
@@ -116,8 +114,8 @@ pub struct AlarmRow {
 
 impl AlarmRow {
     /// `active_unack`, `active_ack`, `cleared_unack` or `cleared_ack`.
-    pub fn status(&self) -> &'static str {
-        linli_domain::monitoring::alarm_status(self.cleared_at.is_some(), self.acknowledged_at.is_some())
+    pub fn status(&self) -> linli_domain::monitoring::AlarmStatus {
+        linli_domain::monitoring::AlarmStatus::of(self.cleared_at.is_some(), self.acknowledged_at.is_some())
     }
 
     pub fn flapping(&self) -> bool {

@@ -9,6 +9,35 @@ use linli_store::accounts::AccountSummary;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+/// An account as listed to administrators, phone masked.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    pub id: i64,
+    pub username: Option<String>,
+    /// e.g. `138****5678`.
+    pub phone_masked: Option<String>,
+    pub display_name: String,
+    /// `zh` or `en`.
+    pub locale: String,
+    pub disabled: bool,
+    /// Comma-separated role names.
+    pub roles: String,
+}
+
+impl From<AccountSummary> for AccountView {
+    fn from(a: AccountSummary) -> Self {
+        AccountView {
+            id: a.id,
+            username: a.username,
+            phone_masked: a.phone_masked,
+            display_name: a.display_name,
+            locale: a.locale,
+            disabled: a.disabled,
+            roles: a.roles,
+        }
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 pub struct Paging {
     /// Rows to skip (default 0).
@@ -21,15 +50,15 @@ pub struct Paging {
 
 /// All accounts, phones masked.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "admin", params(Paging),
-    responses((status = 200, body = [AccountSummary]), (status = 403, body = crate::api::ErrorBody)),
+    responses((status = 200, body = [AccountView]), (status = 403, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     _user: User,
     Query(p): Query<Paging>,
-) -> AppResult<Json<Vec<AccountSummary>>> {
+) -> AppResult<Json<Vec<AccountView>>> {
     let (offset, limit) = crate::api::page(p.offset, p.limit, 100, 500)?;
-    Ok(Json(state.store.accounts(offset, limit).await?))
+    Ok(Json(crate::api::views(state.store.accounts(offset, limit).await?)))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

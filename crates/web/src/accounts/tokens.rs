@@ -12,12 +12,38 @@ use linli_store::tokens::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// A personal access token, without its secret.
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    /// The first characters of the token, to tell tokens apart.
+    pub prefix: String,
+    /// UTC milliseconds, as every time here.
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<ApiToken> for TokenView {
+    fn from(t: ApiToken) -> Self {
+        TokenView {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
 /// The caller's tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "account",
-    responses((status = 200, body = [ApiToken]), (status = 401, body = crate::api::ErrorBody)),
+    responses((status = 200, body = [TokenView]), (status = 401, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
-pub async fn list(State(state): State<AppState>, user: User) -> AppResult<Json<Vec<ApiToken>>> {
-    Ok(Json(state.store.api_tokens(user.principal().account_id).await?))
+pub async fn list(State(state): State<AppState>, user: User) -> AppResult<Json<Vec<TokenView>>> {
+    Ok(Json(crate::api::views(state.store.api_tokens(user.principal().account_id).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -32,7 +58,7 @@ pub struct CreatedToken {
     /// The secret, shown only in this response.
     pub token: String,
     #[serde(flatten)]
-    pub record: ApiToken,
+    pub record: TokenView,
 }
 
 /// Creates a token; the secret is returned once.
@@ -48,7 +74,7 @@ pub async fn create(
     let account_id = user.principal().account_id;
     let (token, record) = state.store.create_api_token(account_id, name.as_str()).await?;
     state.store.audit(Some(account_id), None, "token.created", &record.prefix).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token, record })))
+    Ok((StatusCode::CREATED, Json(CreatedToken { token, record: record.into() })))
 }
 
 /// Revokes one of the caller's tokens.

@@ -1,9 +1,8 @@
 //! The JSON API under `/api/v1`. Routes and the OpenAPI document come from the same
 //! definitions (utoipa-axum), so the document cannot drift from the router. Errors use
-//! one shape: `{"error":{"code","message","field","request_id"}}`.
+//! one shape: `{"error":{"code","message","field","request_id"}}`. Each capability keeps its
+//! own API handlers and view types beside its pages (`cases::api`, `registry::api`, …).
 
-pub mod communities;
-pub mod property;
 pub mod schema;
 
 use crate::error::AppError;
@@ -21,6 +20,12 @@ use utoipa::{Modify, OpenApi, ToSchema};
     tags((name = "account", description = "The caller's own account"), (name = "communities", description = "Communities, grids and parties"), (name = "residents", description = "The registry: residents, masked, with audited reveals"), (name = "registry", description = "Units, owners of record and the owners' assembly, residence history"), (name = "cases", description = "Closed-loop case handling: reports, the timeline, steps"), (name = "admin", description = "System administration"), (name = "monitoring", description = "Device messages over HTTP, with the device's own token (`Authorization: Bearer dev_…`)"))
 )]
 pub struct ApiDoc;
+
+/// Store rows as the API's view types: the API shows its own shapes, so a column added to
+/// a table is not published by accident.
+pub fn views<T, V: From<T>>(rows: Vec<T>) -> Vec<V> {
+    rows.into_iter().map(V::from).collect()
+}
 
 struct Security;
 

@@ -92,7 +92,7 @@ pub fn step_note() -> Object {
 }
 
 pub fn intake_source() -> Object {
-    choice_or_default(crate::cases::STAFF_SOURCES).build()
+    choice_or_default(linli_domain::case::Source::STAFF_INTAKE.iter().map(|s| s.as_str())).build()
 }
 
 pub fn risk() -> Object {
@@ -101,6 +101,10 @@ pub fn risk() -> Object {
 
 pub fn step() -> Object {
     choice(linli_domain::case::Step::ALL.iter().map(|s| s.as_str())).build()
+}
+
+pub fn case_source() -> Object {
+    choice(linli_domain::case::Source::ALL.iter().map(|s| s.as_str())).build()
 }
 
 pub fn case_state() -> Object {

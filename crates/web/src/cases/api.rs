@@ -44,8 +44,8 @@ pub struct CaseView {
     pub community_id: i64,
     pub grid_id: Option<i64>,
     pub category: CategoryRef,
-    /// `resident`, `phone`, `visit`, `hotline`, `grid_worker`, `api`, `alarm` …
-    pub source: String,
+    #[schema(schema_with = crate::api::schema::case_source)]
+    pub source: linli_domain::case::Source,
     pub description: String,
     pub place: PlaceRef,
     /// Who reported it; absent for a caller who may not see the reporter.

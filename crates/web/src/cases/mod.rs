@@ -9,7 +9,7 @@ pub mod pages;
 use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use linli_domain::case::{Event, Level, Remark, Standing, State, Step};
+use linli_domain::case::{Event, Level, Remark, Source, Standing, State, Step};
 use linli_domain::dispute::{Risk, Side};
 use linli_domain::identity::Phone;
 use linli_domain::privacy::mask_public_text;
@@ -140,10 +140,6 @@ pub fn steps_for(p: &Principal, community: &Community, case: &CaseRow) -> Vec<&'
     };
     p.steps_on(&facts(community, case), &standing).into_iter().map(Step::as_str).collect()
 }
-
-/// Reads a step from a form: its name, a note (a refusal's reason), and stars for a rating.
-/// How staff took a report for someone else (a resident's own report names none).
-pub const STAFF_SOURCES: [&str; 3] = ["phone", "visit", "hotline"];
 
 /// The lists a case list can show (the store's [`linli_store::cases::CASE_LISTS`]) or one state.
 pub fn state_filters() -> impl Iterator<Item = &'static str> {
@@ -303,7 +299,9 @@ pub async fn read_report(
     // value is refused, never silently ignored.
     let staff_source = match form.source.trim() {
         "" => None,
-        code => Some(STAFF_SOURCES.into_iter().find(|s| *s == code).ok_or(FieldError::new("source", "error.choice"))?),
+        code => Some(
+            Source::STAFF_INTAKE.into_iter().find(|s| *s == code).ok_or(FieldError::new("source", "error.choice"))?,
+        ),
     };
     let named_reporter = linli_domain::case::REPORTER_NAME.parse("reporter_name", &form.reporter_name)?;
     // The place: a building (and room), or a point picked on the map.
@@ -338,16 +336,16 @@ pub async fn read_report(
     let (source, reporter_name) = if let Some(source) = staff_source.filter(|_| staff) {
         (source, named_reporter)
     } else if p.has_role(Role::GridWorker) {
-        ("patrol", p.display_name.clone())
+        (Source::Patrol, p.display_name.clone())
     } else {
-        ("resident", p.display_name.clone())
+        (Source::Resident, p.display_name.clone())
     };
     let self_resolved = form.self_resolved.is_some();
     if self_resolved && !worker_here {
         return Err(FieldError::new("self_resolved", "error.case.self_resolve_grid_only").into());
     }
     // A grid worker's patrol finds a dispute between others; anyone else reports their own.
-    let applicant = if source == "patrol" { "" } else { reporter_name.as_str() };
+    let applicant = if source == Source::Patrol { "" } else { reporter_name.as_str() };
     let dispute = read_dispute(&form.risk, applicant, &form.other_party, &form.other_phone)?;
     let dispute = (category.kind == "dispute").then_some(dispute);
     let key = form.idempotency_key.trim();

@@ -62,9 +62,6 @@ impl ListQuery {
     }
 }
 
-/// The sources a case may come from, as the filter offers them.
-const SOURCES: [&str; 7] = ["resident", "patrol", "phone", "visit", "hotline", "api", "alarm"];
-
 /// One case as the list shows it: the case, when reported, overdue, its grid, who holds
 /// it and its deadline, in words.
 pub struct ListedCase {
@@ -97,7 +94,6 @@ struct CasesPage {
     categories: Vec<(i64, String)>,
     grids: Vec<(i64, String)>,
     holders: Vec<(String, String)>,
-    sources: Vec<&'static str>,
     /// Links that sort by report time and by deadline.
     sort_reported: String,
     sort_deadline: String,
@@ -144,8 +140,7 @@ pub async fn list(
     };
     let source = match q.source.trim() {
         "" => None,
-        s if SOURCES.contains(&s) => Some(s.to_owned()),
-        _ => return Err(linli_domain::FieldError::new("source", "error.choice").into()),
+        s => Some(linli_domain::case::Source::parse(s)?),
     };
     let sort = match q.sort.as_str() {
         "oldest" => CaseSort::Oldest,
@@ -257,7 +252,6 @@ pub async fn list(
         categories,
         grids,
         holders,
-        sources: SOURCES.to_vec(),
         community,
         rows,
         total,
@@ -431,12 +425,13 @@ async fn new_page(
     };
     let buildings = state.store.buildings_in_community(community.id).await?;
     let grids = state.store.grids(community.id).await?;
-    let map = crate::map::GridMap::new(t.get("cases.pick_on_map").to_owned(), &grids, &buildings, |_| false, None)
-        .map(|mut m| {
-            m.picker = true;
-            m.svg()
-        })
-        .unwrap_or_default();
+    let map =
+        crate::registry::map::GridMap::new(t.get("cases.pick_on_map").to_owned(), &grids, &buildings, |_| false, None)
+            .map(|mut m| {
+                m.picker = true;
+                m.svg()
+            })
+            .unwrap_or_default();
     let page = NewCasePage {
         chrome: Chrome::new(&user.0, t.get("cases.new")),
         map,

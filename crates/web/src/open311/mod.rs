@@ -608,7 +608,7 @@ async fn post_request(
         community_id: place.community_id,
         grid_id: place.grid_id,
         category_id: category.id,
-        source: "api",
+        source: linli_domain::case::Source::Api,
         description,
         building_id: place.building_id,
         household_id: place.household_id,

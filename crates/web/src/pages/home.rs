@@ -197,7 +197,7 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
         if p.has_role(Role::CommunityDirector)
             && p.reach(Action::ViewIndicators, community.id, community.street_id) == linli_domain::Reach::Community
         {
-            page.headline = super::indicators::headline(&state, t, community.id).await?;
+            page.headline = crate::indicators::headline(&state, t, community.id).await?;
         }
         page.worker_actions = p.has_role(Role::GridWorker);
         page.community = Some(community);

@@ -1,12 +1,7 @@
-//! Server-rendered pages (askama). Every page struct holds a [`crate::frame::Chrome`],
-//! the shared frame, and is turned into a response by [`crate::frame::render`].
+//! The pages that belong to no one capability: each person's home (工作台), their inbox
+//! and the platform's settings. Every page struct holds a [`crate::frame::Chrome`], the
+//! shared frame, and is turned into a response by [`crate::frame::render`].
 
-pub mod buildings;
-pub mod buildings_import;
-pub mod community;
-pub mod grids;
 pub mod home;
-pub mod import;
 pub mod inbox;
-pub mod indicators;
 pub mod settings;

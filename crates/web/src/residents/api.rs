@@ -31,7 +31,60 @@ pub struct ResidentFilter {
 #[derive(Serialize, ToSchema)]
 pub struct ResidentPage {
     pub total: i64,
-    pub residents: Vec<ResidentRow>,
+    pub residents: Vec<ResidentView>,
+}
+
+/// A resident, personal data masked.
+#[derive(Serialize, ToSchema)]
+pub struct ResidentView {
+    pub id: i64,
+    pub community_id: i64,
+    pub grid_id: i64,
+    pub household_id: i64,
+    pub building: String,
+    pub unit: i64,
+    pub room: String,
+    pub name: String,
+    /// `M` or `F`.
+    pub gender: String,
+    /// The year of birth only: the full date is part of the ID number, shown only when
+    /// that is revealed.
+    pub birth_year: i64,
+    /// head, spouse, child, parent, …
+    pub relation: String,
+    /// registered (户籍), permanent (常住) or floating (流动).
+    pub residence_type: String,
+    /// e.g. `3101************34`.
+    pub id_number_masked: Option<String>,
+    /// e.g. `138****5678`.
+    pub phone_masked: Option<String>,
+    /// When the current stay began, if known (`YYYY-MM-DD`).
+    pub moved_in_on: Option<String>,
+    /// Set when the resident has left the community.
+    pub moved_out_on: Option<String>,
+}
+
+impl From<ResidentRow> for ResidentView {
+    fn from(r: ResidentRow) -> Self {
+        ResidentView {
+            id: r.id,
+            community_id: r.community_id,
+            grid_id: r.grid_id,
+            household_id: r.household_id,
+            building: r.building,
+            unit: r.unit,
+            room: r.room,
+            name: r.name,
+            gender: r.gender,
+            birth_year: r.birth_year,
+            relation: r.relation,
+            residence_type: r.residence_type,
+            id_number_masked: r.id_number_masked,
+            phone_masked: r.phone_masked,
+            moved_in_on: r.moved_in_on,
+            moved_out_on: r.moved_out_on,
+        }
+    }
 }
 
 /// Residents of a community; a grid worker gets own grids only. Personal data masked.
@@ -50,20 +103,20 @@ pub async fn list(
     query.former = f.former.unwrap_or(false);
     (query.offset, query.limit) = crate::api::page(f.offset, f.limit, 50, 500)?;
     let (residents, total) = state.store.residents(&query).await?;
-    Ok(Json(ResidentPage { total, residents }))
+    Ok(Json(ResidentPage { total, residents: crate::api::views(residents) }))
 }
 
 /// One resident, personal data masked.
 #[utoipa::path(get, path = "/api/v1/residents/{resident_id}", tag = "residents",
     params(("resident_id" = i64, Path, description = "Resident id")),
-    responses((status = 200, body = ResidentRow), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)),
+    responses((status = 200, body = ResidentView), (status = 403, body = crate::api::ErrorBody), (status = 404, body = crate::api::ErrorBody)),
     security(("token" = []), ("session" = [])))]
 pub async fn show(
     State(state): State<AppState>,
     user: User,
     Path(resident_id): Path<i64>,
-) -> AppResult<Json<ResidentRow>> {
-    Ok(Json(shared::reachable_resident(&state, &user, resident_id, Action::ViewResidents).await?))
+) -> AppResult<Json<ResidentView>> {
+    Ok(Json(shared::reachable_resident(&state, &user, resident_id, Action::ViewResidents).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]

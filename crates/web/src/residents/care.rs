@@ -102,7 +102,7 @@ pub async fn record_visit(
                 community_id: resident.community_id,
                 grid_id: Some(resident.grid_id),
                 category_id: category.id,
-                source: "visit",
+                source: linli_domain::case::Source::Visit,
                 description: user.0.tr().fill("care.follow_up_case", &[("name", &resident.name)]),
                 building_id: Some(household.building_id),
                 household_id: Some(household.id),

@@ -1,10 +1,13 @@
 //! Residents, in one place: what the pages and the API share about their personal data
 //! (scoping: a grid worker reaches own grids only, by every route; reveals with a reason;
-//! audited exports), the registry's pages ([`pages`]), care for those who need it
+//! audited exports), the registry's pages ([`pages`]), importing a file of them ([`import`],
+//! [`import_file`]), care for those who need it
 //! ([`care`]) and the JSON API ([`api`]).
 
 pub mod api;
 pub mod care;
+pub mod import;
+pub mod import_file;
 pub mod pages;
 
 use crate::context::User;

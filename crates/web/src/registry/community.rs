@@ -4,8 +4,8 @@
 use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::frame::{Chrome, render};
-use crate::map::GridMap;
-use crate::organisations::OrganisationInput;
+use crate::registry::map::GridMap;
+use crate::registry::organisations::OrganisationInput;
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -70,7 +70,7 @@ pub async fn add_organisation(
     Path(community_id): Path<i64>,
     Form(form): Form<OrganisationInput>,
 ) -> AppResult<Response> {
-    match crate::organisations::register(&state, &user, community_id, &form).await {
+    match crate::registry::organisations::register(&state, &user, community_id, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/communities/{community_id}#parties")).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Taken(_) | AppError::Conflict(_))) => {
             let info = e.info();

@@ -1,11 +1,11 @@
 //! Buildings from a file: check every row (dry run, or the real thing, all or nothing),
 //! and export the same columns.
 
-use crate::building_file;
 use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::frame::{Chrome, render};
-use crate::import::RowError;
+use crate::registry::building_file;
+use crate::residents::import_file::RowError;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};

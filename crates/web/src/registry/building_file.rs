@@ -3,7 +3,7 @@
 //! one its position falls in, or the grid named in `grid_code` (then placed by hand).
 
 use crate::error::{AppError, AppResult};
-use crate::import::RowError;
+use crate::residents::import_file::RowError;
 use linli_domain::geometry;
 use linli_store::Store;
 use linli_store::registry::NewBuilding;

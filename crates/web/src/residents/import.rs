@@ -4,8 +4,8 @@
 use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::frame::{Chrome, render};
-use crate::import::{self, RowError};
 use crate::residents as shared;
+use crate::residents::import_file::{self, RowError};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
@@ -77,7 +77,7 @@ pub async fn check(
     // A workbook is read as the CSV of its first sheet: one checking path for both.
     let bytes =
         if crate::spreadsheet::is_xlsx(&bytes) { crate::spreadsheet::xlsx_to_csv(&bytes)?.into() } else { bytes };
-    let checked = import::check(&state.store, community.id, &bytes).await?;
+    let checked = import_file::check(&state.store, community.id, &bytes).await?;
     if !checked.errors.is_empty() {
         return page(&state, &user, community.id, StatusCode::UNPROCESSABLE_ENTITY, checked.errors, None, None).await;
     }
@@ -101,7 +101,7 @@ pub async fn commit(
     }
     let actor = user.principal().account_id;
     let text = state.store.import_batch(batch_id, community.id, actor).await?;
-    let checked = import::check(&state.store, community.id, text.as_bytes()).await?;
+    let checked = import_file::check(&state.store, community.id, text.as_bytes()).await?;
     if !checked.errors.is_empty() {
         return page(&state, &user, community.id, StatusCode::CONFLICT, checked.errors, None, None).await;
     }
