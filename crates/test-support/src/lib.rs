@@ -294,3 +294,10 @@ pub fn zh(key: &'static str) -> &'static str {
     assert!(t.has(key), "no message {key}");
     t.get(key)
 }
+
+/// The Chinese text of a message key with its placeholders filled, as a page shows it.
+pub fn zh_fill(key: &'static str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let t = linli_web::i18n::Tr::new(linli_web::i18n::Lang::Zh);
+    assert!(t.has(key), "no message {key}");
+    t.fill(key, args)
+}

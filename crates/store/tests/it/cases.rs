@@ -15,7 +15,7 @@ fn report(community_id: i64, grid_id: i64, category_id: i64) -> NewCase {
         community_id,
         grid_id: Some(grid_id),
         category_id,
-        source: "resident",
+        source: linli_domain::case::Source::Resident,
         description: "3号楼楼道堆满纸箱，影响通行".into(),
         reporter_name: "张三".into(),
         ..Default::default()
@@ -149,7 +149,7 @@ dual_backend_test!(grid_cases_go_to_the_grid_worker_and_self_resolved_ones_close
     assert_eq!(row.assignee_account_id, Some(worker));
 
     let mut fixed = report(demo.community_id, demo.grid_ids[0], cat);
-    fixed.source = "patrol";
+    fixed.source = linli_domain::case::Source::Patrol;
     fixed.self_resolved = true;
     let id = db.store.report_case(&fixed).await.unwrap().case_id;
     let row = db.store.case(id).await.unwrap();

@@ -24,7 +24,7 @@ fn dispute_report(community_id: i64, grid_id: i64, category_id: i64, risk: Risk)
         community_id,
         grid_id: Some(grid_id),
         category_id,
-        source: "resident",
+        source: linli_domain::case::Source::Resident,
         description: "楼上每天夜里十二点还在拖家具，沟通无果".into(),
         reporter_name: "赵敏".into(),
         dispute: Some(NewDispute {
@@ -82,7 +82,7 @@ dual_backend_test!(a_dispute_report_seals_its_parties_and_a_threat_of_violence_e
             community_id: demo.community_id,
             grid_id: Some(demo.grid_ids[0]),
             category_id: category(&db, "0201").await,
-            source: "resident",
+            source: linli_domain::case::Source::Resident,
             description: "路灯不亮".into(),
             ..Default::default()
         })

@@ -58,7 +58,10 @@ dual_backend_test!(a_smoke_alarm_opens_a_case_that_closes_only_when_the_alarm_is
     assert_eq!(out.outcomes, vec![Outcome::Stored]);
     assert_eq!(out.cases.len(), 1, "a critical alarm opens a case");
     let alarm = db.store.device_alarms(smoke).await.unwrap().remove(0);
-    assert_eq!((alarm.alarm.as_str(), alarm.severity.as_str(), alarm.status()), ("smoke", "critical", "active_unack"));
+    assert_eq!(
+        (alarm.alarm.as_str(), alarm.severity.as_str(), alarm.status().as_str()),
+        ("smoke", "critical", "active_unack")
+    );
     let case = db.store.case(alarm.case_id.unwrap()).await.unwrap();
     let building_grid = db.store.buildings_in_grid(site.demo.grid_ids[0]).await.unwrap()[0].grid_id;
     assert_eq!(case.grid_id, Some(building_grid));

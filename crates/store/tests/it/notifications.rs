@@ -42,7 +42,7 @@ async fn new_case(db: &TestDb, demo: &linli_store::demo::DemoReport, code: &str)
             community_id: demo.community_id,
             grid_id: Some(demo.grid_ids[0]),
             category_id: category,
-            source: "resident",
+            source: linli_domain::case::Source::Resident,
             description: "路灯不亮".into(),
             reporter_account_id: Some(resident),
             ..Default::default()

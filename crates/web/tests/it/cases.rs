@@ -121,7 +121,7 @@ dual_backend_test!(cases_stay_within_reach_and_anonymous_names_stay_with_staff, 
     let seen = supervisor.get(&format!("/cases/{case}")).await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(!seen.text.contains(&resident_name), "an anonymous reporter's name is hidden beyond the community");
-    assert!(seen.text.contains("匿名"));
+    assert!(seen.text.contains(zh("cases.anonymous_tag")));
 });
 
 dual_backend_test!(a_bad_report_names_the_field_and_creates_nothing, |db| {
@@ -166,7 +166,7 @@ dual_backend_test!(a_bad_report_names_the_field_and_creates_nothing, |db| {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = worker.get(r.location().unwrap()).await.text;
-    assert!(page.contains("已结案") && page.contains("自办自结"));
+    assert!(page.contains(zh("case.state.closed")) && page.contains(zh("cases.self_resolved_tag")));
 });
 
 dual_backend_test!(the_dashboard_shows_the_periods_rates_and_exports_them, |db| {

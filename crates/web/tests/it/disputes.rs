@@ -30,7 +30,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     ];
     let bad = resident.post_form(&format!("/communities/{}/cases", app.demo.community_id), &fields).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text.contains("对方电话"), "the bad phone is named");
+    assert!(bad.text.contains(zh("field.other_phone")), "the bad phone is named");
     fields.retain(|(k, _)| *k != "other_phone");
     let r = resident.post_form(&format!("/communities/{}/cases", app.demo.community_id), &fields).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
@@ -136,7 +136,7 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
     let r = mediate(&mut staff, case, &[("action", "risk"), ("risk", "violence")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = staff.get(r.location().unwrap()).await.text;
-    assert!(page.contains("事件已上报社区"), "the page says the case went up");
+    assert!(page.contains(zh("mediation.done.escalated")), "the page says the case went up");
     assert_eq!(app.db.store.case(case).await.unwrap().level, "community");
 });
 

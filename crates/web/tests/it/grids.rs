@@ -67,7 +67,7 @@ dual_backend_test!(bad_boundaries_are_refused_with_the_reason_and_change_nothing
     open["features"][0]["geometry"]["coordinates"][0].as_array_mut().unwrap().pop();
     let r = upload(&mut staff, community, &open.to_string()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("多边形没有闭合"));
+    assert!(r.text.contains(zh("error.geo.not_closed")));
 
     let mut overlapping = good.clone();
     overlapping["features"][1]["geometry"] = good["features"][0]["geometry"].clone();
@@ -91,7 +91,7 @@ dual_backend_test!(bad_boundaries_are_refused_with_the_reason_and_change_nothing
     let r = upload(&mut staff, community, &shrunk.to_string()).await;
     assert!(r.text.contains("楼栋 1号楼 不在任何网格内"), "{}", r.text);
     let r = upload(&mut staff, community, "not json").await;
-    assert!(r.text.contains("文件不是 GeoJSON 要素集合"));
+    assert!(r.text.contains(zh("error.geo.collection")));
 
     assert_eq!(staff.get(&format!("/communities/{community}/grids/geojson")).await.json(), good, "nothing changed");
     let mut worker = app.signed_in("wangge1").await;

@@ -235,7 +235,7 @@ dual_backend_test!(state_changes_without_the_csrf_token_are_refused, |db| {
     anon.csrf = "forged".into();
     let r = anon.post_form("/login", &[("login", "shuji"), ("password", PASSWORD)]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(r.text.contains("页面已过期"));
+    assert!(r.text.contains(zh("error.csrf")));
 
     let mut b = app.signed_in("shuji").await;
     let good = b.csrf.clone();
@@ -252,7 +252,7 @@ dual_backend_test!(state_changes_without_the_csrf_token_are_refused, |db| {
 dual_backend_test!(the_english_switch_sticks_across_pages_and_logins, |db| {
     let app = TestApp::new(db).await;
     let mut b = app.signed_in("shuji").await;
-    assert!(b.get("/").await.text.contains("今日待办"));
+    assert!(b.get("/").await.text.contains(zh("home.today")));
     let r = b.post_form("/language", &[("lang", "en"), ("next", "/account")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), Some("/account"));
@@ -346,7 +346,7 @@ dual_backend_test!(changing_the_password_signs_out_other_devices, |db| {
         .post_form("/account/password", &[("current", PASSWORD), ("new", "newpass2026"), ("confirm", "newpass2026")])
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.text.contains("密码已修改"));
+    assert!(r.text.contains(zh("account.password_changed")));
     assert_eq!(desk.get("/").await.status, StatusCode::OK, "the device that changed it stays in");
     assert_eq!(phone.get("/").await.status, StatusCode::SEE_OTHER, "other devices are signed out");
     let mut again = app.browser();
@@ -551,7 +551,7 @@ dual_backend_test!(a_director_registers_the_parties_of_the_community, |db| {
     assert!(resident.get("/").await.text.contains("夕阳红养老服务社"));
     let r = director.post_form(&path, &[("kind", "owners_committee"), ("name", "第二业委会"), ("contact", "")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert!(r.text.contains("本社区已登记该类别的单位"));
+    assert!(r.text.contains(zh("error.org_unique")));
     let second = serde_json::json!({"kind": "residents_committee", "name": "第二居委会"});
     let r = director.send_json(Method::POST, &format!("/api/v1{path}"), &second).await;
     assert_eq!((r.status, r.json()["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use linli_store::read;
-use linli_test_support::{TestApp, dual_backend_test, zh};
+use linli_test_support::{TestApp, dual_backend_test, zh, zh_fill};
 use linli_web::notify::{Webhook, run_once};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -60,7 +60,7 @@ dual_backend_test!(the_inbox_and_the_webhook_hear_of_a_report_and_a_failed_push_
     let home = worker.get("/").await.text;
     assert!(home.contains("条未读消息"), "the home page points to the inbox");
     let inbox = worker.get("/inbox").await.text;
-    assert!(inbox.contains(&format!("有新事件 #{case} 等您处理")) && inbox.contains("3 号楼门口路灯不亮"));
+    assert!(inbox.contains(&zh_fill("notify.new_case", &[("id", &case)])) && inbox.contains("3 号楼门口路灯不亮"));
 
     // The demo's overdue history makes notices of its own: deliver everything first.
     let now = linli_store::now_ms();

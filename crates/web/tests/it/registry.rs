@@ -170,7 +170,7 @@ dual_backend_test!(staff_put_a_deputy_on_duty_and_place_a_building_by_hand, |db|
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     let grid_page = worker.get(&format!("/grids/{g3}")).await;
     assert_eq!(grid_page.status, StatusCode::OK, "the deputy reaches the grid at once");
-    assert!(grid_page.text.contains("协管"));
+    assert!(grid_page.text.contains(zh("duty.deputy")));
     let r = staff.post_form(&format!("/grids/{g3}/workers/{worker_id}/remove"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(worker.get(&format!("/grids/{g3}")).await.status, StatusCode::FORBIDDEN);

@@ -6,7 +6,7 @@
 //! worker's own on-the-spot fix does not ask him to rate it.
 
 use axum::http::StatusCode;
-use linli_test_support::{Browser, TestApp, dual_backend_test, zh};
+use linli_test_support::{Browser, TestApp, dual_backend_test, zh, zh_fill};
 
 /// Reports as `b` in grid 1 and returns the case's number and the page after the report.
 async fn report(b: &mut Browser, app: &TestApp, category: &str, text: &str, extra: &[(&str, &str)]) -> (i64, String) {
@@ -65,7 +65,7 @@ dual_backend_test!(a_resident_is_told_each_step_in_plain_words_and_reads_only_pu
     let org = app.db.store.organisation(org).await.unwrap().name;
     assert_eq!(told(&mut resident, case).await, format!("您的报事 #{case} 已交给{org}办理"));
     let home = resident.get("/").await.text;
-    assert!(home.contains("处理中") && home.contains(&format!("预计 {due} 前办结")), "{home}");
+    assert!(home.contains(zh("case.plain.accepted")) && home.contains(&format!("预计 {due} 前办结")), "{home}");
 
     // The property company's internal note stays inside; the grid worker's public one and
     // the company's public answer reach the resident.
@@ -99,7 +99,7 @@ dual_backend_test!(a_resident_is_told_each_step_in_plain_words_and_reads_only_pu
     assert!(r.text.contains(zh("field.stars")), "the error names the rating");
     let r = step(&mut resident, case, &[("step", "reopen"), ("note", "纸箱又堆回来了")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("请勾选确认"));
+    assert!(r.text.contains(zh("error.case.reopen_confirm")));
     let r = step(&mut resident, case, &[("step", "reopen"), ("confirm_reopen", "1")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains(zh("error.case.reopen_reason")));
@@ -107,7 +107,10 @@ dual_backend_test!(a_resident_is_told_each_step_in_plain_words_and_reads_only_pu
     let r = step(&mut resident, case, &[("step", "reopen"), ("note", "纸箱又堆回来了"), ("confirm_reopen", "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_ne!(app.db.store.case(case).await.unwrap().state, "closed");
-    assert!(told(&mut property, case).await.contains("被上报人重新打开"), "the handler is told");
+    assert!(
+        told(&mut property, case).await.contains(&zh_fill("notify.reopened", &[("id", &case)])),
+        "the handler is told"
+    );
     assert!(resident.get(&format!("/cases/{case}")).await.text.contains("纸箱又堆回来了"), "one's own reason");
 
     // A refusal reaches the resident with its reason.
@@ -146,7 +149,7 @@ dual_backend_test!(whoever_handles_a_case_does_not_verify_it_nor_rate_his_own_fi
     // A grid worker's own fix on the spot is closed at once, counted as 自办自结, and does
     // not ask him to rate it.
     let (own, page) = report(&mut worker, &app, "0102", "垃圾桶满溢，已叫保洁清运", &[("self_resolved", "1")]).await;
-    assert!(page.contains("自办自结"), "{page}");
+    assert!(page.contains(zh("cases.self_resolved_tag")), "{page}");
     let row = app.db.store.case(own).await.unwrap();
     assert!(row.state == "closed" && row.self_resolved);
     assert!(!page.contains("value=\"rate\"") && !page.contains("value=\"reopen\""));

@@ -393,7 +393,7 @@ dual_backend_test!(a_visit_is_recorded_sealed_and_clears_the_overdue_reminder, |
         StatusCode::SEE_OTHER
     );
     assert!(app.db.store.care_tags(rid).await.unwrap().contains(&"veteran".to_owned()));
-    assert!(w.get(&format!("/residents/{rid}")).await.text.contains("退役军人"));
+    assert!(w.get(&format!("/residents/{rid}")).await.text.contains(zh("care.veteran")));
     assert_eq!(w.post_form(&format!("/residents/{rid}/tags/veteran/remove"), &[]).await.status, StatusCode::SEE_OTHER);
     assert!(!app.db.store.care_tags(rid).await.unwrap().contains(&"veteran".to_owned()));
     assert_eq!(

@@ -57,7 +57,7 @@ dual_backend_test!(the_calendar_and_time_limits_are_edited_by_the_administrator_
             community_id: app.demo.community_id,
             grid_id: Some(app.demo.grid_ids[0]),
             category_id: category.id,
-            source: "resident",
+            source: linli_domain::case::Source::Resident,
             description: "路灯不亮".into(),
             ..Default::default()
         })
