@@ -9,32 +9,19 @@ use linli_store::accounts::AccountSummary;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-/// An account as listed to administrators, phone masked.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct AccountView {
-    pub id: i64,
-    pub username: Option<String>,
-    /// e.g. `138****5678`.
-    pub phone_masked: Option<String>,
-    pub display_name: String,
-    /// `zh` or `en`.
-    pub locale: String,
-    pub disabled: bool,
-    /// Comma-separated role names.
-    pub roles: String,
-}
-
-impl From<AccountSummary> for AccountView {
-    fn from(a: AccountSummary) -> Self {
-        AccountView {
-            id: a.id,
-            username: a.username,
-            phone_masked: a.phone_masked,
-            display_name: a.display_name,
-            locale: a.locale,
-            disabled: a.disabled,
-            roles: a.roles,
-        }
+crate::view! {
+    /// An account as listed to administrators, phone masked.
+    AccountView from AccountSummary {
+        id: i64,
+        username: Option<String>,
+        /// e.g. `138****5678`.
+        phone_masked: Option<String>,
+        display_name: String,
+        /// `zh` or `en`.
+        locale: String,
+        disabled: bool,
+        /// Comma-separated role names.
+        roles: String,
     }
 }
 

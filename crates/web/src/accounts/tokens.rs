@@ -12,29 +12,17 @@ use linli_store::tokens::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A personal access token, without its secret.
-#[derive(Serialize, ToSchema)]
-pub struct TokenView {
-    pub id: i64,
-    pub name: String,
-    /// The first characters of the token, to tell tokens apart.
-    pub prefix: String,
-    /// UTC milliseconds, as every time here.
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
-
-impl From<ApiToken> for TokenView {
-    fn from(t: ApiToken) -> Self {
-        TokenView {
-            id: t.id,
-            name: t.name,
-            prefix: t.prefix,
-            created_at: t.created_at,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
-        }
+crate::view! {
+    /// A personal access token, without its secret.
+    TokenView from ApiToken {
+        id: i64,
+        name: String,
+        /// The first characters of the token, to tell tokens apart.
+        prefix: String,
+        /// UTC milliseconds, as every time here.
+        created_at: i64,
+        last_used_at: Option<i64>,
+        revoked_at: Option<i64>,
     }
 }
 

@@ -21,8 +21,27 @@ use utoipa::{Modify, OpenApi, ToSchema};
 )]
 pub struct ApiDoc;
 
-/// Store rows as the API's view types: the API shows its own shapes, so a column added to
-/// a table is not published by accident.
+/// Declares an API view type that shows chosen fields of a store row, and its `From` the
+/// row: the API shows its own shapes, so a column added to a table is not published by
+/// accident. Each field is moved from the row's field of the same name.
+#[macro_export]
+macro_rules! view {
+    ($(#[$doc:meta])* $name:ident from $row:ty { $($(#[$fdoc:meta])* $field:ident: $ty:ty),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            $($(#[$fdoc])* pub $field: $ty),+
+        }
+
+        impl From<$row> for $name {
+            fn from(row: $row) -> Self {
+                $name { $($field: row.$field),+ }
+            }
+        }
+    };
+}
+
+/// Store rows as the API's view types.
 pub fn views<T, V: From<T>>(rows: Vec<T>) -> Vec<V> {
     rows.into_iter().map(V::from).collect()
 }

@@ -12,136 +12,81 @@ use linli_store::registry::{BuildingSummary, GridSummary};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A community (社区) with its place in the administrative tree.
-#[derive(Serialize, ToSchema)]
-pub struct CommunityView {
-    pub id: i64,
-    pub street_id: i64,
-    /// 12-digit code: district (6) + street (3) + community (3).
-    pub code: String,
-    pub name: String,
-    pub address: String,
-    pub street_name: String,
-    pub district_name: String,
-}
-
-impl From<Community> for CommunityView {
-    fn from(c: Community) -> Self {
-        CommunityView {
-            id: c.id,
-            street_id: c.street_id,
-            code: c.code,
-            name: c.name,
-            address: c.address,
-            street_name: c.street_name,
-            district_name: c.district_name,
-        }
+crate::view! {
+    /// A community (社区) with its place in the administrative tree.
+    CommunityView from Community {
+        id: i64,
+        street_id: i64,
+        /// 12-digit code: district (6) + street (3) + community (3).
+        code: String,
+        name: String,
+        address: String,
+        street_name: String,
+        district_name: String,
     }
 }
 
-/// A party of the community's joint mechanism.
-#[derive(Serialize, ToSchema)]
-pub struct OrganisationView {
-    pub id: i64,
-    pub community_id: i64,
-    #[schema(schema_with = crate::api::schema::organisation_kind)]
-    pub kind: String,
-    pub name: String,
-    pub contact: String,
-}
-
-impl From<Organisation> for OrganisationView {
-    fn from(o: Organisation) -> Self {
-        OrganisationView { id: o.id, community_id: o.community_id, kind: o.kind, name: o.name, contact: o.contact }
+crate::view! {
+    /// A party of the community's joint mechanism.
+    OrganisationView from Organisation {
+        id: i64,
+        community_id: i64,
+        #[schema(schema_with = crate::api::schema::organisation_kind)]
+        kind: String,
+        name: String,
+        contact: String,
     }
 }
 
-/// A grid (网格) of a community.
-#[derive(Serialize, ToSchema)]
-pub struct GridView {
-    pub id: i64,
-    pub community_id: i64,
-    /// 15-digit unit-grid code.
-    pub code: String,
-    pub name: String,
-}
-
-impl From<Grid> for GridView {
-    fn from(g: Grid) -> Self {
-        GridView { id: g.id, community_id: g.community_id, code: g.code, name: g.name }
+crate::view! {
+    /// A grid (网格) of a community.
+    GridView from Grid {
+        id: i64,
+        community_id: i64,
+        /// 15-digit unit-grid code.
+        code: String,
+        name: String,
     }
 }
 
-/// A grid worker on duty in a grid.
-#[derive(Serialize, ToSchema)]
-pub struct GridWorkerView {
-    pub grid_id: i64,
-    pub account_id: i64,
-    pub display_name: String,
-    /// `worker` (专职网格员) or `deputy`.
-    pub duty: String,
-}
-
-impl From<GridWorker> for GridWorkerView {
-    fn from(w: GridWorker) -> Self {
-        GridWorkerView { grid_id: w.grid_id, account_id: w.account_id, display_name: w.display_name, duty: w.duty }
+crate::view! {
+    /// A grid worker on duty in a grid.
+    GridWorkerView from GridWorker {
+        grid_id: i64,
+        account_id: i64,
+        display_name: String,
+        /// `worker` (专职网格员) or `deputy`.
+        duty: String,
     }
 }
 
-/// Counts for one grid.
-#[derive(Serialize, ToSchema)]
-pub struct GridCounts {
-    pub buildings: i64,
-    pub households: i64,
-    pub residents: i64,
-    /// Residents aged 80 or more (高龄).
-    pub aged_80_plus: i64,
-    /// Households of one resident aged 70 or more (独居老人).
-    pub elderly_living_alone: i64,
-}
-
-impl From<GridSummary> for GridCounts {
-    fn from(s: GridSummary) -> Self {
-        GridCounts {
-            buildings: s.buildings,
-            households: s.households,
-            residents: s.residents,
-            aged_80_plus: s.aged_80_plus,
-            elderly_living_alone: s.elderly_living_alone,
-        }
+crate::view! {
+    /// Counts for one grid.
+    GridCounts from GridSummary {
+        buildings: i64,
+        households: i64,
+        residents: i64,
+        /// Residents aged 80 or more (高龄).
+        aged_80_plus: i64,
+        /// Households of one resident aged 70 or more (独居老人).
+        elderly_living_alone: i64,
     }
 }
 
-/// A building of a grid with its occupancy.
-#[derive(Serialize, ToSchema)]
-pub struct BuildingView {
-    pub id: i64,
-    pub grid_id: i64,
-    pub name: String,
-    pub address: String,
-    pub floors: i64,
-    pub units: i64,
-    /// WGS-84 longitude and latitude.
-    pub lon: f64,
-    pub lat: f64,
-    pub households: i64,
-    pub residents: i64,
-}
-
-impl From<BuildingSummary> for BuildingView {
-    fn from(b: BuildingSummary) -> Self {
-        BuildingView {
-            id: b.id,
-            grid_id: b.grid_id,
-            name: b.name,
-            address: b.address,
-            floors: b.floors,
-            units: b.units,
-            lon: b.lon,
-            lat: b.lat,
-            households: b.households,
-            residents: b.residents,
-        }
+crate::view! {
+    /// A building of a grid with its occupancy.
+    BuildingView from BuildingSummary {
+        id: i64,
+        grid_id: i64,
+        name: String,
+        address: String,
+        floors: i64,
+        units: i64,
+        /// WGS-84 longitude and latitude.
+        lon: f64,
+        lat: f64,
+        households: i64,
+        residents: i64,
     }
 }
 

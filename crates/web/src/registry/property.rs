@@ -44,64 +44,37 @@ impl From<UnitRecord> for UnitView {
     }
 }
 
-/// A holder of a unit, personal data masked.
-#[derive(Serialize, ToSchema)]
-pub struct OwnerView {
-    pub owner_id: i64,
-    /// `person` or `developer`.
-    pub kind: String,
-    pub name: String,
-    pub id_number_masked: Option<String>,
-    pub phone_masked: Option<String>,
-    /// The resident this owner is, when the owner lives in the community.
-    pub resident_id: Option<i64>,
-    /// `YYYY-MM-DD`.
-    pub since: String,
-    /// Absent while the owner holds the unit.
-    pub until: Option<String>,
-}
-
-impl From<UnitOwner> for OwnerView {
-    fn from(o: UnitOwner) -> Self {
-        OwnerView {
-            owner_id: o.owner_id,
-            kind: o.kind,
-            name: o.name,
-            id_number_masked: o.id_number_masked,
-            phone_masked: o.phone_masked,
-            resident_id: o.resident_id,
-            since: o.since,
-            until: o.until,
-        }
+crate::view! {
+    /// A holder of a unit, personal data masked.
+    OwnerView from UnitOwner {
+        owner_id: i64,
+        /// `person` or `developer`.
+        kind: String,
+        name: String,
+        id_number_masked: Option<String>,
+        phone_masked: Option<String>,
+        /// The resident this owner is, when the owner lives in the community.
+        resident_id: Option<i64>,
+        /// `YYYY-MM-DD`.
+        since: String,
+        /// Absent while the owner holds the unit.
+        until: Option<String>,
     }
 }
 
-/// One stay of a resident in a household.
-#[derive(Serialize, ToSchema)]
-pub struct StayView {
-    pub household_id: i64,
-    pub building: String,
-    pub unit: i64,
-    pub room: String,
-    /// `YYYY-MM-DD`, if known.
-    pub moved_in_on: Option<String>,
-    /// Absent for the current stay.
-    pub moved_out_on: Option<String>,
-    /// Why the stay ended: `moved` (within the community) or `left`.
-    pub reason: Option<String>,
-}
-
-impl From<Stay> for StayView {
-    fn from(s: Stay) -> Self {
-        StayView {
-            household_id: s.household_id,
-            building: s.building,
-            unit: s.unit,
-            room: s.room,
-            moved_in_on: s.moved_in_on,
-            moved_out_on: s.moved_out_on,
-            reason: s.reason,
-        }
+crate::view! {
+    /// One stay of a resident in a household.
+    StayView from Stay {
+        household_id: i64,
+        building: String,
+        unit: i64,
+        room: String,
+        /// `YYYY-MM-DD`, if known.
+        moved_in_on: Option<String>,
+        /// Absent for the current stay.
+        moved_out_on: Option<String>,
+        /// Why the stay ended: `moved` (within the community) or `left`.
+        reason: Option<String>,
     }
 }
 

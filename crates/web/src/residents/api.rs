@@ -34,56 +34,34 @@ pub struct ResidentPage {
     pub residents: Vec<ResidentView>,
 }
 
-/// A resident, personal data masked.
-#[derive(Serialize, ToSchema)]
-pub struct ResidentView {
-    pub id: i64,
-    pub community_id: i64,
-    pub grid_id: i64,
-    pub household_id: i64,
-    pub building: String,
-    pub unit: i64,
-    pub room: String,
-    pub name: String,
-    /// `M` or `F`.
-    pub gender: String,
-    /// The year of birth only: the full date is part of the ID number, shown only when
-    /// that is revealed.
-    pub birth_year: i64,
-    /// head, spouse, child, parent, …
-    pub relation: String,
-    /// registered (户籍), permanent (常住) or floating (流动).
-    pub residence_type: String,
-    /// e.g. `3101************34`.
-    pub id_number_masked: Option<String>,
-    /// e.g. `138****5678`.
-    pub phone_masked: Option<String>,
-    /// When the current stay began, if known (`YYYY-MM-DD`).
-    pub moved_in_on: Option<String>,
-    /// Set when the resident has left the community.
-    pub moved_out_on: Option<String>,
-}
-
-impl From<ResidentRow> for ResidentView {
-    fn from(r: ResidentRow) -> Self {
-        ResidentView {
-            id: r.id,
-            community_id: r.community_id,
-            grid_id: r.grid_id,
-            household_id: r.household_id,
-            building: r.building,
-            unit: r.unit,
-            room: r.room,
-            name: r.name,
-            gender: r.gender,
-            birth_year: r.birth_year,
-            relation: r.relation,
-            residence_type: r.residence_type,
-            id_number_masked: r.id_number_masked,
-            phone_masked: r.phone_masked,
-            moved_in_on: r.moved_in_on,
-            moved_out_on: r.moved_out_on,
-        }
+crate::view! {
+    /// A resident, personal data masked.
+    ResidentView from ResidentRow {
+        id: i64,
+        community_id: i64,
+        grid_id: i64,
+        household_id: i64,
+        building: String,
+        unit: i64,
+        room: String,
+        name: String,
+        /// `M` or `F`.
+        gender: String,
+        /// The year of birth only: the full date is part of the ID number, shown only when
+        /// that is revealed.
+        birth_year: i64,
+        /// head, spouse, child, parent, …
+        relation: String,
+        /// registered (户籍), permanent (常住) or floating (流动).
+        residence_type: String,
+        /// e.g. `3101************34`.
+        id_number_masked: Option<String>,
+        /// e.g. `138****5678`.
+        phone_masked: Option<String>,
+        /// When the current stay began, if known (`YYYY-MM-DD`).
+        moved_in_on: Option<String>,
+        /// Set when the resident has left the community.
+        moved_out_on: Option<String>,
     }
 }
 
