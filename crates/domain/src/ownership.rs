@@ -136,9 +136,20 @@ pub struct Electorate {
     pub units_without_area: u64,
 }
 
-/// Counts owners and area over the current holdings. Units that share a holder are one
-/// owner (a buyer of several units; a co-owner of two units); all developer units are one.
-pub fn electorate(holdings: &[Holding]) -> Electorate {
+/// One owner as the law counts them: the units that share holders (a buyer of several
+/// units; co-owners; all of the developer's unsold units), with their summed area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voter {
+    /// Unit ids, ascending.
+    pub units: Vec<i64>,
+    pub area: Area,
+    /// Who may vote for these units; empty when no owner is recorded.
+    pub holders: Vec<Holder>,
+}
+
+/// The voters of the assembly over the current holdings, in the order of their first unit.
+/// Units that share a holder are one voter; all developer units are one.
+pub fn voters(holdings: &[Holding]) -> Vec<Voter> {
     let mut parent: Vec<usize> = (0..holdings.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -148,19 +159,7 @@ pub fn electorate(holdings: &[Holding]) -> Electorate {
         i
     }
     let mut first_unit_of: HashMap<Holder, usize> = HashMap::new();
-    let mut e = Electorate::default();
     for (i, h) in holdings.iter().enumerate() {
-        e.units += 1;
-        match h.area {
-            Some(a) => e.area.0 += a.0,
-            None => e.units_without_area += 1,
-        }
-        if h.holders.is_empty() {
-            e.units_without_owner += 1;
-        }
-        if h.holders.contains(&Holder::Developer) {
-            e.unsold_units += 1;
-        }
         for holder in &h.holders {
             match first_unit_of.get(holder) {
                 Some(&j) => {
@@ -173,7 +172,46 @@ pub fn electorate(holdings: &[Holding]) -> Electorate {
             }
         }
     }
-    e.owners = (0..holdings.len()).filter(|&i| root(&mut parent, i) == i).count() as u64;
+    let mut index_of_root: HashMap<usize, usize> = HashMap::new();
+    let mut out: Vec<Voter> = Vec::new();
+    for (i, h) in holdings.iter().enumerate() {
+        let r = root(&mut parent, i);
+        let at = *index_of_root.entry(r).or_insert_with(|| {
+            out.push(Voter { units: Vec::new(), area: Area::default(), holders: Vec::new() });
+            out.len() - 1
+        });
+        let v = &mut out[at];
+        v.units.push(h.unit_id);
+        v.area.0 += h.area.map_or(0, |a| a.0);
+        for holder in &h.holders {
+            if !v.holders.contains(holder) {
+                v.holders.push(*holder);
+            }
+        }
+    }
+    for v in &mut out {
+        v.units.sort_unstable();
+    }
+    out
+}
+
+/// Counts owners and area over the current holdings: the totals of [`voters`].
+pub fn electorate(holdings: &[Holding]) -> Electorate {
+    let mut e = Electorate::default();
+    for h in holdings {
+        e.units += 1;
+        match h.area {
+            Some(a) => e.area.0 += a.0,
+            None => e.units_without_area += 1,
+        }
+        if h.holders.is_empty() {
+            e.units_without_owner += 1;
+        }
+        if h.holders.contains(&Holder::Developer) {
+            e.unsold_units += 1;
+        }
+    }
+    e.owners = voters(holdings).len() as u64;
     e
 }
 

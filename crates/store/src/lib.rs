@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod assemblies;
 pub mod audit;
 mod cache;
 pub mod care;

@@ -13,6 +13,9 @@ use linli_domain::person::IdNumber;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// The kind of the owner row that stands for the developer (its unsold units).
+pub const DEVELOPER: &str = "developer";
+
 /// Who takes over a unit.
 #[derive(Debug, Clone)]
 pub enum NewHolder {
@@ -320,6 +323,11 @@ impl Store {
     /// The owners' assembly of a community as the law counts it: units, owners by
     /// number, total exclusive area (the denominators of every Art. 278 vote).
     pub async fn electorate(&self, community_id: i64) -> StoreResult<Electorate> {
+        Ok(electorate(&self.holdings(community_id).await?))
+    }
+
+    /// Each unit of a community with its counted area and current holders.
+    pub async fn holdings(&self, community_id: i64) -> StoreResult<Vec<Holding>> {
         type UnitAreasRow = (i64, Option<i64>, Option<i64>, Option<i64>);
         let (units, holders): (Vec<UnitAreasRow>, Vec<(i64, i64, String)>) = read!(self, |db| {
             let units = sqlx::query_as(
@@ -340,7 +348,7 @@ impl Store {
         });
         let mut by_unit: HashMap<i64, Vec<Holder>> = HashMap::new();
         for (unit, owner, kind) in holders {
-            by_unit.entry(unit).or_default().push(if kind == "developer" {
+            by_unit.entry(unit).or_default().push(if kind == DEVELOPER {
                 Holder::Developer
             } else {
                 Holder::Owner(owner)
@@ -354,6 +362,18 @@ impl Store {
                 holders: by_unit.remove(&id).unwrap_or_default(),
             })
             .collect();
-        Ok(electorate(&holdings))
+        Ok(holdings)
+    }
+
+    /// Each unit of a community in words (`3号楼 1单元 1202`), by unit id.
+    pub async fn unit_labels(&self, community_id: i64) -> StoreResult<HashMap<i64, String>> {
+        let rows: Vec<(i64, String, i64, String)> = read!(self, |db| sqlx::query_as(
+            "SELECT h.id, b.name, h.unit, h.room FROM households h JOIN buildings b ON b.id = h.building_id \
+             WHERE h.community_id = $1"
+        )
+        .bind(community_id)
+        .fetch_all(db)
+        .await?);
+        Ok(rows.into_iter().map(|(id, building, unit, room)| (id, format!("{building} {unit}单元 {room}"))).collect())
     }
 }

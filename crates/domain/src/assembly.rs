@@ -1,0 +1,503 @@
+//! The owners' assembly (业主大会) and how its decisions are counted (Civil Code Art. 278,
+//! domain guide §3).
+//!
+//! Every decision is counted twice, by exclusive area and by headcount, and both counts
+//! must pass at both steps:
+//!
+//! 1. **Participation**: the owners who took part hold at least 2/3 of the total
+//!    exclusive area AND are at least 2/3 of all owners (以上 includes the number).
+//! 2. **Decision**: the yes votes hold more than half (过半数, the half itself does not
+//!    pass) of the participating area AND of the participating owners; for raising the
+//!    maintenance fund, rebuilding, and changing the use of common parts, at least 3/4.
+//!
+//! Every comparison is made on integers (area in dm², headcount), cross-multiplied in
+//! `i128`: no float ever decides a vote.
+//!
+//! Who counts as one owner is the electorate's business ([`crate::ownership::electorate`]):
+//! a buyer of several units is one voter with their summed area, the developer's unsold
+//! units one voter together. Here a voter is an [`Elector`] of a frozen electorate.
+//!
+//! A ballot that is returned blank counts as taking part (the owner took part and chose
+//! nothing); an invalid one (unsigned, unreadable) does not count at all. On each matter a
+//! participating voter who chose nothing is an abstainer. The "count with the majority"
+//! rule (从众), when a community's rules have it, moves abstainers to the side that leads
+//! by both area and headcount; it never changes participation, and it touches no one who
+//! did not take part.
+
+use crate::FieldError;
+
+codes!(
+    /// The nine kinds of matter of Art. 278; the kind decides the threshold.
+    MatterKind, "kind" {
+        /// (1) The owners' assembly's rules of procedure (议事规则).
+        AssemblyRules => "assembly_rules",
+        /// (2) The management covenant (管理规约).
+        Covenant => "covenant",
+        /// (3) Electing or replacing owners' committee members.
+        Committee => "committee",
+        /// (4) Hiring or dismissing the property company.
+        PropertyCompany => "property_company",
+        /// (5) Using the maintenance fund.
+        UseFund => "use_fund",
+        /// (6) Raising the maintenance fund.
+        RaiseFund => "raise_fund",
+        /// (7) Rebuilding buildings and their facilities.
+        Rebuild => "rebuild",
+        /// (8) Changing the use of common parts, or running a business with them.
+        CommonParts => "common_parts",
+        /// (9) Other major matters.
+        Other => "other",
+    }
+);
+
+/// How many yes votes a matter needs, of the participating area and owners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threshold {
+    /// 过半数: more than half; exactly half does not pass.
+    MoreThanHalf,
+    /// 四分之三以上: three quarters or more.
+    ThreeQuarters,
+}
+
+impl MatterKind {
+    pub fn threshold(self) -> Threshold {
+        match self {
+            MatterKind::RaiseFund | MatterKind::Rebuild | MatterKind::CommonParts => Threshold::ThreeQuarters,
+            _ => Threshold::MoreThanHalf,
+        }
+    }
+}
+
+impl Threshold {
+    /// Whether `part` of `whole` meets the threshold.
+    pub fn met(self, part: i64, whole: i64) -> bool {
+        match self {
+            Threshold::MoreThanHalf => more_than(part, whole, 1, 2),
+            Threshold::ThreeQuarters => at_least(part, whole, 3, 4),
+        }
+    }
+}
+
+/// `part / whole >= num / den`, exactly. A whole of zero is never met: nothing was counted.
+pub fn at_least(part: i64, whole: i64, num: i64, den: i64) -> bool {
+    whole > 0 && i128::from(part) * i128::from(den) >= i128::from(whole) * i128::from(num)
+}
+
+/// `part / whole > num / den`, exactly. A whole of zero is never met.
+pub fn more_than(part: i64, whole: i64, num: i64, den: i64) -> bool {
+    whole > 0 && i128::from(part) * i128::from(den) > i128::from(whole) * i128::from(num)
+}
+
+codes!(
+    /// An owner's answer on one matter.
+    Choice, "choice" {
+        Agree => "agree",
+        Oppose => "oppose",
+        Abstain => "abstain",
+    }
+);
+
+codes!(
+    /// How an assembly meets: a meeting with collective discussion, or written consultation.
+    Form, "form" {
+        Meeting => "meeting",
+        Written => "written",
+    }
+);
+
+codes!(
+    /// How a ballot reached the count.
+    Channel, "channel" {
+        /// Cast by the owner on their phone.
+        Online => "online",
+        /// Signed on paper, keyed in by staff (twice, by two people).
+        Paper => "paper",
+        /// Cast by a registered proxy (委托) on the owner's behalf.
+        Proxy => "proxy",
+    }
+);
+
+/// A voter of a frozen electorate: one owner as the law counts them, with their area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elector {
+    pub id: i64,
+    /// Exclusive area in dm².
+    pub area_dm2: i64,
+}
+
+/// What a ballot says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Marks {
+    /// One answer per matter, in the assembly's order; `None` where the owner chose nothing.
+    Choices(Vec<Option<Choice>>),
+    /// Returned with nothing marked: the owner took part.
+    Blank,
+    /// Void (unsigned, unreadable, marked twice): it does not count at all.
+    Invalid,
+}
+
+/// One counted ballot: whose, how it came, what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedBallot {
+    pub elector: Elector,
+    pub channel: Channel,
+    pub marks: Marks,
+}
+
+/// Both counts of one thing: area in dm² and headcount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Weight {
+    pub area_dm2: i64,
+    pub owners: i64,
+}
+
+impl Weight {
+    fn add(&mut self, e: Elector) {
+        self.area_dm2 += e.area_dm2;
+        self.owners += 1;
+    }
+
+    fn plus(self, other: Weight) -> Weight {
+        Weight { area_dm2: self.area_dm2 + other.area_dm2, owners: self.owners + other.owners }
+    }
+
+    /// Both counts of `self` against `whole` meet `threshold`.
+    pub fn meets(self, whole: Weight, threshold: Threshold) -> bool {
+        threshold.met(self.area_dm2, whole.area_dm2) && threshold.met(self.owners, whole.owners)
+    }
+
+    /// Both counts are at least 2/3 of `whole`: the participation an assembly needs.
+    pub fn is_quorum_of(self, whole: Weight) -> bool {
+        at_least(self.area_dm2, whole.area_dm2, 2, 3) && at_least(self.owners, whole.owners, 2, 3)
+    }
+}
+
+/// Ballots by channel, as the result shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct ByChannel {
+    pub online: i64,
+    pub paper: i64,
+    pub proxy: i64,
+    pub blank: i64,
+    pub invalid: i64,
+}
+
+/// The count of one matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MatterResult {
+    pub agree: Weight,
+    pub oppose: Weight,
+    /// Participants who chose nothing or abstained (after the 从众 rule, if it moved them).
+    pub abstain: Weight,
+    /// Abstainers the 从众 rule counted with the majority (zero when the rule is off).
+    pub moved_to_majority: Weight,
+    pub passed: bool,
+}
+
+/// The count of an assembly.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Tally {
+    /// The frozen electorate: the denominators of participation.
+    pub electorate: Weight,
+    /// Who took part: every valid ballot, blank ones included.
+    pub participation: Weight,
+    pub quorum: bool,
+    pub channels: ByChannel,
+    pub matters: Vec<MatterResult>,
+}
+
+/// Counts an assembly: `kinds` are its matters in order, `electorate` its frozen totals,
+/// `ballots` one per elector (the store keeps exactly one), `follow_majority` the
+/// community's 从众 rule. The order of the ballots does not matter.
+pub fn tally(kinds: &[MatterKind], electorate: Weight, ballots: &[CountedBallot], follow_majority: bool) -> Tally {
+    let mut participation = Weight::default();
+    let mut channels = ByChannel::default();
+    let mut agree = vec![Weight::default(); kinds.len()];
+    let mut oppose = vec![Weight::default(); kinds.len()];
+    let mut abstain = vec![Weight::default(); kinds.len()];
+    for b in ballots {
+        match &b.marks {
+            Marks::Invalid => {
+                channels.invalid += 1;
+                continue;
+            }
+            Marks::Blank => channels.blank += 1,
+            Marks::Choices(_) => match b.channel {
+                Channel::Online => channels.online += 1,
+                Channel::Paper => channels.paper += 1,
+                Channel::Proxy => channels.proxy += 1,
+            },
+        }
+        participation.add(b.elector);
+        for i in 0..kinds.len() {
+            let choice = match &b.marks {
+                Marks::Choices(c) => c.get(i).copied().flatten(),
+                _ => None,
+            };
+            match choice {
+                Some(Choice::Agree) => agree[i].add(b.elector),
+                Some(Choice::Oppose) => oppose[i].add(b.elector),
+                Some(Choice::Abstain) | None => abstain[i].add(b.elector),
+            }
+        }
+    }
+    let quorum = participation.is_quorum_of(electorate);
+    let matters = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let (mut yes, mut no, mut rest) = (agree[i], oppose[i], abstain[i]);
+            let mut moved = Weight::default();
+            if follow_majority {
+                let leads = |a: Weight, b: Weight| a.area_dm2 > b.area_dm2 && a.owners > b.owners;
+                if leads(yes, no) {
+                    yes = yes.plus(rest);
+                    moved = rest;
+                    rest = Weight::default();
+                } else if leads(no, yes) {
+                    no = no.plus(rest);
+                    moved = rest;
+                    rest = Weight::default();
+                }
+            }
+            MatterResult {
+                agree: yes,
+                oppose: no,
+                abstain: rest,
+                moved_to_majority: moved,
+                passed: quorum && yes.meets(participation, kind.threshold()),
+            }
+        })
+        .collect();
+    Tally { electorate, participation, quorum, channels, matters }
+}
+
+/// The double bar of a petition for a temporary meeting: signers holding at least 20% of
+/// the area AND at least 20% of the owners.
+pub fn petition_met(signed: Weight, electorate: Weight) -> bool {
+    at_least(signed.area_dm2, electorate.area_dm2, 1, 5) && at_least(signed.owners, electorate.owners, 1, 5)
+}
+
+/// An assembly's title: 2–100 characters on one line.
+pub const TITLE: crate::TextRule = crate::TextRule::line(2, 100, "error.assembly.title", "error.assembly.title");
+/// A matter's wording: 2–2,000 characters.
+pub const MATTER_TEXT: crate::TextRule = crate::TextRule {
+    min: 2,
+    max: 2000,
+    multiline: true,
+    short: "error.assembly.matter",
+    long: "error.assembly.matter",
+};
+
+/// The law's and the city's limits an assembly's dates must keep (settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Calendar {
+    /// Days between the notice and the opening of the vote, at least.
+    pub notice_days: i64,
+    /// The voting window's length in days, within these.
+    pub min_window_days: i64,
+    pub max_window_days: i64,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Calendar { notice_days: 15, min_window_days: 5, max_window_days: 60 }
+    }
+}
+
+impl Calendar {
+    /// Checks a voting window given as days since the epoch (China dates): it opens at least
+    /// `notice_days` after `today` and lasts within the range.
+    pub fn check(self, today: i64, opens: i64, closes: i64) -> Result<(), FieldError> {
+        if opens - today < self.notice_days {
+            return Err(FieldError::new("opens_on", "error.assembly.notice_days"));
+        }
+        let days = closes - opens + 1;
+        if days < self.min_window_days || days > self.max_window_days {
+            return Err(FieldError::new("closes_on", "error.assembly.window"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn e(id: i64, area_dm2: i64) -> Elector {
+        Elector { id, area_dm2 }
+    }
+
+    fn vote(id: i64, area_dm2: i64, choice: Choice) -> CountedBallot {
+        CountedBallot { elector: e(id, area_dm2), channel: Channel::Online, marks: Marks::Choices(vec![Some(choice)]) }
+    }
+
+    fn whole(area_dm2: i64, owners: i64) -> Weight {
+        Weight { area_dm2, owners }
+    }
+
+    #[test]
+    fn exactly_two_thirds_meets_the_quorum_and_one_less_does_not() {
+        // Nine owners of 100 dm² each: six are exactly 2/3 by both counts.
+        let six: Vec<_> = (0..6).map(|i| vote(i, 100, Choice::Agree)).collect();
+        let t = tally(&[MatterKind::Other], whole(900, 9), &six, false);
+        assert!(t.quorum && t.matters[0].passed);
+        let five = &six[..5];
+        assert!(!tally(&[MatterKind::Other], whole(900, 9), five, false).quorum);
+        // Six owners, but one dm² short of 2/3 of the area.
+        let t = tally(&[MatterKind::Other], whole(901, 9), &six, false);
+        assert!(!t.quorum && !t.matters[0].passed, "both counts must hold");
+    }
+
+    #[test]
+    fn exactly_half_does_not_pass_and_one_more_does() {
+        let mut ballots: Vec<_> = (0..4).map(|i| vote(i, 100, Choice::Agree)).collect();
+        ballots.extend((4..8).map(|i| vote(i, 100, Choice::Oppose)));
+        let t = tally(&[MatterKind::PropertyCompany], whole(800, 8), &ballots, false);
+        assert!(t.quorum && !t.matters[0].passed, "4 of 8 is not more than half");
+        ballots[4] = vote(4, 100, Choice::Agree);
+        assert!(tally(&[MatterKind::PropertyCompany], whole(800, 8), &ballots, false).matters[0].passed);
+    }
+
+    #[test]
+    fn exactly_three_quarters_passes_a_fund_raise_and_one_less_does_not() {
+        let mut ballots: Vec<_> = (0..6).map(|i| vote(i, 100, Choice::Agree)).collect();
+        ballots.extend((6..8).map(|i| vote(i, 100, Choice::Oppose)));
+        assert!(tally(&[MatterKind::RaiseFund], whole(800, 8), &ballots, false).matters[0].passed);
+        ballots[5] = vote(5, 100, Choice::Oppose);
+        let t = tally(&[MatterKind::RaiseFund], whole(800, 8), &ballots, false);
+        assert!(!t.matters[0].passed, "5 of 8 is less than 3/4");
+        assert!(t.matters[0].agree.meets(t.participation, Threshold::MoreThanHalf), "though it is a majority");
+    }
+
+    #[test]
+    fn the_area_can_fail_a_matter_that_the_headcount_passes() {
+        // Three small flats agree; one large one opposes.
+        let ballots = [
+            vote(1, 50, Choice::Agree),
+            vote(2, 50, Choice::Agree),
+            vote(3, 50, Choice::Agree),
+            vote(4, 300, Choice::Oppose),
+        ];
+        let t = tally(&[MatterKind::Other], whole(450, 4), &ballots, false);
+        assert!(t.quorum && !t.matters[0].passed);
+    }
+
+    #[test]
+    fn a_blank_ballot_takes_part_and_an_invalid_one_does_not() {
+        let mut ballots: Vec<_> = (0..5).map(|i| vote(i, 100, Choice::Agree)).collect();
+        ballots.push(CountedBallot { elector: e(5, 100), channel: Channel::Paper, marks: Marks::Blank });
+        let t = tally(&[MatterKind::Other], whole(900, 9), &ballots, false);
+        assert_eq!(t.participation, whole(600, 6));
+        assert!(t.quorum && t.channels.blank == 1);
+        ballots[5].marks = Marks::Invalid;
+        let t = tally(&[MatterKind::Other], whole(900, 9), &ballots, false);
+        assert_eq!((t.participation, t.quorum, t.channels.invalid), (whole(500, 5), false, 1));
+    }
+
+    #[test]
+    fn the_majority_rule_moves_abstainers_only_and_only_to_a_side_that_leads_both_ways() {
+        let ballots = [
+            vote(1, 100, Choice::Agree),
+            vote(2, 100, Choice::Agree),
+            vote(3, 100, Choice::Oppose),
+            vote(4, 100, Choice::Abstain),
+            vote(5, 100, Choice::Abstain),
+        ];
+        // 2 of 5 agree: not more than half. With the rule, the two abstainers join.
+        let off = tally(&[MatterKind::Other], whole(600, 6), &ballots, false);
+        let on = tally(&[MatterKind::Other], whole(600, 6), &ballots, true);
+        assert!(!off.matters[0].passed && on.matters[0].passed);
+        assert_eq!(on.matters[0].moved_to_majority, whole(200, 2));
+        assert_eq!(off.participation, on.participation);
+        // A tie leaves the abstainers where they are.
+        let tie = [vote(1, 100, Choice::Agree), vote(2, 100, Choice::Oppose), vote(3, 100, Choice::Abstain)];
+        let t = tally(&[MatterKind::Other], whole(300, 3), &tie, true);
+        assert_eq!(t.matters[0].moved_to_majority, Weight::default());
+    }
+
+    #[test]
+    fn an_empty_electorate_decides_nothing() {
+        let t = tally(&[MatterKind::Other], Weight::default(), &[], false);
+        assert!(!t.quorum && !t.matters[0].passed);
+    }
+
+    #[test]
+    fn a_petition_needs_a_fifth_of_both() {
+        assert!(petition_met(whole(200, 2), whole(1000, 10)));
+        assert!(!petition_met(whole(199, 2), whole(1000, 10)));
+        assert!(!petition_met(whole(900, 1), whole(1000, 10)));
+    }
+
+    #[test]
+    fn a_window_keeps_the_notice_and_its_length() {
+        let c = Calendar::default();
+        assert!(c.check(100, 115, 119).is_ok());
+        assert_eq!(c.check(100, 114, 119).unwrap_err().field, "opens_on");
+        assert_eq!(c.check(100, 115, 118).unwrap_err().field, "closes_on");
+        assert!(c.check(100, 115, 174).is_ok());
+        assert_eq!(c.check(100, 115, 175).unwrap_err().field, "closes_on");
+    }
+
+    fn ballots() -> impl Strategy<Value = Vec<CountedBallot>> {
+        prop::collection::vec(
+            (1..50_000i64, 0..5u8, 0..3u8).prop_map(|(area, mark, channel)| (area, mark, channel)),
+            0..60,
+        )
+        .prop_map(|raw| {
+            raw.into_iter()
+                .enumerate()
+                .map(|(i, (area, mark, channel))| CountedBallot {
+                    elector: e(i as i64, area),
+                    channel: Channel::ALL[usize::from(channel)],
+                    marks: match mark {
+                        0 => Marks::Invalid,
+                        1 => Marks::Blank,
+                        m => Marks::Choices(vec![Some(Choice::ALL[usize::from(m - 2)]), None]),
+                    },
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_order_of_the_ballots_does_not_matter(list in ballots(), seed in any::<u64>(), follow in any::<bool>()) {
+            let kinds = [MatterKind::Other, MatterKind::RaiseFund];
+            let all = list.iter().map(|b| b.elector.area_dm2).sum::<i64>() + 1_000;
+            let electorate = whole(all, list.len() as i64 + 3);
+            let mut shuffled = list.clone();
+            // A permutation from the seed, without a random-number crate.
+            shuffled.sort_by_key(|b| (b.elector.id as u64).wrapping_mul(seed | 1).rotate_left(17));
+            prop_assert_eq!(tally(&kinds, electorate, &list, follow), tally(&kinds, electorate, &shuffled, follow));
+        }
+
+        #[test]
+        fn the_majority_rule_never_changes_participation_or_quorum(list in ballots()) {
+            let kinds = [MatterKind::Other, MatterKind::CommonParts];
+            let all = list.iter().map(|b| b.elector.area_dm2).sum::<i64>();
+            let electorate = whole(all, list.len() as i64);
+            let off = tally(&kinds, electorate, &list, false);
+            let on = tally(&kinds, electorate, &list, true);
+            prop_assert_eq!(off.participation, on.participation);
+            prop_assert_eq!(off.quorum, on.quorum);
+            for (a, b) in off.matters.iter().zip(&on.matters) {
+                // Everyone who took part is on one side or abstained, before and after.
+                prop_assert_eq!(a.agree.plus(a.oppose).plus(a.abstain), b.agree.plus(b.oppose).plus(b.abstain));
+                prop_assert_eq!(a.agree.plus(a.oppose).plus(a.abstain), on.participation);
+            }
+        }
+
+        #[test]
+        fn the_thresholds_agree_with_rational_arithmetic(part in 0..1_000_000i64, extra in 0..1_000_000i64) {
+            let whole = part + extra;
+            prop_assume!(whole > 0);
+            // Against the exact comparison in a wider type, written the other way round.
+            prop_assert_eq!(Threshold::MoreThanHalf.met(part, whole), 2 * i128::from(part) > i128::from(whole));
+            prop_assert_eq!(Threshold::ThreeQuarters.met(part, whole), 4 * i128::from(part) >= 3 * i128::from(whole));
+            prop_assert_eq!(at_least(part, whole, 2, 3), 3 * i128::from(part) >= 2 * i128::from(whole));
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! The owners' assembly in the store: a draft with its matters, the notice that freezes
+//! the matters and the roll of voters, ballots (exactly one per voter, on both backends,
+//! however many are sent at once), the hash chain of every ballot and change, and the
+//! count ([`linli_domain::assembly::tally`]).
+//!
+//! A ballot's transaction first bumps the assembly's chain counter. That update takes the
+//! assembly's row lock on PostgreSQL (SQLite has one writer anyway), so ballots of one
+//! assembly are written one at a time: the chain has no fork and the check "has this voter
+//! a ballot?" cannot race with another submission of the same voter.
+
+use crate::ownership::DEVELOPER;
+use crate::{Store, StoreError, StoreResult, Tx, exec, on, read, transaction};
+use linli_domain::FieldError;
+use linli_domain::assembly::{Channel, Choice, CountedBallot, Elector, Form, Marks, MatterKind, Tally, Weight};
+use linli_domain::ownership::Holder;
+use sha2::{Digest, Sha256};
+
+/// An assembly to prepare, already checked.
+#[derive(Debug, Clone)]
+pub struct NewAssembly {
+    pub community_id: i64,
+    pub title: String,
+    pub form: Form,
+    /// China dates, `YYYY-MM-DD`.
+    pub opens_on: String,
+    pub closes_on: String,
+    pub allow_changes: bool,
+    pub show_running: bool,
+    pub matters: Vec<NewMatter>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMatter {
+    pub kind: MatterKind,
+    pub title: String,
+    pub body: String,
+}
+
+/// An assembly as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Assembly {
+    pub id: i64,
+    pub community_id: i64,
+    pub title: String,
+    #[sqlx(try_from = "String")]
+    pub form: Form,
+    pub opens_on: String,
+    pub closes_on: String,
+    pub allow_changes: bool,
+    pub show_running: bool,
+    pub follow_majority: bool,
+    pub created_at: i64,
+    pub noticed_at: Option<i64>,
+    pub electorate_area_dm2: Option<i64>,
+    pub electorate_owners: Option<i64>,
+    pub counted_at: Option<i64>,
+    pub tally_hash: Option<String>,
+    pub ballot_seq: i64,
+    pub chain_head: String,
+}
+
+impl Assembly {
+    /// The frozen electorate, once the notice is out.
+    pub fn electorate(&self) -> Option<Weight> {
+        Some(Weight { area_dm2: self.electorate_area_dm2?, owners: self.electorate_owners? })
+    }
+
+    /// Whether ballots are taken on `today` (a China date, `YYYY-MM-DD`).
+    pub fn is_open_on(&self, today: &str) -> bool {
+        self.noticed_at.is_some()
+            && self.counted_at.is_none()
+            && self.opens_on.as_str() <= today
+            && today <= self.closes_on.as_str()
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Matter {
+    pub id: i64,
+    pub position: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: MatterKind,
+    pub title: String,
+    pub body: String,
+}
+
+/// A voter of an assembly's frozen roll.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ElectorRow {
+    pub id: i64,
+    pub area_dm2: i64,
+    pub units: i64,
+    pub label: String,
+}
+
+/// A ballot to record.
+#[derive(Debug, Clone)]
+pub struct Cast {
+    pub assembly_id: i64,
+    pub elector_id: i64,
+    pub channel: Channel,
+    pub marks: Marks,
+    /// Who sent it: the owner, the proxy, or the staff member keying in paper.
+    pub cast_by: Option<i64>,
+    /// The China date of the submission, for the voting window.
+    pub today: String,
+    pub at: i64,
+}
+
+/// What became of a ballot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CastOutcome {
+    /// It is the voter's ballot now; the receipt lets the owner check it was counted.
+    Counted { receipt: String },
+    /// A paper ballot for a voter who also voted online: kept in the chain, not counted
+    /// (the online ballot counts).
+    Superseded,
+}
+
+/// Marks as stored: one code per matter, comma-separated, or `blank` / `invalid`.
+pub fn marks_code(marks: &Marks) -> String {
+    match marks {
+        Marks::Blank => "blank".into(),
+        Marks::Invalid => "invalid".into(),
+        Marks::Choices(c) => c.iter().map(|c| c.map_or("", |c| c.as_str())).collect::<Vec<_>>().join(","),
+    }
+}
+
+/// Reads stored marks back.
+pub fn marks_of(code: &str) -> Result<Marks, FieldError> {
+    Ok(match code {
+        "blank" => Marks::Blank,
+        "invalid" => Marks::Invalid,
+        _ => Marks::Choices(
+            code.split(',')
+                .map(|c| if c.is_empty() { Ok(None) } else { Choice::parse(c).map(Some) })
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+/// The hash of one link of the ballot chain: it covers the link before it.
+fn link_hash(prev: &str, assembly_id: i64, seq: i64, c: &Cast, marks: &str) -> String {
+    let text = format!(
+        "{prev}|{assembly_id}|{seq}|{}|{}|{marks}|{}|{}",
+        c.elector_id,
+        c.channel.as_str(),
+        c.cast_by.map(|a| a.to_string()).unwrap_or_default(),
+        c.at
+    );
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A receipt code: ten characters an owner can read out or type, from an alphabet with no
+/// look-alikes.
+fn receipt_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let token = crate::crypto::random_token();
+    token.bytes().take(10).map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()])).collect()
+}
+
+const SELECT_ASSEMBLY: &str = "SELECT id, community_id, title, form, opens_on, closes_on, allow_changes, show_running, \
+     follow_majority, created_at, noticed_at, electorate_area_dm2, electorate_owners, counted_at, tally_hash, \
+     ballot_seq, chain_head FROM assemblies";
+
+impl Store {
+    /// Prepares an assembly with its matters (a draft: nothing is frozen yet).
+    pub async fn create_assembly(&self, new: &NewAssembly, by: Option<i64>) -> StoreResult<i64> {
+        if new.matters.is_empty() {
+            return Err(StoreError::Invalid(FieldError::new("matters", "error.assembly.no_matters")));
+        }
+        let now = crate::now_ms();
+        transaction!(self, |tx| {
+            let id: i64 = on!(tx, |c| {
+                sqlx::query_scalar(
+                "INSERT INTO assemblies (community_id, title, form, opens_on, closes_on, allow_changes, show_running, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+            )
+            .bind(new.community_id)
+            .bind(&new.title)
+            .bind(new.form.as_str())
+            .bind(&new.opens_on)
+            .bind(&new.closes_on)
+            .bind(new.allow_changes)
+            .bind(new.show_running)
+            .bind(by)
+            .bind(now)
+            .fetch_one(c)
+            .await
+            })?;
+            for (i, m) in new.matters.iter().enumerate() {
+                exec!(
+                    tx,
+                    sqlx::query(
+                        "INSERT INTO assembly_matters (assembly_id, position, kind, title, body) VALUES ($1, $2, $3, $4, $5)"
+                    )
+                    .bind(id)
+                    .bind(i as i64 + 1)
+                    .bind(m.kind.as_str())
+                    .bind(&m.title)
+                    .bind(&m.body)
+                )?;
+            }
+            id
+        })
+    }
+
+    pub async fn assembly(&self, id: i64) -> StoreResult<Assembly> {
+        let sql = format!("{SELECT_ASSEMBLY} WHERE id = $1");
+        read!(self, |db| sqlx::query_as(&sql).bind(id).fetch_optional(db).await?).ok_or(StoreError::NotFound)
+    }
+
+    pub async fn assemblies(&self, community_id: i64) -> StoreResult<Vec<Assembly>> {
+        let sql = format!("{SELECT_ASSEMBLY} WHERE community_id = $1 ORDER BY created_at DESC, id DESC");
+        Ok(read!(self, |db| sqlx::query_as(&sql).bind(community_id).fetch_all(db).await?))
+    }
+
+    pub async fn assembly_matters(&self, assembly_id: i64) -> StoreResult<Vec<Matter>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT id, position, kind, title, body FROM assembly_matters WHERE assembly_id = $1 ORDER BY position"
+        )
+        .bind(assembly_id)
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Publishes the notice: freezes the roll of voters from the property register as it
+    /// stands now (one voter per owner as the law counts them, with the summed area) and
+    /// the community's 从众 rule. Refused once the notice is out: nothing changes after it.
+    pub async fn publish_assembly(&self, assembly_id: i64, follow_majority: bool) -> StoreResult<Weight> {
+        let assembly = self.assembly(assembly_id).await?;
+        if assembly.noticed_at.is_some() {
+            return Err(StoreError::Invalid(FieldError::new("assembly", "error.assembly.frozen")));
+        }
+        let holdings = self.holdings(assembly.community_id).await?;
+        let voters = linli_domain::ownership::voters(&holdings);
+        let labels = self.unit_labels(assembly.community_id).await?;
+        let developer: Option<i64> =
+            read!(self, |db| sqlx::query_scalar("SELECT id FROM owners WHERE community_id = $1 AND kind = $2")
+                .bind(assembly.community_id)
+                .bind(DEVELOPER)
+                .fetch_optional(db)
+                .await?);
+        let total = Weight { area_dm2: voters.iter().map(|v| v.area.dm2()).sum(), owners: voters.len() as i64 };
+        let now = crate::now_ms();
+        transaction!(self, |tx| {
+            // Only a draft is frozen, and only once, even if two people publish at once.
+            let frozen = exec!(
+                tx,
+                sqlx::query(
+                    "UPDATE assemblies SET noticed_at = $1, electorate_area_dm2 = $2, electorate_owners = $3, \
+                     follow_majority = $4 WHERE id = $5 AND noticed_at IS NULL"
+                )
+                .bind(now)
+                .bind(total.area_dm2)
+                .bind(total.owners)
+                .bind(follow_majority)
+                .bind(assembly_id)
+            )?;
+            if frozen == 0 {
+                return Err(StoreError::Invalid(FieldError::new("assembly", "error.assembly.frozen")));
+            }
+            for v in &voters {
+                let label =
+                    v.units.iter().map(|u| labels.get(u).map_or("?", String::as_str)).collect::<Vec<_>>().join("、");
+                let elector: i64 = on!(tx, |c| {
+                    sqlx::query_scalar(
+                    "INSERT INTO assembly_electors (assembly_id, area_dm2, units, label) VALUES ($1, $2, $3, $4) RETURNING id"
+                )
+                .bind(assembly_id)
+                .bind(v.area.dm2())
+                .bind(v.units.len() as i64)
+                .bind(&label)
+                .fetch_one(c)
+                .await
+                })?;
+                for holder in &v.holders {
+                    let owner = match holder {
+                        Holder::Owner(id) => Some(*id),
+                        Holder::Developer => developer,
+                    };
+                    if let Some(owner) = owner {
+                        exec!(
+                            tx,
+                            sqlx::query(
+                                "INSERT INTO assembly_elector_owners (assembly_id, elector_id, owner_id) VALUES ($1, $2, $3)"
+                            )
+                            .bind(assembly_id)
+                            .bind(elector)
+                            .bind(owner)
+                        )?;
+                    }
+                }
+            }
+            total
+        })
+    }
+
+    /// The voter an owner of record votes for in an assembly, if the owner is on its roll.
+    pub async fn elector_of_owner(&self, assembly_id: i64, owner_id: i64) -> StoreResult<Option<ElectorRow>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT e.id, e.area_dm2, e.units, e.label FROM assembly_elector_owners o \
+             JOIN assembly_electors e ON e.id = o.elector_id WHERE o.assembly_id = $1 AND o.owner_id = $2"
+        )
+        .bind(assembly_id)
+        .bind(owner_id)
+        .fetch_optional(db)
+        .await?))
+    }
+
+    pub async fn assembly_electors(&self, assembly_id: i64) -> StoreResult<Vec<ElectorRow>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT id, area_dm2, units, label FROM assembly_electors WHERE assembly_id = $1 ORDER BY id"
+        )
+        .bind(assembly_id)
+        .fetch_all(db)
+        .await?))
+    }
+
+    /// Records a ballot: exactly one per voter. An online or proxy ballot replaces a
+    /// paper one; a second online ballot replaces the first only if the assembly allows
+    /// changes; a paper ballot for a voter who voted online is kept in the chain and not
+    /// counted. Every accepted submission is a link of the chain.
+    pub async fn cast_ballot(&self, cast: &Cast) -> StoreResult<CastOutcome> {
+        let matters = self.assembly_matters(cast.assembly_id).await?.len();
+        if let Marks::Choices(c) = &cast.marks
+            && (c.len() != matters || (cast.channel != Channel::Paper && c.iter().any(Option::is_none)))
+        {
+            return Err(StoreError::Invalid(FieldError::new("marks", "error.assembly.marks")));
+        }
+        let marks = marks_code(&cast.marks);
+        transaction!(self, |tx| {
+            let (seq, prev, opens_on, closes_on, allow_changes, counted): (
+                i64,
+                String,
+                String,
+                String,
+                bool,
+                Option<i64>,
+            ) = on!(tx, |c| sqlx::query_as(
+                "UPDATE assemblies SET ballot_seq = ballot_seq + 1 WHERE id = $1 AND noticed_at IS NOT NULL \
+                     RETURNING ballot_seq, chain_head, opens_on, closes_on, allow_changes, counted_at"
+            )
+            .bind(cast.assembly_id)
+            .fetch_optional(c)
+            .await)?
+            .ok_or(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_open")))?;
+            // Paper ballots are keyed in after the window too, until the count.
+            let in_window = opens_on.as_str() <= cast.today.as_str()
+                && (cast.today.as_str() <= closes_on.as_str() || cast.channel == Channel::Paper);
+            if counted.is_some() || !in_window {
+                return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_open")));
+            }
+            let on_roll: Option<i64> =
+                on!(tx, |c| sqlx::query_scalar("SELECT id FROM assembly_electors WHERE id = $1 AND assembly_id = $2")
+                    .bind(cast.elector_id)
+                    .bind(cast.assembly_id)
+                    .fetch_optional(c)
+                    .await)?;
+            if on_roll.is_none() {
+                return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_elector")));
+            }
+            let existing: Option<String> = on!(tx, |c| sqlx::query_scalar(
+                "SELECT channel FROM assembly_ballots WHERE assembly_id = $1 AND elector_id = $2"
+            )
+            .bind(cast.assembly_id)
+            .bind(cast.elector_id)
+            .fetch_optional(c)
+            .await)?;
+            let existing = existing.map(Channel::try_from).transpose().map_err(StoreError::Invalid)?;
+            let counts = match (existing, cast.channel) {
+                (None, _) | (Some(Channel::Paper), _) => true,
+                (Some(_), Channel::Paper) => false,
+                (Some(_), _) if allow_changes => true,
+                (Some(_), _) => {
+                    return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.cast_once")));
+                }
+            };
+            let hash = link_hash(&prev, cast.assembly_id, seq, cast, &marks);
+            let link = append_link(tx, cast, seq, &marks, &prev, &hash).await?;
+            if counts {
+                let receipt = receipt_code();
+                exec!(
+                tx,
+                sqlx::query(
+                    "INSERT INTO assembly_ballots (assembly_id, elector_id, channel, marks, receipt, cast_by, cast_at, link_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (assembly_id, elector_id) DO UPDATE SET channel = excluded.channel, marks = excluded.marks, \
+                     receipt = excluded.receipt, cast_by = excluded.cast_by, cast_at = excluded.cast_at, link_id = excluded.link_id"
+                )
+                .bind(cast.assembly_id)
+                .bind(cast.elector_id)
+                .bind(cast.channel.as_str())
+                .bind(&marks)
+                .bind(&receipt)
+                .bind(cast.cast_by)
+                .bind(cast.at)
+                .bind(link)
+                )?;
+                CastOutcome::Counted { receipt }
+            } else {
+                CastOutcome::Superseded
+            }
+        })
+    }
+
+    /// Counts an assembly's ballots as they stand.
+    pub async fn assembly_tally(&self, assembly_id: i64) -> StoreResult<Tally> {
+        let assembly = self.assembly(assembly_id).await?;
+        let kinds: Vec<MatterKind> = self.assembly_matters(assembly_id).await?.into_iter().map(|m| m.kind).collect();
+        let rows: Vec<(i64, i64, String, String)> = read!(self, |db| sqlx::query_as(
+            "SELECT e.id, e.area_dm2, b.channel, b.marks FROM assembly_ballots b \
+             JOIN assembly_electors e ON e.id = b.elector_id WHERE b.assembly_id = $1"
+        )
+        .bind(assembly_id)
+        .fetch_all(db)
+        .await?);
+        let ballots = rows
+            .into_iter()
+            .map(|(id, area_dm2, channel, marks)| {
+                Ok(CountedBallot {
+                    elector: Elector { id, area_dm2 },
+                    channel: Channel::try_from(channel)?,
+                    marks: marks_of(&marks)?,
+                })
+            })
+            .collect::<Result<Vec<_>, FieldError>>()
+            .map_err(StoreError::Invalid)?;
+        let electorate = assembly.electorate().unwrap_or_default();
+        Ok(linli_domain::assembly::tally(&kinds, electorate, &ballots, assembly.follow_majority))
+    }
+
+    /// Walks an assembly's ballot chain from the start and returns its last hash, or the
+    /// sequence number of the first link whose hash does not cover what it says.
+    pub async fn verify_ballot_chain(&self, assembly_id: i64) -> StoreResult<Result<String, i64>> {
+        type LinkRow = (i64, i64, String, String, Option<i64>, i64, String, String);
+        let links: Vec<LinkRow> = read!(self, |db| sqlx::query_as(
+            "SELECT seq, elector_id, channel, marks, cast_by, cast_at, prev_hash, hash FROM assembly_ballot_links \
+             WHERE assembly_id = $1 ORDER BY seq"
+        )
+        .bind(assembly_id)
+        .fetch_all(db)
+        .await?);
+        let mut prev = String::new();
+        for (i, (seq, elector_id, channel, marks, cast_by, at, prev_hash, hash)) in links.into_iter().enumerate() {
+            let channel = Channel::try_from(channel).map_err(StoreError::Invalid)?;
+            let cast =
+                Cast { assembly_id, elector_id, channel, marks: Marks::Blank, cast_by, today: String::new(), at };
+            if seq != i as i64 + 1 || prev_hash != prev || link_hash(&prev, assembly_id, seq, &cast, &marks) != hash {
+                return Ok(Err(seq));
+            }
+            prev = hash;
+        }
+        // Each counted ballot says what its link says.
+        let stray: Option<i64> = read!(self, |db| sqlx::query_scalar(
+            "SELECT l.seq FROM assembly_ballots b JOIN assembly_ballot_links l ON l.id = b.link_id \
+             WHERE b.assembly_id = $1 AND (l.assembly_id <> b.assembly_id OR l.elector_id <> b.elector_id \
+             OR l.channel <> b.channel OR l.marks <> b.marks) ORDER BY l.seq LIMIT 1"
+        )
+        .bind(assembly_id)
+        .fetch_optional(db)
+        .await?);
+        Ok(match stray {
+            Some(seq) => Err(seq),
+            None => Ok(prev),
+        })
+    }
+}
+
+async fn append_link(tx: &mut Tx, cast: &Cast, seq: i64, marks: &str, prev: &str, hash: &str) -> StoreResult<i64> {
+    let id: i64 = on!(tx, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO assembly_ballot_links (assembly_id, seq, elector_id, channel, marks, cast_by, cast_at, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+    )
+    .bind(cast.assembly_id)
+    .bind(seq)
+    .bind(cast.elector_id)
+    .bind(cast.channel.as_str())
+    .bind(marks)
+    .bind(cast.cast_by)
+    .bind(cast.at)
+    .bind(prev)
+    .bind(hash)
+    .fetch_one(c)
+    .await
+    })?;
+    exec!(tx, sqlx::query("UPDATE assemblies SET chain_head = $1 WHERE id = $2").bind(hash).bind(cast.assembly_id))?;
+    Ok(id)
+}

@@ -1,0 +1,226 @@
+//! The owners' assembly in the store, on both backends: the notice freezes the roll and
+//! the matters, one ballot per voter however many are sent at once, paper beside online,
+//! the count, and the hash chain that shows a changed ballot.
+
+use linli_domain::assembly::{Channel, Choice, Form, Marks, MatterKind};
+use linli_store::assemblies::{Cast, CastOutcome, NewAssembly, NewMatter};
+use linli_store::ownership::NewHolder;
+use linli_store::{Store, StoreError, exec, read, transaction};
+use linli_test_support::{dual_backend_test, small_demo};
+
+fn today() -> String {
+    linli_store::today().to_string()
+}
+
+fn in_days(days: i64) -> String {
+    (linli_store::today() + chrono::Duration::days(days)).to_string()
+}
+
+fn new_assembly(community_id: i64, allow_changes: bool) -> NewAssembly {
+    NewAssembly {
+        community_id,
+        title: "续聘物业服务企业".into(),
+        form: Form::Written,
+        opens_on: today(),
+        closes_on: in_days(10),
+        allow_changes,
+        show_running: false,
+        matters: vec![
+            NewMatter { kind: MatterKind::PropertyCompany, title: "续聘安居物业".into(), body: String::new() },
+            NewMatter { kind: MatterKind::RaiseFund, title: "续筹维修资金".into(), body: String::new() },
+        ],
+    }
+}
+
+fn cast(assembly_id: i64, elector_id: i64, channel: Channel, marks: Marks) -> Cast {
+    Cast { assembly_id, elector_id, channel, marks, cast_by: None, today: today(), at: linli_store::now_ms() }
+}
+
+fn both(a: Choice, b: Choice) -> Marks {
+    Marks::Choices(vec![Some(a), Some(b)])
+}
+
+fn field_of<T: std::fmt::Debug>(r: Result<T, StoreError>) -> &'static str {
+    match r {
+        Err(StoreError::Invalid(e)) => e.field,
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+async fn published(store: &Store, allow_changes: bool) -> (i64, i64) {
+    let demo = linli_store::demo::load(store, &small_demo()).await.unwrap();
+    let id = store.create_assembly(&new_assembly(demo.community_id, allow_changes), None).await.unwrap();
+    store.publish_assembly(id, false).await.unwrap();
+    (demo.community_id, id)
+}
+
+dual_backend_test!(the_notice_freezes_the_roll_as_the_register_counts_it, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let c = demo.community_id;
+    let id = db.store.create_assembly(&new_assembly(c, false), None).await.unwrap();
+    let draft = db.store.assembly(id).await.unwrap();
+    assert!(draft.noticed_at.is_none() && draft.electorate().is_none());
+
+    let frozen = db.store.publish_assembly(id, false).await.unwrap();
+    let register = db.store.electorate(c).await.unwrap();
+    assert_eq!((frozen.owners, frozen.area_dm2), (register.owners as i64, register.area.dm2()));
+    let electors = db.store.assembly_electors(id).await.unwrap();
+    assert_eq!(electors.len() as i64, frozen.owners);
+    assert_eq!(electors.iter().map(|e| e.area_dm2).sum::<i64>(), frozen.area_dm2);
+    assert!(electors.iter().any(|e| e.units > 1), "the developer's unsold units are one voter");
+
+    assert_eq!(field_of(db.store.publish_assembly(id, false).await), "assembly", "a notice goes out once");
+
+    // A unit sold during the window: the roll stays as it was at the notice, so the seller
+    // still votes for it and the buyer is not on this assembly's roll.
+    let unit: i64 = read!(db.store, |d| sqlx::query_scalar(
+        "SELECT s.household_id FROM ownerships s JOIN owners o ON o.id = s.owner_id \
+         WHERE s.community_id = $1 AND s.until IS NULL AND o.kind = 'person' ORDER BY s.household_id LIMIT 1"
+    )
+    .bind(c)
+    .fetch_one(d)
+    .await
+    .unwrap());
+    let seller = db.store.unit_owners(unit).await.unwrap()[0].owner_id;
+    let buyer = NewHolder::Person {
+        name: "钱新".into(),
+        id_number: linli_domain::person::IdNumber::parse("id_number", "110105195001010039", linli_store::today())
+            .unwrap(),
+        phone: None,
+    };
+    db.store.transfer_unit(unit, &[buyer], linli_store::today()).await.unwrap();
+    let buyer_id = db.store.unit_owners(unit).await.unwrap().into_iter().find(|o| o.until.is_none()).unwrap().owner_id;
+    assert!(db.store.elector_of_owner(id, seller).await.unwrap().is_some());
+    assert!(db.store.elector_of_owner(id, buyer_id).await.unwrap().is_none());
+    assert_eq!(db.store.assembly_electors(id).await.unwrap().len(), electors.len());
+});
+
+dual_backend_test!(an_assembly_without_matters_is_refused_and_nothing_is_written, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let mut new = new_assembly(demo.community_id, false);
+    new.matters.clear();
+    assert_eq!(field_of(db.store.create_assembly(&new, None).await), "matters");
+    assert!(db.store.assemblies(demo.community_id).await.unwrap().is_empty());
+});
+
+dual_backend_test!(sixty_four_submissions_of_one_ballot_at_once_store_exactly_one, |db| {
+    let (_, id) = published(&db.store, false).await;
+    let elector = db.store.assembly_electors(id).await.unwrap()[0].id;
+    let tries = (0..64).map(|i| {
+        let store = db.store.clone();
+        let choice = if i % 2 == 0 { Choice::Agree } else { Choice::Oppose };
+        tokio::spawn(async move { store.cast_ballot(&cast(id, elector, Channel::Online, both(choice, choice))).await })
+    });
+    let mut counted = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            Ok(CastOutcome::Counted { .. }) => counted += 1,
+            Err(StoreError::Invalid(e)) => assert_eq!((e.field, e.key), ("ballot", "error.assembly.cast_once")),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(counted, 1);
+    let stored: i64 =
+        read!(db.store, |d| sqlx::query_scalar("SELECT COUNT(*) FROM assembly_ballots WHERE assembly_id = $1")
+            .bind(id)
+            .fetch_one(d)
+            .await
+            .unwrap());
+    assert_eq!(stored, 1);
+    assert!(db.store.verify_ballot_chain(id).await.unwrap().is_ok());
+});
+
+dual_backend_test!(the_last_ballot_counts_where_changes_are_allowed_and_online_beats_paper, |db| {
+    let (_, id) = published(&db.store, true).await;
+    let electors = db.store.assembly_electors(id).await.unwrap();
+    let (a, b) = (electors[0].id, electors[1].id);
+    let first =
+        db.store.cast_ballot(&cast(id, a, Channel::Online, both(Choice::Oppose, Choice::Oppose))).await.unwrap();
+    let second = db.store.cast_ballot(&cast(id, a, Channel::Online, both(Choice::Agree, Choice::Agree))).await.unwrap();
+    assert_ne!(first, second, "a new receipt for the new ballot");
+    // Paper for a voter who voted online: kept in the chain, not counted.
+    let paper = db.store.cast_ballot(&cast(id, a, Channel::Paper, both(Choice::Oppose, Choice::Oppose))).await.unwrap();
+    assert_eq!(paper, CastOutcome::Superseded);
+    // Paper first, then online: the online ballot counts.
+    db.store.cast_ballot(&cast(id, b, Channel::Paper, both(Choice::Oppose, Choice::Oppose))).await.unwrap();
+    db.store.cast_ballot(&cast(id, b, Channel::Online, both(Choice::Agree, Choice::Abstain))).await.unwrap();
+    let t = db.store.assembly_tally(id).await.unwrap();
+    assert_eq!((t.participation.owners, t.matters[0].agree.owners, t.matters[0].oppose.owners), (2, 2, 0));
+    assert_eq!((t.channels.online, t.channels.paper), (2, 0));
+    assert_eq!(db.store.verify_ballot_chain(id).await.unwrap().map(|h| h.len()), Ok(64), "five links, one chain");
+});
+
+dual_backend_test!(ballots_outside_the_roll_the_window_or_the_matters_are_refused, |db| {
+    let (c, id) = published(&db.store, false).await;
+    let elector = db.store.assembly_electors(id).await.unwrap()[0].id;
+    let mut late = cast(id, elector, Channel::Online, both(Choice::Agree, Choice::Agree));
+    late.today = in_days(11);
+    assert_eq!(field_of(db.store.cast_ballot(&late).await), "ballot");
+    let short = cast(id, elector, Channel::Online, Marks::Choices(vec![Some(Choice::Agree)]));
+    assert_eq!(field_of(db.store.cast_ballot(&short).await), "marks");
+    let other = db.store.create_assembly(&new_assembly(c, false), None).await.unwrap();
+    let draft_ballot = cast(other, elector, Channel::Online, both(Choice::Agree, Choice::Agree));
+    assert_eq!(field_of(db.store.cast_ballot(&draft_ballot).await), "ballot", "no ballot before the notice");
+    db.store.publish_assembly(other, false).await.unwrap();
+    let foreign = cast(other, elector, Channel::Online, both(Choice::Agree, Choice::Agree));
+    assert_eq!(field_of(db.store.cast_ballot(&foreign).await), "ballot", "a voter of another assembly");
+    // Paper ballots are keyed in after the window too.
+    let mut paper = cast(id, elector, Channel::Paper, both(Choice::Agree, Choice::Oppose));
+    paper.today = in_days(12);
+    assert!(db.store.cast_ballot(&paper).await.is_ok());
+    let links: i64 =
+        read!(db.store, |d| sqlx::query_scalar("SELECT COUNT(*) FROM assembly_ballot_links WHERE assembly_id = $1")
+            .bind(id)
+            .fetch_one(d)
+            .await
+            .unwrap());
+    assert_eq!(links, 1, "refused ballots leave nothing in the chain");
+});
+
+dual_backend_test!(the_count_matches_an_independent_count_and_a_changed_ballot_breaks_the_chain, |db| {
+    let (_, id) = published(&db.store, false).await;
+    let electors = db.store.assembly_electors(id).await.unwrap();
+    let frozen = db.store.assembly(id).await.unwrap().electorate().unwrap();
+    // Nine in ten vote: 4 of 5 agree on the first matter, 3 of 5 on the second.
+    let (mut yes_area, mut yes_owners, mut voted_area, mut voted_owners) = (0, 0, 0, 0);
+    for (i, e) in electors.iter().enumerate().filter(|(i, _)| i % 10 != 9) {
+        let first = if i % 5 == 0 { Choice::Oppose } else { Choice::Agree };
+        let second = if i % 5 < 2 { Choice::Oppose } else { Choice::Agree };
+        db.store.cast_ballot(&cast(id, e.id, Channel::Online, both(first, second))).await.unwrap();
+        voted_area += e.area_dm2;
+        voted_owners += 1;
+        if first == Choice::Agree {
+            yes_area += e.area_dm2;
+            yes_owners += 1;
+        }
+    }
+    let t = db.store.assembly_tally(id).await.unwrap();
+    assert_eq!((t.participation.area_dm2, t.participation.owners), (voted_area, voted_owners));
+    assert_eq!((t.matters[0].agree.area_dm2, t.matters[0].agree.owners), (yes_area, yes_owners));
+    assert_eq!(t.electorate, frozen);
+    assert!(t.quorum);
+    assert!(t.matters[0].passed, "{t:?}");
+    assert!(!t.matters[1].passed, "3 in 5 is less than the 3/4 a fund raise needs: {t:?}");
+
+    let head = db.store.verify_ballot_chain(id).await.unwrap().unwrap();
+    assert_eq!(head, db.store.assembly(id).await.unwrap().chain_head);
+    // Someone with database access turns one ballot round.
+    transaction!(db.store, |tx| {
+        exec!(
+            tx,
+            sqlx::query("UPDATE assembly_ballots SET marks = 'agree,agree' WHERE assembly_id = $1 AND elector_id = $2")
+                .bind(id)
+                .bind(electors[0].id)
+        )?
+    })
+    .unwrap();
+    assert!(db.store.verify_ballot_chain(id).await.unwrap().is_err(), "the changed ballot no longer matches its link");
+    // And the chain itself cannot be rewritten.
+    let rewrite = transaction!(db.store, |tx| {
+        exec!(
+            tx,
+            sqlx::query("UPDATE assembly_ballot_links SET marks = 'agree,agree' WHERE assembly_id = $1").bind(id)
+        )?
+    });
+    assert!(rewrite.is_err());
+});
