@@ -418,6 +418,39 @@ mod tests {
         assert_eq!(t.matters[0].moved_to_majority, Weight::default());
     }
 
+    /// The worked example of docs/assembly.md, figure for figure.
+    #[test]
+    fn the_worked_example_of_the_docs() {
+        let flat = |id, a, b| CountedBallot {
+            elector: e(id, 9_000),
+            channel: Channel::Online,
+            marks: Marks::Choices(vec![Some(a), Some(b)]),
+        };
+        let ballots = [
+            flat(1, Choice::Agree, Choice::Agree),
+            flat(2, Choice::Agree, Choice::Agree),
+            flat(3, Choice::Agree, Choice::Agree),
+            flat(4, Choice::Oppose, Choice::Agree),
+            flat(5, Choice::Oppose, Choice::Agree),
+            CountedBallot {
+                elector: e(9, 18_000),
+                channel: Channel::Paper,
+                marks: Marks::Choices(vec![Some(Choice::Oppose), Some(Choice::Oppose)]),
+            },
+        ];
+        let t = tally(&[MatterKind::PropertyCompany, MatterKind::RaiseFund], whole(90_000, 9), &ballots, false);
+        assert_eq!(t.participation, whole(63_000, 6));
+        assert!(t.quorum);
+        assert_eq!(t.matters[0].agree, whole(27_000, 3));
+        assert!(!t.matters[0].passed);
+        assert_eq!(t.matters[1].agree, whole(45_000, 5));
+        assert!(Threshold::ThreeQuarters.met(5, 6) && !Threshold::ThreeQuarters.met(45_000, 63_000));
+        assert!(!t.matters[1].passed, "the shop's area blocks the raise");
+        let mut one_more = ballots.clone();
+        one_more[3] = flat(4, Choice::Agree, Choice::Agree);
+        assert!(tally(&[MatterKind::PropertyCompany], whole(90_000, 9), &one_more, false).matters[0].passed);
+    }
+
     #[test]
     fn an_empty_electorate_decides_nothing() {
         let t = tally(&[MatterKind::Other], Weight::default(), &[], false);
