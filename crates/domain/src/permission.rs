@@ -46,6 +46,12 @@ pub enum Action {
     ManageOwnership,
     /// The owners' assembly totals (units, owners by number, area): no personal data.
     ViewElectorate,
+    /// The owners' assemblies of a community: matters, participation, results; an owner
+    /// on the roll votes from the same page.
+    ViewAssemblies,
+    /// Prepare an assembly and publish its notice (the owners' committee, or the residents'
+    /// committee for a first assembly or where there is no committee).
+    ManageAssemblies,
     /// Report a problem or a dispute (a resident from a phone, a grid worker on patrol,
     /// staff for phone, walk-in and 12345 referrals).
     ReportCase,
@@ -82,7 +88,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -101,6 +107,8 @@ impl Action {
         Action::RecordMoves,
         Action::ManageOwnership,
         Action::ViewElectorate,
+        Action::ViewAssemblies,
+        Action::ManageAssemblies,
         Action::ReportCase,
         Action::ViewCases,
         Action::ActOnCases,
@@ -139,6 +147,8 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::RecordMoves, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ManageOwnership, &[CommunityStaff, CommunityDirector]),
     (Action::ViewElectorate, &[CommunityStaff, CommunityDirector, OwnersCommitteeMember]),
+    (Action::ViewAssemblies, &[Resident, OwnersCommitteeMember, CommunityStaff, CommunityDirector, StreetSupervisor]),
+    (Action::ManageAssemblies, &[OwnersCommitteeMember, CommunityStaff, CommunityDirector]),
     (Action::ReportCase, &[Resident, OwnersCommitteeMember, GridWorker, CommunityStaff, CommunityDirector]),
     (
         Action::ViewCases,

@@ -93,6 +93,16 @@ pub struct ElectorRow {
     pub label: String,
 }
 
+/// A voter's ballot as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Ballot {
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    pub marks: String,
+    pub receipt: String,
+    pub cast_at: i64,
+}
+
 /// A ballot to record.
 #[derive(Debug, Clone)]
 pub struct Cast {
@@ -402,6 +412,29 @@ impl Store {
                 CastOutcome::Superseded
             }
         })
+    }
+
+    /// The ballot that counts for a voter, if any.
+    pub async fn ballot_of(&self, assembly_id: i64, elector_id: i64) -> StoreResult<Option<Ballot>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT channel, marks, receipt, cast_at FROM assembly_ballots WHERE assembly_id = $1 AND elector_id = $2"
+        )
+        .bind(assembly_id)
+        .bind(elector_id)
+        .fetch_optional(db)
+        .await?))
+    }
+
+    /// The owner of record an account stands for (through the resident it is linked to), if any.
+    pub async fn owner_of_account(&self, community_id: i64, account_id: i64) -> StoreResult<Vec<i64>> {
+        Ok(read!(self, |db| sqlx::query_scalar(
+            "SELECT o.id FROM owners o JOIN accounts a ON a.resident_id = o.resident_id \
+             WHERE a.id = $1 AND o.community_id = $2 ORDER BY o.id"
+        )
+        .bind(account_id)
+        .bind(community_id)
+        .fetch_all(db)
+        .await?))
     }
 
     /// Counts an assembly's ballots as they stand.

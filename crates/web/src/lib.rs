@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod assemblies;
 pub mod assets;
 pub mod auth;
 pub mod cases;

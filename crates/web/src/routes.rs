@@ -12,7 +12,7 @@ use crate::photo;
 use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
-use crate::{accounts, cases, indicators, monitoring, registry, residents};
+use crate::{accounts, assemblies, cases, indicators, monitoring, registry, residents};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -130,6 +130,12 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/password", Some(ManageOwnAccount), accounts::own::change_password)
         .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), accounts::own::create_token)
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), accounts::own::revoke_token)
+        .page(Method::GET, "/communities/{community_id}/assemblies", Some(ViewAssemblies), assemblies::list)
+        .page(Method::GET, "/communities/{community_id}/assemblies/new", Some(ManageAssemblies), assemblies::new_form)
+        .page(Method::POST, "/communities/{community_id}/assemblies", Some(ManageAssemblies), assemblies::create)
+        .page(Method::GET, "/assemblies/{assembly_id}", Some(ViewAssemblies), assemblies::show)
+        .page(Method::POST, "/assemblies/{assembly_id}/publish", Some(ManageAssemblies), assemblies::publish)
+        .page(Method::POST, "/assemblies/{assembly_id}/ballot", Some(ViewAssemblies), assemblies::vote)
         .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
         .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)
         .upload("/communities/{community_id}/grids/import", Some(ManageGrids), grids::import, 8 * 1024 * 1024)

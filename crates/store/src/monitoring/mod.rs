@@ -113,7 +113,7 @@ pub struct AlarmRow {
 }
 
 impl AlarmRow {
-    /// `active_unack`, `active_ack`, `cleared_unack` or `cleared_ack`.
+    /// Where the alarm stands: active or cleared, acknowledged or not.
     pub fn status(&self) -> linli_domain::monitoring::AlarmStatus {
         linli_domain::monitoring::AlarmStatus::of(self.cleared_at.is_some(), self.acknowledged_at.is_some())
     }

@@ -193,6 +193,16 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 .then(|| format!("/communities/{}/cases/new", community.id));
             page.my_reports = Some(my_reports(&state, &user, community.id).await?);
         }
+        // Owners' assemblies that are taking ballots now.
+        if p.can_in_community(Action::ViewAssemblies, community.id, community.street_id) {
+            let today = today.to_string();
+            for a in state.store.assemblies(community.id).await?.into_iter().filter(|a| a.is_open_on(&today)) {
+                todos.push(Todo {
+                    text: t.fill("todo.assembly_vote", &[("title", &a.title), ("closes", &a.closes_on)]),
+                    href: format!("/assemblies/{}", a.id),
+                });
+            }
+        }
         page.community_id = community.id;
         if p.has_role(Role::CommunityDirector)
             && p.reach(Action::ViewIndicators, community.id, community.street_id) == linli_domain::Reach::Community

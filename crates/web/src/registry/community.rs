@@ -126,6 +126,7 @@ async fn community_page(
             (Action::ViewCases, "cases", "nav.cases"),
             (Action::ViewIndicators, "indicators", "nav.indicators"),
             (Action::ViewResidents, "residents", "nav.residents"),
+            (Action::ViewAssemblies, "assemblies", "assembly.link"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

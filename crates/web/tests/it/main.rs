@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod assemblies;
 mod cases;
 mod disputes;
 mod grid_worker;

@@ -1,0 +1,422 @@
+//! The owners' assembly on the web: the community's assemblies, preparing one and
+//! publishing its notice (the owners' committee or the community's staff), and one
+//! assembly's page. An owner on the roll votes there from a phone and keeps a receipt;
+//! everyone within reach watches participation against the 2/3 bars. Agree and oppose
+//! stay hidden until the count unless the assembly shows them while voting.
+//!
+//! This is the first slice of the capability: petitions, proxies, paper double entry,
+//! results with objection periods, elections and scorecards come next (issue 15).
+
+use crate::context::User;
+use crate::error::{AppError, AppResult};
+use crate::frame::{Chrome, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use linli_domain::assembly::{Calendar, Channel, Choice, Form as MeetingForm, Marks, MatterKind, Tally, Weight};
+use linli_domain::{Action, FieldError};
+use linli_store::admin::Community;
+use linli_store::assemblies::{Assembly, Ballot, Cast, CastOutcome, ElectorRow, Matter, NewAssembly, NewMatter};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// How many matters the form offers.
+const MATTER_ROWS: usize = 5;
+
+async fn community_for(state: &AppState, user: &User, community_id: i64, action: Action) -> AppResult<Community> {
+    let community = state.store.community(community_id).await?;
+    if !user.principal().can_in_community(action, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(community)
+}
+
+/// The assembly and its community, if the caller may `action` there; outside reach it does
+/// not exist.
+async fn reachable(state: &AppState, user: &User, id: i64, action: Action) -> AppResult<(Assembly, Community)> {
+    let assembly = state.store.assembly(id).await?;
+    let community = state.store.community(assembly.community_id).await?;
+    if !user.principal().can_in_community(action, community.id, community.street_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok((assembly, community))
+}
+
+#[derive(Template)]
+#[template(path = "assemblies.html")]
+struct ListPage {
+    chrome: Chrome,
+    community: Community,
+    /// Each assembly with its voting window in words.
+    assemblies: Vec<(Assembly, String)>,
+    can_manage: bool,
+}
+
+fn window(t: crate::i18n::Tr, a: &Assembly) -> String {
+    t.fill("assembly.window", &[("opens", &a.opens_on), ("closes", &a.closes_on)])
+}
+
+pub async fn list(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+    let community = community_for(&state, &user, community_id, Action::ViewAssemblies).await?;
+    let p = user.principal();
+    let page = ListPage {
+        chrome: Chrome::new(&user.0, user.0.tr().get("assembly.heading")),
+        assemblies: state
+            .store
+            .assemblies(community.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let w = window(user.0.tr(), &a);
+                (a, w)
+            })
+            .collect(),
+        can_manage: p.can_in_community(Action::ManageAssemblies, community.id, community.street_id),
+        community,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct AssemblyForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub form: String,
+    #[serde(default)]
+    pub opens_on: String,
+    #[serde(default)]
+    pub closes_on: String,
+    pub allow_changes: Option<String>,
+    pub show_running: Option<String>,
+    /// `kind_1` … `kind_5` and `matter_1` … `matter_5`, as the form sends them.
+    #[serde(flatten)]
+    pub rows: HashMap<String, String>,
+}
+
+impl AssemblyForm {
+    fn row(&self, prefix: &str, i: usize) -> &str {
+        self.rows.get(&format!("{prefix}_{i}")).map_or("", String::as_str)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assembly_new.html")]
+struct NewPage {
+    chrome: Chrome,
+    community: Community,
+    form: AssemblyForm,
+    /// Each matter row: its number, its label, and what was sent.
+    rows: Vec<(usize, String, String, String)>,
+    error: Option<String>,
+    notice_hint: String,
+}
+
+async fn new_page(
+    state: &AppState,
+    user: &User,
+    community: Community,
+    status: StatusCode,
+    form: AssemblyForm,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let _ = state;
+    let t = user.0.tr();
+    let rows = (1..=MATTER_ROWS)
+        .map(|i| {
+            let label = t.fill("assembly.matter_n", &[("n", &i)]);
+            (i, label, form.row("kind", i).to_owned(), form.row("matter", i).to_owned())
+        })
+        .collect();
+    let page = NewPage {
+        chrome: Chrome::new(&user.0, t.get("assembly.new")),
+        community,
+        form,
+        rows,
+        error,
+        notice_hint: t.fill("assembly.notice_hint", &[("days", &Calendar::default().notice_days)]),
+    };
+    Ok(render(status, &page))
+}
+
+pub async fn new_form(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+    let community = community_for(&state, &user, community_id, Action::ManageAssemblies).await?;
+    let today = linli_store::today();
+    let form = AssemblyForm {
+        opens_on: (today + chrono::Duration::days(Calendar::default().notice_days)).to_string(),
+        closes_on: (today + chrono::Duration::days(Calendar::default().notice_days + 14)).to_string(),
+        form: MeetingForm::Written.as_str().into(),
+        ..AssemblyForm::default()
+    };
+    new_page(&state, &user, community, StatusCode::OK, form, None).await
+}
+
+fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, "error.assembly.date"))
+}
+
+/// Checks the form as a whole: every bad field is named, nothing is written.
+fn read_form(f: &AssemblyForm, community_id: i64) -> Result<NewAssembly, FieldError> {
+    let title = linli_domain::assembly::TITLE.parse("title", &f.title)?;
+    let form = MeetingForm::parse(&f.form)?;
+    let (opens, closes) = (day("opens_on", &f.opens_on)?, day("closes_on", &f.closes_on)?);
+    let days = |d: chrono::NaiveDate| d.signed_duration_since(chrono::NaiveDate::default()).num_days();
+    Calendar::default().check(days(linli_store::today()), days(opens), days(closes))?;
+    let mut matters = Vec::new();
+    for i in 1..=MATTER_ROWS {
+        let (kind, text) = (f.row("kind", i), f.row("matter", i));
+        if kind.trim().is_empty() && text.trim().is_empty() {
+            continue;
+        }
+        let kind = MatterKind::parse(kind).map_err(|_| FieldError::new("matters", "error.choice"))?;
+        let title = linli_domain::assembly::MATTER_TEXT.parse("matters", text)?;
+        matters.push(NewMatter { kind, title, body: String::new() });
+    }
+    if matters.is_empty() {
+        return Err(FieldError::new("matters", "error.assembly.no_matters"));
+    }
+    Ok(NewAssembly {
+        community_id,
+        title,
+        form,
+        opens_on: opens.to_string(),
+        closes_on: closes.to_string(),
+        allow_changes: f.allow_changes.is_some(),
+        show_running: f.show_running.is_some(),
+        matters,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Form(form): Form<AssemblyForm>,
+) -> AppResult<Response> {
+    let community = community_for(&state, &user, community_id, Action::ManageAssemblies).await?;
+    match read_form(&form, community.id) {
+        Ok(new) => {
+            let id = state.store.create_assembly(&new, Some(user.principal().account_id)).await?;
+            Ok(Redirect::to(&format!("/assemblies/{id}")).into_response())
+        }
+        Err(e) => {
+            let message = user.0.tr().field_error(e.field, e.key);
+            new_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message)).await
+        }
+    }
+}
+
+/// Publishes the notice: the matters and the roll are frozen from now on.
+pub async fn publish(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
+    let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
+    let follow_majority = false;
+    state.store.publish_assembly(assembly.id, follow_majority).await?;
+    state.store.audit(Some(user.principal().account_id), None, "assembly.noticed", &assembly.id.to_string()).await?;
+    Ok(Redirect::to(&format!("/assemblies/{id}")).into_response())
+}
+
+/// One bar of participation: a share of the roll against the 2/3 it must reach.
+pub struct Bar {
+    pub label: &'static str,
+    /// Percent of the bar, one decimal, for the width and the figure.
+    pub percent: String,
+    pub met: bool,
+    pub figure: String,
+}
+
+fn bars(part: Weight, whole: Weight) -> Vec<Bar> {
+    let pct = |p: i64, w: i64| if w == 0 { 0.0 } else { p as f64 * 100.0 / w as f64 };
+    let area = |dm2: i64| linli_domain::ownership::Area::from_dm2(dm2).grouped_m2();
+    vec![
+        Bar {
+            label: "assembly.by_area",
+            percent: format!("{:.1}", pct(part.area_dm2, whole.area_dm2)),
+            met: linli_domain::assembly::at_least(part.area_dm2, whole.area_dm2, 2, 3),
+            figure: format!("{} / {} m²", area(part.area_dm2), area(whole.area_dm2)),
+        },
+        Bar {
+            label: "assembly.by_owners",
+            percent: format!("{:.1}", pct(part.owners, whole.owners)),
+            met: linli_domain::assembly::at_least(part.owners, whole.owners, 2, 3),
+            figure: format!("{} / {}", part.owners, whole.owners),
+        },
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "assembly.html")]
+struct AssemblyPage {
+    chrome: Chrome,
+    community: Community,
+    assembly: Assembly,
+    matters: Vec<Matter>,
+    /// The state in words.
+    stage: &'static str,
+    can_manage: bool,
+    open: bool,
+    participation: Vec<Bar>,
+    /// The count, shown when the assembly allows it or voting has ended.
+    tally: Option<Tally>,
+    window: String,
+    /// The caller's place on the roll and ballot, if an owner.
+    elector: Option<ElectorRow>,
+    ballot: Option<Ballot>,
+    your_units: String,
+    voted: Option<String>,
+    /// The caller's answers, per matter, as codes.
+    marked: Vec<String>,
+    error: Option<String>,
+    receipt: Option<String>,
+}
+
+impl AssemblyPage {
+    fn marked_as(&self, position: &i64, code: &str) -> bool {
+        usize::try_from(*position - 1).ok().and_then(|i| self.marked.get(i)).is_some_and(|m| m == code)
+    }
+
+    fn threshold_key(&self, m: &Matter) -> &'static str {
+        match m.kind.threshold() {
+            linli_domain::assembly::Threshold::MoreThanHalf => "assembly.threshold.more_than_half",
+            linli_domain::assembly::Threshold::ThreeQuarters => "assembly.threshold.three_quarters",
+        }
+    }
+
+    fn result(&self, i: &usize) -> Option<&linli_domain::assembly::MatterResult> {
+        self.tally.as_ref().and_then(|t| t.matters.get(*i))
+    }
+}
+
+async fn assembly_page(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    status: StatusCode,
+    error: Option<String>,
+    receipt: Option<String>,
+) -> AppResult<Response> {
+    let (assembly, community) = reachable(state, user, id, Action::ViewAssemblies).await?;
+    let p = user.principal();
+    let matters = state.store.assembly_matters(assembly.id).await?;
+    let today = linli_store::today().to_string();
+    let open = assembly.is_open_on(&today);
+    let ended = assembly.noticed_at.is_some() && today.as_str() > assembly.closes_on.as_str();
+    let stage = match (assembly.noticed_at, open, ended) {
+        (None, _, _) => "assembly.stage.draft",
+        (Some(_), true, _) => "assembly.stage.voting",
+        (Some(_), _, true) => "assembly.stage.ended",
+        _ => "assembly.stage.noticed",
+    };
+    let elector = voter_of(state, user, &assembly).await?;
+    let ballot = match &elector {
+        Some(e) => state.store.ballot_of(assembly.id, e.id).await?,
+        None => None,
+    };
+    let marked = ballot.as_ref().map(|b| b.marks.split(',').map(str::to_owned).collect()).unwrap_or_default();
+    let (participation, tally) = match assembly.electorate() {
+        Some(whole) => {
+            let t = state.store.assembly_tally(assembly.id).await?;
+            let bars = bars(t.participation, whole);
+            (bars, (ended || assembly.show_running).then_some(t))
+        }
+        None => (Vec::new(), None),
+    };
+    let t = user.0.tr();
+    let your_units = elector.as_ref().map_or(String::new(), |e| {
+        let area = linli_domain::ownership::Area::from_dm2(e.area_dm2).grouped_m2();
+        t.fill("assembly.your_units", &[("units", &e.label), ("area", &area)])
+    });
+    let voted = ballot
+        .as_ref()
+        .map(|b| t.fill("assembly.voted", &[("at", &crate::frame::format_ms(b.cast_at)), ("receipt", &b.receipt)]));
+    let page = AssemblyPage {
+        chrome: Chrome::new(&user.0, &assembly.title),
+        window: window(t, &assembly),
+        your_units,
+        voted,
+        can_manage: p.can_in_community(Action::ManageAssemblies, community.id, community.street_id),
+        community,
+        matters,
+        stage,
+        open,
+        participation,
+        tally,
+        elector,
+        ballot,
+        marked,
+        error,
+        receipt,
+        assembly,
+    };
+    Ok(render(status, &page))
+}
+
+/// The voter the caller stands for on the assembly's roll, through the owner of record
+/// their account is linked to.
+async fn voter_of(state: &AppState, user: &User, assembly: &Assembly) -> AppResult<Option<ElectorRow>> {
+    if assembly.noticed_at.is_none() {
+        return Ok(None);
+    }
+    for owner in state.store.owner_of_account(assembly.community_id, user.principal().account_id).await? {
+        if let Some(e) = state.store.elector_of_owner(assembly.id, owner).await? {
+            return Ok(Some(e));
+        }
+    }
+    Ok(None)
+}
+
+pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
+    assembly_page(&state, &user, id, StatusCode::OK, None, None).await
+}
+
+/// An owner's ballot: one answer per matter, `m_{position}`.
+pub async fn vote(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let (assembly, _) = reachable(&state, &user, id, Action::ViewAssemblies).await?;
+    let t = user.0.tr();
+    let refuse = |e: FieldError| t.field_error(e.field, e.key);
+    let Some(elector) = voter_of(&state, &user, &assembly).await? else {
+        let message = refuse(FieldError::new("ballot", "error.assembly.not_elector"));
+        return assembly_page(&state, &user, id, StatusCode::FORBIDDEN, Some(message), None).await;
+    };
+    let matters = state.store.assembly_matters(assembly.id).await?;
+    let choices: Result<Vec<Option<Choice>>, FieldError> = matters
+        .iter()
+        .map(|m| {
+            let raw = form.get(&format!("m_{}", m.position)).map_or("", String::as_str);
+            Choice::parse(raw).map(Some).map_err(|_| FieldError::new("marks", "error.assembly.marks"))
+        })
+        .collect();
+    let choices = match choices {
+        Ok(c) => c,
+        Err(e) => {
+            return assembly_page(&state, &user, id, StatusCode::UNPROCESSABLE_ENTITY, Some(refuse(e)), None).await;
+        }
+    };
+    let cast = Cast {
+        assembly_id: assembly.id,
+        elector_id: elector.id,
+        channel: Channel::Online,
+        marks: Marks::Choices(choices),
+        cast_by: Some(user.principal().account_id),
+        today: linli_store::today().to_string(),
+        at: linli_store::now_ms(),
+    };
+    match state.store.cast_ballot(&cast).await {
+        Ok(CastOutcome::Counted { receipt }) => {
+            let text = t.fill("assembly.receipt", &[("receipt", &receipt)]);
+            assembly_page(&state, &user, id, StatusCode::OK, None, Some(text)).await
+        }
+        Ok(CastOutcome::Superseded) => Err(AppError::Conflict(FieldError::new("ballot", "error.assembly.cast_once"))),
+        Err(linli_store::StoreError::Invalid(e)) => {
+            assembly_page(&state, &user, id, StatusCode::CONFLICT, Some(refuse(e)), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
