@@ -295,7 +295,7 @@ async fn assembly_page(
     id: i64,
     status: StatusCode,
     error: Option<String>,
-    receipt: Option<String>,
+    just_voted: bool,
 ) -> AppResult<Response> {
     let (assembly, community) = reachable(state, user, id, Action::ViewAssemblies).await?;
     let p = user.principal();
@@ -331,6 +331,8 @@ async fn assembly_page(
     let voted = ballot
         .as_ref()
         .map(|b| t.fill("assembly.voted", &[("at", &crate::frame::format_ms(b.cast_at)), ("receipt", &b.receipt)]));
+    let receipt =
+        ballot.as_ref().filter(|_| just_voted).map(|b| t.fill("assembly.receipt", &[("receipt", &b.receipt)]));
     let page = AssemblyPage {
         chrome: Chrome::new(&user.0, &assembly.title),
         window: window(t, &assembly),
@@ -367,8 +369,14 @@ async fn voter_of(state: &AppState, user: &User, assembly: &Assembly) -> AppResu
     Ok(None)
 }
 
-pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
-    assembly_page(&state, &user, id, StatusCode::OK, None, None).await
+pub async fn show(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<crate::form::Done>,
+) -> AppResult<Response> {
+    let just_voted = q.done.as_deref() == Some("voted");
+    assembly_page(&state, &user, id, StatusCode::OK, None, just_voted).await
 }
 
 /// An owner's ballot: one answer per matter, `m_{position}`.
@@ -383,7 +391,7 @@ pub async fn vote(
     let refuse = |e: FieldError| t.field_error(e.field, e.key);
     let Some(elector) = voter_of(&state, &user, &assembly).await? else {
         let message = refuse(FieldError::new("ballot", "error.assembly.not_elector"));
-        return assembly_page(&state, &user, id, StatusCode::FORBIDDEN, Some(message), None).await;
+        return assembly_page(&state, &user, id, StatusCode::FORBIDDEN, Some(message), false).await;
     };
     let matters = state.store.assembly_matters(assembly.id).await?;
     let choices: Result<Vec<Option<Choice>>, FieldError> = matters
@@ -396,7 +404,7 @@ pub async fn vote(
     let choices = match choices {
         Ok(c) => c,
         Err(e) => {
-            return assembly_page(&state, &user, id, StatusCode::UNPROCESSABLE_ENTITY, Some(refuse(e)), None).await;
+            return assembly_page(&state, &user, id, StatusCode::UNPROCESSABLE_ENTITY, Some(refuse(e)), false).await;
         }
     };
     let cast = Cast {
@@ -409,13 +417,13 @@ pub async fn vote(
         at: linli_store::now_ms(),
     };
     match state.store.cast_ballot(&cast).await {
-        Ok(CastOutcome::Counted { receipt }) => {
-            let text = t.fill("assembly.receipt", &[("receipt", &receipt)]);
-            assembly_page(&state, &user, id, StatusCode::OK, None, Some(text)).await
+        // The page after a redirect shows the receipt, so a reload sends nothing again.
+        Ok(CastOutcome::Counted { .. }) => {
+            Ok(Redirect::to(&format!("/assemblies/{id}?done=voted#ballot")).into_response())
         }
         Ok(CastOutcome::Superseded) => Err(AppError::Conflict(FieldError::new("ballot", "error.assembly.cast_once"))),
         Err(linli_store::StoreError::Invalid(e)) => {
-            assembly_page(&state, &user, id, StatusCode::CONFLICT, Some(refuse(e)), None).await
+            assembly_page(&state, &user, id, StatusCode::CONFLICT, Some(refuse(e)), false).await
         }
         Err(e) => Err(e.into()),
     }

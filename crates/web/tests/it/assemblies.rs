@@ -76,7 +76,8 @@ dual_backend_test!(the_committee_publishes_an_assembly_and_an_owner_votes_once_w
     let half = owner.post_form(&format!("/assemblies/{id}/ballot"), &[("m_1", "agree")]).await;
     assert_eq!(half.status, StatusCode::UNPROCESSABLE_ENTITY, "every matter needs an answer");
     let voted = owner.post_form(&format!("/assemblies/{id}/ballot"), &[("m_1", "agree"), ("m_2", "oppose")]).await;
-    assert_eq!(voted.status, StatusCode::OK);
+    assert_eq!(voted.status, StatusCode::SEE_OTHER, "a reload of the receipt page sends nothing again");
+    let voted = owner.get(&format!("/assemblies/{id}?done=voted")).await;
     let receipt: String =
         read!(app.db.store, |d| sqlx::query_scalar("SELECT receipt FROM assembly_ballots WHERE assembly_id = $1")
             .bind(id)
