@@ -302,6 +302,7 @@ impl Store {
                     }
                 }
             }
+            announce(tx, assembly_id, assembly.community_id, &assembly.title, now).await?;
             total
         })
     }
@@ -498,6 +499,38 @@ impl Store {
             None => Ok(prev),
         })
     }
+}
+
+/// The notice goes to every owner on the roll who has an account, and to the community's
+/// staff (the residents' committee is told), in their inboxes and, for those who take no
+/// daily digest, to the webhook.
+async fn announce(tx: &mut Tx, assembly_id: i64, community_id: i64, title: &str, now: i64) -> StoreResult<()> {
+    exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO notifications (account_id, assembly_id, kind, created_at, detail) \
+             SELECT DISTINCT r.account_id, $1, 'assembly_noticed', $2, $3 FROM ( \
+               SELECT a.id AS account_id FROM assembly_elector_owners eo JOIN owners o ON o.id = eo.owner_id \
+               JOIN accounts a ON a.resident_id = o.resident_id WHERE eo.assembly_id = $1 \
+               UNION SELECT account_id FROM role_assignments WHERE community_id = $4 AND role = 'community_staff') r"
+        )
+        .bind(assembly_id)
+        .bind(now)
+        .bind(title)
+        .bind(community_id)
+    )?;
+    exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
+             SELECT n.account_id, 'notice', n.id, $2, $2 FROM notifications n \
+             WHERE n.assembly_id = $1 AND n.kind = 'assembly_noticed' \
+             AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)"
+        )
+        .bind(assembly_id)
+        .bind(now)
+    )?;
+    Ok(())
 }
 
 async fn append_link(tx: &mut Tx, cast: &Cast, seq: i64, marks: &str, prev: &str, hash: &str) -> StoreResult<i64> {

@@ -83,6 +83,7 @@ pub fn notice_text(tr: Tr, kind: &str, case_id: Option<i64>, detail: &str, remar
     match case_id {
         Some(id) => tr.fill(&format!("notify.{kind}"), &[("id", &id), ("detail", &detail)]),
         None if kind == "access_granted" => tr.get("notify.access_granted").to_owned(),
+        None if kind == "assembly_noticed" => tr.fill("notify.assembly_noticed", &[("title", &detail)]),
         None => tr.get("notify.other").to_owned(),
     }
 }

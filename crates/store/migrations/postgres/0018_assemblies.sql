@@ -99,3 +99,6 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER assembly_ballot_links_no_change BEFORE UPDATE OR DELETE ON assembly_ballot_links
     FOR EACH ROW EXECUTE FUNCTION assembly_ballot_links_append_only();
+
+-- A notice about an assembly (its notice to the owners) links to it from the inbox.
+ALTER TABLE notifications ADD COLUMN assembly_id BIGINT REFERENCES assemblies (id);

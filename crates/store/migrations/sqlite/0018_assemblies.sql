@@ -100,3 +100,6 @@ CREATE TRIGGER assembly_ballot_links_no_delete BEFORE DELETE ON assembly_ballot_
 BEGIN
     SELECT RAISE(ABORT, 'assembly_ballot_links is append-only');
 END;
+
+-- A notice about an assembly (its notice to the owners) links to it from the inbox.
+ALTER TABLE notifications ADD COLUMN assembly_id INTEGER REFERENCES assemblies (id);

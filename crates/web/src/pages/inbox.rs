@@ -13,11 +13,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use linli_store::notifications::InboxItem;
 use serde::Deserialize;
 
+/// One notice as the inbox shows it: its text, its time, where it leads, and the case's
+/// category in the reader's language.
+struct Notice {
+    item: InboxItem,
+    text: String,
+    at: String,
+    href: Option<String>,
+    category: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "inbox.html")]
 struct InboxPage {
     chrome: Chrome,
-    items: Vec<(InboxItem, String, String)>,
+    items: Vec<Notice>,
     unread: i64,
     digest: bool,
     notice: Option<String>,
@@ -39,7 +49,14 @@ pub async fn show(
             let remark = linli_domain::case::Remark::from_json(n.remark.as_deref());
             let text = crate::notify::notice_text(t, &n.kind, n.case_id, &n.detail, remark.as_ref());
             let at = format_ms(n.created_at);
-            (n, text, at)
+            let href = match (n.case_id, n.assembly_id) {
+                (Some(c), _) => Some(format!("/cases/{c}")),
+                (None, Some(a)) => Some(format!("/assemblies/{a}")),
+                (None, None) => None,
+            };
+            let category =
+                n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());
+            Notice { item: n, text, at, href, category }
         })
         .collect();
     let page = InboxPage {

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use linli_store::{exec, read, transaction};
-use linli_test_support::{TestApp, dual_backend_test, zh};
+use linli_test_support::{TestApp, dual_backend_test, zh, zh_fill};
 
 fn in_days(days: i64) -> String {
     (linli_store::today() + chrono::Duration::days(days)).to_string()
@@ -57,8 +57,30 @@ dual_backend_test!(the_committee_publishes_an_assembly_and_an_owner_votes_once_w
     let again = committee.post_form(&format!("/assemblies/{id}/publish"), &[]).await;
     assert_ne!(again.status, StatusCode::SEE_OTHER, "a notice goes out once");
 
-    // The owner cannot vote before the window opens.
+    // The notice reaches the owners' inboxes, linked to the assembly, and the community's staff.
     let mut owner = app.signed_in("13800138000").await;
+    let inbox = owner.get("/inbox").await.text;
+    assert!(inbox.contains(&zh_fill("notify.assembly_noticed", &[("title", &"续聘物业服务企业")])), "{inbox}");
+    assert!(inbox.contains(&format!("href=\"/assemblies/{id}\"")));
+    let mut staff = app.signed_in("shequ").await;
+    assert!(staff.get("/inbox").await.text.contains(&format!("href=\"/assemblies/{id}\"")));
+    let told: i64 =
+        read!(app.db.store, |d| sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE assembly_id = $1")
+            .bind(id)
+            .fetch_one(d)
+            .await
+            .unwrap());
+    let owners_with_accounts: i64 = read!(app.db.store, |d| sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT a.id) FROM assembly_elector_owners eo JOIN owners o ON o.id = eo.owner_id \
+         JOIN accounts a ON a.resident_id = o.resident_id WHERE eo.assembly_id = $1"
+    )
+    .bind(id)
+    .fetch_one(d)
+    .await
+    .unwrap());
+    assert!(owners_with_accounts >= 1 && told > owners_with_accounts, "every owner with an account, and the staff");
+
+    // The owner cannot vote before the window opens.
     let early = owner.post_form(&format!("/assemblies/{id}/ballot"), &[("m_1", "agree"), ("m_2", "agree")]).await;
     assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text);
     // Fifteen days on, the window is open.
