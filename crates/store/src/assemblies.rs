@@ -438,6 +438,52 @@ impl Store {
         .await?))
     }
 
+    /// Closes the count after the window: the chain is checked whole, its last hash is
+    /// kept as the tally's hash (published with the result), and no ballot is taken after.
+    /// Refused while voting is open, a second time, or if the chain does not verify.
+    pub async fn count_assembly(&self, assembly_id: i64, today: &str) -> StoreResult<String> {
+        let assembly = self.assembly(assembly_id).await?;
+        if assembly.noticed_at.is_none() || today <= assembly.closes_on.as_str() {
+            return Err(StoreError::Invalid(FieldError::new("assembly", "error.assembly.still_open")));
+        }
+        if assembly.counted_at.is_some() {
+            return Err(StoreError::Invalid(FieldError::new("assembly", "error.assembly.counted")));
+        }
+        let head = self
+            .verify_ballot_chain(assembly_id)
+            .await?
+            .map_err(|_| StoreError::Invalid(FieldError::new("assembly", "error.assembly.chain_broken")))?;
+        let now = crate::now_ms();
+        transaction!(self, |tx| {
+            // The chain's head must still be the one checked: a late paper ballot would move it.
+            let done = exec!(
+                tx,
+                sqlx::query(
+                    "UPDATE assemblies SET counted_at = $1, tally_hash = $2 WHERE id = $3 AND counted_at IS NULL AND chain_head = $2"
+                )
+                .bind(now)
+                .bind(&head)
+                .bind(assembly_id)
+            )?;
+            if done == 0 {
+                return Err(StoreError::Invalid(FieldError::new("assembly", "error.assembly.counted")));
+            }
+            head
+        })
+    }
+
+    /// The ballot a receipt code stands for, as counted: its channel and marks, and no
+    /// name. `None` for a code that matches no counted ballot of this assembly.
+    pub async fn ballot_by_receipt(&self, assembly_id: i64, receipt: &str) -> StoreResult<Option<Ballot>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT channel, marks, receipt, cast_at FROM assembly_ballots WHERE assembly_id = $1 AND receipt = $2"
+        )
+        .bind(assembly_id)
+        .bind(receipt.trim().to_ascii_uppercase())
+        .fetch_optional(db)
+        .await?))
+    }
+
     /// Counts an assembly's ballots as they stand.
     pub async fn assembly_tally(&self, assembly_id: i64) -> StoreResult<Tally> {
         let assembly = self.assembly(assembly_id).await?;

@@ -270,6 +270,10 @@ struct AssemblyPage {
     marked: Vec<String>,
     error: Option<String>,
     receipt: Option<String>,
+    receipt_check: Option<String>,
+    /// After the count: that it is closed, with the tally's hash.
+    counted: Option<String>,
+    ended: bool,
 }
 
 impl AssemblyPage {
@@ -289,14 +293,8 @@ impl AssemblyPage {
     }
 }
 
-async fn assembly_page(
-    state: &AppState,
-    user: &User,
-    id: i64,
-    status: StatusCode,
-    error: Option<String>,
-    just_voted: bool,
-) -> AppResult<Response> {
+async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCode, view: View) -> AppResult<Response> {
+    let View { error, just_voted, receipt: asked } = view;
     let (assembly, community) = reachable(state, user, id, Action::ViewAssemblies).await?;
     let p = user.principal();
     let matters = state.store.assembly_matters(assembly.id).await?;
@@ -333,6 +331,26 @@ async fn assembly_page(
         .map(|b| t.fill("assembly.voted", &[("at", &crate::frame::format_ms(b.cast_at)), ("receipt", &b.receipt)]));
     let receipt =
         ballot.as_ref().filter(|_| just_voted).map(|b| t.fill("assembly.receipt", &[("receipt", &b.receipt)]));
+    // A receipt code checked against the counted ballots: what it says, never whose it is.
+    let receipt_check = match asked.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(code) => Some(match state.store.ballot_by_receipt(assembly.id, code).await? {
+            Some(b) => {
+                let answers: Vec<String> = matters
+                    .iter()
+                    .zip(b.marks.split(','))
+                    .map(|(m, c)| format!("{}. {}", m.position, t.label_or_code("assembly.choice", c)))
+                    .collect();
+                let channel = t.label("assembly.channel", b.channel.as_str());
+                t.fill(
+                    "assembly.receipt_found",
+                    &[("receipt", &b.receipt), ("answers", &answers.join("；")), ("channel", &channel)],
+                )
+            }
+            None => t.get("assembly.receipt_unknown").to_owned(),
+        }),
+    };
+    let counted = assembly.tally_hash.as_ref().map(|h| t.fill("assembly.counted", &[("hash", h)]));
     let page = AssemblyPage {
         chrome: Chrome::new(&user.0, &assembly.title),
         window: window(t, &assembly),
@@ -350,6 +368,9 @@ async fn assembly_page(
         marked,
         error,
         receipt,
+        receipt_check,
+        counted,
+        ended,
         assembly,
     };
     Ok(render(status, &page))
@@ -369,14 +390,49 @@ async fn voter_of(state: &AppState, user: &User, assembly: &Assembly) -> AppResu
     Ok(None)
 }
 
+#[derive(Deserialize, Default)]
+pub struct ShowQuery {
+    pub done: Option<String>,
+    /// A receipt code to check against the counted ballots.
+    pub receipt: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     user: User,
     Path(id): Path<i64>,
-    axum::extract::Query(q): axum::extract::Query<crate::form::Done>,
+    axum::extract::Query(q): axum::extract::Query<ShowQuery>,
 ) -> AppResult<Response> {
-    let just_voted = q.done.as_deref() == Some("voted");
-    assembly_page(&state, &user, id, StatusCode::OK, None, just_voted).await
+    let view = View { just_voted: q.done.as_deref() == Some("voted"), receipt: q.receipt, ..View::default() };
+    assembly_page(&state, &user, id, StatusCode::OK, view).await
+}
+
+/// Closes the count after the window and keeps the chain's hash as the tally's.
+pub async fn count(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
+    let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
+    match state.store.count_assembly(assembly.id, &linli_store::today().to_string()).await {
+        Ok(hash) => {
+            state
+                .store
+                .audit(Some(user.principal().account_id), None, "assembly.counted", &format!("{id} {hash}"))
+                .await?;
+            Ok(Redirect::to(&format!("/assemblies/{id}")).into_response())
+        }
+        Err(linli_store::StoreError::Invalid(e)) => {
+            let error = Some(user.0.tr().field_error(e.field, e.key));
+            assembly_page(&state, &user, id, StatusCode::CONFLICT, View { error, ..View::default() }).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the page says beyond the assembly itself.
+#[derive(Default)]
+struct View {
+    error: Option<String>,
+    just_voted: bool,
+    /// A receipt code the visitor asked about.
+    receipt: Option<String>,
 }
 
 /// An owner's ballot: one answer per matter, `m_{position}`.
@@ -391,7 +447,14 @@ pub async fn vote(
     let refuse = |e: FieldError| t.field_error(e.field, e.key);
     let Some(elector) = voter_of(&state, &user, &assembly).await? else {
         let message = refuse(FieldError::new("ballot", "error.assembly.not_elector"));
-        return assembly_page(&state, &user, id, StatusCode::FORBIDDEN, Some(message), false).await;
+        return assembly_page(
+            &state,
+            &user,
+            id,
+            StatusCode::FORBIDDEN,
+            View { error: Some(message), ..View::default() },
+        )
+        .await;
     };
     let matters = state.store.assembly_matters(assembly.id).await?;
     let choices: Result<Vec<Option<Choice>>, FieldError> = matters
@@ -404,7 +467,14 @@ pub async fn vote(
     let choices = match choices {
         Ok(c) => c,
         Err(e) => {
-            return assembly_page(&state, &user, id, StatusCode::UNPROCESSABLE_ENTITY, Some(refuse(e)), false).await;
+            return assembly_page(
+                &state,
+                &user,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                View { error: Some(refuse(e)), ..View::default() },
+            )
+            .await;
         }
     };
     let cast = Cast {
@@ -423,7 +493,8 @@ pub async fn vote(
         }
         Ok(CastOutcome::Superseded) => Err(AppError::Conflict(FieldError::new("ballot", "error.assembly.cast_once"))),
         Err(linli_store::StoreError::Invalid(e)) => {
-            assembly_page(&state, &user, id, StatusCode::CONFLICT, Some(refuse(e)), false).await
+            assembly_page(&state, &user, id, StatusCode::CONFLICT, View { error: Some(refuse(e)), ..View::default() })
+                .await
         }
         Err(e) => Err(e.into()),
     }

@@ -135,6 +135,7 @@ pub fn build() -> Routes {
         .page(Method::POST, "/communities/{community_id}/assemblies", Some(ManageAssemblies), assemblies::create)
         .page(Method::GET, "/assemblies/{assembly_id}", Some(ViewAssemblies), assemblies::show)
         .page(Method::POST, "/assemblies/{assembly_id}/publish", Some(ManageAssemblies), assemblies::publish)
+        .page(Method::POST, "/assemblies/{assembly_id}/count", Some(ManageAssemblies), assemblies::count)
         .page(Method::POST, "/assemblies/{assembly_id}/ballot", Some(ViewAssemblies), assemblies::vote)
         .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
         .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)

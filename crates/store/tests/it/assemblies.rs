@@ -224,3 +224,30 @@ dual_backend_test!(the_count_matches_an_independent_count_and_a_changed_ballot_b
     });
     assert!(rewrite.is_err());
 });
+
+dual_backend_test!(the_count_closes_after_the_window_keeps_the_chains_hash_and_takes_no_more_ballots, |db| {
+    let (_, id) = published(&db.store, false).await;
+    let electors = db.store.assembly_electors(id).await.unwrap();
+    let receipt = match db
+        .store
+        .cast_ballot(&cast(id, electors[0].id, Channel::Online, both(Choice::Agree, Choice::Oppose)))
+        .await
+        .unwrap()
+    {
+        CastOutcome::Counted { receipt } => receipt,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(field_of(db.store.count_assembly(id, &today()).await), "assembly", "not while voting is open");
+    let after = in_days(11);
+    let hash = db.store.count_assembly(id, &after).await.unwrap();
+    let counted = db.store.assembly(id).await.unwrap();
+    assert_eq!((counted.tally_hash.as_deref(), counted.counted_at.is_some()), (Some(hash.as_str()), true));
+    assert_eq!(db.store.verify_ballot_chain(id).await.unwrap(), Ok(hash));
+    assert_eq!(field_of(db.store.count_assembly(id, &after).await), "assembly", "a count closes once");
+    let mut late = cast(id, electors[1].id, Channel::Paper, both(Choice::Agree, Choice::Agree));
+    late.today = after;
+    assert_eq!(field_of(db.store.cast_ballot(&late).await), "ballot", "no paper after the count");
+    let found = db.store.ballot_by_receipt(id, &receipt.to_lowercase()).await.unwrap().unwrap();
+    assert_eq!(found.marks, "agree,oppose");
+    assert!(db.store.ballot_by_receipt(id, "ZZZZZZZZZZ").await.unwrap().is_none());
+});

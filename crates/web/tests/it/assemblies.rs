@@ -142,4 +142,29 @@ dual_backend_test!(the_committee_publishes_an_assembly_and_an_owner_votes_once_w
     assert!(page.text.contains(zh("assembly.not_on_roll")));
     let r = tenant_browser.post_form(&format!("/assemblies/{id}/ballot"), &[("m_1", "agree"), ("m_2", "agree")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The window closes; the committee closes the count, and the result carries the hash of
+    // the ballot record. The owner checks the ballot by its receipt code.
+    transaction!(app.db.store, |tx| {
+        exec!(
+            tx,
+            sqlx::query("UPDATE assemblies SET opens_on = $1, closes_on = $2 WHERE id = $3")
+                .bind(in_days(-10))
+                .bind(in_days(-1))
+                .bind(id)
+        )?
+    })
+    .unwrap();
+    let r = committee.post_form(&format!("/assemblies/{id}/count"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let hash = app.db.store.assembly(id).await.unwrap().tally_hash.unwrap();
+    let page = owner.get(&format!("/assemblies/{id}?receipt={}", receipt.to_lowercase())).await.text;
+    assert!(page.contains(&hash) && page.contains(zh("assembly.results")), "the result with its hash");
+    assert!(
+        page.contains(&format!("1. {}", zh("assembly.choice.agree")))
+            && page.contains(&format!("2. {}", zh("assembly.choice.oppose")))
+    );
+    let unknown = owner.get(&format!("/assemblies/{id}?receipt=ZZZZZZZZZZ")).await.text;
+    assert!(unknown.contains(zh("assembly.receipt_unknown")));
+    assert_ne!(committee.post_form(&format!("/assemblies/{id}/count"), &[]).await.status, StatusCode::SEE_OTHER);
 });
