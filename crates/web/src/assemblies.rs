@@ -288,6 +288,12 @@ impl AssemblyPage {
         }
     }
 
+    /// Both counts of a side, as the decision reads them: owners and area.
+    fn weight(&self, w: &Weight) -> String {
+        let area = linli_domain::ownership::Area::from_dm2(w.area_dm2).grouped_m2();
+        self.chrome.t.fill("assembly.weight", &[("owners", &w.owners), ("area", &area)])
+    }
+
     fn result(&self, i: &usize) -> Option<&linli_domain::assembly::MatterResult> {
         self.tally.as_ref().and_then(|t| t.matters.get(*i))
     }
