@@ -115,15 +115,13 @@ struct NewPage {
     notice_hint: String,
 }
 
-async fn new_page(
-    state: &AppState,
+fn new_page(
     user: &User,
     community: Community,
     status: StatusCode,
     form: AssemblyForm,
     error: Option<String>,
 ) -> AppResult<Response> {
-    let _ = state;
     let t = user.0.tr();
     let rows = (1..=MATTER_ROWS)
         .map(|i| {
@@ -151,7 +149,7 @@ pub async fn new_form(State(state): State<AppState>, user: User, Path(community_
         form: MeetingForm::Written.as_str().into(),
         ..AssemblyForm::default()
     };
-    new_page(&state, &user, community, StatusCode::OK, form, None).await
+    new_page(&user, community, StatusCode::OK, form, None)
 }
 
 fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
@@ -204,7 +202,7 @@ pub async fn create(
         }
         Err(e) => {
             let message = user.0.tr().field_error(e.field, e.key);
-            new_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message)).await
+            new_page(&user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message))
         }
     }
 }
