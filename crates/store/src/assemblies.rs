@@ -150,15 +150,31 @@ pub fn marks_of(code: &str) -> Result<Marks, FieldError> {
 }
 
 /// The hash of one link of the ballot chain: it covers the link before it.
-fn link_hash(prev: &str, assembly_id: i64, seq: i64, c: &Cast, marks: &str) -> String {
-    let text = format!(
-        "{prev}|{assembly_id}|{seq}|{}|{}|{marks}|{}|{}",
-        c.elector_id,
-        c.channel.as_str(),
-        c.cast_by.map(|a| a.to_string()).unwrap_or_default(),
-        c.at
-    );
-    hex::encode(Sha256::digest(text.as_bytes()))
+/// One link of an assembly's ballot chain: a submission as it was accepted.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Link {
+    seq: i64,
+    elector_id: i64,
+    channel: String,
+    marks: String,
+    cast_by: Option<i64>,
+    cast_at: i64,
+}
+
+impl Link {
+    /// The link's hash, covering the one before it.
+    fn hash(&self, assembly_id: i64, prev: &str) -> String {
+        let text = format!(
+            "{prev}|{assembly_id}|{}|{}|{}|{}|{}|{}",
+            self.seq,
+            self.elector_id,
+            self.channel,
+            self.marks,
+            self.cast_by.map(|a| a.to_string()).unwrap_or_default(),
+            self.cast_at
+        );
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
 }
 
 /// A receipt code: ten characters an owner can read out or type, from an alphabet with no
@@ -387,8 +403,15 @@ impl Store {
                     return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.cast_once")));
                 }
             };
-            let hash = link_hash(&prev, cast.assembly_id, seq, cast, &marks);
-            let link = append_link(tx, cast, seq, &marks, &prev, &hash).await?;
+            let link = Link {
+                seq,
+                elector_id: cast.elector_id,
+                channel: cast.channel.as_str().to_owned(),
+                marks: marks.clone(),
+                cast_by: cast.cast_by,
+                cast_at: cast.at,
+            };
+            let link = append_link(tx, cast.assembly_id, &link, &prev).await?;
             if counts {
                 let receipt = receipt_code();
                 exec!(
@@ -426,8 +449,8 @@ impl Store {
         .await?))
     }
 
-    /// The owner of record an account stands for (through the resident it is linked to), if any.
-    pub async fn owner_of_account(&self, community_id: i64, account_id: i64) -> StoreResult<Vec<i64>> {
+    /// The owners of record an account stands for, through the resident it is linked to.
+    pub async fn owners_of_account(&self, community_id: i64, account_id: i64) -> StoreResult<Vec<i64>> {
         Ok(read!(self, |db| sqlx::query_scalar(
             "SELECT o.id FROM owners o JOIN accounts a ON a.resident_id = o.resident_id \
              WHERE a.id = $1 AND o.community_id = $2 ORDER BY o.id"
@@ -513,8 +536,14 @@ impl Store {
     /// Walks an assembly's ballot chain from the start and returns its last hash, or the
     /// sequence number of the first link whose hash does not cover what it says.
     pub async fn verify_ballot_chain(&self, assembly_id: i64) -> StoreResult<Result<String, i64>> {
-        type LinkRow = (i64, i64, String, String, Option<i64>, i64, String, String);
-        let links: Vec<LinkRow> = read!(self, |db| sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Stored {
+            #[sqlx(flatten)]
+            link: Link,
+            prev_hash: String,
+            hash: String,
+        }
+        let links: Vec<Stored> = read!(self, |db| sqlx::query_as(
             "SELECT seq, elector_id, channel, marks, cast_by, cast_at, prev_hash, hash FROM assembly_ballot_links \
              WHERE assembly_id = $1 ORDER BY seq"
         )
@@ -522,14 +551,12 @@ impl Store {
         .fetch_all(db)
         .await?);
         let mut prev = String::new();
-        for (i, (seq, elector_id, channel, marks, cast_by, at, prev_hash, hash)) in links.into_iter().enumerate() {
-            let channel = Channel::try_from(channel).map_err(StoreError::Invalid)?;
-            let cast =
-                Cast { assembly_id, elector_id, channel, marks: Marks::Blank, cast_by, today: String::new(), at };
-            if seq != i as i64 + 1 || prev_hash != prev || link_hash(&prev, assembly_id, seq, &cast, &marks) != hash {
+        for (i, stored) in links.into_iter().enumerate() {
+            let seq = stored.link.seq;
+            if seq != i as i64 + 1 || stored.prev_hash != prev || stored.link.hash(assembly_id, &prev) != stored.hash {
                 return Ok(Err(seq));
             }
-            prev = hash;
+            prev = stored.hash;
         }
         // Each counted ballot says what its link says.
         let stray: Option<i64> = read!(self, |db| sqlx::query_scalar(
@@ -579,24 +606,26 @@ async fn announce(tx: &mut Tx, assembly_id: i64, community_id: i64, title: &str,
     Ok(())
 }
 
-async fn append_link(tx: &mut Tx, cast: &Cast, seq: i64, marks: &str, prev: &str, hash: &str) -> StoreResult<i64> {
+/// Appends `link` after `prev` and moves the assembly's chain head to it; returns its id.
+async fn append_link(tx: &mut Tx, assembly_id: i64, link: &Link, prev: &str) -> StoreResult<i64> {
+    let hash = link.hash(assembly_id, prev);
     let id: i64 = on!(tx, |c| {
         sqlx::query_scalar(
         "INSERT INTO assembly_ballot_links (assembly_id, seq, elector_id, channel, marks, cast_by, cast_at, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
     )
-    .bind(cast.assembly_id)
-    .bind(seq)
-    .bind(cast.elector_id)
-    .bind(cast.channel.as_str())
-    .bind(marks)
-    .bind(cast.cast_by)
-    .bind(cast.at)
+    .bind(assembly_id)
+    .bind(link.seq)
+    .bind(link.elector_id)
+    .bind(&link.channel)
+    .bind(&link.marks)
+    .bind(link.cast_by)
+    .bind(link.cast_at)
     .bind(prev)
-    .bind(hash)
+    .bind(&hash)
     .fetch_one(c)
     .await
     })?;
-    exec!(tx, sqlx::query("UPDATE assemblies SET chain_head = $1 WHERE id = $2").bind(hash).bind(cast.assembly_id))?;
+    exec!(tx, sqlx::query("UPDATE assemblies SET chain_head = $1 WHERE id = $2").bind(&hash).bind(assembly_id))?;
     Ok(id)
 }

@@ -386,7 +386,7 @@ async fn voter_of(state: &AppState, user: &User, assembly: &Assembly) -> AppResu
     if assembly.noticed_at.is_none() {
         return Ok(None);
     }
-    for owner in state.store.owner_of_account(assembly.community_id, user.principal().account_id).await? {
+    for owner in state.store.owners_of_account(assembly.community_id, user.principal().account_id).await? {
         if let Some(e) = state.store.elector_of_owner(assembly.id, owner).await? {
             return Ok(Some(e));
         }

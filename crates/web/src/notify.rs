@@ -80,10 +80,11 @@ pub fn notice_text(tr: Tr, kind: &str, case_id: Option<i64>, detail: &str, remar
         }
         None => detail,
     };
+    let key = format!("notify.{kind}");
     match case_id {
-        Some(id) => tr.fill(&format!("notify.{kind}"), &[("id", &id), ("detail", &detail)]),
-        None if kind == "access_granted" => tr.get("notify.access_granted").to_owned(),
-        None if kind == "assembly_noticed" => tr.fill("notify.assembly_noticed", &[("title", &detail)]),
+        Some(id) => tr.fill(&key, &[("id", &id), ("detail", &detail)]),
+        // A notice about no case (an access granted, an assembly's notice) says its detail.
+        None if tr.has(&key) => tr.fill(&key, &[("detail", &detail)]),
         None => tr.get("notify.other").to_owned(),
     }
 }

@@ -60,7 +60,7 @@ dual_backend_test!(the_committee_publishes_an_assembly_and_an_owner_votes_once_w
     // The notice reaches the owners' inboxes, linked to the assembly, and the community's staff.
     let mut owner = app.signed_in("13800138000").await;
     let inbox = owner.get("/inbox").await.text;
-    assert!(inbox.contains(&zh_fill("notify.assembly_noticed", &[("title", &"续聘物业服务企业")])), "{inbox}");
+    assert!(inbox.contains(&zh_fill("notify.assembly_noticed", &[("detail", &"续聘物业服务企业")])), "{inbox}");
     assert!(inbox.contains(&format!("href=\"/assemblies/{id}\"")));
     let mut staff = app.signed_in("shequ").await;
     assert!(staff.get("/inbox").await.text.contains(&format!("href=\"/assemblies/{id}\"")));
