@@ -117,6 +117,76 @@ codes!(
     }
 );
 
+/// What happens to a ballot that arrives for a voter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// It becomes the voter's ballot (the first one, or one that takes precedence).
+    Counts,
+    /// It is kept in the record and not counted: a paper ballot of an owner who also voted
+    /// online or through their proxy.
+    Kept,
+    /// It is refused: the voter has voted and may not change it, or their own ballot
+    /// stands against their proxy's.
+    Refused,
+}
+
+impl Channel {
+    /// Whose voice weighs most when a voter's ballot comes twice: the owner's own online
+    /// ballot, then their proxy's, then a paper ballot keyed in by staff.
+    fn precedence(self) -> u8 {
+        match self {
+            Channel::Paper => 0,
+            Channel::Proxy => 1,
+            Channel::Online => 2,
+        }
+    }
+}
+
+/// What becomes of `incoming` when the voter's ballot so far came by `existing`. A paper
+/// ballot never displaces one cast online (Shenzhen's rule: the online ballot counts), an
+/// owner's own ballot displaces their proxy's, and a voter changes a ballot of the same
+/// channel only where the assembly allows changes. Paper ballots are corrected by keying
+/// them in again (every correction is a link of the chain).
+pub fn arrival(existing: Option<Channel>, incoming: Channel, allow_changes: bool) -> Arrival {
+    let Some(existing) = existing else { return Arrival::Counts };
+    match incoming.precedence().cmp(&existing.precedence()) {
+        std::cmp::Ordering::Greater => Arrival::Counts,
+        std::cmp::Ordering::Equal if incoming == Channel::Paper || allow_changes => Arrival::Counts,
+        std::cmp::Ordering::Equal => Arrival::Refused,
+        std::cmp::Ordering::Less if incoming == Channel::Paper => Arrival::Kept,
+        std::cmp::Ordering::Less => Arrival::Refused,
+    }
+}
+
+/// Where a paper ballot's double entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoubleEntry {
+    /// Nobody has keyed it in.
+    None,
+    /// One person has; a second, different person must key it in too.
+    Once,
+    /// Two different people keyed in the same: it counts.
+    Agreed,
+    /// It was keyed in by two or more people and no two of them agree: flagged, not counted.
+    Mismatch,
+}
+
+/// Reads the entries of one paper ballot, each as who keyed it in and what they keyed.
+/// Entries by the same person never agree with each other (one person's entry is replaced
+/// when they key it again, so there is at most one per person anyway).
+pub fn double_entry<K: PartialEq>(entries: &[(i64, K)]) -> DoubleEntry {
+    let agreed = entries
+        .iter()
+        .enumerate()
+        .any(|(i, (by, what))| entries[i + 1..].iter().any(|(other_by, other)| other_by != by && other == what));
+    match entries.len() {
+        0 => DoubleEntry::None,
+        _ if agreed => DoubleEntry::Agreed,
+        1 => DoubleEntry::Once,
+        _ => DoubleEntry::Mismatch,
+    }
+}
+
 /// A voter of a frozen electorate: one owner as the law counts them, with their area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elector {
@@ -532,5 +602,34 @@ mod tests {
             prop_assert_eq!(Threshold::ThreeQuarters.met(part, whole), 4 * i128::from(part) >= 3 * i128::from(whole));
             prop_assert_eq!(at_least(part, whole, 2, 3), 3 * i128::from(part) >= 2 * i128::from(whole));
         }
+    }
+
+    #[test]
+    fn the_owners_own_ballot_outweighs_a_proxy_and_paper_never_displaces_online() {
+        use Channel::*;
+        assert_eq!(arrival(None, Paper, false), Arrival::Counts);
+        assert_eq!(arrival(Some(Paper), Online, false), Arrival::Counts, "online replaces paper");
+        assert_eq!(arrival(Some(Online), Paper, true), Arrival::Kept, "the online ballot counts");
+        assert_eq!(arrival(Some(Proxy), Paper, false), Arrival::Kept);
+        assert_eq!(arrival(Some(Proxy), Online, false), Arrival::Counts, "the owner's own voice");
+        assert_eq!(arrival(Some(Online), Proxy, true), Arrival::Refused, "a proxy never overrides the owner");
+        assert_eq!(arrival(Some(Online), Online, false), Arrival::Refused);
+        assert_eq!(arrival(Some(Online), Online, true), Arrival::Counts);
+        assert_eq!(arrival(Some(Proxy), Proxy, false), Arrival::Refused);
+        assert_eq!(arrival(Some(Paper), Paper, false), Arrival::Counts, "a keyed correction");
+    }
+
+    #[test]
+    fn a_paper_ballot_counts_only_when_two_people_key_in_the_same() {
+        assert_eq!(double_entry::<&str>(&[]), DoubleEntry::None);
+        assert_eq!(double_entry(&[(1, "agree")]), DoubleEntry::Once);
+        assert_eq!(double_entry(&[(1, "agree"), (2, "agree")]), DoubleEntry::Agreed);
+        assert_eq!(double_entry(&[(1, "agree"), (1, "agree")]), DoubleEntry::Mismatch, "one person twice is not two");
+        assert_eq!(double_entry(&[(1, "agree"), (2, "oppose")]), DoubleEntry::Mismatch);
+        assert_eq!(
+            double_entry(&[(1, "agree"), (2, "oppose"), (3, "oppose")]),
+            DoubleEntry::Agreed,
+            "a third settles it"
+        );
     }
 }

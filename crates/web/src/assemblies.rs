@@ -487,6 +487,7 @@ pub async fn vote(
         channel: Channel::Online,
         marks: Marks::Choices(choices),
         cast_by: Some(user.principal().account_id),
+        on_paper: false,
         today: linli_store::today().to_string(),
         at: linli_store::now_ms(),
     };

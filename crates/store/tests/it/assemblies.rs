@@ -33,7 +33,16 @@ fn new_assembly(community_id: i64, allow_changes: bool) -> NewAssembly {
 }
 
 fn cast(assembly_id: i64, elector_id: i64, channel: Channel, marks: Marks) -> Cast {
-    Cast { assembly_id, elector_id, channel, marks, cast_by: None, today: today(), at: linli_store::now_ms() }
+    Cast {
+        assembly_id,
+        elector_id,
+        channel,
+        marks,
+        cast_by: None,
+        on_paper: channel == Channel::Paper,
+        today: today(),
+        at: linli_store::now_ms(),
+    }
 }
 
 fn both(a: Choice, b: Choice) -> Marks {
@@ -251,3 +260,143 @@ dual_backend_test!(the_count_closes_after_the_window_keeps_the_chains_hash_and_t
     assert_eq!(found.marks, "agree,oppose");
     assert!(db.store.ballot_by_receipt(id, "ZZZZZZZZZZ").await.unwrap().is_none());
 });
+
+mod paper_and_proxies {
+    use super::*;
+    use linli_domain::assembly::DoubleEntry;
+    use linli_store::assemblies::paper::{PaperEntry, PaperOutcome};
+    use linli_store::assemblies::proxies::NewProxy;
+    use linli_store::photos::NewPhoto;
+
+    fn photo() -> Option<NewPhoto> {
+        Some(NewPhoto { bytes: vec![0xFF, 0xD8, 1], thumbnail: vec![0xFF, 0xD8] })
+    }
+
+    fn entry(assembly_id: i64, elector_id: i64, by: i64, marks: Marks, photo: Option<NewPhoto>) -> PaperEntry {
+        PaperEntry { assembly_id, elector_id, marks, by_proxy: false, photo, entered_by: by, today: today() }
+    }
+
+    async fn two_accounts(store: &Store) -> (i64, i64) {
+        let ids: Vec<i64> = read!(store, |d| sqlx::query_scalar("SELECT id FROM accounts ORDER BY id LIMIT 2")
+            .fetch_all(d)
+            .await
+            .unwrap());
+        (ids[0], ids[1])
+    }
+
+    async fn entries(store: &Store, id: i64) -> i64 {
+        read!(store, |d| sqlx::query_scalar("SELECT COUNT(*) FROM assembly_paper_entries WHERE assembly_id = $1")
+            .bind(id)
+            .fetch_one(d)
+            .await
+            .unwrap())
+    }
+
+    dual_backend_test!(a_paper_ballot_counts_when_two_people_key_in_the_same_and_a_mismatch_is_flagged, |db| {
+        let (_, id) = published(&db.store, false).await;
+        let (alice, bob) = two_accounts(&db.store).await;
+        let electors = db.store.assembly_electors(id).await.unwrap();
+        let (a, b) = (electors[0].id, electors[1].id);
+        let status = |roll: &[linli_store::assemblies::paper::RollEntry], e: i64| {
+            let r = roll.iter().find(|r| r.elector_id == e).unwrap();
+            (r.paper, r.ballot)
+        };
+
+        // The first entry needs the paper's photo: refused naming it, nothing written.
+        let r = db.store.enter_paper(&entry(id, a, alice, both(Choice::Agree, Choice::Oppose), None)).await;
+        assert_eq!(field_of(r), "photo");
+        assert_eq!(entries(&db.store, id).await, 0);
+        // A voter of another assembly, or none at all, is refused.
+        let r = db.store.enter_paper(&entry(id, 999_999, alice, both(Choice::Agree, Choice::Oppose), photo())).await;
+        assert_eq!(field_of(r), "ballot");
+
+        let first = db.store.enter_paper(&entry(id, a, alice, both(Choice::Agree, Choice::Oppose), photo())).await;
+        assert_eq!(first.unwrap(), PaperOutcome::AwaitingSecond);
+        // The same person keying it again is still one entry, not two.
+        let again = db.store.enter_paper(&entry(id, a, alice, both(Choice::Agree, Choice::Oppose), None)).await;
+        assert_eq!(again.unwrap(), PaperOutcome::AwaitingSecond);
+        assert_eq!(entries(&db.store, id).await, 1);
+        assert_eq!(status(&db.store.assembly_roll(id).await.unwrap(), a), (DoubleEntry::Once, None));
+
+        // A second person reads it otherwise: flagged, nothing counted.
+        let differ = db.store.enter_paper(&entry(id, a, bob, both(Choice::Agree, Choice::Agree), None)).await;
+        assert_eq!(differ.unwrap(), PaperOutcome::Mismatch);
+        assert_eq!(status(&db.store.assembly_roll(id).await.unwrap(), a), (DoubleEntry::Mismatch, None));
+        assert_eq!(db.store.assembly_tally(id).await.unwrap().participation.owners, 0);
+
+        // Bob checks the photo and keys it again: the readings agree and the ballot counts.
+        let agreed = db.store.enter_paper(&entry(id, a, bob, both(Choice::Agree, Choice::Oppose), None)).await;
+        assert!(matches!(agreed.unwrap(), PaperOutcome::Cast(CastOutcome::Counted { .. })));
+        assert_eq!(status(&db.store.assembly_roll(id).await.unwrap(), a), (DoubleEntry::Agreed, Some(Channel::Paper)));
+        let t = db.store.assembly_tally(id).await.unwrap();
+        assert_eq!((t.channels.paper, t.matters[0].agree.owners, t.matters[1].oppose.owners), (1, 1, 1));
+
+        // An owner who voted online and on paper: the online ballot counts.
+        db.store.cast_ballot(&cast(id, b, Channel::Online, both(Choice::Oppose, Choice::Oppose))).await.unwrap();
+        db.store.enter_paper(&entry(id, b, alice, both(Choice::Agree, Choice::Agree), photo())).await.unwrap();
+        let kept = db.store.enter_paper(&entry(id, b, bob, both(Choice::Agree, Choice::Agree), None)).await.unwrap();
+        assert_eq!(kept, PaperOutcome::Cast(CastOutcome::Superseded));
+        let t = db.store.assembly_tally(id).await.unwrap();
+        assert_eq!((t.channels.online, t.channels.paper, t.matters[0].oppose.owners), (1, 1, 1));
+        assert!(db.store.verify_ballot_chain(id).await.unwrap().is_ok());
+    });
+
+    dual_backend_test!(a_proxy_casts_the_owners_ballot_until_revoked_and_the_owners_own_ballot_prevails, |db| {
+        let (c, id) = published(&db.store, true).await;
+        let (desk, _) = two_accounts(&db.store).await;
+        let electors = db.store.assembly_electors(id).await.unwrap();
+        let (a, b) = (electors[0].id, electors[1].id);
+        // The proxy is a resident with an account here, found by their ID number.
+        let (proxy_account, sealed): (i64, String) = read!(db.store, |d| sqlx::query_as(
+            "SELECT a.id, r.id_number_enc FROM accounts a JOIN residents r ON r.id = a.resident_id \
+             WHERE r.community_id = $1 AND r.id_number_enc IS NOT NULL ORDER BY a.id LIMIT 1"
+        )
+        .bind(c)
+        .fetch_one(d)
+        .await
+        .unwrap());
+        let number = db.store.key().open(linli_store::registry::FIELD_ID_NUMBER, &sealed).unwrap();
+        let id_number = linli_domain::person::IdNumber::parse("id_number", &number, linli_store::today()).unwrap();
+        let proxy = |elector_id| NewProxy {
+            assembly_id: id,
+            elector_id,
+            name: "李四".into(),
+            id_number: id_number.clone(),
+            authorisation: photo().unwrap(),
+            registered_by: desk,
+        };
+
+        let p = db.store.register_proxy(&proxy(a)).await.unwrap();
+        assert_eq!(field_of(db.store.register_proxy(&proxy(a)).await), "proxy", "one proxy in force per voter");
+        let mine = db.store.proxied_by(id, proxy_account).await.unwrap();
+        assert_eq!(mine.iter().map(|p| p.elector_id).collect::<Vec<_>>(), vec![a]);
+        assert!(!mine[0].id_number_masked.contains(&number[6..14]), "the birth date is masked");
+        // Without a proxy in force, nobody casts a proxy ballot.
+        let r = db.store.cast_ballot(&cast(id, b, Channel::Proxy, both(Choice::Agree, Choice::Agree))).await;
+        assert_eq!(field_of(r), "proxy");
+
+        // Revoked before anyone voted: the proxy can no longer vote.
+        db.store.revoke_proxy(id, p, desk).await.unwrap();
+        assert!(db.store.proxied_by(id, proxy_account).await.unwrap().is_empty());
+        let r = db.store.cast_ballot(&cast(id, a, Channel::Proxy, both(Choice::Agree, Choice::Agree))).await;
+        assert_eq!(field_of(r), "proxy");
+
+        // Registered again, the proxy votes; then it can no longer be revoked.
+        let p = db.store.register_proxy(&proxy(a)).await.unwrap();
+        let voted = db.store.cast_ballot(&cast(id, a, Channel::Proxy, both(Choice::Agree, Choice::Agree))).await;
+        assert!(matches!(voted.unwrap(), CastOutcome::Counted { .. }));
+        assert_eq!(field_of(db.store.revoke_proxy(id, p, desk).await), "proxy");
+        // The owner votes too: their own ballot counts, and the proxy cannot override it.
+        db.store.cast_ballot(&cast(id, a, Channel::Online, both(Choice::Oppose, Choice::Oppose))).await.unwrap();
+        let r = db.store.cast_ballot(&cast(id, a, Channel::Proxy, both(Choice::Agree, Choice::Agree))).await;
+        assert_eq!(field_of(r), "ballot");
+        let t = db.store.assembly_tally(id).await.unwrap();
+        assert_eq!((t.channels.online, t.channels.proxy, t.matters[0].oppose.owners), (1, 0, 1));
+        // A voter whose ballot is in gets no proxy.
+        assert_eq!(field_of(db.store.register_proxy(&proxy(a)).await), "proxy");
+        // A proxy's paper ballot needs a proxy in force.
+        let mut on_paper = entry(id, b, desk, both(Choice::Agree, Choice::Agree), photo());
+        on_paper.by_proxy = true;
+        assert_eq!(field_of(db.store.enter_paper(&on_paper).await), "proxy");
+    });
+}

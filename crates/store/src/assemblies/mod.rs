@@ -11,9 +11,14 @@
 use crate::ownership::DEVELOPER;
 use crate::{Store, StoreError, StoreResult, Tx, exec, on, read, transaction};
 use linli_domain::FieldError;
-use linli_domain::assembly::{Channel, Choice, CountedBallot, Elector, Form, Marks, MatterKind, Tally, Weight};
+use linli_domain::assembly::{
+    Arrival, Channel, Choice, CountedBallot, Elector, Form, Marks, MatterKind, Tally, Weight,
+};
 use linli_domain::ownership::Holder;
 use sha2::{Digest, Sha256};
+
+pub mod paper;
+pub mod proxies;
 
 /// An assembly to prepare, already checked.
 #[derive(Debug, Clone)]
@@ -112,6 +117,9 @@ pub struct Cast {
     pub marks: Marks,
     /// Who sent it: the owner, the proxy, or the staff member keying in paper.
     pub cast_by: Option<i64>,
+    /// Keyed in from a signed paper (by the owner or their proxy): taken after the window
+    /// closes too, until the count.
+    pub on_paper: bool,
     /// The China date of the submission, for the voting window.
     pub today: String,
     pub at: i64,
@@ -149,7 +157,6 @@ pub fn marks_of(code: &str) -> Result<Marks, FieldError> {
     })
 }
 
-/// The hash of one link of the ballot chain: it covers the link before it.
 /// One link of an assembly's ballot chain: a submission as it was accepted.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct Link {
@@ -344,98 +351,12 @@ impl Store {
         .await?))
     }
 
-    /// Records a ballot: exactly one per voter. An online or proxy ballot replaces a
-    /// paper one; a second online ballot replaces the first only if the assembly allows
-    /// changes; a paper ballot for a voter who voted online is kept in the chain and not
-    /// counted. Every accepted submission is a link of the chain.
+    /// Records a ballot: exactly one per voter, whichever counts by
+    /// [`linli_domain::assembly::arrival`]. Every accepted submission is a link of the chain.
     pub async fn cast_ballot(&self, cast: &Cast) -> StoreResult<CastOutcome> {
         let matters = self.assembly_matters(cast.assembly_id).await?.len();
-        if let Marks::Choices(c) = &cast.marks
-            && (c.len() != matters || (cast.channel != Channel::Paper && c.iter().any(Option::is_none)))
-        {
-            return Err(StoreError::Invalid(FieldError::new("marks", "error.assembly.marks")));
-        }
-        let marks = marks_code(&cast.marks);
-        transaction!(self, |tx| {
-            let (seq, prev, opens_on, closes_on, allow_changes, counted): (
-                i64,
-                String,
-                String,
-                String,
-                bool,
-                Option<i64>,
-            ) = on!(tx, |c| sqlx::query_as(
-                "UPDATE assemblies SET ballot_seq = ballot_seq + 1 WHERE id = $1 AND noticed_at IS NOT NULL \
-                     RETURNING ballot_seq, chain_head, opens_on, closes_on, allow_changes, counted_at"
-            )
-            .bind(cast.assembly_id)
-            .fetch_optional(c)
-            .await)?
-            .ok_or(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_open")))?;
-            // Paper ballots are keyed in after the window too, until the count.
-            let in_window = opens_on.as_str() <= cast.today.as_str()
-                && (cast.today.as_str() <= closes_on.as_str() || cast.channel == Channel::Paper);
-            if counted.is_some() || !in_window {
-                return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_open")));
-            }
-            let on_roll: Option<i64> =
-                on!(tx, |c| sqlx::query_scalar("SELECT id FROM assembly_electors WHERE id = $1 AND assembly_id = $2")
-                    .bind(cast.elector_id)
-                    .bind(cast.assembly_id)
-                    .fetch_optional(c)
-                    .await)?;
-            if on_roll.is_none() {
-                return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_elector")));
-            }
-            let existing: Option<String> = on!(tx, |c| sqlx::query_scalar(
-                "SELECT channel FROM assembly_ballots WHERE assembly_id = $1 AND elector_id = $2"
-            )
-            .bind(cast.assembly_id)
-            .bind(cast.elector_id)
-            .fetch_optional(c)
-            .await)?;
-            let existing = existing.map(Channel::try_from).transpose().map_err(StoreError::Invalid)?;
-            let counts = match (existing, cast.channel) {
-                (None, _) | (Some(Channel::Paper), _) => true,
-                (Some(_), Channel::Paper) => false,
-                (Some(_), _) if allow_changes => true,
-                (Some(_), _) => {
-                    return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.cast_once")));
-                }
-            };
-            let link = Link {
-                seq,
-                elector_id: cast.elector_id,
-                channel: cast.channel.as_str().to_owned(),
-                marks: marks.clone(),
-                cast_by: cast.cast_by,
-                cast_at: cast.at,
-            };
-            let link = append_link(tx, cast.assembly_id, &link, &prev).await?;
-            if counts {
-                let receipt = receipt_code();
-                exec!(
-                tx,
-                sqlx::query(
-                    "INSERT INTO assembly_ballots (assembly_id, elector_id, channel, marks, receipt, cast_by, cast_at, link_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (assembly_id, elector_id) DO UPDATE SET channel = excluded.channel, marks = excluded.marks, \
-                     receipt = excluded.receipt, cast_by = excluded.cast_by, cast_at = excluded.cast_at, link_id = excluded.link_id"
-                )
-                .bind(cast.assembly_id)
-                .bind(cast.elector_id)
-                .bind(cast.channel.as_str())
-                .bind(&marks)
-                .bind(&receipt)
-                .bind(cast.cast_by)
-                .bind(cast.at)
-                .bind(link)
-                )?;
-                CastOutcome::Counted { receipt }
-            } else {
-                CastOutcome::Superseded
-            }
-        })
+        check_marks(&cast.marks, matters, cast.channel == Channel::Paper)?;
+        transaction!(self, |tx| cast_in(tx, cast).await?)
     }
 
     /// The ballot that counts for a voter, if any.
@@ -628,4 +549,95 @@ async fn append_link(tx: &mut Tx, assembly_id: i64, link: &Link, prev: &str) -> 
     })?;
     exec!(tx, sqlx::query("UPDATE assemblies SET chain_head = $1 WHERE id = $2").bind(&hash).bind(assembly_id))?;
     Ok(id)
+}
+
+/// A ballot's marks fit the assembly: one answer per matter (a paper ballot may leave a
+/// matter unmarked), or a blank or void ballot.
+pub(crate) fn check_marks(marks: &Marks, matters: usize, paper: bool) -> StoreResult<()> {
+    if let Marks::Choices(c) = marks
+        && (c.len() != matters || (!paper && c.iter().any(Option::is_none)))
+    {
+        return Err(StoreError::Invalid(FieldError::new("marks", "error.assembly.marks")));
+    }
+    Ok(())
+}
+
+/// Records a ballot inside a transaction. The assembly's row is updated first, which takes
+/// its lock: ballots of one assembly are written one at a time.
+pub(crate) async fn cast_in(tx: &mut Tx, cast: &Cast) -> StoreResult<CastOutcome> {
+    let marks = marks_code(&cast.marks);
+    let (seq, prev, opens_on, closes_on, allow_changes, counted): (i64, String, String, String, bool, Option<i64>) =
+        on!(tx, |c| sqlx::query_as(
+            "UPDATE assemblies SET ballot_seq = ballot_seq + 1 WHERE id = $1 AND noticed_at IS NOT NULL \
+             RETURNING ballot_seq, chain_head, opens_on, closes_on, allow_changes, counted_at"
+        )
+        .bind(cast.assembly_id)
+        .fetch_optional(c)
+        .await)?
+        .ok_or(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_open")))?;
+    // Paper ballots (and a proxy's on paper) are keyed in after the window too, until the count.
+    let in_window =
+        opens_on.as_str() <= cast.today.as_str() && (cast.today.as_str() <= closes_on.as_str() || cast.on_paper);
+    if counted.is_some() || !in_window {
+        return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_open")));
+    }
+    let on_roll: Option<i64> =
+        on!(tx, |c| sqlx::query_scalar("SELECT id FROM assembly_electors WHERE id = $1 AND assembly_id = $2")
+            .bind(cast.elector_id)
+            .bind(cast.assembly_id)
+            .fetch_optional(c)
+            .await)?;
+    if on_roll.is_none() {
+        return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.not_elector")));
+    }
+    if cast.channel == Channel::Proxy && proxies::in_force(tx, cast.assembly_id, cast.elector_id).await?.is_none() {
+        return Err(StoreError::Invalid(FieldError::new("proxy", "error.assembly.no_proxy")));
+    }
+    let existing: Option<String> = on!(tx, |c| sqlx::query_scalar(
+        "SELECT channel FROM assembly_ballots WHERE assembly_id = $1 AND elector_id = $2"
+    )
+    .bind(cast.assembly_id)
+    .bind(cast.elector_id)
+    .fetch_optional(c)
+    .await)?;
+    let existing = existing.map(Channel::try_from).transpose().map_err(StoreError::Invalid)?;
+    let counts = match linli_domain::assembly::arrival(existing, cast.channel, allow_changes) {
+        Arrival::Counts => true,
+        Arrival::Kept => false,
+        Arrival::Refused if existing == Some(Channel::Online) && cast.channel == Channel::Proxy => {
+            return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.owner_voted")));
+        }
+        Arrival::Refused => return Err(StoreError::Invalid(FieldError::new("ballot", "error.assembly.cast_once"))),
+    };
+    let link = Link {
+        seq,
+        elector_id: cast.elector_id,
+        channel: cast.channel.as_str().to_owned(),
+        marks: marks.clone(),
+        cast_by: cast.cast_by,
+        cast_at: cast.at,
+    };
+    let link = append_link(tx, cast.assembly_id, &link, &prev).await?;
+    if !counts {
+        return Ok(CastOutcome::Superseded);
+    }
+    let receipt = receipt_code();
+    exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO assembly_ballots (assembly_id, elector_id, channel, marks, receipt, cast_by, cast_at, link_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (assembly_id, elector_id) DO UPDATE SET channel = excluded.channel, marks = excluded.marks, \
+             receipt = excluded.receipt, cast_by = excluded.cast_by, cast_at = excluded.cast_at, link_id = excluded.link_id"
+        )
+        .bind(cast.assembly_id)
+        .bind(cast.elector_id)
+        .bind(cast.channel.as_str())
+        .bind(&marks)
+        .bind(&receipt)
+        .bind(cast.cast_by)
+        .bind(cast.at)
+        .bind(link)
+    )?;
+    Ok(CastOutcome::Counted { receipt })
 }
