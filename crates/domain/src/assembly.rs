@@ -350,6 +350,8 @@ pub fn petition_met(signed: Weight, electorate: Weight) -> bool {
 
 /// An assembly's title: 2–100 characters on one line.
 pub const TITLE: crate::TextRule = crate::TextRule::line(2, 100, "error.assembly.title", "error.assembly.title");
+/// A proxy's name as on the written authorisation: 1–32 characters.
+pub const PROXY_NAME: crate::TextRule = crate::TextRule::line(1, 32, "error.required", "error.name.invalid");
 /// A matter's wording: 2–2,000 characters.
 pub const MATTER_TEXT: crate::TextRule = crate::TextRule {
     min: 2,

@@ -197,6 +197,30 @@ impl Reply {
     }
 }
 
+/// A multipart form body (fields, then files as `(input name, file name, bytes)`) and its
+/// content type.
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> (String, Vec<u8>) {
+    let boundary = "linliTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    for (name, filename, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 /// An in-process browser: keeps cookies and the page's CSRF token.
 #[derive(Clone)]
 pub struct Browser {
@@ -261,6 +285,20 @@ impl Browser {
     }
 
     /// Sends JSON with the CSRF header, as the API expects from a browser session.
+    /// Posts a multipart form (fields, then files as `(input name, file name, bytes)`),
+    /// with the CSRF token in the query as a browser's form would carry it in its body.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Reply {
+        let (content_type, body) = multipart(fields, files);
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let csrf = self.csrf.clone();
+        self.send(Method::POST, &format!("{path}{sep}_csrf={csrf}"), Some((&content_type, body)), &[]).await
+    }
+
     pub async fn send_json(&mut self, method: Method, path: &str, json: &serde_json::Value) -> Reply {
         let csrf = self.csrf.clone();
         self.send(method, path, Some(("application/json", json.to_string().into_bytes())), &[("x-csrf-token", &csrf)])

@@ -137,6 +137,43 @@ pub fn build() -> Routes {
         .page(Method::POST, "/assemblies/{assembly_id}/publish", Some(ManageAssemblies), assemblies::publish)
         .page(Method::POST, "/assemblies/{assembly_id}/count", Some(ManageAssemblies), assemblies::count)
         .page(Method::POST, "/assemblies/{assembly_id}/ballot", Some(ViewAssemblies), assemblies::vote)
+        .page(Method::GET, "/assemblies/{assembly_id}/roll", Some(ManageAssemblies), assemblies::desk::roll)
+        .page(
+            Method::GET,
+            "/assemblies/{assembly_id}/voters/{elector_id}",
+            Some(ManageAssemblies),
+            assemblies::desk::show_voter,
+        )
+        .upload(
+            "/assemblies/{assembly_id}/voters/{elector_id}/paper",
+            Some(ManageAssemblies),
+            assemblies::desk::enter_paper,
+            photo::UPLOAD_LIMIT,
+        )
+        .upload(
+            "/assemblies/{assembly_id}/voters/{elector_id}/proxy",
+            Some(ManageAssemblies),
+            assemblies::desk::register_proxy,
+            photo::UPLOAD_LIMIT,
+        )
+        .page(
+            Method::POST,
+            "/assemblies/{assembly_id}/proxies/{proxy_id}/revoke",
+            Some(ManageAssemblies),
+            assemblies::desk::revoke_proxy,
+        )
+        .page(
+            Method::GET,
+            "/assemblies/{assembly_id}/paper/{entry_id}/photo",
+            Some(ManageAssemblies),
+            assemblies::desk::paper_photo,
+        )
+        .page(
+            Method::GET,
+            "/assemblies/{assembly_id}/proxies/{proxy_id}/authorisation",
+            Some(ManageAssemblies),
+            assemblies::desk::authorisation,
+        )
         .page(Method::GET, "/communities/{community_id}/grids/geojson", Some(ViewCommunity), grids::export)
         .page(Method::GET, "/communities/{community_id}/grids/import", Some(ManageGrids), grids::form)
         .upload("/communities/{community_id}/grids/import", Some(ManageGrids), grids::import, 8 * 1024 * 1024)

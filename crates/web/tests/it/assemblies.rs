@@ -168,3 +168,153 @@ dual_backend_test!(the_committee_publishes_an_assembly_and_an_owner_votes_once_w
     assert!(unknown.contains(zh("assembly.receipt_unknown")));
     assert_ne!(committee.post_form(&format!("/assemblies/{id}/count"), &[]).await.status, StatusCode::SEE_OTHER);
 });
+
+fn photo_png() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(80, 60, image::Rgb([240, 240, 230])))
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// An assembly noticed and open for voting today, straight through the store.
+async fn open_assembly(app: &TestApp) -> i64 {
+    use linli_domain::assembly::{Form, MatterKind};
+    use linli_store::assemblies::{NewAssembly, NewMatter};
+    let new = NewAssembly {
+        community_id: app.demo.community_id,
+        title: "续聘物业服务企业".into(),
+        form: Form::Written,
+        opens_on: in_days(0),
+        closes_on: in_days(10),
+        allow_changes: false,
+        show_running: true,
+        matters: vec![
+            NewMatter { kind: MatterKind::PropertyCompany, title: "续聘安居物业".into(), body: String::new() },
+            NewMatter { kind: MatterKind::RaiseFund, title: "续筹维修资金".into(), body: String::new() },
+        ],
+    };
+    let id = app.db.store.create_assembly(&new, None).await.unwrap();
+    app.db.store.publish_assembly(id, false).await.unwrap();
+    id
+}
+
+dual_backend_test!(the_desk_keys_in_paper_ballots_twice_and_a_proxy_votes_from_a_phone, |db| {
+    let app = TestApp::new(db).await;
+    let id = open_assembly(&app).await;
+    let roll = app.db.store.assembly_electors(id).await.unwrap();
+    // The owner 13800138000 stands on the roll; pick two other voters for paper and proxy.
+    let owner_account = app.demo.account(linli_domain::Role::Resident).unwrap().account_id;
+    let owners = app.db.store.owners_of_account(app.demo.community_id, owner_account).await.unwrap();
+    let own = app.db.store.elector_of_owner(id, owners[0]).await.unwrap().unwrap();
+    let others: Vec<_> = roll.iter().filter(|e| e.id != own.id).take(2).collect();
+    let (paper_voter, proxied) = (others[0], others[1]);
+
+    let mut committee = app.signed_in("yeweihui").await;
+    let page = committee.get(&format!("/assemblies/{id}/roll")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(&paper_voter.label) && page.text.contains(zh("assembly.standing.none")));
+    let found = committee.get(&format!("/assemblies/{id}/roll?q={}", urlencode(&proxied.label))).await.text;
+    assert!(found.contains(&proxied.label) && !found.contains(&format!("voters/{}\"", paper_voter.id)));
+    // Neither a grid worker nor an owner opens the desk.
+    let mut worker = app.signed_in("wangge1").await;
+    assert_eq!(worker.get(&format!("/assemblies/{id}/roll")).await.status, StatusCode::FORBIDDEN);
+    let mut owner = app.signed_in("13800138000").await;
+    assert_eq!(owner.get(&format!("/assemblies/{id}/voters/{}", paper_voter.id)).await.status, StatusCode::FORBIDDEN);
+
+    // Paper: the first entry needs the photo of the signed paper (the field is named, nothing
+    // kept); then two people key it in, the first disagreeing once.
+    let voter_path = format!("/assemblies/{id}/voters/{}", paper_voter.id);
+    let marks = [("m_1", "agree"), ("m_2", "oppose")];
+    let r = committee.post_multipart(&format!("{voter_path}/paper"), &marks, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.photos")) && r.text.contains("value=\"oppose\" checked"), "the form is kept");
+    assert!(app.db.store.paper_entries(id, paper_voter.id).await.unwrap().is_empty());
+    let r = committee
+        .post_multipart(&format!("{voter_path}/paper"), &marks, &[("photos", "ballot.png", photo_png())])
+        .await;
+    assert_eq!(r.location(), Some(format!("{voter_path}?done=awaiting").as_str()));
+    let mut staff = app.signed_in("shequ").await;
+    let r = staff.post_multipart(&format!("{voter_path}/paper"), &[("m_1", "agree"), ("m_2", "agree")], &[]).await;
+    assert_eq!(r.location(), Some(format!("{voter_path}?done=mismatch").as_str()));
+    let flagged = committee.get(&format!("/assemblies/{id}/roll?status=mismatch")).await.text;
+    assert!(flagged.contains(&paper_voter.label), "the mismatch is flagged on the roll");
+    assert_eq!(app.db.store.assembly_tally(id).await.unwrap().participation.owners, 0, "and not counted");
+    let r = staff.post_multipart(&format!("{voter_path}/paper"), &marks, &[]).await;
+    assert_eq!(r.location(), Some(format!("{voter_path}?done=counted").as_str()));
+    let page = staff.get(&voter_path).await.text;
+    assert!(page.contains(zh("assembly.channel.paper")) && page.contains("/photo?size=thumb"), "{page}");
+    let entry = app.db.store.paper_entries(id, paper_voter.id).await.unwrap()[0].id;
+    let photo = staff.get(&format!("/assemblies/{id}/paper/{entry}/photo")).await;
+    assert_eq!((photo.status, photo.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+
+    // A proxy: the authorisation's photo and the proxy's ID number are required; the proxy
+    // is the resident behind 13800138000, who then votes for that owner from the phone.
+    let proxy_path = format!("/assemblies/{id}/voters/{}/proxy", proxied.id);
+    let number = {
+        let sealed: String = read!(app.db.store, |d| sqlx::query_scalar(
+            "SELECT r.id_number_enc FROM residents r JOIN accounts a ON a.resident_id = r.id WHERE a.id = $1"
+        )
+        .bind(owner_account)
+        .fetch_one(d)
+        .await
+        .unwrap());
+        app.db.store.key().open(linli_store::registry::FIELD_ID_NUMBER, &sealed).unwrap()
+    };
+    let who = [("proxy_name", "王建国"), ("proxy_id_number", number.as_str())];
+    let r = committee.post_multipart(&proxy_path, &who, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.authorisation")));
+    let bad = [("proxy_name", "王建国"), ("proxy_id_number", "110105194912310021")];
+    let r = committee.post_multipart(&proxy_path, &bad, &[("photos", "auth.png", photo_png())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.proxy_id_number")));
+    assert!(app.db.store.assembly_proxies(id).await.unwrap().is_empty(), "nothing registered");
+    let r = committee.post_multipart(&proxy_path, &who, &[("photos", "auth.png", photo_png())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = committee.get(&format!("/assemblies/{id}/voters/{}", proxied.id)).await.text;
+    assert!(page.contains("王**") && !page.contains("王建国"), "the proxy's name is masked");
+    assert!(!page.contains(&number[6..14]), "and the ID number");
+    let proxy = app.db.store.assembly_proxies(id).await.unwrap()[0].id;
+    let before = audits(&app, "assembly.authorisation_viewed").await;
+    let auth = committee.get(&format!("/assemblies/{id}/proxies/{proxy}/authorisation")).await;
+    assert_eq!(auth.status, StatusCode::OK);
+    assert_eq!(audits(&app, "assembly.authorisation_viewed").await, before + 1, "the opening is audited");
+    assert_eq!(audits(&app, "assembly.proxy_registered").await, 1);
+
+    // The proxy sees two ballots: their own and the one they hold; they cast the proxied one.
+    let page = owner.get(&format!("/assemblies/{id}")).await.text;
+    assert!(
+        page.contains(&format!("name=\"elector\" value=\"{}\"", proxied.id))
+            && page.contains(zh("assembly.cast_as_proxy"))
+    );
+    let elector = proxied.id.to_string();
+    let r = owner
+        .post_form(&format!("/assemblies/{id}/ballot"), &[("elector", &elector), ("m_1", "oppose"), ("m_2", "abstain")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A voter the caller does not hold is nobody's ballot to cast.
+    let stranger = paper_voter.id.to_string();
+    let r = owner
+        .post_form(&format!("/assemblies/{id}/ballot"), &[("elector", &stranger), ("m_1", "agree"), ("m_2", "agree")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let t = app.db.store.assembly_tally(id).await.unwrap();
+    assert_eq!((t.channels.paper, t.channels.proxy, t.channels.online), (1, 1, 0));
+    // After the proxy's ballot the proxy stays: revoking is refused, naming the proxy.
+    let r = committee.post_form(&format!("/assemblies/{id}/proxies/{proxy}/revoke"), &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text.contains(zh("field.proxy")));
+});
+
+async fn audits(app: &TestApp, action: &str) -> i64 {
+    read!(app.db.store, |d| sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = $1")
+        .bind(action)
+        .fetch_one(d)
+        .await
+        .unwrap())
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).unwrap().trim_start_matches('=').to_owned()
+}

@@ -5,7 +5,7 @@
 
 use axum::http::{Method, StatusCode};
 use linli_store::read;
-use linli_test_support::{Browser, Reply, TestApp, dual_backend_test, zh};
+use linli_test_support::{Browser, Reply, TestApp, dual_backend_test, multipart, zh};
 use std::io::Cursor;
 
 const GPS_MARK: &[u8] = b"SECRET-GPS-31.2304N-121.4737E";
@@ -35,38 +35,13 @@ fn small_png() -> Vec<u8> {
     out.into_inner()
 }
 
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> (String, Vec<u8>) {
-    let boundary = "linliTestBoundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
-        );
-    }
-    for (name, filename, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn post_multipart(
     b: &mut Browser,
     path: &str,
     fields: &[(&str, &str)],
     files: &[(&str, &str, Vec<u8>)],
 ) -> Reply {
-    let (ct, body) = multipart(fields, files);
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let csrf = b.csrf.clone();
-    b.send(Method::POST, &format!("{path}{sep}_csrf={csrf}"), Some((&ct, body)), &[]).await
+    b.post_multipart(path, fields, files).await
 }
 
 async fn counts(app: &TestApp) -> (i64, i64) {

@@ -23,6 +23,8 @@ use linli_store::assemblies::{Assembly, Ballot, Cast, CastOutcome, ElectorRow, M
 use serde::Deserialize;
 use std::collections::HashMap;
 
+pub mod desk;
+
 /// How many matters the form offers.
 const MATTER_ROWS: usize = 5;
 
@@ -36,7 +38,12 @@ async fn community_for(state: &AppState, user: &User, community_id: i64, action:
 
 /// The assembly and its community, if the caller may `action` there; outside reach it does
 /// not exist.
-async fn reachable(state: &AppState, user: &User, id: i64, action: Action) -> AppResult<(Assembly, Community)> {
+pub(crate) async fn reachable(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    action: Action,
+) -> AppResult<(Assembly, Community)> {
     let assembly = state.store.assembly(id).await?;
     let community = state.store.community(assembly.community_id).await?;
     if !user.principal().can_in_community(action, community.id, community.street_id) {
@@ -259,13 +266,9 @@ struct AssemblyPage {
     /// The count, shown when the assembly allows it or voting has ended.
     tally: Option<Tally>,
     window: String,
-    /// The caller's place on the roll and ballot, if an owner.
-    elector: Option<ElectorRow>,
-    ballot: Option<Ballot>,
-    your_units: String,
-    voted: Option<String>,
-    /// The caller's answers, per matter, as codes.
-    marked: Vec<String>,
+    /// The ballots the caller casts: their own as an owner, and those of owners whose
+    /// proxy they are.
+    voices: Vec<Voice>,
     error: Option<String>,
     receipt: Option<String>,
     receipt_check: Option<String>,
@@ -274,11 +277,26 @@ struct AssemblyPage {
     ended: bool,
 }
 
-impl AssemblyPage {
+/// One ballot the caller may cast: whose, what is in, and what the page says about it.
+pub struct Voice {
+    pub elector: ElectorRow,
+    /// Cast as the owner's registered proxy rather than as the owner.
+    pub as_proxy: bool,
+    pub ballot: Option<Ballot>,
+    /// The units and area in words, and whose they are.
+    pub units: String,
+    pub voted: Option<String>,
+    /// The answers in, per matter, as codes.
+    pub marked: Vec<String>,
+}
+
+impl Voice {
     fn marked_as(&self, position: &i64, code: &str) -> bool {
         usize::try_from(*position - 1).ok().and_then(|i| self.marked.get(i)).is_some_and(|m| m == code)
     }
+}
 
+impl AssemblyPage {
     fn threshold_key(&self, m: &Matter) -> &'static str {
         match m.kind.threshold() {
             linli_domain::assembly::Threshold::MoreThanHalf => "assembly.threshold.more_than_half",
@@ -311,12 +329,23 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
         (Some(_), _, true) => "assembly.stage.ended",
         _ => "assembly.stage.noticed",
     };
-    let elector = voter_of(state, user, &assembly).await?;
-    let ballot = match &elector {
-        Some(e) => state.store.ballot_of(assembly.id, e.id).await?,
-        None => None,
-    };
-    let marked = ballot.as_ref().map(|b| b.marks.split(',').map(str::to_owned).collect()).unwrap_or_default();
+    let t = user.0.tr();
+    let mut voices = Vec::new();
+    for (elector, as_proxy) in voices_of(state, user, &assembly).await? {
+        let ballot = state.store.ballot_of(assembly.id, elector.id).await?;
+        let area = linli_domain::ownership::Area::from_dm2(elector.area_dm2).grouped_m2();
+        let key = if as_proxy { "assembly.proxy_units" } else { "assembly.your_units" };
+        voices.push(Voice {
+            units: t.fill(key, &[("units", &elector.label), ("area", &area)]),
+            voted: ballot.as_ref().map(|b| {
+                t.fill("assembly.voted", &[("at", &crate::frame::format_ms(b.cast_at)), ("receipt", &b.receipt)])
+            }),
+            marked: ballot.as_ref().map(|b| b.marks.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+            elector,
+            as_proxy,
+            ballot,
+        });
+    }
     let (participation, tally) = match assembly.electorate() {
         Some(whole) => {
             let t = state.store.assembly_tally(assembly.id).await?;
@@ -325,16 +354,12 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
         }
         None => (Vec::new(), None),
     };
-    let t = user.0.tr();
-    let your_units = elector.as_ref().map_or(String::new(), |e| {
-        let area = linli_domain::ownership::Area::from_dm2(e.area_dm2).grouped_m2();
-        t.fill("assembly.your_units", &[("units", &e.label), ("area", &area)])
-    });
-    let voted = ballot
-        .as_ref()
-        .map(|b| t.fill("assembly.voted", &[("at", &crate::frame::format_ms(b.cast_at)), ("receipt", &b.receipt)]));
-    let receipt =
-        ballot.as_ref().filter(|_| just_voted).map(|b| t.fill("assembly.receipt", &[("receipt", &b.receipt)]));
+    let receipt = voices
+        .iter()
+        .filter(|_| just_voted)
+        .filter_map(|v| v.ballot.as_ref())
+        .max_by_key(|b| b.cast_at)
+        .map(|b| t.fill("assembly.receipt", &[("receipt", &b.receipt)]));
     // A receipt code checked against the counted ballots: what it says, never whose it is.
     let receipt_check = match asked.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
@@ -358,8 +383,6 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
     let page = AssemblyPage {
         chrome: Chrome::new(&user.0, &assembly.title),
         window: window(t, &assembly),
-        your_units,
-        voted,
         can_manage: p.can_in_community(Action::ManageAssemblies, community.id, community.street_id),
         community,
         matters,
@@ -367,9 +390,7 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
         open,
         participation,
         tally,
-        elector,
-        ballot,
-        marked,
+        voices,
         error,
         receipt,
         receipt_check,
@@ -380,18 +401,31 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
     Ok(render(status, &page))
 }
 
-/// The voter the caller stands for on the assembly's roll, through the owner of record
-/// their account is linked to.
-async fn voter_of(state: &AppState, user: &User, assembly: &Assembly) -> AppResult<Option<ElectorRow>> {
+/// The voters the caller casts ballots for: their own place on the roll (through the
+/// owner of record their account is linked to), then each owner whose proxy in force they
+/// are (`true`).
+async fn voices_of(state: &AppState, user: &User, assembly: &Assembly) -> AppResult<Vec<(ElectorRow, bool)>> {
     if assembly.noticed_at.is_none() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    for owner in state.store.owners_of_account(assembly.community_id, user.principal().account_id).await? {
+    let account = user.principal().account_id;
+    let mut voices = Vec::new();
+    for owner in state.store.owners_of_account(assembly.community_id, account).await? {
         if let Some(e) = state.store.elector_of_owner(assembly.id, owner).await? {
-            return Ok(Some(e));
+            voices.push((e, false));
+            break;
         }
     }
-    Ok(None)
+    let proxied = state.store.proxied_by(assembly.id, account).await?;
+    if !proxied.is_empty() {
+        let roll = state.store.assembly_electors(assembly.id).await?;
+        for p in proxied {
+            if let Some(e) = roll.iter().find(|e| e.id == p.elector_id && !voices.iter().any(|(v, _)| v.id == e.id)) {
+                voices.push((e.clone(), true));
+            }
+        }
+    }
+    Ok(voices)
 }
 
 #[derive(Deserialize, Default)]
@@ -449,7 +483,10 @@ pub async fn vote(
     let (assembly, _) = reachable(&state, &user, id, Action::ViewAssemblies).await?;
     let t = user.0.tr();
     let refuse = |e: FieldError| t.field_error(e.field, e.key);
-    let Some(elector) = voter_of(&state, &user, &assembly).await? else {
+    // The voter this ballot is for: the one the form names among the caller's, else their own.
+    let voices = voices_of(&state, &user, &assembly).await?;
+    let named: Option<i64> = form.get("elector").and_then(|v| v.trim().parse().ok());
+    let Some((elector, as_proxy)) = voices.into_iter().find(|(e, _)| named.is_none_or(|n| n == e.id)) else {
         let message = refuse(FieldError::new("ballot", "error.assembly.not_elector"));
         return assembly_page(
             &state,
@@ -484,7 +521,7 @@ pub async fn vote(
     let cast = Cast {
         assembly_id: assembly.id,
         elector_id: elector.id,
-        channel: Channel::Online,
+        channel: if as_proxy { Channel::Proxy } else { Channel::Online },
         marks: Marks::Choices(choices),
         cast_by: Some(user.principal().account_id),
         on_paper: false,
@@ -494,7 +531,7 @@ pub async fn vote(
     match state.store.cast_ballot(&cast).await {
         // The page after a redirect shows the receipt, so a reload sends nothing again.
         Ok(CastOutcome::Counted { .. }) => {
-            Ok(Redirect::to(&format!("/assemblies/{id}?done=voted#ballot")).into_response())
+            Ok(Redirect::to(&format!("/assemblies/{id}?done=voted#ballot-{}", elector.id)).into_response())
         }
         Ok(CastOutcome::Superseded) => Err(AppError::Conflict(FieldError::new("ballot", "error.assembly.cast_once"))),
         Err(linli_store::StoreError::Invalid(e)) => {
