@@ -1,6 +1,7 @@
 //! `linli`: the one binary. `serve` runs the platform; `migrate`, `backup`, `demo`,
 //! `generate-key` and `print-config` are the operator's tools.
 
+mod ballots;
 mod config;
 mod server;
 mod simulate;
@@ -119,6 +120,17 @@ enum Command {
     TimeIndicators {
         #[arg(long, default_value_t = 5)]
         repeat: u32,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Benchmark aid: every owner of the first community votes at once, 64 submissions of
+    /// one ballot ROUNDS times, and the tally's latency (see bench/assembly.sh).
+    #[command(hide = true)]
+    BenchBallots {
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 100)]
+        rounds: usize,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -269,6 +281,10 @@ async fn run(cli: Cli) -> Result<()> {
             println!("wrote {n} cases in {:.1} s", started.elapsed().as_secs_f64());
             store.close().await;
             Ok(())
+        }
+        Command::BenchBallots { concurrency, rounds, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            ballots::bench(open(&settings).await?, concurrency, rounds).await
         }
         Command::TimeIndicators { repeat, db } => {
             use linli_store::cases::{Dimension, IndicatorScope};

@@ -119,6 +119,7 @@ pub fn small_demo() -> DemoSpec {
         case_days: 14,
         cases_per_day: 3,
         live_alarms: false,
+        assemblies: false,
         ..DemoSpec::default()
     }
 }

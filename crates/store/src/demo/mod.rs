@@ -2,6 +2,7 @@
 //! generated deterministically from a seed: the same seed always gives the same names,
 //! buildings, households and residents.
 
+mod assemblies;
 mod cases;
 mod devices;
 mod disputes;
@@ -33,6 +34,8 @@ pub struct DemoSpec {
     pub cases_per_day: u32,
     /// Live alarms in the demo (a water leak with its case, a meter offline, a thrown object).
     pub live_alarms: bool,
+    /// Owners' assemblies in the first community: one counted, one open for voting.
+    pub assemblies: bool,
 }
 
 impl Default for DemoSpec {
@@ -46,6 +49,7 @@ impl Default for DemoSpec {
             case_days: 42,
             cases_per_day: 8,
             live_alarms: true,
+            assemblies: true,
         }
     }
 }
@@ -132,6 +136,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                 report.resident_id = store.resident_of_account(resident.account_id).await?.unwrap_or_default();
             }
             let account = |role: Role| report.account(role).map(|a| (a.account_id, a.display_name.clone()));
+            let committee = account(Role::OwnersCommitteeMember);
             if let (Some(staff), Some(resident), Some(property), Some(social)) = (
                 account(Role::CommunityStaff),
                 account(Role::Resident),
@@ -159,6 +164,12 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                     disputes::seed(store, community.id, staff.clone(), &cast.grid_workers, &mut rng).await?;
                 }
                 devices::seed(store, community.id, spec.live_alarms, &mut rng).await?;
+                if spec.assemblies
+                    && let Some(committee) = committee
+                {
+                    let desk = assemblies::Desk { committee: committee.0, staff: staff.0, resident: resident.0 };
+                    assemblies::seed(store, community.id, &desk, &mut rng).await?;
+                }
             }
         }
     }

@@ -400,3 +400,37 @@ mod paper_and_proxies {
         assert_eq!(field_of(db.store.enter_paper(&on_paper).await), "proxy");
     });
 }
+
+dual_backend_test!(the_demo_has_a_counted_assembly_with_every_channel_and_one_open_for_voting, |db| {
+    let spec = linli_store::demo::DemoSpec { assemblies: true, ..small_demo() };
+    let demo = linli_store::demo::load(&db.store, &spec).await.unwrap();
+    let all = db.store.assemblies(demo.community_id).await.unwrap();
+    let today = today();
+    let counted: Vec<_> = all.iter().filter(|a| a.counted_at.is_some()).collect();
+    let open: Vec<_> = all.iter().filter(|a| a.is_open_on(&today)).collect();
+    assert_eq!((counted.len(), open.len()), (1, 1));
+
+    let done = counted[0];
+    assert_eq!(db.store.verify_ballot_chain(done.id).await.unwrap().ok(), done.tally_hash, "the published hash holds");
+    let t = db.store.assembly_tally(done.id).await.unwrap();
+    assert!(t.channels.online > 0 && t.channels.paper > 0 && t.channels.proxy > 0, "{:?}", t.channels);
+    assert!(t.quorum && t.matters.iter().all(|m| m.passed), "the re-hiring passed");
+    let roll = db.store.assembly_roll(done.id).await.unwrap();
+    assert!(roll.iter().all(|r| r.paper != linli_domain::assembly::DoubleEntry::Mismatch), "every pair settled");
+    assert!(!db.store.assembly_proxies(done.id).await.unwrap().is_empty());
+
+    // The open one: participation under way and short of 2/3, the demo resident still to vote,
+    // and some paper on the desk waiting for its second entry.
+    let live = open[0];
+    let t = db.store.assembly_tally(live.id).await.unwrap();
+    let whole = live.electorate().unwrap();
+    assert!(t.participation.owners > 0 && !t.participation.is_quorum_of(whole));
+    let resident = demo.account(linli_domain::Role::Resident).unwrap().account_id;
+    let owner = db.store.owners_of_account(demo.community_id, resident).await.unwrap()[0];
+    let voter = db.store.elector_of_owner(live.id, owner).await.unwrap().unwrap();
+    assert!(db.store.ballot_of(live.id, voter.id).await.unwrap().is_none());
+    let voted = db.store.elector_of_owner(done.id, owner).await.unwrap().unwrap();
+    assert!(db.store.ballot_of(done.id, voted.id).await.unwrap().is_some(), "a receipt to check");
+    let waiting = db.store.assembly_roll(live.id).await.unwrap();
+    assert!(waiting.iter().any(|r| r.paper == linli_domain::assembly::DoubleEntry::Once));
+});

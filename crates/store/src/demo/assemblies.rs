@@ -1,0 +1,236 @@
+//! The demo's owners' assemblies in 和谐家园: one finished two months ago (re-hiring the
+//! property company and using the maintenance fund for the lifts), with online ballots,
+//! paper ballots keyed in twice (one pair that first disagreed) and proxies, counted and
+//! closed; and one open now (a charging shed for e-bikes on common ground, a 3/4 matter)
+//! with participation still short of 2/3. The demo resident voted online in the first and
+//! has not voted in the second.
+
+use crate::assemblies::paper::PaperEntry;
+use crate::assemblies::proxies::NewProxy;
+use crate::assemblies::{Cast, NewAssembly, NewMatter};
+use crate::photos::NewPhoto;
+use crate::{Store, StoreError, StoreResult};
+use linli_domain::assembly::{Channel, Choice, Form, Marks, MatterKind};
+use linli_domain::person::IdNumber;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// Who acts in the demo's assemblies.
+pub struct Desk {
+    /// The owners' committee member and the community's staff member who key in paper.
+    pub committee: i64,
+    pub staff: i64,
+    /// The demo resident's account (an owner).
+    pub resident: i64,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+fn day(offset: i64) -> String {
+    (crate::today() + chrono::Duration::days(offset)).to_string()
+}
+
+/// A photographed paper form: a white sheet with ruled lines and three tick boxes a row.
+fn paper_photo() -> StoreResult<NewPhoto> {
+    let sheet = image::RgbImage::from_fn(480, 640, |x, y| {
+        let ruled = y > 80 && y % 60 < 2 && (40..440).contains(&x);
+        let boxed = y > 80 && (y % 60 > 20 && y % 60 < 44) && [300, 350, 400].iter().any(|b| x == *b || x == b + 24);
+        if ruled || boxed { image::Rgb([90, 90, 100]) } else { image::Rgb([246, 244, 236]) }
+    });
+    let encode = |img: &image::RgbImage| -> StoreResult<Vec<u8>> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+            .encode_image(img)
+            .map_err(|e| StoreError::Config(format!("demo photo: {e}")))?;
+        Ok(out)
+    };
+    let thumb = image::imageops::thumbnail(&sheet, 240, 320);
+    Ok(NewPhoto { bytes: encode(&sheet)?, thumbnail: encode(&thumb)? })
+}
+
+/// One answer drawn with the given shares of agree and oppose (the rest abstain).
+fn answer(rng: &mut ChaCha8Rng, agree: f64, oppose: f64) -> Choice {
+    let x: f64 = rng.r#gen();
+    if x < agree {
+        Choice::Agree
+    } else if x < agree + oppose {
+        Choice::Oppose
+    } else {
+        Choice::Abstain
+    }
+}
+
+pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCha8Rng) -> StoreResult<()> {
+    let photo = paper_photo()?;
+    let own: Option<i64> = store.owners_of_account(community_id, desk.resident).await?.first().copied();
+
+    // Two months ago: noticed, voted over two weeks, counted.
+    let finished = NewAssembly {
+        community_id,
+        title: "续聘物业服务企业及使用维修资金更换电梯".into(),
+        form: Form::Written,
+        opens_on: day(-75),
+        closes_on: day(-61),
+        allow_changes: false,
+        show_running: false,
+        matters: vec![
+            NewMatter {
+                kind: MatterKind::PropertyCompany,
+                title: "续聘安居物业服务有限公司为本小区物业服务企业，服务期三年，收费标准不变".into(),
+                body: String::new(),
+            },
+            NewMatter {
+                kind: MatterKind::UseFund,
+                title: "使用专项维修资金更换 3 号楼、5 号楼电梯（预算 96 万元）".into(),
+                body: String::new(),
+            },
+        ],
+    };
+    let id = store.create_assembly(&finished, Some(desk.committee)).await?;
+    store.publish_assembly(id, false).await?;
+    let electors = store.assembly_electors(id).await?;
+    let own_voter = own_elector(store, id, own).await?;
+    let start_ms = crate::now_ms() - 75 * DAY_MS;
+    let mut mismatch_shown = false;
+    let mut proxies = 0;
+    for (i, elector) in electors.iter().enumerate() {
+        let offset = rng.gen_range(0..14);
+        let today = day(-75 + offset);
+        let at = start_ms + offset * DAY_MS + rng.gen_range(8 * 3_600_000..21 * 3_600_000);
+        let marks = Marks::Choices(vec![Some(answer(rng, 0.78, 0.15)), Some(answer(rng, 0.71, 0.2))]);
+        let x: f64 = rng.r#gen();
+        if Some(elector.id) == own_voter {
+            let cast = Cast {
+                assembly_id: id,
+                elector_id: elector.id,
+                channel: Channel::Online,
+                marks: Marks::Choices(vec![Some(Choice::Agree), Some(Choice::Agree)]),
+                cast_by: Some(desk.resident),
+                on_paper: false,
+                today,
+                at,
+            };
+            store.cast_ballot(&cast).await?;
+        } else if x < 0.64 {
+            let cast = Cast {
+                assembly_id: id,
+                elector_id: elector.id,
+                channel: Channel::Online,
+                marks,
+                cast_by: None,
+                on_paper: false,
+                today,
+                at,
+            };
+            store.cast_ballot(&cast).await?;
+        } else if x < 0.78 {
+            let by_proxy = proxies < 6 && i % 9 == 0;
+            if by_proxy {
+                proxies += 1;
+                let birth =
+                    format!("19{}{:02}{:02}", rng.gen_range(40..60), rng.gen_range(1..13), rng.gen_range(1..28));
+                let number = IdNumber::with_check(&format!("310117{birth}{:03}", rng.gen_range(100..999)))
+                    .ok_or_else(|| StoreError::Config("demo ID number".into()))?;
+                let proxy = NewProxy {
+                    assembly_id: id,
+                    elector_id: elector.id,
+                    name: ["刘桂兰", "陈国华", "张秀英", "王德明", "李淑珍", "周建平"][proxies - 1].into(),
+                    id_number: IdNumber::parse("proxy_id_number", &number, crate::today())
+                        .map_err(StoreError::Invalid)?,
+                    authorisation: photo.clone(),
+                    registered_by: desk.committee,
+                };
+                store.register_proxy(&proxy).await?;
+            }
+            let entry = |by: i64, marks: Marks, photo: Option<NewPhoto>| PaperEntry {
+                assembly_id: id,
+                elector_id: elector.id,
+                marks,
+                by_proxy,
+                photo,
+                entered_by: by,
+                today: day(-60),
+            };
+            store.enter_paper(&entry(desk.committee, marks.clone(), Some(photo.clone()))).await?;
+            if !mismatch_shown && !by_proxy {
+                // Keyed in wrongly once, then checked against the photo and corrected.
+                mismatch_shown = true;
+                store
+                    .enter_paper(&entry(
+                        desk.staff,
+                        Marks::Choices(vec![Some(Choice::Oppose), Some(Choice::Oppose)]),
+                        None,
+                    ))
+                    .await?;
+            }
+            store.enter_paper(&entry(desk.staff, marks, None)).await?;
+        }
+    }
+    store.count_assembly(id, &day(-59)).await?;
+
+    // Open now: five days in, nine to go.
+    let open = NewAssembly {
+        community_id,
+        title: "利用小区北侧绿地边角增设电动自行车集中充电棚".into(),
+        form: Form::Written,
+        opens_on: day(-5),
+        closes_on: day(9),
+        allow_changes: true,
+        show_running: false,
+        matters: vec![NewMatter {
+            kind: MatterKind::CommonParts,
+            title: "在 7 号楼北侧绿地边角（约 60 m²）建设电动自行车集中充电棚，由物业公司运营，收费用于公共维修".into(),
+            body: String::new(),
+        }],
+    };
+    let id = store.create_assembly(&open, Some(desk.committee)).await?;
+    store.publish_assembly(id, false).await?;
+    let start_ms = crate::now_ms() - 5 * DAY_MS;
+    let own_voter = own_elector(store, id, own).await?;
+    for elector in store.assembly_electors(id).await? {
+        let offset = rng.gen_range(0..5);
+        let at = start_ms + offset * DAY_MS + rng.gen_range(8 * 3_600_000..21 * 3_600_000);
+        let marks = Marks::Choices(vec![Some(answer(rng, 0.8, 0.12))]);
+        let x: f64 = rng.r#gen();
+        if own_voter == Some(elector.id) {
+            continue;
+        }
+        if x < 0.34 {
+            let cast = Cast {
+                assembly_id: id,
+                elector_id: elector.id,
+                channel: Channel::Online,
+                marks,
+                cast_by: None,
+                on_paper: false,
+                today: day(-5 + offset),
+                at,
+            };
+            store.cast_ballot(&cast).await?;
+        } else if x < 0.40 {
+            let entry = |by: i64, photo: Option<NewPhoto>| PaperEntry {
+                assembly_id: id,
+                elector_id: elector.id,
+                marks: marks.clone(),
+                by_proxy: false,
+                photo,
+                entered_by: by,
+                today: day(0),
+            };
+            store.enter_paper(&entry(desk.committee, Some(photo.clone()))).await?;
+            // A few wait for their second entry on the desk.
+            if x < 0.38 {
+                store.enter_paper(&entry(desk.staff, None)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The demo resident's place on an assembly's roll.
+async fn own_elector(store: &Store, assembly_id: i64, owner: Option<i64>) -> StoreResult<Option<i64>> {
+    Ok(match owner {
+        Some(o) => store.elector_of_owner(assembly_id, o).await?.map(|e| e.id),
+        None => None,
+    })
+}
