@@ -23,7 +23,7 @@ CONCURRENCY=${CONCURRENCY:-32}
 ROUNDS=${ROUNDS:-100}
 
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p linli
-BIN=target/release/linli
+BIN=${BIN:-target/release/linli}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -39,5 +39,5 @@ for households in $SIZES; do
     echo "== SQLite, $households households"
   fi
   "$BIN" demo "${DB_ARGS[@]}" --households "$households" | tail -1
-  "$BIN" bench-ballots "${DB_ARGS[@]}" --concurrency "$CONCURRENCY" --rounds "$ROUNDS" 2>/dev/null
+  "$BIN" bench-ballots "${DB_ARGS[@]}" --concurrency "$CONCURRENCY" --rounds "$ROUNDS"
 done

@@ -350,6 +350,14 @@ pub fn petition_met(signed: Weight, electorate: Weight) -> bool {
 
 /// An assembly's title: 2–100 characters on one line.
 pub const TITLE: crate::TextRule = crate::TextRule::line(2, 100, "error.assembly.title", "error.assembly.title");
+/// An objection to a preliminary result, or the committee's answer: 2–500 characters.
+pub const OBJECTION: crate::TextRule = crate::TextRule {
+    min: 2,
+    max: 500,
+    multiline: true,
+    short: "error.assembly.objection",
+    long: "error.assembly.objection",
+};
 /// A proxy's name as on the written authorisation: 1–32 characters.
 pub const PROXY_NAME: crate::TextRule = crate::TextRule::line(1, 32, "error.required", "error.name.invalid");
 /// A matter's wording: 2–2,000 characters.
@@ -369,11 +377,15 @@ pub struct Calendar {
     /// The voting window's length in days, within these.
     pub min_window_days: i64,
     pub max_window_days: i64,
+    /// Days the preliminary result stands open to objections (询异) after the count.
+    pub objection_days: i64,
+    /// Days after the objection period within which the final result is published.
+    pub publish_days: i64,
 }
 
 impl Default for Calendar {
     fn default() -> Self {
-        Calendar { notice_days: 15, min_window_days: 5, max_window_days: 60 }
+        Calendar { notice_days: 15, min_window_days: 5, max_window_days: 60, objection_days: 7, publish_days: 3 }
     }
 }
 
@@ -390,6 +402,37 @@ impl Calendar {
         }
         Ok(())
     }
+}
+
+/// Whether a search finds a voter by their units: the numbers typed (`3号楼 1202`, `3-1-1202`,
+/// `3 1 1202`) appear in that order among one unit's numbers (building, stair, room), each
+/// number whole (`1` does not find `11号楼`).
+pub fn units_match(label: &str, needle: &str) -> bool {
+    fn numbers(s: &str) -> Vec<&str> {
+        s.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).collect()
+    }
+    let wanted = numbers(needle);
+    if wanted.is_empty() {
+        return needle.trim().is_empty() || label.contains(needle.trim());
+    }
+    label.split('、').any(|unit| {
+        let mut have = numbers(unit).into_iter();
+        wanted.iter().all(|w| have.any(|h| h == *w))
+    })
+}
+
+/// A voter's units as an inspection shows another owner's ballot: the building and stair
+/// of each unit, the room hidden (`3号楼 1单元 ***`), so the record shows how each
+/// building voted without naming a household.
+pub fn masked_units(label: &str) -> String {
+    label
+        .split('、')
+        .map(|unit| match unit.rsplit_once(' ') {
+            Some((place, _room)) => format!("{place} ***"),
+            None => "***".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 #[cfg(test)]
@@ -633,5 +676,23 @@ mod tests {
             DoubleEntry::Agreed,
             "a third settles it"
         );
+    }
+
+    #[test]
+    fn an_inspected_ballot_hides_the_room_of_every_unit() {
+        assert_eq!(masked_units("3号楼 1单元 1202"), "3号楼 1单元 ***");
+        assert_eq!(masked_units("1号楼 2单元 902、1号楼 1单元 1001"), "1号楼 2单元 ***、1号楼 1单元 ***");
+        assert_eq!(masked_units("1202"), "***");
+    }
+
+    #[test]
+    fn a_unit_is_found_by_its_numbers_in_order_and_whole() {
+        let label = "3号楼 1单元 1202";
+        assert!(units_match(label, "3号楼 1202") && units_match(label, "3-1-1202") && units_match(label, "1202"));
+        assert!(!units_match("13号楼 1单元 1202", "3号楼 1202"), "3 is not 13");
+        assert!(!units_match(label, "1202 3"), "in order");
+        assert!(units_match("1号楼 2单元 902、3号楼 1单元 1202", "3 1202"), "any of an owner's units");
+        assert!(!units_match("1号楼 2单元 902、3号楼 1单元 1202", "2 1202"), "within one unit");
+        assert!(units_match(label, " "));
     }
 }

@@ -160,7 +160,7 @@ pub async fn bench(store: Store, concurrency: usize, rounds: usize) -> Result<()
     let tally = store.assembly_tally(id).await?;
     let independent: Vec<(String, i64, i64)> = read!(store, |db| {
         sqlx::query_as(
-        "SELECT b.marks, COUNT(*), SUM(e.area_dm2) FROM assembly_ballots b JOIN assembly_electors e ON e.id = b.elector_id \
+        "SELECT b.marks, COUNT(*), CAST(SUM(e.area_dm2) AS BIGINT) FROM assembly_ballots b JOIN assembly_electors e ON e.id = b.elector_id \
          WHERE b.assembly_id = $1 GROUP BY b.marks ORDER BY b.marks"
     )
     .bind(id)

@@ -137,6 +137,16 @@ pub fn build() -> Routes {
         .page(Method::POST, "/assemblies/{assembly_id}/publish", Some(ManageAssemblies), assemblies::publish)
         .page(Method::POST, "/assemblies/{assembly_id}/count", Some(ManageAssemblies), assemblies::count)
         .page(Method::POST, "/assemblies/{assembly_id}/ballot", Some(ViewAssemblies), assemblies::vote)
+        .page(Method::POST, "/assemblies/{assembly_id}/objections", Some(ViewAssemblies), assemblies::results::object)
+        .page(
+            Method::POST,
+            "/assemblies/{assembly_id}/objections/{objection_id}/answer",
+            Some(ManageAssemblies),
+            assemblies::results::answer,
+        )
+        .page(Method::POST, "/assemblies/{assembly_id}/finalise", Some(ManageAssemblies), assemblies::results::finalise)
+        .page(Method::GET, "/assemblies/{assembly_id}/notice", Some(ViewAssemblies), assemblies::results::notice)
+        .page(Method::GET, "/assemblies/{assembly_id}/record", Some(ViewAssemblies), assemblies::results::record)
         .page(Method::GET, "/assemblies/{assembly_id}/roll", Some(ManageAssemblies), assemblies::desk::roll)
         .page(
             Method::GET,

@@ -83,3 +83,8 @@ var currentNav = document.querySelector(".nav [aria-current=page]");
 if (currentNav && currentNav.parentElement.scrollWidth > currentNav.parentElement.clientWidth) {
   currentNav.scrollIntoView({ block: "nearest", inline: "center" });
 }
+
+// A "print" button (the printable notice for the physical board).
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 pub mod paper;
 pub mod proxies;
+pub mod results;
 
 /// An assembly to prepare, already checked.
 #[derive(Debug, Clone)]
@@ -60,6 +61,9 @@ pub struct Assembly {
     pub electorate_owners: Option<i64>,
     pub counted_at: Option<i64>,
     pub tally_hash: Option<String>,
+    /// After the count: the last China date of the objection period.
+    pub objections_until: Option<String>,
+    pub finalised_at: Option<i64>,
     pub ballot_seq: i64,
     pub chain_head: String,
 }
@@ -194,7 +198,7 @@ fn receipt_code() -> String {
 
 const SELECT_ASSEMBLY: &str = "SELECT id, community_id, title, form, opens_on, closes_on, allow_changes, show_running, \
      follow_majority, created_at, noticed_at, electorate_area_dm2, electorate_owners, counted_at, tally_hash, \
-     ballot_seq, chain_head FROM assemblies";
+     objections_until, finalised_at, ballot_seq, chain_head FROM assemblies";
 
 impl Store {
     /// Prepares an assembly with its matters (a draft: nothing is frozen yet).
@@ -325,7 +329,7 @@ impl Store {
                     }
                 }
             }
-            announce(tx, assembly_id, assembly.community_id, &assembly.title, now).await?;
+            announce(tx, assembly_id, assembly.community_id, &assembly.title, "assembly_noticed", now).await?;
             total
         })
     }
@@ -385,7 +389,8 @@ impl Store {
     /// Closes the count after the window: the chain is checked whole, its last hash is
     /// kept as the tally's hash (published with the result), and no ballot is taken after.
     /// Refused while voting is open, a second time, or if the chain does not verify.
-    pub async fn count_assembly(&self, assembly_id: i64, today: &str) -> StoreResult<String> {
+    /// The preliminary result then stands open to objections until `objections_until`.
+    pub async fn count_assembly(&self, assembly_id: i64, today: &str, objections_until: &str) -> StoreResult<String> {
         let assembly = self.assembly(assembly_id).await?;
         if assembly.noticed_at.is_none() || today <= assembly.closes_on.as_str() {
             return Err(StoreError::Invalid(FieldError::new("assembly", "error.assembly.still_open")));
@@ -403,10 +408,12 @@ impl Store {
             let done = exec!(
                 tx,
                 sqlx::query(
-                    "UPDATE assemblies SET counted_at = $1, tally_hash = $2 WHERE id = $3 AND counted_at IS NULL AND chain_head = $2"
+                    "UPDATE assemblies SET counted_at = $1, tally_hash = $2, objections_until = $3 \
+                     WHERE id = $4 AND counted_at IS NULL AND chain_head = $2"
                 )
                 .bind(now)
                 .bind(&head)
+                .bind(objections_until)
                 .bind(assembly_id)
             )?;
             if done == 0 {
@@ -498,12 +505,19 @@ impl Store {
 /// The notice goes to every owner on the roll who has an account, and to the community's
 /// staff (the residents' committee is told), in their inboxes and, for those who take no
 /// daily digest, to the webhook.
-async fn announce(tx: &mut Tx, assembly_id: i64, community_id: i64, title: &str, now: i64) -> StoreResult<()> {
+pub(crate) async fn announce(
+    tx: &mut Tx,
+    assembly_id: i64,
+    community_id: i64,
+    title: &str,
+    kind: &str,
+    now: i64,
+) -> StoreResult<()> {
     exec!(
         tx,
         sqlx::query(
             "INSERT INTO notifications (account_id, assembly_id, kind, created_at, detail) \
-             SELECT DISTINCT r.account_id, $1, 'assembly_noticed', $2, $3 FROM ( \
+             SELECT DISTINCT r.account_id, $1, $5, $2, $3 FROM ( \
                SELECT a.id AS account_id FROM assembly_elector_owners eo JOIN owners o ON o.id = eo.owner_id \
                JOIN accounts a ON a.resident_id = o.resident_id WHERE eo.assembly_id = $1 \
                UNION SELECT account_id FROM role_assignments WHERE community_id = $4 AND role = 'community_staff') r"
@@ -512,17 +526,19 @@ async fn announce(tx: &mut Tx, assembly_id: i64, community_id: i64, title: &str,
         .bind(now)
         .bind(title)
         .bind(community_id)
+        .bind(kind)
     )?;
     exec!(
         tx,
         sqlx::query(
             "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
              SELECT n.account_id, 'notice', n.id, $2, $2 FROM notifications n \
-             WHERE n.assembly_id = $1 AND n.kind = 'assembly_noticed' \
+             WHERE n.assembly_id = $1 AND n.kind = $3 AND n.created_at = $2 \
              AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)"
         )
         .bind(assembly_id)
         .bind(now)
+        .bind(kind)
     )?;
     Ok(())
 }

@@ -21,7 +21,9 @@ pub struct PaperEntry {
     /// The photo of the signed paper; the first entry of a ballot must carry one.
     pub photo: Option<NewPhoto>,
     pub entered_by: i64,
+    /// The China date and the instant of the entry.
     pub today: String,
+    pub at: i64,
 }
 
 /// What became of an entry.
@@ -72,7 +74,7 @@ impl Store {
         let matters = self.assembly_matters(entry.assembly_id).await?.len();
         check_marks(&entry.marks, matters, true)?;
         let marks = marks_code(&entry.marks);
-        let now = crate::now_ms();
+        let now = entry.at;
         transaction!(self, |tx| {
             // The assembly's row lock: entries and ballots of one assembly go one at a time.
             let open: Option<i64> = on!(tx, |c| sqlx::query_scalar(

@@ -149,7 +149,8 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
                 by_proxy,
                 photo,
                 entered_by: by,
-                today: day(-60),
+                today: day(-61),
+                at: start_ms + 14 * DAY_MS + 3_600_000,
             };
             store.enter_paper(&entry(desk.committee, marks.clone(), Some(photo.clone()))).await?;
             if !mismatch_shown && !by_proxy {
@@ -166,7 +167,8 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
             store.enter_paper(&entry(desk.staff, marks, None)).await?;
         }
     }
-    store.count_assembly(id, &day(-59)).await?;
+    store.count_assembly(id, &day(-59), &day(-52)).await?;
+    store.finalise_assembly(id, &day(-50)).await?;
 
     // Open now: five days in, nine to go.
     let open = NewAssembly {
@@ -216,6 +218,7 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
                 photo,
                 entered_by: by,
                 today: day(0),
+                at: crate::now_ms(),
             };
             store.enter_paper(&entry(desk.committee, Some(photo.clone()))).await?;
             // A few wait for their second entry on the desk.

@@ -246,13 +246,17 @@ dual_backend_test!(the_count_closes_after_the_window_keeps_the_chains_hash_and_t
         CastOutcome::Counted { receipt } => receipt,
         other => panic!("{other:?}"),
     };
-    assert_eq!(field_of(db.store.count_assembly(id, &today()).await), "assembly", "not while voting is open");
+    assert_eq!(
+        field_of(db.store.count_assembly(id, &today(), &in_days(7)).await),
+        "assembly",
+        "not while voting is open"
+    );
     let after = in_days(11);
-    let hash = db.store.count_assembly(id, &after).await.unwrap();
+    let hash = db.store.count_assembly(id, &after, &in_days(7)).await.unwrap();
     let counted = db.store.assembly(id).await.unwrap();
     assert_eq!((counted.tally_hash.as_deref(), counted.counted_at.is_some()), (Some(hash.as_str()), true));
     assert_eq!(db.store.verify_ballot_chain(id).await.unwrap(), Ok(hash));
-    assert_eq!(field_of(db.store.count_assembly(id, &after).await), "assembly", "a count closes once");
+    assert_eq!(field_of(db.store.count_assembly(id, &after, &in_days(7)).await), "assembly", "a count closes once");
     let mut late = cast(id, electors[1].id, Channel::Paper, both(Choice::Agree, Choice::Agree));
     late.today = after;
     assert_eq!(field_of(db.store.cast_ballot(&late).await), "ballot", "no paper after the count");
@@ -273,7 +277,16 @@ mod paper_and_proxies {
     }
 
     fn entry(assembly_id: i64, elector_id: i64, by: i64, marks: Marks, photo: Option<NewPhoto>) -> PaperEntry {
-        PaperEntry { assembly_id, elector_id, marks, by_proxy: false, photo, entered_by: by, today: today() }
+        PaperEntry {
+            assembly_id,
+            elector_id,
+            marks,
+            by_proxy: false,
+            photo,
+            entered_by: by,
+            today: today(),
+            at: linli_store::now_ms(),
+        }
     }
 
     async fn two_accounts(store: &Store) -> (i64, i64) {
@@ -433,4 +446,57 @@ dual_backend_test!(the_demo_has_a_counted_assembly_with_every_channel_and_one_op
     assert!(db.store.ballot_of(done.id, voted.id).await.unwrap().is_some(), "a receipt to check");
     let waiting = db.store.assembly_roll(live.id).await.unwrap();
     assert!(waiting.iter().any(|r| r.paper == linli_domain::assembly::DoubleEntry::Once));
+});
+
+dual_backend_test!(objections_are_answered_before_the_final_result_and_owners_are_told, |db| {
+    let (_, id) = published(&db.store, false).await;
+    let electors = db.store.assembly_electors(id).await.unwrap();
+    let account: i64 =
+        read!(db.store, |d| sqlx::query_scalar("SELECT MIN(id) FROM accounts").fetch_one(d).await.unwrap());
+    db.store.cast_ballot(&cast(id, electors[0].id, Channel::Online, both(Choice::Agree, Choice::Agree))).await.unwrap();
+    // Before the count there is nothing to object to.
+    assert_eq!(field_of(db.store.object(id, electors[0].id, account, "未计入", &today()).await), "assembly");
+    transaction!(db.store, |tx| {
+        exec!(
+            tx,
+            sqlx::query("UPDATE assemblies SET opens_on = $1, closes_on = $2 WHERE id = $3")
+                .bind(in_days(-9))
+                .bind(in_days(-1))
+                .bind(id)
+        )?
+    })
+    .unwrap();
+    db.store.count_assembly(id, &today(), &in_days(7)).await.unwrap();
+
+    let objection = db.store.object(id, electors[1].id, account, "我的纸质票未计入", &today()).await.unwrap();
+    assert_eq!(field_of(db.store.finalise_assembly(id, &in_days(3)).await), "assembly", "not during the period");
+    assert_eq!(
+        field_of(db.store.finalise_assembly(id, &in_days(8)).await),
+        "assembly",
+        "not with an objection unanswered"
+    );
+    assert_eq!(
+        field_of(db.store.object(id, electors[1].id, account, "又一条", &in_days(8)).await),
+        "objection",
+        "period over"
+    );
+    db.store.answer_objection(id, objection, account, "经核对原件，该票未签名，按无效票处理").await.unwrap();
+    assert!(
+        matches!(db.store.answer_objection(id, objection, account, "再答").await, Err(StoreError::NotFound)),
+        "once"
+    );
+    db.store.finalise_assembly(id, &in_days(8)).await.unwrap();
+    assert!(db.store.assembly(id).await.unwrap().finalised_at.is_some());
+    assert_eq!(field_of(db.store.finalise_assembly(id, &in_days(9)).await), "assembly", "published once");
+    let told: i64 = read!(db.store, |d| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE assembly_id = $1 AND kind = 'assembly_final'"
+    )
+    .bind(id)
+    .fetch_one(d)
+    .await
+    .unwrap());
+    assert!(told > 0, "the final result reaches the owners and staff");
+    let record = db.store.ballot_record(id).await.unwrap();
+    assert_eq!(record.len(), 1);
+    assert_eq!(record[0].elector_id, electors[0].id);
 });

@@ -46,6 +46,18 @@ pub struct RollQuery {
     pub q: String,
     #[serde(default)]
     pub status: String,
+    #[serde(default)]
+    pub offset: usize,
+}
+
+/// A voter's units as one line of the roll: a buyer of many units (the developer's unsold
+/// ones above all) shows the first two and how many in all.
+fn units_line(t: crate::i18n::Tr, label: &str, units: i64) -> String {
+    if units <= 2 {
+        return label.to_owned();
+    }
+    let first: Vec<&str> = label.split('、').take(2).collect();
+    t.fill("assembly.units_more", &[("first", &first.join("、")), ("n", &units)])
 }
 
 #[derive(Template)]
@@ -54,8 +66,11 @@ struct RollPage {
     chrome: Chrome,
     assembly: Assembly,
     query: RollQuery,
-    /// Each voter shown: the roll entry, its area in m², its standing's code.
-    rows: Vec<(RollEntry, String, &'static str)>,
+    /// Each voter shown: the roll entry, its units in a line, its area in m², its standing's code.
+    rows: Vec<(RollEntry, String, String, &'static str)>,
+    /// The query of the next and previous pages, if any.
+    next: Option<String>,
+    prev: Option<String>,
     /// How many voters stand each way, in [`STANDINGS`] order.
     counts: Vec<(&'static str, usize)>,
     shown_of: String,
@@ -73,26 +88,45 @@ pub async fn roll(
     }
     let roll = state.store.assembly_roll(assembly.id).await?;
     let counts = STANDINGS.iter().map(|s| (*s, roll.iter().filter(|r| standing(r) == *s).count())).collect();
-    let needle = query.q.trim();
     let matching: Vec<RollEntry> = roll
         .into_iter()
         .filter(|r| query.status.is_empty() || standing(r) == query.status)
-        .filter(|r| needle.is_empty() || r.label.contains(needle))
+        .filter(|r| linli_domain::assembly::units_match(&r.label, &query.q))
         .collect();
     let total = matching.len();
+    let t = user.0.tr();
     let rows: Vec<_> = matching
         .into_iter()
+        .skip(query.offset)
         .take(ROLL_PAGE)
         .map(|r| {
             let area = Area::from_dm2(r.area_dm2).grouped_m2();
             let s = standing(&r);
-            (r, area, s)
+            (units_line(t, &r.label, r.units), area, s, r)
         })
+        .map(|(line, area, s, r)| (r, line, area, s))
         .collect();
-    let t = user.0.tr();
+    let page_at = |offset: usize| {
+        serde_urlencoded::to_string([
+            ("status", query.status.as_str()),
+            ("q", query.q.as_str()),
+            ("offset", &offset.to_string()),
+        ])
+        .unwrap_or_default()
+    };
+    let next = (query.offset + ROLL_PAGE < total).then(|| page_at(query.offset + ROLL_PAGE));
+    let prev = (query.offset > 0).then(|| page_at(query.offset.saturating_sub(ROLL_PAGE)));
+    let shown_of = if total == 0 {
+        t.get("assembly.roll_none").to_owned()
+    } else {
+        let last = (query.offset + rows.len()).min(total);
+        t.fill("assembly.roll_shown", &[("from", &(query.offset + 1).min(last)), ("to", &last), ("total", &total)])
+    };
     let page = RollPage {
         chrome: Chrome::new(&user.0, t.get("assembly.roll")),
-        shown_of: t.fill("assembly.roll_shown", &[("shown", &rows.len()), ("total", &total)]),
+        shown_of,
+        next,
+        prev,
         rows,
         counts,
         query,
@@ -143,6 +177,11 @@ struct VoterPage {
     /// Revoked proxies, in words.
     past_proxies: Vec<String>,
     can_revoke: bool,
+    /// Whether the paper form is offered: `Some(false)` to key in, `Some(true)` folded away
+    /// as a correction, `None` not at all (the ballot came online or by proxy).
+    paper_form: Option<bool>,
+    /// The caller's own entry waits for another person's.
+    waiting_on_me: bool,
     error: Option<String>,
     done: Option<String>,
     /// The paper form's answers as sent, when refused.
@@ -156,27 +195,14 @@ impl VoterPage {
     }
 }
 
-/// A name as the desk shows it: the surname and a star for each other character.
-fn masked_name(name: &str) -> String {
-    let mut chars = name.chars();
-    chars.next().map_or(String::new(), |first| std::iter::once(first).chain(chars.map(|_| '*')).collect())
+fn entries_by(entries: &[EntryLine], account: i64) -> bool {
+    entries.iter().any(|e| e.entry.entered_by == account)
 }
 
-/// What a stored reading says, in words.
-fn reading(t: crate::i18n::Tr, matters: &[Matter], marks: &str) -> String {
-    match marks {
-        "blank" | "invalid" => t.get(&format!("assembly.whole.{marks}")).to_owned(),
-        _ => matters
-            .iter()
-            .zip(marks.split(','))
-            .map(|(m, c)| {
-                let answer =
-                    if c.is_empty() { t.get("assembly.unmarked").to_owned() } else { t.label("assembly.choice", c) };
-                format!("{}. {answer}", m.position)
-            })
-            .collect::<Vec<_>>()
-            .join("；"),
-    }
+/// A name as the desk shows it: the surname and a star for each other character.
+pub(crate) fn masked_name(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map_or(String::new(), |first| std::iter::once(first).chain(chars.map(|_| '*')).collect())
 }
 
 #[derive(Default)]
@@ -202,7 +228,7 @@ async fn voter_page(
     let paper = linli_domain::assembly::double_entry(
         &stored.iter().map(|e| (e.entered_by, (e.marks.clone(), e.by_proxy))).collect::<Vec<_>>(),
     );
-    let entries = stored
+    let entries: Vec<EntryLine> = stored
         .into_iter()
         .map(|entry| EntryLine {
             who: if entry.entered_by == me {
@@ -211,18 +237,28 @@ async fn voter_page(
                 names.get(&entry.entered_by).cloned().unwrap_or_default()
             },
             at: format_ms(entry.entered_at),
-            reading: reading(t, &matters, &entry.marks)
+            reading: super::answers_in_words(t, &matters, &entry.marks)
                 + if entry.by_proxy { t.get("assembly.by_proxy_suffix") } else { "" },
             entry,
         })
         .collect();
     let ballot = state.store.ballot_of(assembly.id, elector.id).await?;
-    let standing = match &ballot {
-        Some(b) => t.fill(
+    let standing = match (&ballot, paper) {
+        (Some(b), _) => t.fill(
             "assembly.voter_voted",
             &[("channel", &t.label("assembly.channel", b.channel.as_str())), ("at", &format_ms(b.cast_at))],
         ),
-        None => t.get("assembly.voter_not_voted").to_owned(),
+        (None, DoubleEntry::Once) => t.get("assembly.standing.once").to_owned(),
+        (None, DoubleEntry::Mismatch) => t.get("assembly.standing.mismatch").to_owned(),
+        (None, _) => t.get("assembly.voter_not_voted").to_owned(),
+    };
+    // The paper form is for a ballot not in yet, or a paper ballot to correct; not for
+    // the person whose entry waits for someone else's.
+    let waiting_on_me = paper == DoubleEntry::Once && entries_by(&entries, me);
+    let paper_form = match &ballot {
+        None => (!waiting_on_me).then_some(false),
+        Some(b) if b.channel != linli_domain::assembly::Channel::Online && !entries.is_empty() => Some(true),
+        Some(_) => None,
     };
     let proxies = state.store.assembly_proxies(assembly.id).await?;
     let (current, past): (Vec<Proxy>, Vec<Proxy>) =
@@ -243,6 +279,8 @@ async fn voter_page(
         proxy,
         flagged: paper == DoubleEntry::Mismatch,
         counted: assembly.counted_at.is_some(),
+        paper_form,
+        waiting_on_me,
         standing,
         entries,
         matters,
@@ -336,6 +374,7 @@ pub async fn enter_paper(
         photo,
         entered_by: user.principal().account_id,
         today: linli_store::today().to_string(),
+        at: linli_store::now_ms(),
     };
     match state.store.enter_paper(&entry).await {
         Ok(outcome) => {

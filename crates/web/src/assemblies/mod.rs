@@ -24,6 +24,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 pub mod desk;
+pub mod results;
 
 /// How many matters the form offers.
 const MATTER_ROWS: usize = 5;
@@ -62,7 +63,7 @@ struct ListPage {
     can_manage: bool,
 }
 
-fn window(t: crate::i18n::Tr, a: &Assembly) -> String {
+pub(crate) fn window(t: crate::i18n::Tr, a: &Assembly) -> String {
     t.fill("assembly.window", &[("opens", &a.opens_on), ("closes", &a.closes_on)])
 }
 
@@ -274,6 +275,8 @@ struct AssemblyPage {
     receipt_check: Option<String>,
     /// After the count: that it is closed, with the tally's hash.
     counted: Option<String>,
+    /// The objection period and final result, once counted.
+    results: Option<results::Phase>,
     ended: bool,
 }
 
@@ -288,6 +291,9 @@ pub struct Voice {
     pub voted: Option<String>,
     /// The answers in, per matter, as codes.
     pub marked: Vec<String>,
+    /// For the owner's own ballot: the proxy registered in their name, in words, so a
+    /// forged authorisation does not go unnoticed.
+    pub proxy: Option<String>,
 }
 
 impl Voice {
@@ -304,10 +310,23 @@ impl AssemblyPage {
         }
     }
 
-    /// Both counts of a side, as the decision reads them: owners and area.
+    /// Both counts of a side, as the decision reads them: owners and area, each with its
+    /// share of those who took part (the base of the thresholds).
     fn weight(&self, w: &Weight) -> String {
         let area = linli_domain::ownership::Area::from_dm2(w.area_dm2).grouped_m2();
-        self.chrome.t.fill("assembly.weight", &[("owners", &w.owners), ("area", &area)])
+        let base = self.tally.as_ref().map(|t| t.participation).unwrap_or_default();
+        let share = |part: i64, whole: i64| {
+            if whole == 0 { "0.0".to_owned() } else { format!("{:.1}", part as f64 * 100.0 / whole as f64) }
+        };
+        self.chrome.t.fill(
+            "assembly.weight",
+            &[
+                ("owners", &w.owners),
+                ("owners_share", &share(w.owners, base.owners)),
+                ("area", &area),
+                ("area_share", &share(w.area_dm2, base.area_dm2)),
+            ],
+        )
     }
 
     fn result(&self, i: &usize) -> Option<&linli_domain::assembly::MatterResult> {
@@ -315,7 +334,13 @@ impl AssemblyPage {
     }
 }
 
-async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCode, view: View) -> AppResult<Response> {
+pub(crate) async fn assembly_page(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    status: StatusCode,
+    view: View,
+) -> AppResult<Response> {
     let View { error, just_voted, receipt: asked } = view;
     let (assembly, community) = reachable(state, user, id, Action::ViewAssemblies).await?;
     let p = user.principal();
@@ -326,12 +351,25 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
     let stage = match (assembly.noticed_at, open, ended) {
         (None, _, _) => "assembly.stage.draft",
         (Some(_), true, _) => "assembly.stage.voting",
+        _ if assembly.finalised_at.is_some() => "assembly.stage.final",
+        _ if assembly.counted_at.is_some() => "assembly.stage.preliminary",
         (Some(_), _, true) => "assembly.stage.ended",
         _ => "assembly.stage.noticed",
     };
     let t = user.0.tr();
     let mut voices = Vec::new();
-    for (elector, as_proxy) in voices_of(state, user, &assembly).await? {
+    let mine = voices_of(state, user, &assembly).await?;
+    let proxies = if mine.iter().any(|(_, as_proxy)| !as_proxy) {
+        state.store.assembly_proxies(assembly.id).await?
+    } else {
+        Vec::new()
+    };
+    for (elector, as_proxy) in mine {
+        let proxy =
+            proxies.iter().find(|p| !as_proxy && p.elector_id == elector.id && p.revoked_at.is_none()).map(|p| {
+                let at = crate::frame::format_ms(p.registered_at);
+                t.fill("assembly.your_proxy", &[("name", &desk::masked_name(&p.name)), ("at", &at)])
+            });
         let ballot = state.store.ballot_of(assembly.id, elector.id).await?;
         let area = linli_domain::ownership::Area::from_dm2(elector.area_dm2).grouped_m2();
         let key = if as_proxy { "assembly.proxy_units" } else { "assembly.your_units" };
@@ -344,6 +382,7 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
             elector,
             as_proxy,
             ballot,
+            proxy,
         });
     }
     let (participation, tally) = match assembly.electorate() {
@@ -365,25 +404,24 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
         None => None,
         Some(code) => Some(match state.store.ballot_by_receipt(assembly.id, code).await? {
             Some(b) => {
-                let answers: Vec<String> = matters
-                    .iter()
-                    .zip(b.marks.split(','))
-                    .map(|(m, c)| format!("{}. {}", m.position, t.label_or_code("assembly.choice", c)))
-                    .collect();
+                let answers = answers_in_words(t, &matters, &b.marks);
                 let channel = t.label("assembly.channel", b.channel.as_str());
                 t.fill(
                     "assembly.receipt_found",
-                    &[("receipt", &b.receipt), ("answers", &answers.join("；")), ("channel", &channel)],
+                    &[("receipt", &b.receipt), ("answers", &answers), ("channel", &channel)],
                 )
             }
             None => t.get("assembly.receipt_unknown").to_owned(),
         }),
     };
     let counted = assembly.tally_hash.as_ref().map(|h| t.fill("assembly.counted", &[("hash", h)]));
+    let can_manage = p.can_in_community(Action::ManageAssemblies, community.id, community.street_id);
+    let results = results::phase(state, user, &assembly, can_manage, !voices.is_empty(), &today).await?;
     let page = AssemblyPage {
         chrome: Chrome::new(&user.0, &assembly.title),
         window: window(t, &assembly),
-        can_manage: p.can_in_community(Action::ManageAssemblies, community.id, community.street_id),
+        can_manage,
+        results,
         community,
         matters,
         stage,
@@ -401,10 +439,34 @@ async fn assembly_page(state: &AppState, user: &User, id: i64, status: StatusCod
     Ok(render(status, &page))
 }
 
+/// What a stored ballot says, in words: each matter's answer, or blank or void as a whole.
+pub(crate) fn answers_in_words(t: crate::i18n::Tr, matters: &[Matter], marks: &str) -> String {
+    match marks {
+        "blank" | "invalid" => t.get(&format!("assembly.whole.{marks}")).to_owned(),
+        _ => matters
+            .iter()
+            .zip(marks.split(','))
+            .map(|(m, c)| {
+                let answer = if c.is_empty() {
+                    t.get("assembly.unmarked").to_owned()
+                } else {
+                    t.label_or_code("assembly.choice", c)
+                };
+                format!("{}. {answer}", m.position)
+            })
+            .collect::<Vec<_>>()
+            .join(t.get("list.separator")),
+    }
+}
+
 /// The voters the caller casts ballots for: their own place on the roll (through the
 /// owner of record their account is linked to), then each owner whose proxy in force they
 /// are (`true`).
-async fn voices_of(state: &AppState, user: &User, assembly: &Assembly) -> AppResult<Vec<(ElectorRow, bool)>> {
+pub(crate) async fn voices_of(
+    state: &AppState,
+    user: &User,
+    assembly: &Assembly,
+) -> AppResult<Vec<(ElectorRow, bool)>> {
     if assembly.noticed_at.is_none() {
         return Ok(Vec::new());
     }
@@ -448,7 +510,9 @@ pub async fn show(
 /// Closes the count after the window and keeps the chain's hash as the tally's.
 pub async fn count(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
-    match state.store.count_assembly(assembly.id, &linli_store::today().to_string()).await {
+    let today = linli_store::today();
+    let until = today + chrono::Duration::days(Calendar::default().objection_days);
+    match state.store.count_assembly(assembly.id, &today.to_string(), &until.to_string()).await {
         Ok(hash) => {
             state
                 .store
@@ -466,11 +530,11 @@ pub async fn count(State(state): State<AppState>, user: User, Path(id): Path<i64
 
 /// What the page says beyond the assembly itself.
 #[derive(Default)]
-struct View {
-    error: Option<String>,
-    just_voted: bool,
+pub(crate) struct View {
+    pub(crate) error: Option<String>,
+    pub(crate) just_voted: bool,
     /// A receipt code the visitor asked about.
-    receipt: Option<String>,
+    pub(crate) receipt: Option<String>,
 }
 
 /// An owner's ballot: one answer per matter, `m_{position}`.

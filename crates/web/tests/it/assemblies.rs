@@ -318,3 +318,94 @@ async fn audits(app: &TestApp, action: &str) -> i64 {
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).unwrap().trim_start_matches('=').to_owned()
 }
+
+dual_backend_test!(after_the_count_owners_object_inspect_the_record_and_read_the_final_notice, |db| {
+    let app = TestApp::new(db).await;
+    let id = open_assembly(&app).await;
+    let owner_account = app.demo.account(linli_domain::Role::Resident).unwrap().account_id;
+    let owners = app.db.store.owners_of_account(app.demo.community_id, owner_account).await.unwrap();
+    let own = app.db.store.elector_of_owner(id, owners[0]).await.unwrap().unwrap();
+    let other =
+        app.db.store.assembly_electors(id).await.unwrap().into_iter().find(|e| e.id != own.id && e.units == 1).unwrap();
+    let mut owner = app.signed_in("13800138000").await;
+    let r = owner.post_form(&format!("/assemblies/{id}/ballot"), &[("m_1", "agree"), ("m_2", "agree")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    use linli_domain::assembly::{Channel, Choice, Marks};
+    let cast = linli_store::assemblies::Cast {
+        assembly_id: id,
+        elector_id: other.id,
+        channel: Channel::Online,
+        marks: Marks::Choices(vec![Some(Choice::Oppose), Some(Choice::Abstain)]),
+        cast_by: None,
+        on_paper: false,
+        today: in_days(0),
+        at: linli_store::now_ms(),
+    };
+    app.db.store.cast_ballot(&cast).await.unwrap();
+    // Before the count there is no notice and no record to inspect.
+    assert_eq!(owner.get(&format!("/assemblies/{id}/record")).await.status, StatusCode::NOT_FOUND);
+    transaction!(app.db.store, |tx| {
+        exec!(
+            tx,
+            sqlx::query("UPDATE assemblies SET opens_on = $1, closes_on = $2 WHERE id = $3")
+                .bind(in_days(-9))
+                .bind(in_days(-1))
+                .bind(id)
+        )?
+    })
+    .unwrap();
+    let mut committee = app.signed_in("yeweihui").await;
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/count"), &[]).await.status, StatusCode::SEE_OTHER);
+
+    // The owner objects during the objection period; the committee answers.
+    let page = owner.get(&format!("/assemblies/{id}")).await.text;
+    assert!(page.contains(zh("assembly.stage.preliminary")) && page.contains("name=\"text\""), "the objection form");
+    let r = owner.post_form(&format!("/assemblies/{id}/objections"), &[("text", "x")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.objection")));
+    let r = owner.post_form(&format!("/assemblies/{id}/objections"), &[("text", "我家的纸质票没有计入")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let objection = app.db.store.objections(id).await.unwrap()[0].id;
+    let mut worker = app.signed_in("wangge1").await;
+    assert_eq!(
+        worker.post_form(&format!("/assemblies/{id}/objections/{objection}/answer"), &[("text", "答复")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = committee
+        .post_form(
+            &format!("/assemblies/{id}/objections/{objection}/answer"),
+            &[("text", "已核对：您在网上投了票，以网上票为准")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(owner.get(&format!("/assemblies/{id}")).await.text.contains("以网上票为准"), "the owner reads the answer");
+    // Not before the objection period ends; then the final result goes out.
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/finalise"), &[]).await.status, StatusCode::CONFLICT);
+    transaction!(app.db.store, |tx| {
+        exec!(tx, sqlx::query("UPDATE assemblies SET objections_until = $1 WHERE id = $2").bind(in_days(-5)).bind(id))?
+    })
+    .unwrap();
+    assert!(
+        committee.get(&format!("/assemblies/{id}")).await.text.contains(zh("assembly.final_late")),
+        "overdue is flagged"
+    );
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/finalise"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(
+        owner.get("/inbox").await.text.contains(&zh_fill("notify.assembly_final", &[("detail", &"续聘物业服务企业")]))
+    );
+    let notice = owner.get(&format!("/assemblies/{id}/notice")).await.text;
+    assert!(
+        notice.contains(zh("assembly.notice_final"))
+            && notice.contains(&app.db.store.assembly(id).await.unwrap().tally_hash.unwrap())
+    );
+
+    // The record: the owner's own ballot in full, another's room hidden; each look audited.
+    let before = audits(&app, "assembly.record_inspected").await;
+    let record = owner.get(&format!("/assemblies/{id}/record")).await;
+    assert_eq!(record.status, StatusCode::OK);
+    assert!(record.text.contains(&own.label), "their own units");
+    assert!(!record.text.contains(&other.label), "another owner's room is not shown");
+    assert!(record.text.contains(&linli_domain::assembly::masked_units(&other.label)));
+    assert_eq!(audits(&app, "assembly.record_inspected").await, before + 1);
+    assert_eq!(worker.get(&format!("/assemblies/{id}/record")).await.status, StatusCode::FORBIDDEN);
+});

@@ -1,4 +1,4 @@
--- Paper ballots and proxies of an owners' assembly.
+-- Paper ballots, proxies and the results phase of an owners' assembly.
 --
 -- A paper ballot is keyed in twice, by two different people, from the signed paper and its
 -- photo: each person's entry is kept here, and only when two people's entries agree does
@@ -42,3 +42,21 @@ CREATE TABLE assembly_proxies (
 );
 CREATE UNIQUE INDEX assembly_proxies_in_force ON assembly_proxies (assembly_id, elector_id) WHERE revoked_at IS NULL;
 CREATE INDEX assembly_proxies_account ON assembly_proxies (account_id);
+
+-- After the count: the preliminary result is posted with an objection period (询异) to
+-- this China date; owners on the roll may object, the committee answers every objection,
+-- and after the period the committee publishes the final result.
+ALTER TABLE assemblies ADD COLUMN objections_until TEXT;
+ALTER TABLE assemblies ADD COLUMN finalised_at INTEGER;
+CREATE TABLE assembly_objections (
+    id INTEGER PRIMARY KEY,
+    assembly_id INTEGER NOT NULL REFERENCES assemblies (id),
+    elector_id INTEGER NOT NULL REFERENCES assembly_electors (id),
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    answer TEXT,
+    answered_by INTEGER REFERENCES accounts (id),
+    answered_at INTEGER
+);
+CREATE INDEX assembly_objections_assembly ON assembly_objections (assembly_id, id);
