@@ -404,20 +404,38 @@ impl Calendar {
     }
 }
 
-/// Whether a search finds a voter by their units: the numbers typed (`3号楼 1202`, `3-1-1202`,
-/// `3 1 1202`) appear in that order among one unit's numbers (building, stair, room), each
-/// number whole (`1` does not find `11号楼`).
+/// Whether a search finds a voter by their units. The numbers typed (`3号楼 1202`,
+/// `3-1-1202`, `3 1 1202`) must appear in that order among one unit's numbers (building,
+/// stair, room), each number whole (`1` does not find `11号楼`); a number marked as a
+/// building (`3号楼`, `3栋`) or a stair (`1单元`) must be that unit's building or stair.
 pub fn units_match(label: &str, needle: &str) -> bool {
-    fn numbers(s: &str) -> Vec<&str> {
-        s.split(|c: char| !c.is_ascii_digit()).filter(|n| !n.is_empty()).collect()
+    /// The numbers of a text, each with what it is marked as: 0 building, 1 stair, else none.
+    fn numbers(s: &str) -> Vec<(&str, Option<usize>)> {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+            let tail = &rest[start..];
+            let end = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
+            let after = tail[end..].trim_start();
+            let mark = if ["号楼", "栋", "幢", "号"].iter().any(|m| after.starts_with(m)) {
+                Some(0)
+            } else if after.starts_with("单元") {
+                Some(1)
+            } else {
+                None
+            };
+            out.push((&tail[..end], mark));
+            rest = &tail[end..];
+        }
+        out
     }
     let wanted = numbers(needle);
     if wanted.is_empty() {
         return needle.trim().is_empty() || label.contains(needle.trim());
     }
     label.split('、').any(|unit| {
-        let mut have = numbers(unit).into_iter();
-        wanted.iter().all(|w| have.any(|h| h == *w))
+        let mut have = numbers(unit).into_iter().enumerate();
+        wanted.iter().all(|(w, mark)| have.any(|(i, (h, _))| h == *w && mark.is_none_or(|m| m == i)))
     })
 }
 
@@ -694,5 +712,7 @@ mod tests {
         assert!(units_match("1号楼 2单元 902、3号楼 1单元 1202", "3 1202"), "any of an owner's units");
         assert!(!units_match("1号楼 2单元 902、3号楼 1单元 1202", "2 1202"), "within one unit");
         assert!(units_match(label, " "));
+        assert!(units_match(label, "3号楼") && !units_match("4号楼 3单元 101", "3号楼"), "a building is a building");
+        assert!(units_match("4号楼 3单元 101", "3单元") && !units_match(label, "3单元"));
     }
 }

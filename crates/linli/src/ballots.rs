@@ -184,8 +184,8 @@ pub async fn bench(store: Store, concurrency: usize, rounds: usize) -> Result<()
     let second = open_assembly(&store, community_id, "基准：同一业主并发提交").await?;
     let voters = store.assembly_electors(second).await?;
     let start = Instant::now();
-    for round in 0..rounds.min(voters.len()) {
-        let elector = voters[round].id;
+    for (round, voter) in voters.iter().take(rounds).enumerate() {
+        let elector = voter.id;
         let tries: Vec<_> = (0..64)
             .map(|i| {
                 let s = store.clone();

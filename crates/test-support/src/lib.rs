@@ -198,6 +198,26 @@ impl Reply {
     }
 }
 
+/// The China date `days` from today, as the store writes dates.
+pub fn in_days(days: i64) -> String {
+    (linli_store::today() + chrono::Duration::days(days)).to_string()
+}
+
+/// Moves an assembly's voting window to `opens` … `closes` days from today: how a test
+/// lets the notice period or the window pass.
+pub async fn set_voting_window(store: &Store, assembly_id: i64, opens: i64, closes: i64) {
+    linli_store::transaction!(store, |tx| {
+        linli_store::exec!(
+            tx,
+            sqlx::query("UPDATE assemblies SET opens_on = $1, closes_on = $2 WHERE id = $3")
+                .bind(in_days(opens))
+                .bind(in_days(closes))
+                .bind(assembly_id)
+        )?
+    })
+    .unwrap_or_else(|e| panic!("moving the voting window: {e}"));
+}
+
 /// A multipart form body (fields, then files as `(input name, file name, bytes)`) and its
 /// content type.
 pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> (String, Vec<u8>) {

@@ -76,6 +76,13 @@ fn jpeg(img: &image::DynamicImage, quality: u8) -> image::ImageResult<Vec<u8>> {
     Ok(out)
 }
 
+/// A stored photo as a page serves it: JPEG, cached privately (it is never public).
+pub fn jpeg_response(bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    ([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes).into_response()
+}
+
 /// Processes every photo of a submission off the async threads; the first bad one
 /// refuses them all (nothing is stored).
 pub async fn process_all(field: &'static str, files: Vec<Vec<u8>>) -> Result<Vec<NewPhoto>, FieldError> {

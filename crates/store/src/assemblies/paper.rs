@@ -199,7 +199,9 @@ impl Store {
         .fetch_all(db)
         .await?
         });
-        let mut by_voter: std::collections::HashMap<i64, Vec<(i64, (String, bool))>> = Default::default();
+        // Each voter's entries: who keyed in what (marks, by proxy).
+        type Readings = Vec<(i64, (String, bool))>;
+        let mut by_voter: std::collections::HashMap<i64, Readings> = Default::default();
         for (elector, by, marks, proxy) in entries {
             by_voter.entry(elector).or_default().push((by, (marks, proxy)));
         }

@@ -100,29 +100,18 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
         let marks = Marks::Choices(vec![Some(answer(rng, 0.78, 0.15)), Some(answer(rng, 0.71, 0.2))]);
         let x: f64 = rng.r#gen();
         if Some(elector.id) == own_voter {
-            let cast = Cast {
-                assembly_id: id,
-                elector_id: elector.id,
-                channel: Channel::Online,
-                marks: Marks::Choices(vec![Some(Choice::Agree), Some(Choice::Agree)]),
-                cast_by: Some(desk.resident),
-                on_paper: false,
-                today,
-                at,
-            };
-            store.cast_ballot(&cast).await?;
+            store
+                .cast_ballot(&online(
+                    id,
+                    elector.id,
+                    Marks::Choices(vec![Some(Choice::Agree), Some(Choice::Agree)]),
+                    Some(desk.resident),
+                    today,
+                    at,
+                ))
+                .await?;
         } else if x < 0.64 {
-            let cast = Cast {
-                assembly_id: id,
-                elector_id: elector.id,
-                channel: Channel::Online,
-                marks,
-                cast_by: None,
-                on_paper: false,
-                today,
-                at,
-            };
-            store.cast_ballot(&cast).await?;
+            store.cast_ballot(&online(id, elector.id, marks, None, today, at)).await?;
         } else if x < 0.78 {
             let by_proxy = proxies < 6 && i % 9 == 0;
             if by_proxy {
@@ -198,17 +187,7 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
             continue;
         }
         if x < 0.34 {
-            let cast = Cast {
-                assembly_id: id,
-                elector_id: elector.id,
-                channel: Channel::Online,
-                marks,
-                cast_by: None,
-                on_paper: false,
-                today: day(-5 + offset),
-                at,
-            };
-            store.cast_ballot(&cast).await?;
+            store.cast_ballot(&online(id, elector.id, marks, None, day(-5 + offset), at)).await?;
         } else if x < 0.40 {
             let entry = |by: i64, photo: Option<NewPhoto>| PaperEntry {
                 assembly_id: id,
@@ -236,4 +215,9 @@ async fn own_elector(store: &Store, assembly_id: i64, owner: Option<i64>) -> Sto
         Some(o) => store.elector_of_owner(assembly_id, o).await?.map(|e| e.id),
         None => None,
     })
+}
+
+/// An online ballot as the demo casts it.
+fn online(assembly_id: i64, elector_id: i64, marks: Marks, cast_by: Option<i64>, today: String, at: i64) -> Cast {
+    Cast { assembly_id, elector_id, channel: Channel::Online, marks, cast_by, on_paper: false, today, at }
 }

@@ -6,14 +6,10 @@ use linli_domain::assembly::{Channel, Choice, Form, Marks, MatterKind};
 use linli_store::assemblies::{Cast, CastOutcome, NewAssembly, NewMatter};
 use linli_store::ownership::NewHolder;
 use linli_store::{Store, StoreError, exec, read, transaction};
-use linli_test_support::{dual_backend_test, small_demo};
+use linli_test_support::{dual_backend_test, in_days, set_voting_window, small_demo};
 
 fn today() -> String {
     linli_store::today().to_string()
-}
-
-fn in_days(days: i64) -> String {
-    (linli_store::today() + chrono::Duration::days(days)).to_string()
 }
 
 fn new_assembly(community_id: i64, allow_changes: bool) -> NewAssembly {
@@ -456,16 +452,7 @@ dual_backend_test!(objections_are_answered_before_the_final_result_and_owners_ar
     db.store.cast_ballot(&cast(id, electors[0].id, Channel::Online, both(Choice::Agree, Choice::Agree))).await.unwrap();
     // Before the count there is nothing to object to.
     assert_eq!(field_of(db.store.object(id, electors[0].id, account, "未计入", &today()).await), "assembly");
-    transaction!(db.store, |tx| {
-        exec!(
-            tx,
-            sqlx::query("UPDATE assemblies SET opens_on = $1, closes_on = $2 WHERE id = $3")
-                .bind(in_days(-9))
-                .bind(in_days(-1))
-                .bind(id)
-        )?
-    })
-    .unwrap();
+    set_voting_window(&db.store, id, -9, -1).await;
     db.store.count_assembly(id, &today(), &in_days(7)).await.unwrap();
 
     let objection = db.store.object(id, electors[1].id, account, "我的纸质票未计入", &today()).await.unwrap();

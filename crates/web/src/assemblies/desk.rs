@@ -12,7 +12,7 @@ use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::assembly::{Choice, DoubleEntry, Marks};
 use linli_domain::ownership::Area;
@@ -237,8 +237,14 @@ async fn voter_page(
                 names.get(&entry.entered_by).cloned().unwrap_or_default()
             },
             at: format_ms(entry.entered_at),
-            reading: super::answers_in_words(t, &matters, &entry.marks)
-                + if entry.by_proxy { t.get("assembly.by_proxy_suffix") } else { "" },
+            // The second person keys in blind: another's reading stays hidden until two agree
+            // or disagree, else the second entry could copy the first.
+            reading: if paper == DoubleEntry::Once && entry.entered_by != me {
+                t.get("assembly.reading_hidden").to_owned()
+            } else {
+                super::answers_in_words(t, &matters, &entry.marks)
+                    + if entry.by_proxy { t.get("assembly.by_proxy_suffix") } else { "" }
+            },
             entry,
         })
         .collect();
@@ -370,7 +376,7 @@ pub async fn enter_paper(
         assembly_id: assembly.id,
         elector_id: elector.id,
         marks,
-        by_proxy: form.get("by_proxy").is_some(),
+        by_proxy: form.contains_key("by_proxy"),
         photo,
         entered_by: user.principal().account_id,
         today: linli_store::today().to_string(),
@@ -482,10 +488,6 @@ pub struct PhotoQuery {
     pub size: Option<String>,
 }
 
-fn jpeg(bytes: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=3600")], bytes).into_response()
-}
-
 /// The photo of a keyed-in paper ballot.
 pub async fn paper_photo(
     State(state): State<AppState>,
@@ -495,7 +497,9 @@ pub async fn paper_photo(
 ) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
     let thumb = q.size.as_deref() == Some("thumb");
-    Ok(jpeg(state.store.paper_photo(assembly.id, entry_id, thumb).await?.ok_or(AppError::NotFound)?))
+    Ok(crate::photo::jpeg_response(
+        state.store.paper_photo(assembly.id, entry_id, thumb).await?.ok_or(AppError::NotFound)?,
+    ))
 }
 
 /// The photo of a proxy's written authorisation: it shows the owner's and the proxy's
@@ -512,5 +516,8 @@ pub async fn authorisation(
         .store
         .audit(Some(user.principal().account_id), Some(community.id), "assembly.authorisation_viewed", &detail)
         .await?;
-    Ok(jpeg(bytes))
+    // Never from a cache: each look is an audited opening.
+    let mut response = crate::photo::jpeg_response(bytes);
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(response)
 }

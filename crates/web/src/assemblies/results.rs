@@ -172,7 +172,6 @@ async fn counted(state: &AppState, user: &User, id: i64) -> AppResult<(Assembly,
 #[template(path = "assembly_notice.html")]
 struct NoticePage {
     chrome: Chrome,
-    community: Community,
     assembly: Assembly,
     quorum: bool,
     /// Participation in words, and each matter: its wording, its kind, its sides in words,
@@ -181,6 +180,7 @@ struct NoticePage {
     items: Vec<(String, String, String, bool)>,
     channels: String,
     heading: String,
+    signature: String,
     window: String,
     hash_line: String,
     dated: String,
@@ -195,6 +195,14 @@ pub async fn notice(State(state): State<AppState>, user: User, Path(id): Path<i6
         let area = linli_domain::ownership::Area::from_dm2(w.area_dm2).grouped_m2();
         t.fill("assembly.weight_plain", &[("owners", &w.owners), ("area", &area)])
     };
+    // A side's share of those who took part, the base of the thresholds.
+    let base = tally.participation;
+    let share = |w: linli_domain::assembly::Weight| {
+        let pct = |part: i64, whole: i64| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
+        let (owners, area) =
+            (format!("{:.1}", pct(w.owners, base.owners)), format!("{:.1}", pct(w.area_dm2, base.area_dm2)));
+        t.fill("assembly.notice_side", &[("weight", &words(w)), ("owners_share", &owners), ("area_share", &area)])
+    };
     let participation =
         t.fill("assembly.notice_participation", &[("part", &words(tally.participation)), ("whole", &words(whole))]);
     let items = matters
@@ -203,9 +211,10 @@ pub async fn notice(State(state): State<AppState>, user: User, Path(id): Path<i6
         .map(|(m, r)| {
             let sides = t.fill(
                 "assembly.notice_sides",
-                &[("agree", &words(r.agree)), ("oppose", &words(r.oppose)), ("abstain", &words(r.abstain))],
+                &[("agree", &share(r.agree)), ("oppose", &share(r.oppose)), ("abstain", &share(r.abstain))],
             );
-            (m.title.clone(), t.label("assembly.kind", m.kind.as_str()), sides, r.passed)
+            let kind = t.fill("assembly.notice_kind", &[("kind", &t.label("assembly.kind", m.kind.as_str()))]);
+            (m.title.clone(), kind, sides, r.passed)
         })
         .collect();
     let c = tally.channels;
@@ -219,19 +228,20 @@ pub async fn notice(State(state): State<AppState>, user: User, Path(id): Path<i6
             ("invalid", &c.invalid),
         ],
     );
-    let heading =
-        t.get(if assembly.finalised_at.is_some() { "assembly.notice_final" } else { "assembly.notice_preliminary" });
+    let key = if assembly.finalised_at.is_some() { "assembly.notice_final" } else { "assembly.notice_preliminary" };
+    let heading = t.fill(key, &[("community", &community.name)]);
+    let dated = format_ms(assembly.finalised_at.or(assembly.counted_at).unwrap_or_default());
     let page = NoticePage {
-        chrome: Chrome::new(&user.0, heading),
-        heading: heading.to_owned(),
-        dated: format_ms(assembly.finalised_at.or(assembly.counted_at).unwrap_or_default()),
+        chrome: Chrome::new(&user.0, &heading),
+        signature: t.fill("assembly.notice_signature", &[("community", &community.name)]),
+        heading,
+        dated: dated.split(' ').next().unwrap_or_default().to_owned(),
         window: super::window(t, &assembly),
         hash_line: t.fill("assembly.counted", &[("hash", &assembly.tally_hash.as_deref().unwrap_or_default())]),
         quorum: tally.quorum,
         participation,
         items,
         channels,
-        community,
         assembly,
     };
     Ok(render(StatusCode::OK, &page))
@@ -242,14 +252,38 @@ pub async fn notice(State(state): State<AppState>, user: User, Path(id): Path<i6
 struct RecordPage {
     chrome: Chrome,
     assembly: Assembly,
-    /// Each ballot: units (masked unless the caller's own), channel and answers in words.
-    rows: Vec<(String, String, String, bool)>,
+    /// The caller's own ballots first, then a page of the others: units (others' masked),
+    /// channel and answers in words.
+    own: Vec<(String, String, String)>,
+    rows: Vec<(String, String, String)>,
+    shown_of: String,
+    next: Option<usize>,
+    prev: Option<usize>,
+}
+
+/// Ballots of the record on one page.
+const RECORD_PAGE: usize = 200;
+
+#[derive(Deserialize, Default)]
+pub struct RecordQuery {
+    #[serde(default)]
+    pub offset: usize,
+}
+
+/// The numbers of a unit line (building, stair), for sorting buildings as numbers.
+fn numbers_of(label: &str) -> Vec<u64> {
+    label.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect()
 }
 
 /// The named ballot record, for an owner on the roll or the committee: another owner's
 /// units with the room hidden, in building order and otherwise shuffled so the position
 /// gives no room away; the caller's own ballots in full. Every inspection is audited.
-pub async fn record(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
+pub async fn record(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<RecordQuery>,
+) -> AppResult<Response> {
     let (assembly, community, matters, _) = counted(&state, &user, id).await?;
     let p = user.principal();
     let can_manage = p.can_in_community(Action::ManageAssemblies, community.id, community.street_id);
@@ -258,32 +292,40 @@ pub async fn record(State(state): State<AppState>, user: User, Path(id): Path<i6
         return Err(AppError::Forbidden);
     }
     let t = user.0.tr();
-    let mut rows: Vec<(String, String, String, bool, String)> = state
-        .store
-        .ballot_record(assembly.id)
-        .await?
-        .into_iter()
+    let salt = assembly.tally_hash.clone().unwrap_or_default();
+    let (own, others): (Vec<_>, Vec<_>) =
+        state.store.ballot_record(assembly.id).await?.into_iter().partition(|b| mine.contains(&b.elector_id));
+    let words = |b: &linli_store::assemblies::results::RecordedBallot, units: String| {
+        (units, t.label("assembly.channel", &b.channel), super::answers_in_words(t, &matters, &b.marks))
+    };
+    let own = own.iter().map(|b| words(b, b.label.clone())).collect();
+    // Each other ballot with its sort key (building and stair as numbers, then the shuffle).
+    type Keyed = (Vec<u64>, String, (String, String, String));
+    let mut others: Vec<Keyed> = others
+        .iter()
         .map(|b| {
-            let own = mine.contains(&b.elector_id);
-            let units = if own { b.label.clone() } else { masked_units(&b.label) };
-            let answers = super::answers_in_words(t, &matters, &b.marks);
-            // A keyed shuffle within a building: the elector's id and the tally hash.
-            let order = linli_store::crypto::token_hash(&format!(
-                "{}:{}",
-                b.elector_id,
-                assembly.tally_hash.as_deref().unwrap_or("")
-            ));
-            (units, t.label("assembly.channel", &b.channel), answers, own, order)
+            let units = masked_units(&b.label);
+            // Within a building and stair, a keyed shuffle: the place in the list gives no room away.
+            let order = linli_store::crypto::token_hash(&format!("{}:{salt}", b.elector_id));
+            (numbers_of(&units), order, words(b, units))
         })
         .collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.4.cmp(&b.4)));
+    others.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let total = others.len();
+    let rows: Vec<_> = others.into_iter().skip(q.offset).take(RECORD_PAGE).map(|(_, _, row)| row).collect();
     state
         .store
         .audit(Some(p.account_id), Some(community.id), "assembly.record_inspected", &assembly.id.to_string())
         .await?;
+    let last = (q.offset + rows.len()).min(total);
     let page = RecordPage {
         chrome: Chrome::new(&user.0, t.get("assembly.record")),
-        rows: rows.into_iter().map(|(u, c, a, own, _)| (u, c, a, own)).collect(),
+        shown_of: t
+            .fill("assembly.record_shown", &[("from", &(q.offset + 1).min(last)), ("to", &last), ("total", &total)]),
+        next: (q.offset + RECORD_PAGE < total).then_some(q.offset + RECORD_PAGE),
+        prev: (q.offset > 0).then(|| q.offset.saturating_sub(RECORD_PAGE)),
+        own,
+        rows,
         assembly,
     };
     Ok(render(StatusCode::OK, &page))

@@ -702,12 +702,10 @@ pub async fn photo(
     Path((case_id, photo_id)): Path<(i64, i64)>,
     Query(q): Query<PhotoQuery>,
 ) -> AppResult<Response> {
-    use axum::http::header;
     let (case, _) = reachable_case(&state, &user, case_id).await?;
     let thumb = q.size.as_deref() == Some("thumb");
     let bytes = state.store.case_photo(case.id, photo_id, thumb).await?.ok_or(AppError::NotFound)?;
-    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], bytes)
-        .into_response())
+    Ok(crate::photo::jpeg_response(bytes))
 }
 
 #[derive(Deserialize)]

@@ -4,11 +4,7 @@
 
 use axum::http::StatusCode;
 use linli_store::{exec, read, transaction};
-use linli_test_support::{TestApp, dual_backend_test, zh, zh_fill};
-
-fn in_days(days: i64) -> String {
-    (linli_store::today() + chrono::Duration::days(days)).to_string()
-}
+use linli_test_support::{TestApp, dual_backend_test, in_days, set_voting_window, zh, zh_fill};
 
 dual_backend_test!(the_committee_publishes_an_assembly_and_an_owner_votes_once_with_a_receipt, |db| {
     let app = TestApp::new(db).await;
@@ -145,16 +141,7 @@ dual_backend_test!(the_committee_publishes_an_assembly_and_an_owner_votes_once_w
 
     // The window closes; the committee closes the count, and the result carries the hash of
     // the ballot record. The owner checks the ballot by its receipt code.
-    transaction!(app.db.store, |tx| {
-        exec!(
-            tx,
-            sqlx::query("UPDATE assemblies SET opens_on = $1, closes_on = $2 WHERE id = $3")
-                .bind(in_days(-10))
-                .bind(in_days(-1))
-                .bind(id)
-        )?
-    })
-    .unwrap();
+    set_voting_window(&app.db.store, id, -10, -1).await;
     let r = committee.post_form(&format!("/assemblies/{id}/count"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let hash = app.db.store.assembly(id).await.unwrap().tally_hash.unwrap();
@@ -235,6 +222,12 @@ dual_backend_test!(the_desk_keys_in_paper_ballots_twice_and_a_proxy_votes_from_a
         .await;
     assert_eq!(r.location(), Some(format!("{voter_path}?done=awaiting").as_str()));
     let mut staff = app.signed_in("shequ").await;
+    // The second person keys in blind: the first reading is not shown to them.
+    let first =
+        format!("1. {}{}2. {}", zh("assembly.choice.agree"), zh("list.separator"), zh("assembly.choice.oppose"));
+    assert!(committee.get(&voter_path).await.text.contains(&first), "one's own entry is shown");
+    let blind = staff.get(&voter_path).await.text;
+    assert!(!blind.contains(&first) && blind.contains(zh("assembly.reading_hidden")), "{blind}");
     let r = staff.post_multipart(&format!("{voter_path}/paper"), &[("m_1", "agree"), ("m_2", "agree")], &[]).await;
     assert_eq!(r.location(), Some(format!("{voter_path}?done=mismatch").as_str()));
     let flagged = committee.get(&format!("/assemblies/{id}/roll?status=mismatch")).await.text;
@@ -344,16 +337,7 @@ dual_backend_test!(after_the_count_owners_object_inspect_the_record_and_read_the
     app.db.store.cast_ballot(&cast).await.unwrap();
     // Before the count there is no notice and no record to inspect.
     assert_eq!(owner.get(&format!("/assemblies/{id}/record")).await.status, StatusCode::NOT_FOUND);
-    transaction!(app.db.store, |tx| {
-        exec!(
-            tx,
-            sqlx::query("UPDATE assemblies SET opens_on = $1, closes_on = $2 WHERE id = $3")
-                .bind(in_days(-9))
-                .bind(in_days(-1))
-                .bind(id)
-        )?
-    })
-    .unwrap();
+    set_voting_window(&app.db.store, id, -9, -1).await;
     let mut committee = app.signed_in("yeweihui").await;
     assert_eq!(committee.post_form(&format!("/assemblies/{id}/count"), &[]).await.status, StatusCode::SEE_OTHER);
 
@@ -394,10 +378,10 @@ dual_backend_test!(after_the_count_owners_object_inspect_the_record_and_read_the
         owner.get("/inbox").await.text.contains(&zh_fill("notify.assembly_final", &[("detail", &"续聘物业服务企业")]))
     );
     let notice = owner.get(&format!("/assemblies/{id}/notice")).await.text;
-    assert!(
-        notice.contains(zh("assembly.notice_final"))
-            && notice.contains(&app.db.store.assembly(id).await.unwrap().tally_hash.unwrap())
-    );
+    let community = app.db.store.community(app.demo.community_id).await.unwrap().name;
+    let hash = app.db.store.assembly(id).await.unwrap().tally_hash.unwrap();
+    assert!(notice.contains(&zh_fill("assembly.notice_final", &[("community", &community)])) && notice.contains(&hash));
+    assert!(notice.contains(zh("assembly.notice_close")), "a proper public notice");
 
     // The record: the owner's own ballot in full, another's room hidden; each look audited.
     let before = audits(&app, "assembly.record_inspected").await;
