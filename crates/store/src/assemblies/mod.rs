@@ -346,6 +346,17 @@ impl Store {
         .await?))
     }
 
+    /// One voter of an assembly's roll, if it is on that roll.
+    pub async fn assembly_elector(&self, assembly_id: i64, elector_id: i64) -> StoreResult<Option<ElectorRow>> {
+        Ok(read!(self, |db| sqlx::query_as(
+            "SELECT id, area_dm2, units, label FROM assembly_electors WHERE assembly_id = $1 AND id = $2"
+        )
+        .bind(assembly_id)
+        .bind(elector_id)
+        .fetch_optional(db)
+        .await?))
+    }
+
     pub async fn assembly_electors(&self, assembly_id: i64) -> StoreResult<Vec<ElectorRow>> {
         Ok(read!(self, |db| sqlx::query_as(
             "SELECT id, area_dm2, units, label FROM assembly_electors WHERE assembly_id = $1 ORDER BY id"

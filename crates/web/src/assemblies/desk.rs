@@ -143,13 +143,7 @@ async fn voter(
     elector_id: i64,
 ) -> AppResult<(Assembly, Community, ElectorRow)> {
     let (assembly, community) = reachable(state, user, id, Action::ManageAssemblies).await?;
-    let elector = state
-        .store
-        .assembly_electors(assembly.id)
-        .await?
-        .into_iter()
-        .find(|e| e.id == elector_id)
-        .ok_or(AppError::NotFound)?;
+    let elector = state.store.assembly_elector(assembly.id, elector_id).await?.ok_or(AppError::NotFound)?;
     Ok((assembly, community, elector))
 }
 

@@ -478,13 +478,12 @@ pub(crate) async fn voices_of(
             break;
         }
     }
-    let proxied = state.store.proxied_by(assembly.id, account).await?;
-    if !proxied.is_empty() {
-        let roll = state.store.assembly_electors(assembly.id).await?;
-        for p in proxied {
-            if let Some(e) = roll.iter().find(|e| e.id == p.elector_id && !voices.iter().any(|(v, _)| v.id == e.id)) {
-                voices.push((e.clone(), true));
-            }
+    for p in state.store.proxied_by(assembly.id, account).await? {
+        if voices.iter().any(|(v, _)| v.id == p.elector_id) {
+            continue;
+        }
+        if let Some(e) = state.store.assembly_elector(assembly.id, p.elector_id).await? {
+            voices.push((e, true));
         }
     }
     Ok(voices)
