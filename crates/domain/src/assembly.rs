@@ -106,6 +106,15 @@ codes!(
 );
 
 codes!(
+    /// Who convenes an assembly: the owners' committee, or the residents' committee for a
+    /// first assembly or where the estate has no owners' committee.
+    Convener, "convener" {
+        OwnersCommittee => "owners_committee",
+        ResidentsCommittee => "residents_committee",
+    }
+);
+
+codes!(
     /// How a ballot reached the count.
     Channel, "channel" {
         /// Cast by the owner on their phone.
@@ -348,6 +357,33 @@ pub fn petition_met(signed: Weight, electorate: Weight) -> bool {
     at_least(signed.area_dm2, electorate.area_dm2, 1, 5) && at_least(signed.owners, electorate.owners, 1, 5)
 }
 
+/// Where a petition stands over the register as it is now: the weight of the voters for whom
+/// an owner of record signed (co-owners of a unit count once, however many of them sign; a
+/// signer who has since sold counts no more), against the whole roll.
+pub fn petition_standing(voters: &[crate::ownership::Voter], signed: &std::collections::HashSet<i64>) -> (Weight, Weight) {
+    use crate::ownership::Holder;
+    let mut part = Weight::default();
+    let mut whole = Weight::default();
+    for v in voters {
+        whole.owners += 1;
+        whole.area_dm2 += v.area.dm2();
+        if v.holders.iter().any(|h| matches!(h, Holder::Owner(id) if signed.contains(id))) {
+            part.owners += 1;
+            part.area_dm2 += v.area.dm2();
+        }
+    }
+    (part, whole)
+}
+
+/// A petition's reason: what the owners want the temporary meeting to decide, and why.
+pub const PETITION_REASON: crate::TextRule = crate::TextRule {
+    min: 10,
+    max: 2000,
+    multiline: true,
+    short: "error.petition.reason",
+    long: "error.petition.reason",
+};
+
 /// An assembly's title: 2–100 characters on one line.
 pub const TITLE: crate::TextRule = crate::TextRule::line(2, 100, "error.assembly.title", "error.assembly.title");
 /// An objection to a preliminary result, or the committee's answer: 2–500 characters.
@@ -588,6 +624,32 @@ mod tests {
     fn an_empty_electorate_decides_nothing() {
         let t = tally(&[MatterKind::Other], Weight::default(), &[], false);
         assert!(!t.quorum && !t.matters[0].passed);
+    }
+
+    #[test]
+    fn a_petition_counts_each_voter_once_over_the_register_as_it_is() {
+        use crate::ownership::{Area, Holder, Holding, voters};
+        let unit = |id: i64, m2: i64, holders: &[Holder]| Holding {
+            unit_id: id,
+            area: Some(Area::from_dm2(m2 * 100)),
+            holders: holders.to_vec(),
+        };
+        // Owners 1 and 2 hold unit 1 together; owner 3 holds units 2 and 3; unit 4 is unsold.
+        let register = [
+            unit(1, 100, &[Holder::Owner(1), Holder::Owner(2)]),
+            unit(2, 80, &[Holder::Owner(3)]),
+            unit(3, 70, &[Holder::Owner(3)]),
+            unit(4, 90, &[Holder::Developer]),
+        ];
+        let roll = voters(&register);
+        let signed: std::collections::HashSet<i64> = [1, 2, 3].into();
+        let (part, whole) = petition_standing(&roll, &signed);
+        assert_eq!((part.owners, part.area_dm2), (2, 25_000), "co-owners once, a buyer of two units once");
+        assert_eq!((whole.owners, whole.area_dm2), (3, 34_000));
+        // Owner 3 sells both units to owner 9, who has not signed: the signature no longer counts.
+        let sold = [register[0].clone(), unit(2, 80, &[Holder::Owner(9)]), unit(3, 70, &[Holder::Owner(9)]), register[3].clone()];
+        let (part, _) = petition_standing(&voters(&sold), &signed);
+        assert_eq!((part.owners, part.area_dm2), (1, 10_000));
     }
 
     #[test]

@@ -20,6 +20,8 @@ use std::time::Instant;
 async fn open_assembly(store: &Store, community_id: i64, title: &str) -> Result<i64> {
     let today = linli_store::today();
     let new = NewAssembly {
+        convener: linli_domain::assembly::Convener::OwnersCommittee,
+        petition_id: None,
         community_id,
         title: title.into(),
         form: Form::Written,

@@ -12,12 +12,13 @@ use crate::ownership::DEVELOPER;
 use crate::{Store, StoreError, StoreResult, Tx, exec, on, read, transaction};
 use linli_domain::FieldError;
 use linli_domain::assembly::{
-    Arrival, Channel, Choice, CountedBallot, Elector, Form, Marks, MatterKind, Tally, Weight,
+    Convener, Arrival, Channel, Choice, CountedBallot, Elector, Form, Marks, MatterKind, Tally, Weight,
 };
 use linli_domain::ownership::Holder;
 use sha2::{Digest, Sha256};
 
 pub mod paper;
+pub mod petitions;
 pub mod proxies;
 pub mod results;
 
@@ -33,6 +34,9 @@ pub struct NewAssembly {
     pub allow_changes: bool,
     pub show_running: bool,
     pub matters: Vec<NewMatter>,
+    pub convener: Convener,
+    /// The petition this temporary meeting answers, if any.
+    pub petition_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +70,8 @@ pub struct Assembly {
     pub finalised_at: Option<i64>,
     pub ballot_seq: i64,
     pub chain_head: String,
+    #[sqlx(try_from = "String")]
+    pub convener: Convener,
 }
 
 impl Assembly {
@@ -198,7 +204,7 @@ fn receipt_code() -> String {
 
 const SELECT_ASSEMBLY: &str = "SELECT id, community_id, title, form, opens_on, closes_on, allow_changes, show_running, \
      follow_majority, created_at, noticed_at, electorate_area_dm2, electorate_owners, counted_at, tally_hash, \
-     objections_until, finalised_at, ballot_seq, chain_head FROM assemblies";
+     objections_until, finalised_at, ballot_seq, chain_head, convener FROM assemblies";
 
 impl Store {
     /// Prepares an assembly with its matters (a draft: nothing is frozen yet).
@@ -210,8 +216,8 @@ impl Store {
         transaction!(self, |tx| {
             let id: i64 = on!(tx, |c| {
                 sqlx::query_scalar(
-                "INSERT INTO assemblies (community_id, title, form, opens_on, closes_on, allow_changes, show_running, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+                "INSERT INTO assemblies (community_id, title, form, opens_on, closes_on, allow_changes, show_running, created_by, \
+                 created_at, convener) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
             )
             .bind(new.community_id)
             .bind(&new.title)
@@ -222,9 +228,26 @@ impl Store {
             .bind(new.show_running)
             .bind(by)
             .bind(now)
+            .bind(new.convener.as_str())
             .fetch_one(c)
             .await
             })?;
+            // A temporary meeting answers its petition once: a second call finds it answered.
+            if let Some(petition) = new.petition_id {
+                let answered = exec!(
+                    tx,
+                    sqlx::query(
+                        "UPDATE assembly_petitions SET assembly_id = $1 \
+                         WHERE id = $2 AND community_id = $3 AND assembly_id IS NULL AND met_at IS NOT NULL"
+                    )
+                    .bind(id)
+                    .bind(petition)
+                    .bind(new.community_id)
+                )?;
+                if answered == 0 {
+                    return Err(StoreError::Invalid(FieldError::new("petition", "error.petition.answered")));
+                }
+            }
             for (i, m) in new.matters.iter().enumerate() {
                 exec!(
                     tx,

@@ -66,6 +66,8 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
 
     // Two months ago: noticed, voted over two weeks, counted.
     let finished = NewAssembly {
+        convener: linli_domain::assembly::Convener::OwnersCommittee,
+        petition_id: None,
         community_id,
         title: "续聘物业服务企业及使用维修资金更换电梯".into(),
         form: Form::Written,
@@ -161,6 +163,8 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
 
     // Open now: five days in, nine to go.
     let open = NewAssembly {
+        convener: linli_domain::assembly::Convener::OwnersCommittee,
+        petition_id: None,
         community_id,
         title: "利用小区北侧绿地边角增设电动自行车集中充电棚".into(),
         form: Form::Written,

@@ -14,6 +14,8 @@ fn today() -> String {
 
 fn new_assembly(community_id: i64, allow_changes: bool) -> NewAssembly {
     NewAssembly {
+        convener: linli_domain::assembly::Convener::OwnersCommittee,
+        petition_id: None,
         community_id,
         title: "续聘物业服务企业".into(),
         form: Form::Written,
@@ -486,4 +488,117 @@ dual_backend_test!(objections_are_answered_before_the_final_result_and_owners_ar
     let record = db.store.ballot_record(id).await.unwrap();
     assert_eq!(record.len(), 1);
     assert_eq!(record[0].elector_id, electors[0].id);
+});
+
+/// The owners of record of the first `n` voters of the register (each voter's first holder).
+async fn first_owners(store: &Store, community_id: i64, n: usize) -> Vec<i64> {
+    use linli_domain::ownership::{Holder, voters};
+    voters(&store.holdings(community_id).await.unwrap())
+        .iter()
+        .filter_map(|v| match v.holders.first() {
+            Some(Holder::Owner(o)) => Some(*o),
+            _ => None,
+        })
+        .take(n)
+        .collect()
+}
+
+dual_backend_test!(a_petition_meets_its_double_bar_once_and_is_answered_by_one_meeting, |db| {
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let c = demo.community_id;
+    let account = demo.account(linli_domain::Role::Resident).unwrap().account_id;
+    let roll = db.store.electorate(c).await.unwrap();
+    // A fifth of the owners, rounded up, is where the headcount bar lies.
+    let fifth = (roll.owners as usize).div_ceil(5);
+    let owners = first_owners(&db.store, c, fifth + 5).await;
+
+    assert_eq!(
+        field_of(db.store.start_petition(c, "更换物业服务企业", "物业服务长期不达标，提议召开临时会议", account, &[]).await),
+        "petition",
+        "someone who owns nothing here cannot petition"
+    );
+    let id = db.store.start_petition(c, "更换物业服务企业", "物业服务长期不达标，提议召开临时会议", account, &owners[..1]).await.unwrap();
+    let petition = db.store.petition(id).await.unwrap();
+    let s = db.store.petition_standing(&petition).await.unwrap();
+    assert_eq!((s.signed.owners, s.whole.owners, s.met), (1, roll.owners as i64, false));
+
+    // Signing twice changes nothing.
+    db.store.sign_petition(id, account, &owners[..1]).await.unwrap();
+    assert_eq!(db.store.petition_signatures(id).await.unwrap().len(), 1);
+
+    // One short of a fifth of the owners: not met, whatever the area.
+    let s = db.store.sign_petition(id, account, &owners[..fifth - 1]).await.unwrap();
+    assert_eq!(s.signed.owners, fifth as i64 - 1);
+    assert!(!s.met && db.store.petition(id).await.unwrap().met_at.is_none());
+    let told = |store: &Store| {
+        let store = store.clone();
+        async move {
+            read!(store, |d| sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM notifications WHERE petition_id = $1 AND kind = 'petition_met'"
+            )
+            .bind(id)
+            .fetch_one(d)
+            .await
+            .unwrap())
+        }
+    };
+    assert_eq!(told(&db.store).await, 0);
+
+    // Enough owners holding enough area: met, and the convener and the signer are told once.
+    let s = db.store.sign_petition(id, account, &owners).await.unwrap();
+    assert!(s.met, "{s:?}");
+    assert!(db.store.petition(id).await.unwrap().met_at.is_some());
+    let first = told(&db.store).await;
+    let staff = demo.account(linli_domain::Role::CommunityStaff).unwrap().account_id;
+    let committee = demo.account(linli_domain::Role::OwnersCommitteeMember).unwrap().account_id;
+    for who in [staff, committee, account] {
+        let n: i64 = read!(db.store, |d| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE petition_id = $1 AND account_id = $2"
+        )
+        .bind(id)
+        .bind(who)
+        .fetch_one(d)
+        .await
+        .unwrap());
+        assert_eq!(n, 1, "account {who} is told once");
+    }
+    db.store.withdraw_signature(id, &owners[..1]).await.unwrap();
+    db.store.sign_petition(id, account, &owners[..1]).await.unwrap();
+    assert_eq!(told(&db.store).await, first, "meeting the bar again tells no one twice");
+
+    // A signer who sells stops counting: the bar is read over the register as it stands.
+    let before = db.store.petition_standing(&db.store.petition(id).await.unwrap()).await.unwrap();
+    let unit: i64 = read!(db.store, |d| sqlx::query_scalar(
+        "SELECT household_id FROM ownerships WHERE owner_id = $1 AND until IS NULL ORDER BY household_id LIMIT 1"
+    )
+    .bind(owners[2])
+    .fetch_one(d)
+    .await
+    .unwrap());
+    let buyer = NewHolder::Person {
+        name: "钱新".into(),
+        id_number: linli_domain::person::IdNumber::parse("id_number", "110105195001010039", linli_store::today())
+            .unwrap(),
+        phone: None,
+    };
+    db.store.transfer_unit(unit, &[buyer], linli_store::today()).await.unwrap();
+    let after = db.store.petition_standing(&db.store.petition(id).await.unwrap()).await.unwrap();
+    assert!(after.signed.area_dm2 < before.signed.area_dm2, "the sold unit's area no longer counts");
+
+    // One meeting answers the petition; a second is refused and nothing is written.
+    let mut answer = new_assembly(c, false);
+    answer.petition_id = Some(id);
+    let assembly = db.store.create_assembly(&answer, None).await.unwrap();
+    assert_eq!(db.store.petition(id).await.unwrap().assembly_id, Some(assembly));
+    let before = db.store.assemblies(c).await.unwrap().len();
+    assert_eq!(field_of(db.store.create_assembly(&answer, None).await), "petition");
+    assert_eq!(db.store.assemblies(c).await.unwrap().len(), before, "the refused meeting left no row");
+    assert_eq!(field_of(db.store.sign_petition(id, account, &owners[..1]).await), "petition");
+    assert_eq!(field_of(db.store.withdraw_signature(id, &owners[..1]).await), "petition");
+
+    // A petition whose bar is not met answers no meeting.
+    let other = db.store.start_petition(c, "增设充电桩", "地下车库需要增设电动车充电设施，提议讨论", account, &owners[..1]).await.unwrap();
+    let mut early = new_assembly(c, false);
+    early.petition_id = Some(other);
+    assert_eq!(field_of(db.store.create_assembly(&early, None).await), "petition");
 });

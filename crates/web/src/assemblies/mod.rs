@@ -13,10 +13,10 @@ use crate::frame::{Chrome, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use linli_domain::assembly::{Calendar, Channel, Choice, Form as MeetingForm, Marks, MatterKind, Tally, Weight};
+use linli_domain::assembly::{Calendar, Channel, Convener, Choice, Form as MeetingForm, Marks, MatterKind, Tally, Weight};
 use linli_domain::{Action, FieldError};
 use linli_store::admin::Community;
 use linli_store::assemblies::{Assembly, Ballot, Cast, CastOutcome, ElectorRow, Matter, NewAssembly, NewMatter};
@@ -24,12 +24,13 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 pub mod desk;
+pub mod petitions;
 pub mod results;
 
 /// How many matters the form offers.
 const MATTER_ROWS: usize = 5;
 
-async fn community_for(state: &AppState, user: &User, community_id: i64, action: Action) -> AppResult<Community> {
+pub(crate) async fn community_for(state: &AppState, user: &User, community_id: i64, action: Action) -> AppResult<Community> {
     let community = state.store.community(community_id).await?;
     if !user.principal().can_in_community(action, community.id, community.street_id) {
         return Err(AppError::Forbidden);
@@ -61,6 +62,10 @@ struct ListPage {
     /// Each assembly with its voting window in words.
     assemblies: Vec<(Assembly, String)>,
     can_manage: bool,
+    /// Petitions for a temporary meeting, with their double bar and whether it is met.
+    petitions: Vec<(linli_store::assemblies::petitions::Petition, Vec<Bar>, bool)>,
+    /// The caller stands for an owner here and may start a petition.
+    owner: bool,
 }
 
 pub(crate) fn window(t: crate::i18n::Tr, a: &Assembly) -> String {
@@ -83,6 +88,14 @@ pub async fn list(State(state): State<AppState>, user: User, Path(community_id):
             })
             .collect(),
         can_manage: p.can_in_community(Action::ManageAssemblies, community.id, community.street_id),
+        petitions: state
+            .store
+            .petition_standings(community.id)
+            .await?
+            .into_iter()
+            .map(|(petition, standing)| (petition, petitions::petition_bars(&standing), standing.met))
+            .collect(),
+        owner: !state.store.owners_of_account(community.id, p.account_id).await?.is_empty(),
         community,
     };
     Ok(render(StatusCode::OK, &page))
@@ -100,6 +113,9 @@ pub struct AssemblyForm {
     pub closes_on: String,
     pub allow_changes: Option<String>,
     pub show_running: Option<String>,
+    /// The petition a temporary meeting answers (its id), or empty.
+    #[serde(default)]
+    pub petition: String,
     /// `kind_1` … `kind_5` and `matter_1` … `matter_5`, as the form sends them.
     #[serde(flatten)]
     pub rows: HashMap<String, String>,
@@ -148,10 +164,33 @@ fn new_page(
     Ok(render(status, &page))
 }
 
-pub async fn new_form(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
+#[derive(Deserialize)]
+pub struct NewQuery {
+    pub petition: Option<i64>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Query(q): Query<NewQuery>,
+) -> AppResult<Response> {
     let community = community_for(&state, &user, community_id, Action::ManageAssemblies).await?;
     let today = linli_store::today();
+    // A temporary meeting called on a petition starts from the petition's title and reason.
+    let mut rows = HashMap::new();
+    let (mut title, mut petition) = (String::new(), String::new());
+    if let Some(id) = q.petition {
+        if let Ok(p) = petitions::to_answer(&state, community.id, id).await? {
+            rows.insert("matter_1".to_owned(), p.reason.clone());
+            title = p.title;
+            petition = p.id.to_string();
+        }
+    }
     let form = AssemblyForm {
+        title,
+        petition,
+        rows,
         opens_on: (today + chrono::Duration::days(Calendar::default().notice_days)).to_string(),
         closes_on: (today + chrono::Duration::days(Calendar::default().notice_days + 14)).to_string(),
         form: MeetingForm::Written.as_str().into(),
@@ -165,7 +204,7 @@ fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, FieldError> 
 }
 
 /// Checks the form as a whole: every bad field is named, nothing is written.
-fn read_form(f: &AssemblyForm, community_id: i64) -> Result<NewAssembly, FieldError> {
+fn read_form(f: &AssemblyForm, community_id: i64, convener: Convener) -> Result<NewAssembly, FieldError> {
     let title = linli_domain::assembly::TITLE.parse("title", &f.title)?;
     let form = MeetingForm::parse(&f.form)?;
     let (opens, closes) = (day("opens_on", &f.opens_on)?, day("closes_on", &f.closes_on)?);
@@ -193,6 +232,11 @@ fn read_form(f: &AssemblyForm, community_id: i64) -> Result<NewAssembly, FieldEr
         allow_changes: f.allow_changes.is_some(),
         show_running: f.show_running.is_some(),
         matters,
+        convener,
+        petition_id: match f.petition.trim() {
+            "" => None,
+            id => Some(id.parse().map_err(|_| FieldError::new("petition", "error.choice"))?),
+        },
     })
 }
 
@@ -203,11 +247,30 @@ pub async fn create(
     Form(form): Form<AssemblyForm>,
 ) -> AppResult<Response> {
     let community = community_for(&state, &user, community_id, Action::ManageAssemblies).await?;
-    match read_form(&form, community.id) {
-        Ok(new) => {
-            let id = state.store.create_assembly(&new, Some(user.principal().account_id)).await?;
-            Ok(Redirect::to(&format!("/assemblies/{id}")).into_response())
-        }
+    // The owners' committee convenes; community staff convene as the residents' committee
+    // (a first assembly, or an estate without an owners' committee).
+    let convener = if user.principal().has_role(linli_domain::Role::OwnersCommitteeMember) {
+        Convener::OwnersCommittee
+    } else {
+        Convener::ResidentsCommittee
+    };
+    let checked = match read_form(&form, community.id, convener) {
+        Ok(new) => match new.petition_id {
+            Some(p) => petitions::to_answer(&state, community.id, p).await?.map(|_| new),
+            None => Ok(new),
+        },
+        Err(e) => Err(e),
+    };
+    let created = match checked {
+        Ok(new) => match state.store.create_assembly(&new, Some(user.principal().account_id)).await {
+            Ok(id) => Ok(id),
+            Err(linli_store::StoreError::Invalid(e)) => Err(e),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(id) => Ok(Redirect::to(&format!("/assemblies/{id}")).into_response()),
         Err(e) => {
             let message = user.0.tr().field_error(e.field, e.key);
             new_page(&user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message))
@@ -224,30 +287,36 @@ pub async fn publish(State(state): State<AppState>, user: User, Path(id): Path<i
     Ok(Redirect::to(&format!("/assemblies/{id}")).into_response())
 }
 
-/// One bar of participation: a share of the roll against the 2/3 it must reach.
+/// One bar of a double condition: a share of the roll against the fraction it must reach.
 pub struct Bar {
     pub label: &'static str,
     /// Percent of the bar, one decimal, for the width and the figure.
     pub percent: String,
     pub met: bool,
     pub figure: String,
+    /// Where the bar's mark stands, in percent.
+    pub mark: String,
 }
 
-fn bars(part: Weight, whole: Weight) -> Vec<Bar> {
+/// Area and headcount against `num/den` (以上: the fraction itself meets it).
+pub(crate) fn bars(part: Weight, whole: Weight, (num, den): (i64, i64)) -> Vec<Bar> {
     let pct = |p: i64, w: i64| if w == 0 { 0.0 } else { p as f64 * 100.0 / w as f64 };
     let area = |dm2: i64| linli_domain::ownership::Area::from_dm2(dm2).grouped_m2();
+    let mark = format!("{:.3}", num as f64 * 100.0 / den as f64);
     vec![
         Bar {
             label: "assembly.by_area",
             percent: format!("{:.1}", pct(part.area_dm2, whole.area_dm2)),
-            met: linli_domain::assembly::at_least(part.area_dm2, whole.area_dm2, 2, 3),
+            met: linli_domain::assembly::at_least(part.area_dm2, whole.area_dm2, num, den),
             figure: format!("{} / {} m²", area(part.area_dm2), area(whole.area_dm2)),
+            mark: mark.clone(),
         },
         Bar {
             label: "assembly.by_owners",
             percent: format!("{:.1}", pct(part.owners, whole.owners)),
-            met: linli_domain::assembly::at_least(part.owners, whole.owners, 2, 3),
+            met: linli_domain::assembly::at_least(part.owners, whole.owners, num, den),
             figure: format!("{} / {}", part.owners, whole.owners),
+            mark,
         },
     ]
 }
@@ -278,6 +347,8 @@ struct AssemblyPage {
     /// The objection period and final result, once counted.
     results: Option<results::Phase>,
     ended: bool,
+    /// Who convened it, in words.
+    convened_by: String,
 }
 
 /// One ballot the caller may cast: whose, what is in, and what the page says about it.
@@ -388,7 +459,7 @@ pub(crate) async fn assembly_page(
     let (participation, tally) = match assembly.electorate() {
         Some(whole) => {
             let t = state.store.assembly_tally(assembly.id).await?;
-            let bars = bars(t.participation, whole);
+            let bars = bars(t.participation, whole, (2, 3));
             (bars, (ended || assembly.show_running).then_some(t))
         }
         None => (Vec::new(), None),
@@ -417,7 +488,10 @@ pub(crate) async fn assembly_page(
     let counted = assembly.tally_hash.as_ref().map(|h| t.fill("assembly.counted", &[("hash", h)]));
     let can_manage = p.can_in_community(Action::ManageAssemblies, community.id, community.street_id);
     let results = results::phase(state, user, &assembly, can_manage, !voices.is_empty(), &today).await?;
+    let convened_by =
+        t.fill("assembly.convened_by", &[("convener", &t.label("assembly.convener", assembly.convener.as_str()))]);
     let page = AssemblyPage {
+        convened_by,
         chrome: Chrome::new(&user.0, &assembly.title),
         window: window(t, &assembly),
         can_manage,

@@ -233,7 +233,13 @@ pub async fn notice(State(state): State<AppState>, user: User, Path(id): Path<i6
     let dated = format_ms(assembly.finalised_at.or(assembly.counted_at).unwrap_or_default());
     let page = NoticePage {
         chrome: Chrome::new(&user.0, &heading),
-        signature: t.fill("assembly.notice_signature", &[("community", &community.name)]),
+        signature: t.fill(
+            match assembly.convener {
+                linli_domain::assembly::Convener::OwnersCommittee => "assembly.notice_signature",
+                linli_domain::assembly::Convener::ResidentsCommittee => "assembly.notice_signature_residents",
+            },
+            &[("community", &community.name)],
+        ),
         heading,
         dated: dated.split(' ').next().unwrap_or_default().to_owned(),
         window: super::window(t, &assembly),

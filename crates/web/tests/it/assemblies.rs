@@ -169,6 +169,8 @@ async fn open_assembly(app: &TestApp) -> i64 {
     use linli_domain::assembly::{Form, MatterKind};
     use linli_store::assemblies::{NewAssembly, NewMatter};
     let new = NewAssembly {
+        convener: linli_domain::assembly::Convener::OwnersCommittee,
+        petition_id: None,
         community_id: app.demo.community_id,
         title: "续聘物业服务企业".into(),
         form: Form::Written,
