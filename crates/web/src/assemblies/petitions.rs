@@ -43,7 +43,7 @@ pub struct PetitionForm {
     #[serde(default)]
     pub title: String,
     #[serde(default)]
-    pub reason: String,
+    pub petition_reason: String,
 }
 
 #[derive(Template)]
@@ -87,7 +87,7 @@ pub async fn create(
             return Err(FieldError::new("petition", "error.petition.not_owner"));
         }
         let title = linli_domain::assembly::TITLE.parse("title", &form.title)?;
-        let reason = linli_domain::assembly::PETITION_REASON.parse("reason", &form.reason)?;
+        let reason = linli_domain::assembly::PETITION_REASON.parse("petition_reason", &form.petition_reason)?;
         Ok((title, reason))
     })();
     match checked {

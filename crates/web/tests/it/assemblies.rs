@@ -395,3 +395,182 @@ dual_backend_test!(after_the_count_owners_object_inspect_the_record_and_read_the
     assert_eq!(audits(&app, "assembly.record_inspected").await, before + 1);
     assert_eq!(worker.get(&format!("/assemblies/{id}/record")).await.status, StatusCode::FORBIDDEN);
 });
+
+dual_backend_test!(owners_petition_the_committee_calls_the_meeting_and_the_result_is_published, |db| {
+    use linli_domain::assembly::{Channel, Choice, Marks};
+    use linli_domain::ownership::{Holder, voters};
+    let app = TestApp::new(db).await;
+    let c = app.demo.community_id;
+    let owner_account = app.demo.account(linli_domain::Role::Resident).unwrap().account_id;
+    let mine = app.db.store.owners_of_account(c, owner_account).await.unwrap();
+
+    // An owner starts a petition from the phone; a reason too short is refused, named, kept.
+    let mut owner = app.signed_in("13800138000").await;
+    let list = owner.get(&format!("/communities/{c}/assemblies")).await.text;
+    assert!(list.contains(&format!("/communities/{c}/petitions/new")), "the owner is offered a petition");
+    let short = [("title", "更换物业服务企业"), ("petition_reason", "太差")];
+    let r = owner.post_form(&format!("/communities/{c}/petitions"), &short).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.petition_reason")) && r.text.contains("更换物业服务企业"));
+    assert!(app.db.store.petitions(c).await.unwrap().is_empty(), "nothing written");
+    let reason = "安居物业近一年报修响应慢、保洁不到位，提议召开临时业主大会会议，表决解聘并另行选聘物业服务企业";
+    let r = owner.post_form(&format!("/communities/{c}/petitions"), &[("title", "更换物业服务企业"), ("petition_reason", reason)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let petition = app.db.store.petitions(c).await.unwrap()[0].id;
+    let page = owner.get(&format!("/petitions/{petition}")).await.text;
+    assert!(page.contains(zh("petition.you_signed")) && !page.contains(zh("petition.met")));
+    assert!(!page.contains(zh("petition.signers")), "an owner does not see who signed");
+    // A grid worker is no owner and does not reach the petition.
+    let mut worker = app.signed_in("wangge1").await;
+    assert_eq!(worker.get(&format!("/petitions/{petition}")).await.status, StatusCode::FORBIDDEN);
+    // The owner takes the signature back, and it no longer counts.
+    assert_eq!(owner.post_form(&format!("/petitions/{petition}/withdraw"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(owner.get(&format!("/petitions/{petition}")).await.text.contains(zh("petition.sign")));
+    assert!(app.db.store.petition_signatures(petition).await.unwrap().is_empty());
+
+    // Other owners sign (through the store: they have no accounts in the test) until one
+    // owner short of a fifth, the largest units first so that the area bar is passed.
+    let roll = voters(&app.db.store.holdings(c).await.unwrap());
+    let fifth = roll.len().div_ceil(5);
+    let mut others: Vec<_> = roll
+        .iter()
+        .filter(|v| !v.holders.iter().any(|h| matches!(h, Holder::Owner(o) if mine.contains(o))))
+        .filter_map(|v| match v.holders.first() {
+            Some(Holder::Owner(o)) => Some((v.area.dm2(), *o)),
+            _ => None,
+        })
+        .collect();
+    others.sort_by(|a, b| b.cmp(a));
+    let signers: Vec<i64> = others.iter().take(fifth - 1).map(|(_, o)| *o).collect();
+    app.db.store.sign_petition(petition, owner_account, &signers).await.unwrap();
+    let page = owner.get(&format!("/petitions/{petition}")).await.text;
+    assert!(!page.contains(zh("petition.met")), "one owner short of a fifth");
+    // The owner's signature carries it over both bars, live.
+    assert_eq!(owner.post_form(&format!("/petitions/{petition}/sign"), &[]).await.status, StatusCode::SEE_OTHER);
+    let page = owner.get(&format!("/petitions/{petition}")).await.text;
+    assert!(page.contains(zh("petition.met")), "{page}");
+
+    // The committee is told, sees which units signed, and calls the meeting from the petition.
+    let mut committee = app.signed_in("yeweihui").await;
+    let inbox = committee.get("/inbox").await.text;
+    assert!(inbox.contains(&format!("href=\"/petitions/{petition}\"")));
+    assert!(inbox.contains(&zh_fill("notify.petition_met", &[("detail", &"更换物业服务企业")])));
+    let page = committee.get(&format!("/petitions/{petition}")).await.text;
+    let some_signer = app.db.store.unit_labels(c).await.unwrap();
+    let signer_units = roll.iter().find(|v| v.holders.contains(&Holder::Owner(signers[0]))).unwrap();
+    assert!(page.contains(some_signer[&signer_units.units[0]].as_str()), "the convener checks the signers' units");
+    let call = format!("/communities/{c}/assemblies/new?petition={petition}");
+    assert!(page.contains(&call.replace('&', "&amp;")));
+    let form = committee.get(&call).await.text;
+    assert!(form.contains(&format!("name=\"petition\" value=\"{petition}\"")) && form.contains(reason));
+    let (opens, closes) = (in_days(15), in_days(29));
+    let fields = [
+        ("petition", petition.to_string()),
+        ("title", "更换物业服务企业".to_owned()),
+        ("form", "written".to_owned()),
+        ("opens_on", opens),
+        ("closes_on", closes),
+        ("kind_1", "property_company".to_owned()),
+        ("matter_1", "解聘安居物业服务有限公司，授权业主委员会另行选聘".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = committee.post_form(&format!("/communities/{c}/assemblies"), &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let id = app.db.store.petition(petition).await.unwrap().assembly_id.expect("the petition is answered");
+    let again = committee.post_form(&format!("/communities/{c}/assemblies"), &fields).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "one meeting answers a petition");
+    assert!(again.text.contains(zh("field.petition")));
+    let page = committee.get(&format!("/assemblies/{id}")).await.text;
+    let convened = zh_fill("assembly.convened_by", &[("convener", &zh("assembly.convener.owners_committee"))]);
+    assert!(page.contains(&convened));
+    assert!(owner.get(&format!("/petitions/{petition}")).await.text.contains(&format!("href=\"/assemblies/{id}\"")));
+
+    // The notice goes out; fifteen days on, the owner votes online.
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+    set_voting_window(&app.db.store, id, 0, 14).await;
+    let r = owner.post_form(&format!("/assemblies/{id}/ballot"), &[("m_1", "agree")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let own = app.db.store.elector_of_owner(id, mine[0]).await.unwrap().unwrap();
+    let receipt = app.db.store.ballot_of(id, own.id).await.unwrap().unwrap().receipt;
+
+    // One paper ballot keyed in by two people, one proxy registered and voting on the phone.
+    let electors = app.db.store.assembly_electors(id).await.unwrap();
+    let rest: Vec<_> = electors.iter().filter(|e| e.id != own.id).collect();
+    let (paper_voter, proxied) = (rest[0], rest[1]);
+    let voter_path = format!("/assemblies/{id}/voters/{}", paper_voter.id);
+    let r = committee
+        .post_multipart(&format!("{voter_path}/paper"), &[("m_1", "oppose")], &[("photos", "ballot.png", photo_png())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut staff = app.signed_in("shequ").await;
+    let r = staff.post_multipart(&format!("{voter_path}/paper"), &[("m_1", "oppose")], &[]).await;
+    assert_eq!(r.location(), Some(format!("{voter_path}?done=counted").as_str()));
+    let number = {
+        let sealed: String = read!(app.db.store, |d| sqlx::query_scalar(
+            "SELECT r.id_number_enc FROM residents r JOIN accounts a ON a.resident_id = r.id WHERE a.id = $1"
+        )
+        .bind(owner_account)
+        .fetch_one(d)
+        .await
+        .unwrap());
+        app.db.store.key().open(linli_store::registry::FIELD_ID_NUMBER, &sealed).unwrap()
+    };
+    let r = committee
+        .post_multipart(
+            &format!("/assemblies/{id}/voters/{}/proxy", proxied.id),
+            &[("proxy_name", "王建国"), ("proxy_id_number", number.as_str())],
+            &[("photos", "auth.png", photo_png())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let elector = proxied.id.to_string();
+    let r = owner.post_form(&format!("/assemblies/{id}/ballot"), &[("elector", &elector), ("m_1", "agree")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // The rest of the owners vote online until both 2/3 bars are passed (most agreeing).
+    let whole = app.db.store.assembly(id).await.unwrap().electorate().unwrap();
+    let mut taken = app.db.store.assembly_tally(id).await.unwrap().participation;
+    for (i, e) in rest.iter().skip(2).enumerate() {
+        if linli_domain::assembly::at_least(taken.owners, whole.owners, 3, 4)
+            && linli_domain::assembly::at_least(taken.area_dm2, whole.area_dm2, 3, 4)
+        {
+            break;
+        }
+        let choice = if i % 5 == 0 { Choice::Oppose } else { Choice::Agree };
+        let cast = linli_store::assemblies::Cast {
+            assembly_id: id,
+            elector_id: e.id,
+            channel: Channel::Online,
+            marks: Marks::Choices(vec![Some(choice)]),
+            cast_by: None,
+            on_paper: false,
+            today: in_days(0),
+            at: linli_store::now_ms(),
+        };
+        app.db.store.cast_ballot(&cast).await.unwrap();
+        taken.owners += 1;
+        taken.area_dm2 += e.area_dm2;
+    }
+    let page = owner.get(&format!("/assemblies/{id}")).await.text;
+    assert!(page.contains(zh("assembly.results_hidden")), "agree and oppose stay hidden while voting");
+
+    // The window closes, the committee counts, the objection period passes, the result is final.
+    set_voting_window(&app.db.store, id, -15, -1).await;
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/count"), &[]).await.status, StatusCode::SEE_OTHER);
+    let t = app.db.store.assembly_tally(id).await.unwrap();
+    assert!(t.quorum && t.matters[0].passed, "{t:?}");
+    assert_eq!((t.channels.paper, t.channels.proxy), (1, 1));
+    transaction!(app.db.store, |tx| {
+        exec!(tx, sqlx::query("UPDATE assemblies SET objections_until = $1 WHERE id = $2").bind(in_days(-1)).bind(id))?
+    })
+    .unwrap();
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/finalise"), &[]).await.status, StatusCode::SEE_OTHER);
+    let notice = owner.get(&format!("/assemblies/{id}/notice")).await.text;
+    let hash = app.db.store.assembly(id).await.unwrap().tally_hash.unwrap();
+    let community = app.db.store.community(c).await.unwrap().name;
+    assert!(notice.contains(&zh_fill("assembly.notice_final", &[("community", &community)])) && notice.contains(&hash));
+    assert!(notice.contains(&zh_fill("assembly.notice_signature", &[("community", &community)])), "signed by the convener");
+    // The owner checks with the receipt code that the ballot was counted as cast.
+    let check = owner.get(&format!("/assemblies/{id}?receipt={receipt}")).await.text;
+    assert!(check.contains(&receipt) && check.contains(zh("assembly.choice.agree")) && !check.contains(zh("assembly.receipt_unknown")));
+});
