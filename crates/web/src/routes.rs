@@ -153,6 +153,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/assemblies/{assembly_id}/notice", Some(ViewAssemblies), assemblies::results::notice)
         .page(Method::GET, "/assemblies/{assembly_id}/record", Some(ViewAssemblies), assemblies::results::record)
         .page(Method::GET, "/assemblies/{assembly_id}/roll", Some(ManageAssemblies), assemblies::desk::roll)
+        .page(Method::GET, "/assemblies/{assembly_id}/ballots", Some(ManageAssemblies), assemblies::ballots::print)
         .page(
             Method::GET,
             "/assemblies/{assembly_id}/voters/{elector_id}",

@@ -1,9 +1,10 @@
 //! The demo's owners' assemblies in 和谐家园: one finished two months ago (re-hiring the
 //! property company and using the maintenance fund for the lifts), with online ballots,
 //! paper ballots keyed in twice (one pair that first disagreed) and proxies, counted and
-//! closed; and one open now (a charging shed for e-bikes on common ground, a 3/4 matter)
-//! with participation still short of 2/3. The demo resident voted online in the first and
-//! has not voted in the second.
+//! closed; one open now (a charging shed for e-bikes on common ground, a 3/4 matter)
+//! with participation still short of 2/3; and a petition for a temporary meeting short of
+//! its 20% bars. The demo resident voted online in the first, has not voted in the second
+//! and has not signed the petition.
 
 use crate::assemblies::paper::PaperEntry;
 use crate::assemblies::proxies::NewProxy;
@@ -210,6 +211,27 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
             }
         }
     }
+
+    // A petition for a temporary meeting, signed by about one owner in seven: short of its
+    // 20% bars, and not yet signed by the demo resident.
+    use linli_domain::ownership::Holder;
+    let mut signers = Vec::new();
+    for v in linli_domain::ownership::voters(&store.holdings(community_id).await?) {
+        if let Some(Holder::Owner(o)) = v.holders.first() {
+            if Some(*o) != own && rng.gen_bool(0.14) {
+                signers.push(*o);
+            }
+        }
+    }
+    store
+        .start_petition(
+            community_id,
+            "使用维修资金更换 3 号楼二次供水水泵",
+            "3 号楼二次供水水泵已运行十二年，今年以来三次停水，物业检修后仍有异响。\n提议召开临时业主大会会议，表决使用专项维修资金更换水泵及控制柜。",
+            desk.resident,
+            &signers,
+        )
+        .await?;
     Ok(())
 }
 

@@ -91,7 +91,11 @@ pub async fn roll(
     let matching: Vec<RollEntry> = roll
         .into_iter()
         .filter(|r| query.status.is_empty() || standing(r) == query.status)
-        .filter(|r| linli_domain::assembly::units_match(&r.label, &query.q))
+        .filter(|r| match query.q.trim().strip_prefix('#') {
+            // A printed ballot's number (see ballots::ballot_number) finds its voter.
+            Some(number) => number.trim().parse::<i64>().is_ok_and(|n| n == r.elector_id),
+            None => linli_domain::assembly::units_match(&r.label, &query.q),
+        })
         .collect();
     let total = matching.len();
     let t = user.0.tr();

@@ -23,6 +23,7 @@ use linli_store::assemblies::{Assembly, Ballot, Cast, CastOutcome, ElectorRow, M
 use serde::Deserialize;
 use std::collections::HashMap;
 
+pub mod ballots;
 pub mod desk;
 pub mod petitions;
 pub mod results;

@@ -497,6 +497,17 @@ dual_backend_test!(owners_petition_the_committee_calls_the_meeting_and_the_resul
     let electors = app.db.store.assembly_electors(id).await.unwrap();
     let rest: Vec<_> = electors.iter().filter(|e| e.id != own.id).collect();
     let (paper_voter, proxied) = (rest[0], rest[1]);
+    // The paper ballots are printed for those who have not voted, each with its number,
+    // units and area; the number finds the voter on the desk when the sheet comes back.
+    let printed = committee.get(&format!("/assemblies/{id}/ballots?pending=1")).await.text;
+    let number = format!("#{}", paper_voter.id);
+    assert!(printed.contains(&number) && printed.contains(&paper_voter.label));
+    assert!(!printed.contains(&format!("#{}<", own.id)), "the owner who voted online gets no sheet");
+    let total = zh_fill("assembly.sheets_shown", &[("from", &1), ("to", &(rest.len().min(100))), ("total", &rest.len())]);
+    assert!(printed.contains(&total), "{total}");
+    assert_eq!(owner.get(&format!("/assemblies/{id}/ballots")).await.status, StatusCode::FORBIDDEN);
+    let found = committee.get(&format!("/assemblies/{id}/roll?q=%23{}", paper_voter.id)).await.text;
+    assert!(found.contains(&format!("voters/{}\"", paper_voter.id)) && !found.contains(&format!("voters/{}\"", proxied.id)));
     let voter_path = format!("/assemblies/{id}/voters/{}", paper_voter.id);
     let r = committee
         .post_multipart(&format!("{voter_path}/paper"), &[("m_1", "oppose")], &[("photos", "ballot.png", photo_png())])
