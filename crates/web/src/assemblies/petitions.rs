@@ -124,6 +124,7 @@ struct PetitionPage {
     can_manage: bool,
     /// For the convener: the signing owners' units, with when they signed.
     signers: Vec<(String, String)>,
+    signers_summary: String,
     error: Option<String>,
 }
 
@@ -140,7 +141,8 @@ async fn page(state: &AppState, user: &User, id: i64, status: StatusCode, error:
         let when: std::collections::HashMap<i64, i64> = signatures.iter().map(|s| (s.owner_id, s.signed_at)).collect();
         let labels = state.store.unit_labels(community.id).await?;
         let voters = linli_domain::ownership::voters(&state.store.holdings(community.id).await?);
-        let mut signers: Vec<(i64, String)> = voters
+        // In the register's order (building, stair, room), as the convener checks them.
+        let signers: Vec<(i64, String)> = voters
             .iter()
             .filter_map(|v| {
                 let at = v
@@ -155,11 +157,11 @@ async fn page(state: &AppState, user: &User, id: i64, status: StatusCode, error:
                 Some((at, units.join(t.get("list.separator"))))
             })
             .collect();
-        signers.sort();
         signers.into_iter().map(|(at, units)| (units, format_ms(at))).collect()
     } else {
         Vec::new()
     };
+    let signers_summary = t.fill("petition.signers", &[("n", &signers.len())]);
     let signed_owners: HashSet<i64> = signatures.iter().map(|s| s.owner_id).collect();
     let page = PetitionPage {
         chrome: Chrome::new(&user.0, &petition.title),
@@ -170,6 +172,7 @@ async fn page(state: &AppState, user: &User, id: i64, status: StatusCode, error:
         signed: mine.iter().any(|o| signed_owners.contains(o)),
         can_manage,
         signers,
+        signers_summary,
         error: error.map(|e| t.field_error(e.field, e.key)),
         petition,
         community,
