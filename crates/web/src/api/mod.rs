@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
     info(title = "Linli 邻里 API", description = "Community governance platform: the JSON API. Authenticate with a personal access token (`Authorization: Bearer lnl_…`) or a browser session plus the `X-CSRF-Token` header on writes."),
     modifiers(&Security),
     components(schemas(ErrorBody, ErrorDetail)),
-    tags((name = "account", description = "The caller's own account"), (name = "communities", description = "Communities, grids and parties"), (name = "residents", description = "The registry: residents, masked, with audited reveals"), (name = "registry", description = "Units, owners of record and the owners' assembly, residence history"), (name = "cases", description = "Closed-loop case handling: reports, the timeline, steps"), (name = "admin", description = "System administration"), (name = "monitoring", description = "Device messages over HTTP, with the device's own token (`Authorization: Bearer dev_…`)"))
+    tags((name = "account", description = "The caller's own account"), (name = "communities", description = "Communities, grids and parties"), (name = "residents", description = "The registry: residents, masked, with audited reveals"), (name = "registry", description = "Units, owners of record and the owners' assembly, residence history"), (name = "assemblies", description = "Owners' assemblies (Civil Code Art. 278): matters, participation, ballots and results"), (name = "cases", description = "Closed-loop case handling: reports, the timeline, steps"), (name = "admin", description = "System administration"), (name = "monitoring", description = "Device messages over HTTP, with the device's own token (`Authorization: Bearer dev_…`)"))
 )]
 pub struct ApiDoc;
 

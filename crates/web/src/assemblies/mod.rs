@@ -23,6 +23,7 @@ use linli_store::assemblies::{Assembly, Ballot, Cast, CastOutcome, ElectorRow, M
 use serde::Deserialize;
 use std::collections::HashMap;
 
+pub mod api;
 pub mod ballots;
 pub mod desk;
 pub mod petitions;
@@ -406,6 +407,20 @@ impl AssemblyPage {
     }
 }
 
+/// Where an assembly stands on `today`, as its catalog key (`assembly.stage.{code}`).
+pub(crate) fn stage_key(assembly: &Assembly, today: &str) -> &'static str {
+    let open = assembly.is_open_on(today);
+    let ended = assembly.noticed_at.is_some() && today > assembly.closes_on.as_str();
+    match (assembly.noticed_at, open, ended) {
+        (None, _, _) => "assembly.stage.draft",
+        (Some(_), true, _) => "assembly.stage.voting",
+        _ if assembly.finalised_at.is_some() => "assembly.stage.final",
+        _ if assembly.counted_at.is_some() => "assembly.stage.preliminary",
+        (Some(_), _, true) => "assembly.stage.ended",
+        _ => "assembly.stage.noticed",
+    }
+}
+
 pub(crate) async fn assembly_page(
     state: &AppState,
     user: &User,
@@ -420,14 +435,7 @@ pub(crate) async fn assembly_page(
     let today = linli_store::today().to_string();
     let open = assembly.is_open_on(&today);
     let ended = assembly.noticed_at.is_some() && today.as_str() > assembly.closes_on.as_str();
-    let stage = match (assembly.noticed_at, open, ended) {
-        (None, _, _) => "assembly.stage.draft",
-        (Some(_), true, _) => "assembly.stage.voting",
-        _ if assembly.finalised_at.is_some() => "assembly.stage.final",
-        _ if assembly.counted_at.is_some() => "assembly.stage.preliminary",
-        (Some(_), _, true) => "assembly.stage.ended",
-        _ => "assembly.stage.noticed",
-    };
+    let stage = stage_key(&assembly, &today);
     let t = user.0.tr();
     let mut voices = Vec::new();
     let mine = voices_of(state, user, &assembly).await?;
@@ -611,50 +619,34 @@ pub(crate) struct View {
     pub(crate) receipt: Option<String>,
 }
 
-/// An owner's ballot: one answer per matter, `m_{position}`.
-pub async fn vote(
-    State(state): State<AppState>,
-    user: User,
-    Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
-    let (assembly, _) = reachable(&state, &user, id, Action::ViewAssemblies).await?;
-    let t = user.0.tr();
-    let refuse = |e: FieldError| t.field_error(e.field, e.key);
-    // The voter this ballot is for: the one the form names among the caller's, else their own.
-    let voices = voices_of(&state, &user, &assembly).await?;
-    let named: Option<i64> = form.get("elector").and_then(|v| v.trim().parse().ok());
+/// Why a ballot sent from the page or the API was refused: the status and the field.
+pub(crate) struct Refused(pub StatusCode, pub FieldError);
+
+/// Casts the caller's ballot in an assembly: their own as an owner, or, when `named` says
+/// so, that of an owner whose registered proxy they are. `answer` gives the code sent for
+/// each matter by its position; every matter needs one. Returns the voter and the receipt.
+pub(crate) async fn cast_ballot(
+    state: &AppState,
+    user: &User,
+    assembly: &Assembly,
+    named: Option<i64>,
+    answer: impl Fn(i64) -> Option<String>,
+) -> AppResult<Result<(ElectorRow, String), Refused>> {
+    let voices = voices_of(state, user, assembly).await?;
     let Some((elector, as_proxy)) = voices.into_iter().find(|(e, _)| named.is_none_or(|n| n == e.id)) else {
-        let message = refuse(FieldError::new("ballot", "error.assembly.not_elector"));
-        return assembly_page(
-            &state,
-            &user,
-            id,
-            StatusCode::FORBIDDEN,
-            View { error: Some(message), ..View::default() },
-        )
-        .await;
+        return Ok(Err(Refused(StatusCode::FORBIDDEN, FieldError::new("ballot", "error.assembly.not_elector"))));
     };
     let matters = state.store.assembly_matters(assembly.id).await?;
     let choices: Result<Vec<Option<Choice>>, FieldError> = matters
         .iter()
         .map(|m| {
-            let raw = form.get(&format!("m_{}", m.position)).map_or("", String::as_str);
-            Choice::parse(raw).map(Some).map_err(|_| FieldError::new("marks", "error.assembly.marks"))
+            let raw = answer(m.position).unwrap_or_default();
+            Choice::parse(&raw).map(Some).map_err(|_| FieldError::new("marks", "error.assembly.marks"))
         })
         .collect();
     let choices = match choices {
         Ok(c) => c,
-        Err(e) => {
-            return assembly_page(
-                &state,
-                &user,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                View { error: Some(refuse(e)), ..View::default() },
-            )
-            .await;
-        }
+        Err(e) => return Ok(Err(Refused(StatusCode::UNPROCESSABLE_ENTITY, e))),
     };
     let cast = Cast {
         assembly_id: assembly.id,
@@ -667,15 +659,32 @@ pub async fn vote(
         at: linli_store::now_ms(),
     };
     match state.store.cast_ballot(&cast).await {
+        Ok(CastOutcome::Counted { receipt }) => Ok(Ok((elector, receipt))),
+        Ok(CastOutcome::Superseded) => {
+            Ok(Err(Refused(StatusCode::CONFLICT, FieldError::new("ballot", "error.assembly.cast_once"))))
+        }
+        Err(linli_store::StoreError::Invalid(e)) => Ok(Err(Refused(StatusCode::CONFLICT, e))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An owner's ballot: one answer per matter, `m_{position}`.
+pub async fn vote(
+    State(state): State<AppState>,
+    user: User,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let (assembly, _) = reachable(&state, &user, id, Action::ViewAssemblies).await?;
+    let named: Option<i64> = form.get("elector").and_then(|v| v.trim().parse().ok());
+    match cast_ballot(&state, &user, &assembly, named, |position| form.get(&format!("m_{position}")).cloned()).await? {
         // The page after a redirect shows the receipt, so a reload sends nothing again.
-        Ok(CastOutcome::Counted { .. }) => {
+        Ok((elector, _)) => {
             Ok(Redirect::to(&format!("/assemblies/{id}?done=voted#ballot-{}", elector.id)).into_response())
         }
-        Ok(CastOutcome::Superseded) => Err(AppError::Conflict(FieldError::new("ballot", "error.assembly.cast_once"))),
-        Err(linli_store::StoreError::Invalid(e)) => {
-            assembly_page(&state, &user, id, StatusCode::CONFLICT, View { error: Some(refuse(e)), ..View::default() })
-                .await
+        Err(Refused(status, e)) => {
+            let error = Some(user.0.tr().field_error(e.field, e.key));
+            assembly_page(&state, &user, id, status, View { error, ..View::default() }).await
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -585,3 +585,67 @@ dual_backend_test!(owners_petition_the_committee_calls_the_meeting_and_the_resul
     let check = owner.get(&format!("/assemblies/{id}?receipt={receipt}")).await.text;
     assert!(check.contains(&receipt) && check.contains(zh("assembly.choice.agree")) && !check.contains(zh("assembly.receipt_unknown")));
 });
+
+dual_backend_test!(an_owner_votes_through_the_api_with_the_pages_rules, |db| {
+    use axum::http::Method;
+    use serde_json::json;
+    let app = TestApp::new(db).await;
+    let id = open_assembly(&app).await;
+    let c = app.demo.community_id;
+    transaction!(app.db.store, |tx| {
+        exec!(tx, sqlx::query("UPDATE assemblies SET show_running = $1 WHERE id = $2").bind(false).bind(id))?
+    })
+    .unwrap();
+    let mut owner = app.signed_in("13800138000").await;
+    let list = owner.get(&format!("/api/v1/communities/{c}/assemblies")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let listed = list.json();
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!((listed[0]["stage"].as_str(), listed[0]["convener"].as_str()), (Some("voting"), Some("owners_committee")));
+    let detail = owner.get(&format!("/api/v1/assemblies/{id}")).await.json();
+    assert_eq!(detail["matters"][1]["threshold"], "three_quarters");
+    assert_eq!(detail["voices"].as_array().unwrap().len(), 1, "the owner's own ballot to cast");
+    assert!(detail["voices"][0]["ballot"].is_null());
+    assert!(detail["results"].is_null(), "agree and oppose stay hidden while voting");
+    assert_eq!(detail["participation"]["owners"], 0);
+
+    let ballot = format!("/api/v1/assemblies/{id}/ballot");
+    let short = owner.send_json(Method::POST, &ballot, &json!({"marks": ["agree"]})).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(short.json()["error"]["field"], "marks");
+    let wrong = owner.send_json(Method::POST, &ballot, &json!({"marks": ["agree", "maybe"]})).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let cast = owner.send_json(Method::POST, &ballot, &json!({"marks": ["agree", "oppose"]})).await;
+    assert_eq!(cast.status, StatusCode::CREATED, "{}", cast.text);
+    let receipt = cast.json()["receipt"].as_str().unwrap().to_owned();
+    let again = owner.send_json(Method::POST, &ballot, &json!({"marks": ["oppose", "oppose"]})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.json()["error"]["field"], "ballot");
+    let detail = owner.get(&format!("/api/v1/assemblies/{id}")).await.json();
+    assert_eq!(detail["voices"][0]["ballot"]["receipt"], receipt.as_str());
+    assert_eq!(detail["voices"][0]["ballot"]["marks"], json!(["agree", "oppose"]));
+    assert_eq!(detail["participation"]["owners"], 1);
+
+    // A voter the caller does not hold is refused; so is anyone outside the roll.
+    let own = detail["voices"][0]["elector_id"].as_i64().unwrap();
+    let stranger = app.db.store.assembly_electors(id).await.unwrap().into_iter().find(|e| e.id != own).unwrap();
+    let r = owner
+        .send_json(Method::POST, &ballot, &json!({"elector_id": stranger.id, "marks": ["agree", "agree"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut staff = app.signed_in("shequ").await;
+    let r = staff.send_json(Method::POST, &ballot, &json!({"marks": ["agree", "agree"]})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "staff are on no roll");
+    let mut worker = app.signed_in("wangge1").await;
+    assert_eq!(worker.get(&format!("/api/v1/assemblies/{id}")).await.status, StatusCode::FORBIDDEN);
+
+    // After the window the results are shown.
+    set_voting_window(&app.db.store, id, -10, -1).await;
+    let detail = owner.get(&format!("/api/v1/assemblies/{id}")).await.json();
+    assert_eq!(detail["assembly"]["stage"], "ended");
+    assert_eq!(detail["results"]["matters"][0]["agree"]["owners"], 1);
+    assert_eq!(detail["results"]["channels"]["online"], 1);
+    // The document describes the operations.
+    let doc = owner.get("/api/v1/openapi.json").await.json();
+    assert!(doc["paths"]["/api/v1/assemblies/{assembly_id}/ballot"]["post"].is_object());
+});
