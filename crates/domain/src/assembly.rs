@@ -384,6 +384,16 @@ pub const PETITION_REASON: crate::TextRule = crate::TextRule {
     long: "error.petition.reason",
 };
 
+/// A candidate's statement for the committee election: who they are and what they offer
+/// (published with the notice); may be left empty.
+pub const CANDIDATE_STATEMENT: crate::TextRule = crate::TextRule {
+    min: 0,
+    max: 500,
+    multiline: true,
+    short: "error.election.statement",
+    long: "error.election.statement",
+};
+
 /// An assembly's title: 2–100 characters on one line.
 pub const TITLE: crate::TextRule = crate::TextRule::line(2, 100, "error.assembly.title", "error.assembly.title");
 /// An objection to a preliminary result, or the committee's answer: 2–500 characters.

@@ -76,6 +76,7 @@ pub mod assembly;
 pub mod care;
 pub mod case;
 pub mod dispute;
+pub mod election;
 pub mod field;
 pub mod geometry;
 pub mod identity;

@@ -22,6 +22,7 @@ async fn open_assembly(store: &Store, community_id: i64, title: &str) -> Result<
     let new = NewAssembly {
         convener: linli_domain::assembly::Convener::OwnersCommittee,
         petition_id: None,
+        seats: None,
         community_id,
         title: title.into(),
         form: Form::Written,

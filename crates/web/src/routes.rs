@@ -141,6 +141,14 @@ pub fn build() -> Routes {
         .page(Method::GET, "/assemblies/{assembly_id}", Some(ViewAssemblies), assemblies::show)
         .page(Method::POST, "/assemblies/{assembly_id}/publish", Some(ManageAssemblies), assemblies::publish)
         .page(Method::POST, "/assemblies/{assembly_id}/count", Some(ManageAssemblies), assemblies::count)
+        .page(Method::POST, "/assemblies/{assembly_id}/election", Some(ManageAssemblies), assemblies::election::seats)
+        .page(Method::POST, "/assemblies/{assembly_id}/candidates", Some(ManageAssemblies), assemblies::election::add_candidate)
+        .page(
+            Method::POST,
+            "/assemblies/{assembly_id}/candidates/{candidate_id}/remove",
+            Some(ManageAssemblies),
+            assemblies::election::remove_candidate,
+        )
         .page(Method::POST, "/assemblies/{assembly_id}/ballot", Some(ViewAssemblies), assemblies::vote)
         .page(Method::POST, "/assemblies/{assembly_id}/objections", Some(ViewAssemblies), assemblies::results::object)
         .page(

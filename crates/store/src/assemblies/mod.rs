@@ -17,6 +17,7 @@ use linli_domain::assembly::{
 use linli_domain::ownership::Holder;
 use sha2::{Digest, Sha256};
 
+pub mod elections;
 pub mod paper;
 pub mod petitions;
 pub mod proxies;
@@ -37,6 +38,9 @@ pub struct NewAssembly {
     pub convener: Convener,
     /// The petition this temporary meeting answers, if any.
     pub petition_id: Option<i64>,
+    /// The committee members it elects, if it holds an election (candidates are added to
+    /// the draft afterwards, each as a matter).
+    pub seats: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +76,8 @@ pub struct Assembly {
     pub chain_head: String,
     #[sqlx(try_from = "String")]
     pub convener: Convener,
+    /// The committee members it elects, when it holds an election.
+    pub seats: Option<i64>,
 }
 
 impl Assembly {
@@ -204,12 +210,12 @@ fn receipt_code() -> String {
 
 const SELECT_ASSEMBLY: &str = "SELECT id, community_id, title, form, opens_on, closes_on, allow_changes, show_running, \
      follow_majority, created_at, noticed_at, electorate_area_dm2, electorate_owners, counted_at, tally_hash, \
-     objections_until, finalised_at, ballot_seq, chain_head, convener FROM assemblies";
+     objections_until, finalised_at, ballot_seq, chain_head, convener, seats FROM assemblies";
 
 impl Store {
     /// Prepares an assembly with its matters (a draft: nothing is frozen yet).
     pub async fn create_assembly(&self, new: &NewAssembly, by: Option<i64>) -> StoreResult<i64> {
-        if new.matters.is_empty() {
+        if new.matters.is_empty() && new.seats.is_none() {
             return Err(StoreError::Invalid(FieldError::new("matters", "error.assembly.no_matters")));
         }
         let now = crate::now_ms();
@@ -217,7 +223,7 @@ impl Store {
             let id: i64 = on!(tx, |c| {
                 sqlx::query_scalar(
                 "INSERT INTO assemblies (community_id, title, form, opens_on, closes_on, allow_changes, show_running, created_by, \
-                 created_at, convener) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"
+                 created_at, convener, seats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
             )
             .bind(new.community_id)
             .bind(&new.title)
@@ -229,6 +235,7 @@ impl Store {
             .bind(by)
             .bind(now)
             .bind(new.convener.as_str())
+            .bind(new.seats)
             .fetch_one(c)
             .await
             })?;
@@ -291,6 +298,13 @@ impl Store {
         let assembly = self.assembly(assembly_id).await?;
         if assembly.noticed_at.is_some() {
             return Err(StoreError::Invalid(FieldError::new("assembly", "error.assembly.frozen")));
+        }
+        // Nothing to vote on, or an election without candidates, cannot be noticed.
+        if assembly.seats.is_some() && self.candidates(assembly_id).await?.is_empty() {
+            return Err(StoreError::Invalid(FieldError::new("candidate", "error.election.no_candidates")));
+        }
+        if self.assembly_matters(assembly_id).await?.is_empty() {
+            return Err(StoreError::Invalid(FieldError::new("matters", "error.assembly.no_matters")));
         }
         let holdings = self.holdings(assembly.community_id).await?;
         let voters = linli_domain::ownership::voters(&holdings);
@@ -392,8 +406,8 @@ impl Store {
     /// Records a ballot: exactly one per voter, whichever counts by
     /// [`linli_domain::assembly::arrival`]. Every accepted submission is a link of the chain.
     pub async fn cast_ballot(&self, cast: &Cast) -> StoreResult<CastOutcome> {
-        let matters = self.assembly_matters(cast.assembly_id).await?.len();
-        check_marks(&cast.marks, matters, cast.channel == Channel::Paper)?;
+        let shape = self.ballot_shape(cast.assembly_id).await?;
+        check_marks(&cast.marks, &shape, cast.channel == Channel::Paper)?;
         transaction!(self, |tx| cast_in(tx, cast).await?)
     }
 
@@ -601,15 +615,57 @@ async fn append_link(tx: &mut Tx, assembly_id: i64, link: &Link, prev: &str) -> 
     Ok(id)
 }
 
+/// What a ballot of an assembly must look like: one answer per matter, and, in an election,
+/// at most `seats` candidates agreed to.
+pub(crate) struct BallotShape {
+    pub matters: usize,
+    /// The seats and the candidates' positions (1-based), when the assembly elects.
+    pub election: Option<(i64, Vec<i64>)>,
+}
+
+impl Store {
+    pub(crate) async fn ballot_shape(&self, assembly_id: i64) -> StoreResult<BallotShape> {
+        let matters = self.assembly_matters(assembly_id).await?.len();
+        let assembly = self.assembly(assembly_id).await?;
+        let election = match assembly.seats {
+            Some(seats) => Some((seats, self.candidates(assembly_id).await?.iter().map(|c| c.position).collect())),
+            None => None,
+        };
+        Ok(BallotShape { matters, election })
+    }
+}
+
 /// A ballot's marks fit the assembly: one answer per matter (a paper ballot may leave a
-/// matter unmarked), or a blank or void ballot.
-pub(crate) fn check_marks(marks: &Marks, matters: usize, paper: bool) -> StoreResult<()> {
-    if let Marks::Choices(c) = marks
-        && (c.len() != matters || (!paper && c.iter().any(Option::is_none)))
-    {
-        return Err(StoreError::Invalid(FieldError::new("marks", "error.assembly.marks")));
+/// matter unmarked), no more candidates agreed to than there are seats; or a blank or void
+/// ballot (a paper ballot that agrees to too many candidates is keyed in as void).
+pub(crate) fn check_marks(marks: &Marks, shape: &BallotShape, paper: bool) -> StoreResult<()> {
+    if let Marks::Choices(c) = marks {
+        if c.len() != shape.matters || (!paper && c.iter().any(Option::is_none)) {
+            return Err(StoreError::Invalid(FieldError::new("marks", "error.assembly.marks")));
+        }
+        if let Some((seats, positions)) = &shape.election {
+            let agreed = positions
+                .iter()
+                .filter(|p| usize::try_from(**p - 1).ok().and_then(|i| c.get(i)) == Some(&Some(Choice::Agree)))
+                .count() as i64;
+            if agreed > *seats {
+                return Err(StoreError::Invalid(FieldError::new("marks", "error.election.too_many")));
+            }
+        }
     }
     Ok(())
+}
+
+/// Locks a draft assembly's row for a change to what the notice will freeze; refused once
+/// the notice is out.
+pub(crate) async fn lock_draft(tx: &mut Tx, assembly_id: i64) -> StoreResult<()> {
+    let draft: Option<i64> = on!(tx, |c| sqlx::query_scalar(
+        "UPDATE assemblies SET ballot_seq = ballot_seq WHERE id = $1 AND noticed_at IS NULL RETURNING id"
+    )
+    .bind(assembly_id)
+    .fetch_optional(c)
+    .await)?;
+    draft.map(|_| ()).ok_or(StoreError::Invalid(FieldError::new("assembly", "error.assembly.frozen")))
 }
 
 /// Records a ballot inside a transaction. The assembly's row is updated first, which takes

@@ -71,8 +71,8 @@ impl Store {
     /// Keys in one person's reading of a paper ballot. Nothing is written if the entry is
     /// refused (not on the roll, marks that do not fit, no photo, a proxy not in force).
     pub async fn enter_paper(&self, entry: &PaperEntry) -> StoreResult<PaperOutcome> {
-        let matters = self.assembly_matters(entry.assembly_id).await?.len();
-        check_marks(&entry.marks, matters, true)?;
+        let shape = self.ballot_shape(entry.assembly_id).await?;
+        check_marks(&entry.marks, &shape, true)?;
         let marks = marks_code(&entry.marks);
         let now = entry.at;
         transaction!(self, |tx| {

@@ -69,6 +69,7 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
     let finished = NewAssembly {
         convener: linli_domain::assembly::Convener::OwnersCommittee,
         petition_id: None,
+        seats: None,
         community_id,
         title: "续聘物业服务企业及使用维修资金更换电梯".into(),
         form: Form::Written,
@@ -166,6 +167,7 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
     let open = NewAssembly {
         convener: linli_domain::assembly::Convener::OwnersCommittee,
         petition_id: None,
+        seats: None,
         community_id,
         title: "利用小区北侧绿地边角增设电动自行车集中充电棚".into(),
         form: Form::Written,

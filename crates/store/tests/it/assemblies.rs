@@ -16,6 +16,7 @@ fn new_assembly(community_id: i64, allow_changes: bool) -> NewAssembly {
     NewAssembly {
         convener: linli_domain::assembly::Convener::OwnersCommittee,
         petition_id: None,
+        seats: None,
         community_id,
         title: "续聘物业服务企业".into(),
         form: Form::Written,
@@ -601,4 +602,63 @@ dual_backend_test!(a_petition_meets_its_double_bar_once_and_is_answered_by_one_m
     let mut early = new_assembly(c, false);
     early.petition_id = Some(other);
     assert_eq!(field_of(db.store.create_assembly(&early, None).await), "petition");
+});
+
+dual_backend_test!(a_committee_election_fills_the_seats_from_those_who_pass_and_keeps_alternates, |db| {
+    use linli_domain::election::{Nomination, Outcome};
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let c = demo.community_id;
+    let mut new = new_assembly(c, false);
+    new.title = "第二届业主委员会换届选举".into();
+    new.matters.clear();
+    new.seats = Some(5);
+    let id = db.store.create_assembly(&new, None).await.unwrap();
+    let assembly = db.store.assembly(id).await.unwrap();
+    assert_eq!(field_of(db.store.publish_assembly(id, false).await), "candidate", "no candidates, no notice");
+
+    let owners = first_owners(&db.store, c, 8).await;
+    for o in &owners {
+        db.store.add_candidate(&assembly, *o, Nomination::SelfNominated, "").await.unwrap();
+    }
+    assert_eq!(field_of(db.store.add_candidate(&assembly, owners[0], Nomination::Party, "").await), "candidate");
+    // Taking the second candidate off moves the others up: positions stay 1..n.
+    let second = db.store.candidates(id).await.unwrap()[1].id;
+    db.store.remove_candidate(id, second).await.unwrap();
+    let candidates = db.store.candidates(id).await.unwrap();
+    assert_eq!(candidates.iter().map(|k| k.position).collect::<Vec<_>>(), (1..=7).collect::<Vec<i64>>());
+    assert!(!candidates.iter().any(|k| k.owner_id == owners[1]));
+    db.store.publish_assembly(id, false).await.unwrap();
+    assert_eq!(
+        field_of(db.store.add_candidate(&assembly, owners[1], Nomination::Joint, "").await),
+        "assembly",
+        "candidates are frozen with the notice"
+    );
+
+    // Three groups of owners: agreeing to 1-5, to 1-4 and 6, and to 1-3, 5 and 6.
+    let agree_to = |set: &[usize]| {
+        Marks::Choices((1..=7).map(|k| Some(if set.contains(&k) { Choice::Agree } else { Choice::Oppose })).collect())
+    };
+    let electors = db.store.assembly_electors(id).await.unwrap();
+    let too_many = agree_to(&[1, 2, 3, 4, 5, 6]);
+    assert_eq!(field_of(db.store.cast_ballot(&cast(id, electors[0].id, Channel::Online, too_many.clone())).await), "marks");
+    assert_eq!(field_of(db.store.cast_ballot(&cast(id, electors[0].id, Channel::Paper, too_many)).await), "marks");
+    for (i, e) in electors.iter().enumerate() {
+        let set: &[usize] = match i % 20 {
+            0..=7 => &[1, 2, 3, 4, 5],
+            8..=14 => &[1, 2, 3, 4, 6],
+            _ => &[1, 2, 3, 5, 6],
+        };
+        db.store.cast_ballot(&cast(id, e.id, Channel::Online, agree_to(set))).await.unwrap();
+    }
+    let tally = db.store.assembly_tally(id).await.unwrap();
+    let result = linli_store::assemblies::elections::election_result(5, &candidates, &tally);
+    let named = |o: Outcome| -> Vec<i64> {
+        let mut v: Vec<i64> = result.with(o).map(|s| candidates.iter().position(|k| k.id == s.candidate).unwrap() as i64 + 1).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(named(Outcome::Elected), vec![1, 2, 3, 4, 5]);
+    assert_eq!(named(Outcome::Alternate), vec![6], "passes, after the seats: an alternate");
+    assert_eq!(named(Outcome::NotPassed), vec![7]);
+    assert_eq!(result.vacancies, 0);
 });

@@ -53,9 +53,16 @@ struct BallotsPage {
     shown_of: String,
     next: Option<String>,
     convened_by: String,
+    /// In an election: the rule (how many to agree to at most) and the candidates.
+    election_rule: Option<String>,
+    candidates: Vec<linli_store::assemblies::elections::Candidate>,
 }
 
 impl BallotsPage {
+    fn candidate(&self, m: &Matter) -> Option<&linli_store::assemblies::elections::Candidate> {
+        self.candidates.iter().find(|c| c.matter_id == m.id)
+    }
+
     fn threshold_key(&self, m: &Matter) -> &'static str {
         match m.kind.threshold() {
             linli_domain::assembly::Threshold::MoreThanHalf => "assembly.threshold.more_than_half",
@@ -114,7 +121,11 @@ pub async fn print(
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     });
     let matters = state.store.assembly_matters(assembly.id).await?;
+    let candidates = state.store.candidates(assembly.id).await?;
+    let election_rule = assembly.seats.map(|seats| t.fill("election.rule", &[("seats", &seats)]));
     let page = BallotsPage {
+        candidates,
+        election_rule,
         chrome: Chrome::new(&user.0, t.get("assembly.print_ballots")),
         heading: t.fill("assembly.sheet_heading", &[("community", &community.name)]),
         window: window(t, &assembly),

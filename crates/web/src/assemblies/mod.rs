@@ -26,6 +26,7 @@ use std::collections::HashMap;
 pub mod api;
 pub mod ballots;
 pub mod desk;
+pub mod election;
 pub mod petitions;
 pub mod results;
 
@@ -118,6 +119,9 @@ pub struct AssemblyForm {
     /// The petition a temporary meeting answers (its id), or empty.
     #[serde(default)]
     pub petition: String,
+    /// The committee members the assembly elects, or empty for no election.
+    #[serde(default)]
+    pub seats: String,
     /// `kind_1` … `kind_5` and `matter_1` … `matter_5`, as the form sends them.
     #[serde(flatten)]
     pub rows: HashMap<String, String>,
@@ -206,7 +210,7 @@ fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, FieldError> 
 }
 
 /// Checks the form as a whole: every bad field is named, nothing is written.
-fn read_form(f: &AssemblyForm, community_id: i64, convener: Convener) -> Result<NewAssembly, FieldError> {
+fn read_form(f: &AssemblyForm, community_id: i64, convener: Convener, households: i64) -> Result<NewAssembly, FieldError> {
     let title = linli_domain::assembly::TITLE.parse("title", &f.title)?;
     let form = MeetingForm::parse(&f.form)?;
     let (opens, closes) = (day("opens_on", &f.opens_on)?, day("closes_on", &f.closes_on)?);
@@ -222,10 +226,19 @@ fn read_form(f: &AssemblyForm, community_id: i64, convener: Convener) -> Result<
         let title = linli_domain::assembly::MATTER_TEXT.parse("matters", text)?;
         matters.push(NewMatter { kind, title, body: String::new() });
     }
-    if matters.is_empty() {
+    let seats = match f.seats.trim() {
+        "" => None,
+        raw => {
+            let n = raw.parse::<i64>().map_err(|_| FieldError::new("seats", "error.election.seats"))?;
+            linli_domain::election::CommitteeRules::default().check_seats(households, n)?;
+            Some(n)
+        }
+    };
+    if matters.is_empty() && seats.is_none() {
         return Err(FieldError::new("matters", "error.assembly.no_matters"));
     }
     Ok(NewAssembly {
+        seats,
         community_id,
         title,
         form,
@@ -256,7 +269,8 @@ pub async fn create(
     } else {
         Convener::ResidentsCommittee
     };
-    let checked = match read_form(&form, community.id, convener) {
+    let households = state.store.electorate(community.id).await?.units as i64;
+    let checked = match read_form(&form, community.id, convener, households) {
         Ok(new) => match new.petition_id {
             Some(p) => petitions::to_answer(&state, community.id, p).await?.map(|_| new),
             None => Ok(new),
@@ -351,6 +365,8 @@ struct AssemblyPage {
     ended: bool,
     /// Who convened it, in words.
     convened_by: String,
+    /// The committee election it holds, with its result once the count is shown.
+    election: Option<election::ElectionView>,
 }
 
 /// One ballot the caller may cast: whose, what is in, and what the page says about it.
@@ -400,6 +416,11 @@ impl AssemblyPage {
                 ("area_share", &share(w.area_dm2, base.area_dm2)),
             ],
         )
+    }
+
+    /// The candidate a matter stands for, in an election.
+    fn candidate(&self, m: &Matter) -> Option<&linli_store::assemblies::elections::Candidate> {
+        self.election.as_ref().and_then(|e| e.candidates.iter().find(|c| c.matter_id == m.id))
     }
 
     fn result(&self, i: &usize) -> Option<&linli_domain::assembly::MatterResult> {
@@ -499,8 +520,20 @@ pub(crate) async fn assembly_page(
     let results = results::phase(state, user, &assembly, can_manage, !voices.is_empty(), &today).await?;
     let convened_by =
         t.fill("assembly.convened_by", &[("convener", &t.label("assembly.convener", assembly.convener.as_str()))]);
+    let election = match assembly.seats {
+        Some(seats) => {
+            let candidates = state.store.candidates(assembly.id).await?;
+            let result = tally
+                .as_ref()
+                .filter(|_| ended)
+                .map(|t| linli_store::assemblies::elections::election_result(seats, &candidates, t));
+            Some(election::view(t, seats, candidates, result.as_ref()))
+        }
+        None => None,
+    };
     let page = AssemblyPage {
         convened_by,
+        election,
         chrome: Chrome::new(&user.0, &assembly.title),
         window: window(t, &assembly),
         can_manage,

@@ -184,6 +184,8 @@ struct NoticePage {
     window: String,
     hash_line: String,
     dated: String,
+    /// The committee election's outcome in words, when the assembly held one.
+    election: Vec<String>,
 }
 
 /// The printable notice of the result (公告) for the physical board.
@@ -228,6 +230,14 @@ pub async fn notice(State(state): State<AppState>, user: User, Path(id): Path<i6
             ("invalid", &c.invalid),
         ],
     );
+    let election = match assembly.seats {
+        Some(seats) => {
+            let candidates = state.store.candidates(assembly.id).await?;
+            let result = linli_store::assemblies::elections::election_result(seats, &candidates, &tally);
+            super::election::view(t, seats, candidates, Some(&result)).result
+        }
+        None => Vec::new(),
+    };
     let key = if assembly.finalised_at.is_some() { "assembly.notice_final" } else { "assembly.notice_preliminary" };
     let heading = t.fill(key, &[("community", &community.name)]);
     let dated = format_ms(assembly.finalised_at.or(assembly.counted_at).unwrap_or_default());
@@ -245,6 +255,7 @@ pub async fn notice(State(state): State<AppState>, user: User, Path(id): Path<i6
         window: super::window(t, &assembly),
         hash_line: t.fill("assembly.counted", &[("hash", &assembly.tally_hash.as_deref().unwrap_or_default())]),
         quorum: tally.quorum,
+        election,
         participation,
         items,
         channels,

@@ -171,6 +171,7 @@ async fn open_assembly(app: &TestApp) -> i64 {
     let new = NewAssembly {
         convener: linli_domain::assembly::Convener::OwnersCommittee,
         petition_id: None,
+        seats: None,
         community_id: app.demo.community_id,
         title: "续聘物业服务企业".into(),
         form: Form::Written,
