@@ -650,3 +650,121 @@ dual_backend_test!(an_owner_votes_through_the_api_with_the_pages_rules, |db| {
     let doc = owner.get("/api/v1/openapi.json").await.json();
     assert!(doc["paths"]["/api/v1/assemblies/{assembly_id}/ballot"]["post"].is_object());
 });
+
+dual_backend_test!(the_committee_runs_an_election_and_the_page_says_who_is_elected, |db| {
+    use linli_domain::assembly::{Channel, Choice, Marks};
+    use linli_domain::ownership::Holder;
+    let app = TestApp::new(db).await;
+    let c = app.demo.community_id;
+    let mut committee = app.signed_in("yeweihui").await;
+    let (opens, closes) = (in_days(15), in_days(20));
+    let form = |seats: &'static str| {
+        vec![
+            ("title", "第二届业主委员会选举"),
+            ("form", "meeting"),
+            ("opens_on", opens.as_str()),
+            ("closes_on", closes.as_str()),
+            ("seats", seats),
+        ]
+    };
+    let r = committee.post_form(&format!("/communities/{c}/assemblies"), &form("4")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.seats")));
+    let r = committee.post_form(&format!("/communities/{c}/assemblies"), &form("5")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "an election needs no other matter");
+    let id = app.db.store.assemblies(c).await.unwrap()[0].id;
+
+    // Candidates by their unit: a search that finds many units is refused, naming the field.
+    let r = committee
+        .post_form(&format!("/assemblies/{id}/candidates"), &[("candidate_unit", "1"), ("nomination", "self")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.candidate_unit")));
+    let labels = app.db.store.unit_labels(c).await.unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let units: Vec<String> = app
+        .db
+        .store
+        .holdings(c)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|h| match h.holders[..] {
+            [Holder::Owner(o)] if seen.insert(o) => Some(labels[&h.unit_id].clone()),
+            _ => None,
+        })
+        .take(6)
+        .collect();
+    for (i, unit) in units.iter().enumerate() {
+        let nomination = ["party", "residents_committee", "self", "joint", "self", "self"][i];
+        let r = committee
+            .post_form(
+                &format!("/assemblies/{id}/candidates"),
+                &[("candidate_unit", unit), ("nomination", nomination), ("statement", "退休教师，热心公益")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    }
+    let candidates = app.db.store.candidates(id).await.unwrap();
+    assert_eq!(candidates.len(), 6);
+    let page = committee.get(&format!("/assemblies/{id}")).await.text;
+    assert!(page.contains(&candidates[0].name) && page.contains(zh("election.nomination.party")));
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+    set_voting_window(&app.db.store, id, 0, 5).await;
+
+    // The owner agrees to six of five seats: refused, named, nothing counted; then five.
+    let mut owner = app.signed_in("13800138000").await;
+    let page = owner.get(&format!("/assemblies/{id}")).await.text;
+    assert!(page.contains(&zh_fill("election.rule", &[("seats", &5)])), "the rule is said before the ballot");
+    let six: Vec<(String, &str)> = (1..=6).map(|p| (format!("m_{p}"), "agree")).collect();
+    let six: Vec<(&str, &str)> = six.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let r = owner.post_form(&format!("/assemblies/{id}/ballot"), &six).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text.contains(zh("field.marks")), "{}", r.text);
+    assert_eq!(app.db.store.assembly_tally(id).await.unwrap().participation.owners, 0);
+    let mut five = six.clone();
+    five[5].1 = "oppose";
+    assert_eq!(owner.post_form(&format!("/assemblies/{id}/ballot"), &five).await.status, StatusCode::SEE_OTHER);
+
+    // Everyone else agrees to the first four and the sixth: the fifth fails, the sixth is elected.
+    let owner_elector = app.db.store.assembly_tally(id).await.unwrap();
+    assert_eq!(owner_elector.participation.owners, 1);
+    let voted = read!(app.db.store, |d| sqlx::query_scalar::<_, i64>(
+        "SELECT elector_id FROM assembly_ballots WHERE assembly_id = $1"
+    )
+    .bind(id)
+    .fetch_one(d)
+    .await
+    .unwrap());
+    for e in app.db.store.assembly_electors(id).await.unwrap().into_iter().filter(|e| e.id != voted) {
+        let marks = Marks::Choices((1..=6).map(|p| Some(if p == 5 { Choice::Oppose } else { Choice::Agree })).collect());
+        let cast = linli_store::assemblies::Cast {
+            assembly_id: id,
+            elector_id: e.id,
+            channel: Channel::Online,
+            marks,
+            cast_by: None,
+            on_paper: false,
+            today: in_days(0),
+            at: linli_store::now_ms(),
+        };
+        app.db.store.cast_ballot(&cast).await.unwrap();
+    }
+    set_voting_window(&app.db.store, id, -6, -1).await;
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/count"), &[]).await.status, StatusCode::SEE_OTHER);
+    let sep = zh("list.separator");
+    let elected: Vec<&str> = [0, 1, 2, 3, 5].iter().map(|i| candidates[*i].name.as_str()).collect();
+    let page = owner.get(&format!("/assemblies/{id}")).await.text;
+    let not_passed = zh_fill("election.not_passed", &[("names", &candidates[4].name)]);
+    assert!(page.contains(&not_passed), "{page}");
+    // The elected are listed by votes: the first four tie on both counts inside the seats.
+    for name in &elected {
+        assert!(page.contains(*name));
+    }
+    let line_start = zh_fill("election.elected", &[("names", &"")]);
+    let line = page.split(&line_start).nth(1).expect("an elected line").split('<').next().unwrap();
+    assert_eq!(line.split(sep).count(), 5, "{line}");
+    assert!(!line.contains(&candidates[4].name));
+    let notice = owner.get(&format!("/assemblies/{id}/notice")).await.text;
+    assert!(notice.contains(&not_passed), "the notice says it too");
+});
