@@ -1,7 +1,8 @@
 //! The demo's owners' assemblies in 和谐家园: one finished two months ago (re-hiring the
 //! property company and using the maintenance fund for the lifts), with online ballots,
 //! paper ballots keyed in twice (one pair that first disagreed) and proxies, counted and
-//! closed; one open now (a charging shed for e-bikes on common ground, a 3/4 matter)
+//! closed; the second owners' committee elected a month ago (five seats, seven candidates,
+//! one alternate); one open now (a charging shed for e-bikes on common ground, a 3/4 matter)
 //! with participation still short of 2/3; and a petition for a temporary meeting short of
 //! its 20% bars. The demo resident voted online in the first, has not voted in the second
 //! and has not signed the petition.
@@ -163,6 +164,9 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
     store.count_assembly(id, &day(-59), &day(-52)).await?;
     store.finalise_assembly(id, &day(-50)).await?;
 
+    // A month ago: the second owners' committee elected, five seats from seven candidates.
+    election(store, community_id, desk, rng, own).await?;
+
     // Open now: five days in, nine to go.
     let open = NewAssembly {
         convener: linli_domain::assembly::Convener::OwnersCommittee,
@@ -234,6 +238,72 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
             &signers,
         )
         .await?;
+    Ok(())
+}
+
+/// The committee election: seven candidates for five seats; about four owners in five vote
+/// online, in three groups that each agree to five candidates, so five are elected, one
+/// passes as an alternate and one does not pass.
+async fn election(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCha8Rng, own: Option<i64>) -> StoreResult<()> {
+    use linli_domain::election::Nomination;
+    use linli_domain::ownership::Holder;
+    let new = NewAssembly {
+        convener: linli_domain::assembly::Convener::OwnersCommittee,
+        petition_id: None,
+        seats: Some(5),
+        community_id,
+        title: "第二届业主委员会换届选举".into(),
+        form: Form::Meeting,
+        opens_on: day(-40),
+        closes_on: day(-33),
+        allow_changes: false,
+        show_running: false,
+        matters: Vec::new(),
+    };
+    let id = store.create_assembly(&new, Some(desk.committee)).await?;
+    let assembly = store.assembly(id).await?;
+    let voters = linli_domain::ownership::voters(&store.holdings(community_id).await?);
+    let people: Vec<i64> = voters
+        .iter()
+        .filter_map(|v| match v.holders[..] {
+            [Holder::Owner(o)] if Some(o) != own => Some(o),
+            _ => None,
+        })
+        .collect();
+    let statements = [
+        (Nomination::Party, "中共党员，退休前任区房管所工程师，熟悉房屋维修和维修资金使用"),
+        (Nomination::ResidentsCommittee, "楼栋长，参与过小区停车改造协调"),
+        (Nomination::SelfNominated, "执业律师，愿为业主提供合同和法律方面的把关"),
+        (Nomination::Joint, "会计师，愿负责公共收益和维修资金的账目公开"),
+        (Nomination::SelfNominated, "第一届业主委员会委员，愿意继续服务"),
+        (Nomination::Joint, "年轻业主代表，熟悉线上工具，愿负责信息公开"),
+        (Nomination::SelfNominated, "希望加强小区安保"),
+    ];
+    for (i, (nomination, statement)) in statements.iter().enumerate() {
+        let owner = people[(i * 137 + 11) % people.len()];
+        store.add_candidate(&assembly, owner, *nomination, statement).await?;
+    }
+    store.publish_assembly(id, false).await?;
+    let start_ms = crate::now_ms() - 40 * DAY_MS;
+    let own_voter = own_elector(store, id, own).await?;
+    for elector in store.assembly_electors(id).await? {
+        let x: f64 = rng.r#gen();
+        if x > 0.8 && own_voter != Some(elector.id) {
+            continue;
+        }
+        let set: &[usize] = match x {
+            x if x < 0.32 => &[1, 2, 3, 4, 5],
+            x if x < 0.60 => &[1, 2, 3, 4, 6],
+            _ => &[1, 2, 3, 5, 6],
+        };
+        let marks =
+            Marks::Choices((1..=7).map(|k| Some(if set.contains(&k) { Choice::Agree } else { Choice::Oppose })).collect());
+        let offset = rng.gen_range(0..7);
+        let at = start_ms + offset * DAY_MS + rng.gen_range(8 * 3_600_000..21 * 3_600_000);
+        store.cast_ballot(&online(id, elector.id, marks, None, day(-40 + offset), at)).await?;
+    }
+    store.count_assembly(id, &day(-32), &day(-25)).await?;
+    store.finalise_assembly(id, &day(-23)).await?;
     Ok(())
 }
 

@@ -413,14 +413,28 @@ mod paper_and_proxies {
     });
 }
 
-dual_backend_test!(the_demo_has_a_counted_assembly_with_every_channel_and_one_open_for_voting, |db| {
+dual_backend_test!(the_demo_has_a_counted_assembly_with_every_channel_an_election_and_one_open_for_voting, |db| {
     let spec = linli_store::demo::DemoSpec { assemblies: true, ..small_demo() };
     let demo = linli_store::demo::load(&db.store, &spec).await.unwrap();
     let all = db.store.assemblies(demo.community_id).await.unwrap();
     let today = today();
-    let counted: Vec<_> = all.iter().filter(|a| a.counted_at.is_some()).collect();
+    let counted: Vec<_> = all.iter().filter(|a| a.counted_at.is_some() && a.seats.is_none()).collect();
     let open: Vec<_> = all.iter().filter(|a| a.is_open_on(&today)).collect();
     assert_eq!((counted.len(), open.len()), (1, 1));
+
+    // The committee election: five elected, an alternate, one who did not pass.
+    let election = all.iter().find(|a| a.seats == Some(5)).expect("an election");
+    assert!(election.finalised_at.is_some());
+    let candidates = db.store.candidates(election.id).await.unwrap();
+    let tally = db.store.assembly_tally(election.id).await.unwrap();
+    assert!(tally.quorum);
+    let result = linli_store::assemblies::elections::election_result(5, &candidates, &tally);
+    use linli_domain::election::Outcome;
+    let count = |o: Outcome| result.with(o).count();
+    assert_eq!(
+        (count(Outcome::Elected), count(Outcome::Alternate), count(Outcome::NotPassed), result.vacancies),
+        (5, 1, 1, 0)
+    );
 
     let done = counted[0];
     assert_eq!(db.store.verify_ballot_chain(done.id).await.unwrap().ok(), done.tally_hash, "the published hash holds");
