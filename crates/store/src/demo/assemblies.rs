@@ -163,6 +163,7 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
     }
     store.count_assembly(id, &day(-59), &day(-52)).await?;
     store.finalise_assembly(id, &day(-50)).await?;
+    backdate(store, id, [-90, -59, -50]).await?;
 
     // A month ago: the second owners' committee elected, five seats from seven candidates.
     election(store, community_id, desk, rng, own).await?;
@@ -304,7 +305,35 @@ async fn election(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
     }
     store.count_assembly(id, &day(-32), &day(-25)).await?;
     store.finalise_assembly(id, &day(-23)).await?;
-    Ok(())
+    backdate(store, id, [-55, -32, -23]).await
+}
+
+/// Dates an assembly's notice, count and final result (and the notices owners got of them)
+/// on the given days from today, 10:00 China time, as if they had happened then.
+async fn backdate(store: &Store, id: i64, [noticed, counted, finalised]: [i64; 3]) -> StoreResult<()> {
+    let at = |offset: i64| {
+        let date = crate::today() + chrono::Duration::days(offset);
+        date.and_hms_opt(2, 0, 0).map_or(0, |t| t.and_utc().timestamp_millis())
+    };
+    crate::transaction!(store, |tx| {
+        crate::exec!(
+            tx,
+            sqlx::query("UPDATE assemblies SET noticed_at = $1, counted_at = $2, finalised_at = $3 WHERE id = $4")
+                .bind(at(noticed))
+                .bind(at(counted))
+                .bind(at(finalised))
+                .bind(id)
+        )?;
+        for (kind, offset) in [("assembly_noticed", noticed), ("assembly_final", finalised)] {
+            crate::exec!(
+                tx,
+                sqlx::query("UPDATE notifications SET created_at = $1 WHERE assembly_id = $2 AND kind = $3")
+                    .bind(at(offset))
+                    .bind(id)
+                    .bind(kind)
+            )?;
+        }
+    })
 }
 
 /// The demo resident's place on an assembly's roll.
