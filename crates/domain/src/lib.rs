@@ -75,6 +75,7 @@ pub mod admin;
 pub mod assembly;
 pub mod care;
 pub mod case;
+pub mod committee;
 pub mod dispute;
 pub mod election;
 pub mod field;

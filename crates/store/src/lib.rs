@@ -18,6 +18,7 @@ pub mod audit;
 mod cache;
 pub mod care;
 pub mod cases;
+pub mod committees;
 pub mod crypto;
 pub mod demo;
 pub mod disputes;

@@ -125,6 +125,8 @@ pub struct InboxItem {
     pub assembly_id: Option<i64>,
     /// The petition for a temporary meeting a notice is about.
     pub petition_id: Option<i64>,
+    /// The owners' committee whose duty a notice is about.
+    pub committee_id: Option<i64>,
     pub kind: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
@@ -174,7 +176,7 @@ impl Store {
     pub async fn inbox(&self, account_id: i64, limit: i64) -> StoreResult<Vec<InboxItem>> {
         Ok(read!(self, |db| {
             sqlx::query_as(
-            "SELECT n.id, n.case_id, n.assembly_id, n.petition_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
+            "SELECT n.id, n.case_id, n.assembly_id, n.petition_id, n.committee_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
              c.description, n.detail, n.remark FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
              LEFT JOIN case_categories k ON k.id = c.category_id \
              WHERE n.account_id = $1 ORDER BY n.id DESC LIMIT $2"

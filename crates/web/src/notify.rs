@@ -53,6 +53,8 @@ pub struct Round {
     pub auto_rated: usize,
     pub delivered: usize,
     pub failed: usize,
+    /// Reminders of owners' committee duties due soon or overdue.
+    pub committee_reminders: usize,
 }
 
 /// The words of a notice, in the recipient's language.
@@ -97,6 +99,7 @@ pub async fn run_once(store: &Store, webhook: Option<&Webhook>, now: i64) -> lin
         ..Round::default()
     };
     let local = china_time(now);
+    round.committee_reminders = store.remind_committees(&local.date().to_string(), now).await?;
     if local.time() >= chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default() {
         round.digests = store.queue_digests(&local.date().to_string(), now).await?;
     }

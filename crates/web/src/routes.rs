@@ -139,6 +139,17 @@ pub fn build() -> Routes {
         .page(Method::POST, "/petitions/{petition_id}/sign", Some(ViewAssemblies), assemblies::petitions::sign)
         .page(Method::POST, "/petitions/{petition_id}/withdraw", Some(ViewAssemblies), assemblies::petitions::withdraw)
         .page(Method::GET, "/assemblies/{assembly_id}", Some(ViewAssemblies), assemblies::show)
+        .page(Method::GET, "/communities/{community_id}/committee", Some(ViewAssemblies), assemblies::committee::current)
+        .page(Method::GET, "/committees/{committee_id}", Some(ViewAssemblies), assemblies::committee::show)
+        .page(Method::POST, "/committees/{committee_id}/meetings", Some(ManageAssemblies), assemblies::committee::meeting)
+        .page(Method::POST, "/committees/{committee_id}/filing", Some(ManageAssemblies), assemblies::committee::filing)
+        .page(Method::POST, "/committees/{committee_id}/decisions", Some(ManageAssemblies), assemblies::committee::decision)
+        .page(
+            Method::POST,
+            "/committees/{committee_id}/decisions/{decision_id}/publish",
+            Some(ManageAssemblies),
+            assemblies::committee::publish_decision,
+        )
         .page(Method::POST, "/assemblies/{assembly_id}/publish", Some(ManageAssemblies), assemblies::publish)
         .page(Method::POST, "/assemblies/{assembly_id}/count", Some(ManageAssemblies), assemblies::count)
         .page(Method::POST, "/assemblies/{assembly_id}/election", Some(ManageAssemblies), assemblies::election::seats)

@@ -117,6 +117,17 @@ impl Store {
     /// answered; every owner on the roll with an account and the community's staff are told.
     pub async fn finalise_assembly(&self, assembly_id: i64, today: &str) -> StoreResult<()> {
         let now = crate::now_ms();
+        // An election's result puts its committee in office with the final result. The count
+        // is closed, so the result read here is the one published.
+        let assembly = self.assembly(assembly_id).await?;
+        let election = match assembly.seats {
+            Some(seats) if assembly.counted_at.is_some() => {
+                let candidates = self.candidates(assembly_id).await?;
+                let tally = self.assembly_tally(assembly_id).await?;
+                Some(super::elections::election_result(seats, &candidates, &tally))
+            }
+            _ => None,
+        };
         transaction!(self, |tx| {
             let (until, finalised) = phase(tx, assembly_id).await?;
             if finalised.is_some() {
@@ -144,6 +155,9 @@ impl Store {
                     .fetch_one(c)
                     .await)?;
             super::announce(tx, assembly_id, community_id, &title, "assembly_final", now).await?;
+            if let Some(result) = &election {
+                crate::committees::form(tx, community_id, assembly_id, today, result).await?;
+            }
         })
     }
 

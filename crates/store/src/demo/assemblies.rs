@@ -305,7 +305,39 @@ async fn election(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
     }
     store.count_assembly(id, &day(-32), &day(-25)).await?;
     store.finalise_assembly(id, &day(-23)).await?;
-    backdate(store, id, [-55, -32, -23]).await
+    backdate(store, id, [-55, -32, -23]).await?;
+
+    // The committee's first duties done: its first meeting, the filing and one decision.
+    let committee = store.committees(community_id).await?.remove(0);
+    let members: Vec<i64> = store
+        .committee_members(committee.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.standing == "member")
+        .map(|m| m.candidate_id)
+        .collect();
+    store
+        .record_first_meeting(
+            committee.id,
+            &day(-20),
+            members[0],
+            members[1],
+            "全体委员到会。推选主任、副主任；分工：维修资金和公共收益账目、物业服务监督、信息公开。",
+            desk.committee,
+        )
+        .await?;
+    store.record_filing(committee.id, &day(-12), desk.committee).await?;
+    let decision = store
+        .record_decision(
+            committee.id,
+            "每季度公开公共收益和维修资金账目",
+            "自本季度起，每季度第一个月 10 日前在公告栏和平台公开上季度公共收益收支和维修资金使用明细。",
+            &day(-9),
+            &members[..4],
+            desk.committee,
+        )
+        .await?;
+    store.publish_decision(committee.id, decision).await
 }
 
 /// Dates an assembly's notice, count and final result (and the notices owners got of them)

@@ -676,3 +676,73 @@ dual_backend_test!(a_committee_election_fills_the_seats_from_those_who_pass_and_
     assert_eq!(named(Outcome::NotPassed), vec![7]);
     assert_eq!(result.vacancies, 0);
 });
+
+dual_backend_test!(an_elected_committee_owes_its_duties_and_is_reminded_once_per_deadline, |db| {
+    use linli_domain::election::Nomination;
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let c = demo.community_id;
+    let staff = demo.account(linli_domain::Role::CommunityStaff).unwrap().account_id;
+    let mut new = new_assembly(c, false);
+    new.matters.clear();
+    new.seats = Some(5);
+    let id = db.store.create_assembly(&new, None).await.unwrap();
+    let assembly = db.store.assembly(id).await.unwrap();
+    for o in first_owners(&db.store, c, 6).await {
+        db.store.add_candidate(&assembly, o, Nomination::Joint, "").await.unwrap();
+    }
+    db.store.publish_assembly(id, false).await.unwrap();
+    let yes = Marks::Choices((1..=6).map(|k| Some(if k < 6 { Choice::Agree } else { Choice::Oppose })).collect());
+    for e in db.store.assembly_electors(id).await.unwrap() {
+        db.store.cast_ballot(&cast(id, e.id, Channel::Online, yes.clone())).await.unwrap();
+    }
+    set_voting_window(&db.store, id, -10, -1).await;
+    db.store.count_assembly(id, &today(), &in_days(-1)).await.unwrap();
+    assert!(db.store.committees(c).await.unwrap().is_empty(), "no committee before the final result");
+    db.store.finalise_assembly(id, &today()).await.unwrap();
+
+    let committee = db.store.committees(c).await.unwrap().remove(0);
+    assert_eq!(committee.elected_on, today());
+    let members = db.store.committee_members(committee.id).await.unwrap();
+    assert_eq!(members.iter().filter(|m| m.standing == "member").count(), 5);
+    let ids: Vec<i64> = members.iter().map(|m| m.candidate_id).collect();
+    let record = db.store.committee_record(&committee).await.unwrap();
+    let days = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap().signed_duration_since(chrono::NaiveDate::default()).num_days();
+    let open = linli_domain::committee::open_duties(Default::default(), &record, days(&today()));
+    use linli_domain::committee::Duty;
+    assert_eq!(open.iter().map(|d| (d.duty, d.due - days(&today()))).collect::<Vec<_>>(), vec![(Duty::FirstMeeting, 7), (Duty::Filing, 30)]);
+
+    // Nothing is due soon yet: no reminder. Ten days on the first meeting is overdue.
+    assert_eq!(db.store.remind_committees(&today(), linli_store::now_ms()).await.unwrap(), 0);
+    let later = in_days(10);
+    assert_eq!(db.store.remind_committees(&later, linli_store::now_ms()).await.unwrap(), 1);
+    assert_eq!(db.store.remind_committees(&later, linli_store::now_ms()).await.unwrap(), 0, "once per deadline");
+    let told: i64 = read!(db.store, |d| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE committee_id = $1 AND kind = 'committee_first_meeting' AND account_id = $2"
+    )
+    .bind(committee.id)
+    .bind(staff)
+    .fetch_one(d)
+    .await
+    .unwrap());
+    assert_eq!(told, 1);
+
+    // The first meeting elects two different members as chair and vice chair.
+    assert_eq!(field_of(db.store.record_first_meeting(committee.id, &today(), ids[0], ids[0], "推选主任", staff).await), "vice_chair");
+    assert_eq!(field_of(db.store.record_meeting(committee.id, &today(), "例会", staff).await), "held_on", "the first meeting first");
+    db.store.record_first_meeting(committee.id, &today(), ids[0], ids[1], "推选主任、副主任", staff).await.unwrap();
+    db.store.record_filing(committee.id, &today(), staff).await.unwrap();
+    assert_eq!(field_of(db.store.record_filing(committee.id, &today(), staff).await), "filed_on");
+
+    // A decision stands with more than half of ALL five members: two signatures are not enough.
+    assert_eq!(field_of(db.store.record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &ids[..2], staff).await), "signers");
+    assert_eq!(field_of(db.store.record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &[ids[0], ids[0], ids[1]], staff).await), "signers", "a member signs once");
+    assert!(db.store.committee_decisions(committee.id).await.unwrap().is_empty(), "nothing written");
+    let decision = db.store.record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &ids[..3], staff).await.unwrap();
+    let committee = db.store.committee(committee.id).await.unwrap();
+    let open = linli_domain::committee::open_duties(Default::default(), &db.store.committee_record(&committee).await.unwrap(), days(&today()));
+    assert_eq!(open.iter().map(|d| d.duty).collect::<Vec<_>>(), vec![Duty::PublishDecision, Duty::Meeting]);
+    db.store.publish_decision(committee.id, decision).await.unwrap();
+    assert_eq!(field_of(db.store.publish_decision(committee.id, decision).await), "decision");
+    let open = linli_domain::committee::open_duties(Default::default(), &db.store.committee_record(&committee).await.unwrap(), days(&today()));
+    assert_eq!(open.iter().map(|d| (d.duty, d.due - days(&today()))).collect::<Vec<_>>(), vec![(Duty::Meeting, 61)]);
+});

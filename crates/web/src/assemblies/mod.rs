@@ -25,6 +25,7 @@ use std::collections::HashMap;
 
 pub mod api;
 pub mod ballots;
+pub mod committee;
 pub mod desk;
 pub mod election;
 pub mod petitions;

@@ -49,11 +49,14 @@ pub async fn show(
             let remark = linli_domain::case::Remark::from_json(n.remark.as_deref());
             let text = crate::notify::notice_text(t, &n.kind, n.case_id, &n.detail, remark.as_ref());
             let at = format_ms(n.created_at);
-            let href = match (n.case_id, n.assembly_id, n.petition_id) {
-                (Some(c), _, _) => Some(format!("/cases/{c}")),
-                (None, Some(a), _) => Some(format!("/assemblies/{a}")),
-                (None, None, Some(p)) => Some(format!("/petitions/{p}")),
-                (None, None, None) => None,
+            let href = if let Some(c) = n.case_id {
+                Some(format!("/cases/{c}"))
+            } else if let Some(a) = n.assembly_id {
+                Some(format!("/assemblies/{a}"))
+            } else if let Some(p) = n.petition_id {
+                Some(format!("/petitions/{p}"))
+            } else {
+                n.committee_id.map(|c| format!("/committees/{c}"))
             };
             let category =
                 n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());

@@ -767,4 +767,53 @@ dual_backend_test!(the_committee_runs_an_election_and_the_page_says_who_is_elect
     assert!(!line.contains(&candidates[4].name));
     let notice = owner.get(&format!("/assemblies/{id}/notice")).await.text;
     assert!(notice.contains(&not_passed), "the notice says it too");
+
+    // With the final result the committee takes office and owes its duties.
+    transaction!(app.db.store, |tx| {
+        exec!(tx, sqlx::query("UPDATE assemblies SET objections_until = $1 WHERE id = $2").bind(in_days(-1)).bind(id))?
+    })
+    .unwrap();
+    assert_eq!(committee.post_form(&format!("/assemblies/{id}/finalise"), &[]).await.status, StatusCode::SEE_OTHER);
+    let r = committee.get(&format!("/communities/{c}/committee")).await;
+    let path = r.location().expect("the committee in office").to_owned();
+    let page = committee.get(&path).await.text;
+    assert!(page.contains(zh("committee.state.pending")) && page.contains(zh("committee.first_meeting")));
+    let member = |i: usize| candidates[[0, 1, 2, 3, 5][i]].id.to_string();
+    let same = [("held_on", in_days(0)), ("chair", member(0)), ("vice_chair", member(0)), ("minutes", "推选主任".to_owned())];
+    let same: Vec<(&str, &str)> = same.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = committee.post_form(&format!("{path}/meetings"), &same).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.vice_chair")));
+    let first = [("held_on", in_days(0)), ("chair", member(0)), ("vice_chair", member(1)), ("minutes", "推选主任、副主任".to_owned())];
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(committee.post_form(&format!("{path}/meetings"), &first).await.status, StatusCode::SEE_OTHER);
+    let page = owner.get(&path).await.text;
+    assert!(page.contains(&zh_fill("committee.officers", &[("chair", &candidates[0].name), ("vice", &candidates[1].name)])));
+    assert!(!page.contains("推选主任、副主任"), "owners read decisions, not the minutes");
+    // A decision signed by two of five members does not stand; three of five does.
+    let decision = |signers: usize| {
+        let mut f = vec![
+            ("title", "公开公共收益账目".to_owned()),
+            ("decision_body", "每季度公开公共收益收支明细".to_owned()),
+            ("decided_on", in_days(0)),
+        ];
+        f.extend((0..signers).map(|i| ("signer", member(i))));
+        f
+    };
+    let two = decision(2);
+    let two: Vec<(&str, &str)> = two.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = committee.post_form(&format!("{path}/decisions"), &two).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.signers")));
+    let three = decision(3);
+    let three: Vec<(&str, &str)> = three.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(committee.post_form(&format!("{path}/decisions"), &three).await.status, StatusCode::SEE_OTHER);
+    assert!(!owner.get(&path).await.text.contains("每季度公开公共收益收支明细"), "not published yet");
+    let committee_id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let d = app.db.store.committee_decisions(committee_id).await.unwrap()[0].id;
+    let mut worker = app.signed_in("wangge1").await;
+    assert_eq!(worker.get(&path).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(owner.post_form(&format!("{path}/decisions/{d}/publish"), &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(committee.post_form(&format!("{path}/decisions/{d}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(owner.get(&path).await.text.contains("每季度公开公共收益收支明细"), "published to the owners");
 });
