@@ -53,6 +53,8 @@ struct NewPage {
     community: Community,
     form: PetitionForm,
     error: Option<String>,
+    /// The caller stands for an owner here (else no form is offered).
+    owner: bool,
 }
 
 /// The owners of record the caller stands for here, or a refusal naming why.
@@ -62,14 +64,14 @@ async fn owners_here(state: &AppState, user: &User, community_id: i64) -> AppRes
 
 pub async fn new_form(State(state): State<AppState>, user: User, Path(community_id): Path<i64>) -> AppResult<Response> {
     let community = community_for(&state, &user, community_id, Action::ViewAssemblies).await?;
-    if owners_here(&state, &user, community.id).await?.is_empty() {
-        return Err(AppError::Forbidden);
-    }
+    // Someone who owns nothing here is told so instead of offered a form.
+    let owner = !owners_here(&state, &user, community.id).await?.is_empty();
     let page = NewPage {
         chrome: Chrome::new(&user.0, user.0.tr().get("petition.new")),
         community,
         form: PetitionForm::default(),
-        error: None,
+        error: (!owner).then(|| user.0.tr().field_error("petition", "error.petition.not_owner")),
+        owner,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -97,14 +99,14 @@ pub async fn create(
             Ok(Redirect::to(&format!("/petitions/{id}")).into_response())
         }
         Err(e) => {
-            let status = if owners.is_empty() { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
             let page = NewPage {
                 chrome: Chrome::new(&user.0, user.0.tr().get("petition.new")),
                 error: Some(user.0.tr().field_error(e.field, e.key)),
+                owner: !owners.is_empty(),
                 community,
                 form,
             };
-            Ok(render(status, &page))
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
 }
