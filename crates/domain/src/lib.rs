@@ -88,6 +88,7 @@ pub mod permission;
 pub mod person;
 pub mod privacy;
 pub mod role;
+pub mod scorecard;
 pub mod worktime;
 
 pub use field::{FieldError, TextRule, clean_text};

@@ -32,6 +32,7 @@ pub mod ownership;
 pub mod photos;
 pub mod registry;
 pub mod residents;
+pub mod scorecards;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

@@ -26,6 +26,7 @@ pub mod photo;
 pub mod registry;
 pub mod residents;
 pub mod routes;
+pub mod scorecards;
 pub mod spreadsheet;
 pub mod state;
 

@@ -12,7 +12,7 @@ use crate::photo;
 use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
-use crate::{accounts, assemblies, cases, indicators, monitoring, registry, residents};
+use crate::{accounts, assemblies, cases, indicators, monitoring, registry, residents, scorecards};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -258,6 +258,11 @@ pub fn build() -> Routes {
             "/organisations/{organisation_id}/indicators",
             Some(ViewPartyFigures),
             indicators::show_party,
+        )
+        .page(Method::GET, "/organisations/{organisation_id}/scorecard", Some(ViewPartyFigures), scorecards::show)
+        .page(Method::POST, "/organisations/{organisation_id}/records", Some(ViewPartyFigures), scorecards::add_record)
+        .page(Method::POST, "/organisations/{organisation_id}/surveys", Some(ViewPartyFigures), scorecards::add_survey)
+        .page(Method::GET, "/streets/{street_id}/scorecards", Some(ViewStreet), scorecards::street
         )
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::pages::show)
         .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::pages::step, photo::UPLOAD_LIMIT)

@@ -11,4 +11,5 @@ mod monitoring;
 mod notifications;
 mod registry;
 mod remarks;
+mod scorecards;
 mod store;

@@ -186,6 +186,12 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 text: t.fill(key, &[("party", &party.name)]),
                 href: format!("/organisations/{id}/indicators"),
             });
+            if party.kind == "property_company" {
+                todos.push(Todo {
+                    text: t.fill("todo.scorecard", &[("party", &party.name)]),
+                    href: format!("/organisations/{id}/scorecard"),
+                });
+            }
         }
         if p.has_role(Role::Resident) || p.has_role(Role::OwnersCommitteeMember) {
             page.report_href = p

@@ -31,6 +31,8 @@ struct CommunityPage {
     chrome: Chrome,
     community: Community,
     organisations: Vec<Organisation>,
+    /// The property companies whose scorecard the caller sees.
+    scorecards: Vec<i64>,
     grids: Vec<GridRow>,
     map: String,
     can_manage: bool,
@@ -114,9 +116,14 @@ async fn community_page(
             linked: linked(g),
         })
         .collect();
+    let organisations = state.store.organisations(community.id).await?;
+    let companies: Vec<i64> = organisations.iter().filter(|o| o.kind == "property_company").map(|o| o.id).collect();
+    let scorecards =
+        companies.iter().copied().filter(|&o| p.sees_party_figures(community.id, community.street_id, o, &companies)).collect();
     let page = CommunityPage {
         chrome: Chrome::new(&user.0, community.name.clone()),
-        organisations: state.store.organisations(community.id).await?,
+        organisations,
+        scorecards,
         show_counts: rows.iter().any(|r| r.linked),
         can_manage_grids: p.can_in_community(Action::ManageGrids, community.id, community.street_id),
         notice,

@@ -17,5 +17,6 @@ mod photos;
 mod registry;
 mod reporting;
 mod residents;
+mod scorecards;
 mod security;
 mod settings;
