@@ -5,7 +5,8 @@
 //! one alternate); one open now (a charging shed for e-bikes on common ground, a 3/4 matter)
 //! with participation still short of 2/3; and a petition for a temporary meeting short of
 //! its 20% bars. The demo resident voted online in the first, has not voted in the second
-//! and has not signed the petition.
+//! and has not signed the petition. A year of the property company's scorecards: the
+//! committee's quarterly surveys and good and bad records with their evidence.
 
 use crate::assemblies::paper::PaperEntry;
 use crate::assemblies::proxies::NewProxy;
@@ -379,4 +380,34 @@ async fn own_elector(store: &Store, assembly_id: i64, owner: Option<i64>) -> Sto
 /// An online ballot as the demo casts it.
 fn online(assembly_id: i64, elector_id: i64, marks: Marks, cast_by: Option<i64>, today: String, at: i64) -> Cast {
     Cast { assembly_id, elector_id, channel: Channel::Online, marks, cast_by, on_paper: false, today, at }
+}
+
+/// A year of supervising the property company: the owners' committee's survey each quarter
+/// and the good and bad records the community's staff entered with their evidence.
+pub async fn scorecards(store: &Store, company: i64, desk: &Desk) -> StoreResult<()> {
+    use linli_domain::scorecard::{RecordKind, quarter, quarter_of};
+    let mut within = crate::today();
+    for satisfied in [88, 85, 78, 82] {
+        let q = quarter_of(within);
+        store.record_survey(company, &q, "owners_committee", 120, satisfied, desk.committee).await?;
+        within = quarter(&q).map_or(within, |(first, _)| first).pred_opt().unwrap_or(within);
+    }
+    let records = [
+        (RecordKind::Bad, 50, "电梯困人 40 分钟未到场", "3 号楼 2 号梯困人报警记录、街道检查记录第 12 号", -200),
+        (RecordKind::Good, 20, "配合社区完成消防演练", "社区消防演练签到表和照片", -150),
+        (RecordKind::Bad, 30, "二次供水水箱清洗逾期", "卫生监督抽查通知书（逾期 21 天）", -95),
+        (RecordKind::Good, 10, "保安拾金不昧，业主送表扬信", "业主表扬信原件扫描", -40),
+    ];
+    for (kind, points, title, evidence, days_ago) in records {
+        let new = crate::scorecards::NewRecord {
+            organisation_id: company,
+            kind,
+            points,
+            title: title.into(),
+            evidence: evidence.into(),
+            occurred_on: day(days_ago),
+        };
+        store.add_property_record(&new, desk.staff).await?;
+    }
+    Ok(())
 }

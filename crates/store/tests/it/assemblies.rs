@@ -422,6 +422,18 @@ dual_backend_test!(the_demo_has_a_counted_assembly_with_every_channel_an_electio
     let open: Vec<_> = all.iter().filter(|a| a.is_open_on(&today)).collect();
     assert_eq!((counted.len(), open.len()), (1, 1));
 
+    // A year of the property company's scorecards: a survey every quarter, records in force.
+    let company: i64 = read!(db.store, |d| sqlx::query_scalar(
+        "SELECT id FROM organisations WHERE community_id = $1 AND kind = 'property_company' ORDER BY id LIMIT 1"
+    )
+    .bind(demo.community_id)
+    .fetch_one(d)
+    .await
+    .unwrap());
+    let quarter = linli_domain::scorecard::quarter_of(linli_store::today());
+    let card = db.store.scorecard(company, &quarter, Default::default()).await.unwrap();
+    assert!(card.inputs.survey.is_some() && card.inputs.good > 0 && card.inputs.bad > 0, "{:?}", card.inputs);
+
     // The committee election: five elected, an alternate, one who did not pass.
     let election = all.iter().find(|a| a.seats == Some(5)).expect("an election");
     assert!(election.finalised_at.is_some());
