@@ -360,7 +360,10 @@ pub fn petition_met(signed: Weight, electorate: Weight) -> bool {
 /// Where a petition stands over the register as it is now: the weight of the voters for whom
 /// an owner of record signed (co-owners of a unit count once, however many of them sign; a
 /// signer who has since sold counts no more), against the whole roll.
-pub fn petition_standing(voters: &[crate::ownership::Voter], signed: &std::collections::HashSet<i64>) -> (Weight, Weight) {
+pub fn petition_standing(
+    voters: &[crate::ownership::Voter],
+    signed: &std::collections::HashSet<i64>,
+) -> (Weight, Weight) {
     use crate::ownership::Holder;
     let mut part = Weight::default();
     let mut whole = Weight::default();
@@ -657,7 +660,12 @@ mod tests {
         assert_eq!((part.owners, part.area_dm2), (2, 25_000), "co-owners once, a buyer of two units once");
         assert_eq!((whole.owners, whole.area_dm2), (3, 34_000));
         // Owner 3 sells both units to owner 9, who has not signed: the signature no longer counts.
-        let sold = [register[0].clone(), unit(2, 80, &[Holder::Owner(9)]), unit(3, 70, &[Holder::Owner(9)]), register[3].clone()];
+        let sold = [
+            register[0].clone(),
+            unit(2, 80, &[Holder::Owner(9)]),
+            unit(3, 70, &[Holder::Owner(9)]),
+            register[3].clone(),
+        ];
         let (part, _) = petition_standing(&voters(&sold), &signed);
         assert_eq!((part.owners, part.area_dm2), (1, 10_000));
     }

@@ -87,7 +87,8 @@ pub fn open_duties(cal: CommitteeCalendar, r: &Record, today: i64) -> Vec<OpenDu
         }
     };
     let mut out = Vec::new();
-    let mut open = |duty: Duty, decision: Option<i64>, due: i64| out.push(OpenDuty { duty, decision, due, state: state(due) });
+    let mut open =
+        |duty: Duty, decision: Option<i64>, due: i64| out.push(OpenDuty { duty, decision, due, state: state(due) });
     match r.first_meeting {
         None => open(Duty::FirstMeeting, None, r.elected_on + cal.first_meeting_days),
         Some(_) => {
@@ -157,7 +158,13 @@ mod tests {
 
     #[test]
     fn after_the_first_meeting_the_next_is_due_two_months_after_the_last() {
-        let r = Record { elected_on: 100, first_meeting: Some(104), last_meeting: Some(150), filed: Some(120), ..Record::default() };
+        let r = Record {
+            elected_on: 100,
+            first_meeting: Some(104),
+            last_meeting: Some(150),
+            filed: Some(120),
+            ..Record::default()
+        };
         assert_eq!(duties(&r, 160), vec![(Duty::Meeting, 211, DutyState::Pending)]);
         assert_eq!(duties(&r, 212), vec![(Duty::Meeting, 211, DutyState::Overdue)]);
     }
@@ -172,7 +179,10 @@ mod tests {
             unpublished: vec![(7, 110)],
         };
         let d = open_duties(CommitteeCalendar::default(), &r, 114);
-        assert_eq!((d[0].duty, d[0].decision, d[0].due, d[0].state), (Duty::PublishDecision, Some(7), 113, DutyState::Overdue));
+        assert_eq!(
+            (d[0].duty, d[0].decision, d[0].due, d[0].state),
+            (Duty::PublishDecision, Some(7), 113, DutyState::Overdue)
+        );
     }
 
     #[test]

@@ -153,7 +153,17 @@ mod tests {
 
     #[test]
     fn the_most_yes_votes_among_those_who_pass_are_elected_and_the_next_are_alternates() {
-        let r = elect(3, &[c(1, 50, 5000, true), c(2, 80, 8000, true), c(3, 90, 100, false), c(4, 60, 6000, true), c(5, 70, 7000, true), c(6, 55, 5500, true)]);
+        let r = elect(
+            3,
+            &[
+                c(1, 50, 5000, true),
+                c(2, 80, 8000, true),
+                c(3, 90, 100, false),
+                c(4, 60, 6000, true),
+                c(5, 70, 7000, true),
+                c(6, 55, 5500, true),
+            ],
+        );
         assert_eq!(ids(&r, Outcome::Elected), vec![2, 5, 4]);
         assert_eq!(ids(&r, Outcome::Alternate), vec![6, 1]);
         assert_eq!(ids(&r, Outcome::NotPassed), vec![3], "most votes, but short of the double condition");
@@ -170,7 +180,16 @@ mod tests {
 
     #[test]
     fn a_tie_across_the_last_seat_leaves_it_vacant_for_a_further_vote() {
-        let r = elect(3, &[c(1, 90, 9000, true), c(2, 80, 8000, true), c(3, 70, 7000, true), c(4, 70, 7000, true), c(5, 60, 6000, true)]);
+        let r = elect(
+            3,
+            &[
+                c(1, 90, 9000, true),
+                c(2, 80, 8000, true),
+                c(3, 70, 7000, true),
+                c(4, 70, 7000, true),
+                c(5, 60, 6000, true),
+            ],
+        );
         assert_eq!(ids(&r, Outcome::Elected), vec![1, 2]);
         assert_eq!(ids(&r, Outcome::Tied), vec![3, 4]);
         assert_eq!(ids(&r, Outcome::Alternate), vec![5]);

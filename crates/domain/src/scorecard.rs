@@ -137,7 +137,11 @@ pub fn quarter(raw: &str) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
         return None;
     }
     let first = chrono::NaiveDate::from_ymd_opt(y, (q - 1) * 3 + 1, 1)?;
-    let next = if q == 4 { chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)? } else { chrono::NaiveDate::from_ymd_opt(y, q * 3 + 1, 1)? };
+    let next = if q == 4 {
+        chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)?
+    } else {
+        chrono::NaiveDate::from_ymd_opt(y, q * 3 + 1, 1)?
+    };
     Some((first, next.pred_opt()?))
 }
 
@@ -148,7 +152,8 @@ pub fn quarter_of(day: chrono::NaiveDate) -> String {
 }
 
 /// A record's title and evidence.
-pub const RECORD_TITLE: crate::TextRule = crate::TextRule::line(2, 100, "error.scorecard.title", "error.scorecard.title");
+pub const RECORD_TITLE: crate::TextRule =
+    crate::TextRule::line(2, 100, "error.scorecard.title", "error.scorecard.title");
 pub const EVIDENCE: crate::TextRule = crate::TextRule {
     min: 4,
     max: 1000,

@@ -135,6 +135,17 @@ impl Store {
         .await?))
     }
 
+    /// The members (not the alternates), by the candidate they stood as.
+    pub async fn member_ids(&self, committee_id: i64) -> StoreResult<Vec<i64>> {
+        Ok(self
+            .committee_members(committee_id)
+            .await?
+            .into_iter()
+            .filter(|m| m.standing == "member")
+            .map(|m| m.candidate_id)
+            .collect())
+    }
+
     pub async fn committee_meetings(&self, committee_id: i64) -> StoreResult<Vec<Meeting>> {
         Ok(read!(self, |db| sqlx::query_as(
             "SELECT id, held_on, minutes FROM committee_meetings WHERE committee_id = $1 ORDER BY held_on DESC, id DESC"
@@ -166,13 +177,7 @@ impl Store {
         minutes: &str,
         by: i64,
     ) -> StoreResult<()> {
-        let members: Vec<i64> = self
-            .committee_members(committee_id)
-            .await?
-            .into_iter()
-            .filter(|m| m.standing == "member")
-            .map(|m| m.candidate_id)
-            .collect();
+        let members = self.member_ids(committee_id).await?;
         linli_domain::committee::check_officers(chair, vice_chair, &members).map_err(StoreError::Invalid)?;
         let now = crate::now_ms();
         transaction!(self, |tx| {
@@ -243,13 +248,7 @@ impl Store {
         signers: &[i64],
         by: i64,
     ) -> StoreResult<i64> {
-        let members: Vec<i64> = self
-            .committee_members(committee_id)
-            .await?
-            .into_iter()
-            .filter(|m| m.standing == "member")
-            .map(|m| m.candidate_id)
-            .collect();
+        let members = self.member_ids(committee_id).await?;
         let mut signed: Vec<i64> = signers.iter().copied().filter(|s| members.contains(s)).collect();
         signed.sort_unstable();
         signed.dedup();
@@ -311,12 +310,11 @@ impl Store {
 
     /// What the committee has done, as the domain reads it.
     pub async fn committee_record(&self, c: &Committee) -> StoreResult<Record> {
-        let last: Option<String> = read!(self, |db| sqlx::query_scalar(
-            "SELECT MAX(held_on) FROM committee_meetings WHERE committee_id = $1"
-        )
-        .bind(c.id)
-        .fetch_one(db)
-        .await?);
+        let last: Option<String> =
+            read!(self, |db| sqlx::query_scalar("SELECT MAX(held_on) FROM committee_meetings WHERE committee_id = $1")
+                .bind(c.id)
+                .fetch_one(db)
+                .await?);
         let unpublished = self
             .committee_decisions(c.id)
             .await?
@@ -377,7 +375,14 @@ impl Store {
     }
 }
 
-async fn insert_meeting(tx: &mut Tx, committee_id: i64, held_on: &str, minutes: &str, by: i64, now: i64) -> StoreResult<i64> {
+async fn insert_meeting(
+    tx: &mut Tx,
+    committee_id: i64,
+    held_on: &str,
+    minutes: &str,
+    by: i64,
+    now: i64,
+) -> StoreResult<i64> {
     on!(tx, |c| sqlx::query_scalar(
         "INSERT INTO committee_meetings (committee_id, held_on, minutes, recorded_by, recorded_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id"
@@ -393,30 +398,7 @@ async fn insert_meeting(tx: &mut Tx, committee_id: i64, held_on: &str, minutes: 
 }
 
 async fn tell_committee(tx: &mut Tx, c: &Committee, kind: &str, due: &str, now: i64) -> StoreResult<()> {
-    exec!(
-        tx,
-        sqlx::query(
-            "INSERT INTO notifications (account_id, committee_id, kind, created_at, detail) \
-             SELECT DISTINCT account_id, $1, $2, $3, $4 FROM role_assignments WHERE community_id = $5 \
-             AND role IN ('community_staff', 'owners_committee_member')"
-        )
-        .bind(c.id)
-        .bind(kind)
-        .bind(now)
-        .bind(due)
-        .bind(c.community_id)
-    )?;
-    exec!(
-        tx,
-        sqlx::query(
-            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
-             SELECT n.account_id, 'notice', n.id, $2, $2 FROM notifications n \
-             WHERE n.committee_id = $1 AND n.kind = $3 AND n.created_at = $2 \
-             AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)"
-        )
-        .bind(c.id)
-        .bind(now)
-        .bind(kind)
-    )?;
-    Ok(())
+    let link = crate::notifications::Link::Committee(c.id);
+    crate::notifications::tell(tx, link, c.community_id, kind, due, crate::notifications::STAFF_AND_COMMITTEE, now)
+        .await
 }

@@ -48,6 +48,68 @@ pub(crate) struct Notice<'a> {
     pub remark: Option<&'a Remark>,
 }
 
+/// What a governance notice links to from the inbox: an assembly, a petition or a committee.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Link {
+    Assembly(i64),
+    Petition(i64),
+    Committee(i64),
+}
+
+impl Link {
+    fn column_and_id(self) -> (&'static str, i64) {
+        match self {
+            Link::Assembly(id) => ("assembly_id", id),
+            Link::Petition(id) => ("petition_id", id),
+            Link::Committee(id) => ("committee_id", id),
+        }
+    }
+}
+
+/// Tells the accounts `recipients` selects (an `account_id` column; `$1` is the linked
+/// object's id and `$5` the community's) a notice of `kind` linked to the object, with its
+/// `detail`, and queues it for the webhook for those who take no daily digest.
+pub(crate) async fn tell(
+    tx: &mut crate::Tx,
+    link: Link,
+    community_id: i64,
+    kind: &str,
+    detail: &str,
+    recipients: &str,
+    now: i64,
+) -> crate::StoreResult<()> {
+    let (column, id) = link.column_and_id();
+    crate::exec!(
+        tx,
+        sqlx::query(&format!(
+            "INSERT INTO notifications (account_id, {column}, kind, created_at, detail) \
+             SELECT DISTINCT r.account_id, $1, $2, $3, $4 FROM ({recipients}) r"
+        ))
+        .bind(id)
+        .bind(kind)
+        .bind(now)
+        .bind(detail)
+        .bind(community_id)
+    )?;
+    crate::exec!(
+        tx,
+        sqlx::query(&format!(
+            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
+             SELECT n.account_id, 'notice', n.id, $2, $2 FROM notifications n \
+             WHERE n.{column} = $1 AND n.kind = $3 AND n.created_at = $2 \
+             AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)"
+        ))
+        .bind(id)
+        .bind(now)
+        .bind(kind)
+    )?;
+    Ok(())
+}
+
+/// The community's staff and its owners' committee members (`$5` is the community).
+pub(crate) const STAFF_AND_COMMITTEE: &str = "SELECT account_id FROM role_assignments WHERE community_id = $5 \
+     AND role IN ('community_staff', 'owners_committee_member')";
+
 /// Writes `notice` about case `case_id` to the inboxes it reaches, and queues each for
 /// delivery (unless the person reads a daily digest); inside a transaction.
 pub(crate) async fn notify(tx: &mut crate::Tx, case_id: i64, notice: &Notice<'_>, now: i64) -> crate::StoreResult<()> {

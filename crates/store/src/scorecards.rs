@@ -56,7 +56,8 @@ impl Store {
     pub async fn add_property_record(&self, new: &NewRecord, by: i64) -> StoreResult<i64> {
         let now = crate::now_ms();
         transaction!(self, |tx| {
-            on!(tx, |c| sqlx::query_scalar(
+            on!(tx, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO property_records (organisation_id, kind, points, title, evidence, occurred_on, recorded_by, \
                  recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
             )
@@ -69,12 +70,18 @@ impl Store {
             .bind(by)
             .bind(now)
             .fetch_one(c)
-            .await)?
+            .await
+            })?
         })
     }
 
     /// The records of a company that occurred from `from` to `to` (China dates, inclusive).
-    pub async fn property_records(&self, organisation_id: i64, from: &str, to: &str) -> StoreResult<Vec<PropertyRecord>> {
+    pub async fn property_records(
+        &self,
+        organisation_id: i64,
+        from: &str,
+        to: &str,
+    ) -> StoreResult<Vec<PropertyRecord>> {
         Ok(read!(self, |db| sqlx::query_as(
             "SELECT id, kind, points, title, evidence, occurred_on FROM property_records \
              WHERE organisation_id = $1 AND occurred_on >= $2 AND occurred_on <= $3 ORDER BY occurred_on DESC, id DESC"
@@ -145,7 +152,12 @@ impl Store {
 
     /// A company's scorecard for a quarter (`YYYY-Qn`): the cases it held in the quarter,
     /// the surveys of the quarter (pooled), and the records of the year up to its last day.
-    pub async fn scorecard(&self, organisation_id: i64, quarter_code: &str, rules: ScoreRules) -> StoreResult<Scorecard> {
+    pub async fn scorecard(
+        &self,
+        organisation_id: i64,
+        quarter_code: &str,
+        rules: ScoreRules,
+    ) -> StoreResult<Scorecard> {
         let (first, last) =
             quarter(quarter_code).ok_or(StoreError::Invalid(FieldError::new("quarter", "error.scorecard.quarter")))?;
         let company = self.organisation(organisation_id).await?;
@@ -174,7 +186,14 @@ impl Store {
             good: sum(RecordKind::Good),
             bad: sum(RecordKind::Bad),
         };
-        Ok(Scorecard { quarter: quarter_code.to_owned(), counts, surveys, records, inputs, score: score(rules, inputs) })
+        Ok(Scorecard {
+            quarter: quarter_code.to_owned(),
+            counts,
+            surveys,
+            records,
+            inputs,
+            score: score(rules, inputs),
+        })
     }
 
     /// The property companies of a street's communities.

@@ -133,17 +133,42 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/assemblies", Some(ViewAssemblies), assemblies::list)
         .page(Method::GET, "/communities/{community_id}/assemblies/new", Some(ManageAssemblies), assemblies::new_form)
         .page(Method::POST, "/communities/{community_id}/assemblies", Some(ManageAssemblies), assemblies::create)
-        .page(Method::GET, "/communities/{community_id}/petitions/new", Some(ViewAssemblies), assemblies::petitions::new_form)
-        .page(Method::POST, "/communities/{community_id}/petitions", Some(ViewAssemblies), assemblies::petitions::create)
+        .page(
+            Method::GET,
+            "/communities/{community_id}/petitions/new",
+            Some(ViewAssemblies),
+            assemblies::petitions::new_form,
+        )
+        .page(
+            Method::POST,
+            "/communities/{community_id}/petitions",
+            Some(ViewAssemblies),
+            assemblies::petitions::create,
+        )
         .page(Method::GET, "/petitions/{petition_id}", Some(ViewAssemblies), assemblies::petitions::show)
         .page(Method::POST, "/petitions/{petition_id}/sign", Some(ViewAssemblies), assemblies::petitions::sign)
         .page(Method::POST, "/petitions/{petition_id}/withdraw", Some(ViewAssemblies), assemblies::petitions::withdraw)
         .page(Method::GET, "/assemblies/{assembly_id}", Some(ViewAssemblies), assemblies::show)
-        .page(Method::GET, "/communities/{community_id}/committee", Some(ViewAssemblies), assemblies::committee::current)
+        .page(
+            Method::GET,
+            "/communities/{community_id}/committee",
+            Some(ViewAssemblies),
+            assemblies::committee::current,
+        )
         .page(Method::GET, "/committees/{committee_id}", Some(ViewAssemblies), assemblies::committee::show)
-        .page(Method::POST, "/committees/{committee_id}/meetings", Some(ManageAssemblies), assemblies::committee::meeting)
+        .page(
+            Method::POST,
+            "/committees/{committee_id}/meetings",
+            Some(ManageAssemblies),
+            assemblies::committee::meeting,
+        )
         .page(Method::POST, "/committees/{committee_id}/filing", Some(ManageAssemblies), assemblies::committee::filing)
-        .page(Method::POST, "/committees/{committee_id}/decisions", Some(ManageAssemblies), assemblies::committee::decision)
+        .page(
+            Method::POST,
+            "/committees/{committee_id}/decisions",
+            Some(ManageAssemblies),
+            assemblies::committee::decision,
+        )
         .page(
             Method::POST,
             "/committees/{committee_id}/decisions/{decision_id}/publish",
@@ -153,7 +178,12 @@ pub fn build() -> Routes {
         .page(Method::POST, "/assemblies/{assembly_id}/publish", Some(ManageAssemblies), assemblies::publish)
         .page(Method::POST, "/assemblies/{assembly_id}/count", Some(ManageAssemblies), assemblies::count)
         .page(Method::POST, "/assemblies/{assembly_id}/election", Some(ManageAssemblies), assemblies::election::seats)
-        .page(Method::POST, "/assemblies/{assembly_id}/candidates", Some(ManageAssemblies), assemblies::election::add_candidate)
+        .page(
+            Method::POST,
+            "/assemblies/{assembly_id}/candidates",
+            Some(ManageAssemblies),
+            assemblies::election::add_candidate,
+        )
         .page(
             Method::POST,
             "/assemblies/{assembly_id}/candidates/{candidate_id}/remove",
@@ -262,8 +292,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/organisations/{organisation_id}/scorecard", Some(ViewPartyFigures), scorecards::show)
         .page(Method::POST, "/organisations/{organisation_id}/records", Some(ViewPartyFigures), scorecards::add_record)
         .page(Method::POST, "/organisations/{organisation_id}/surveys", Some(ViewPartyFigures), scorecards::add_survey)
-        .page(Method::GET, "/streets/{street_id}/scorecards", Some(ViewStreet), scorecards::street
-        )
+        .page(Method::GET, "/streets/{street_id}/scorecards", Some(ViewStreet), scorecards::street)
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::pages::show)
         .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::pages::step, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/cases/{case_id}/photos/{photo_id}", Some(ViewCases), cases::pages::photo)

@@ -280,7 +280,9 @@ pub async fn add_survey(
     };
     match done {
         Ok(q) => Ok(Redirect::to(&format!("/organisations/{id}/scorecard?quarter={q}")).into_response()),
-        Err(StoreError::Invalid(e)) => page(&state, &user, id, &f.quarter, StatusCode::UNPROCESSABLE_ENTITY, Some(e)).await,
+        Err(StoreError::Invalid(e)) => {
+            page(&state, &user, id, &f.quarter, StatusCode::UNPROCESSABLE_ENTITY, Some(e)).await
+        }
         Err(e) => Err(e.into()),
     }
 }

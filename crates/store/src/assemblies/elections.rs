@@ -92,14 +92,16 @@ impl Store {
     pub async fn remove_candidate(&self, assembly_id: i64, candidate_id: i64) -> StoreResult<()> {
         transaction!(self, |tx| {
             lock_draft(tx, assembly_id).await?;
-            let found: Option<(i64, i64)> = on!(tx, |c| sqlx::query_as(
+            let found: Option<(i64, i64)> = on!(tx, |c| {
+                sqlx::query_as(
                 "SELECT k.matter_id, m.position FROM assembly_candidates k JOIN assembly_matters m ON m.id = k.matter_id \
                  WHERE k.id = $1 AND k.assembly_id = $2"
             )
             .bind(candidate_id)
             .bind(assembly_id)
             .fetch_optional(c)
-            .await)?;
+            .await
+            })?;
             let (matter, position) = found.ok_or(StoreError::NotFound)?;
             exec!(tx, sqlx::query("DELETE FROM assembly_candidates WHERE id = $1").bind(candidate_id))?;
             exec!(tx, sqlx::query("DELETE FROM assembly_matters WHERE id = $1").bind(matter))?;

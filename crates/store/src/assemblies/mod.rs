@@ -12,7 +12,7 @@ use crate::ownership::DEVELOPER;
 use crate::{Store, StoreError, StoreResult, Tx, exec, on, read, transaction};
 use linli_domain::FieldError;
 use linli_domain::assembly::{
-    Convener, Arrival, Channel, Choice, CountedBallot, Elector, Form, Marks, MatterKind, Tally, Weight,
+    Arrival, Channel, Choice, Convener, CountedBallot, Elector, Form, Marks, MatterKind, Tally, Weight,
 };
 use linli_domain::ownership::Holder;
 use sha2::{Digest, Sha256};
@@ -561,34 +561,19 @@ pub(crate) async fn announce(
     kind: &str,
     now: i64,
 ) -> StoreResult<()> {
-    exec!(
+    let owners_and_staff = "SELECT a.id AS account_id FROM assembly_elector_owners eo JOIN owners o ON o.id = eo.owner_id \
+         JOIN accounts a ON a.resident_id = o.resident_id WHERE eo.assembly_id = $1 \
+         UNION SELECT account_id FROM role_assignments WHERE community_id = $5 AND role = 'community_staff'";
+    crate::notifications::tell(
         tx,
-        sqlx::query(
-            "INSERT INTO notifications (account_id, assembly_id, kind, created_at, detail) \
-             SELECT DISTINCT r.account_id, $1, $5, $2, $3 FROM ( \
-               SELECT a.id AS account_id FROM assembly_elector_owners eo JOIN owners o ON o.id = eo.owner_id \
-               JOIN accounts a ON a.resident_id = o.resident_id WHERE eo.assembly_id = $1 \
-               UNION SELECT account_id FROM role_assignments WHERE community_id = $4 AND role = 'community_staff') r"
-        )
-        .bind(assembly_id)
-        .bind(now)
-        .bind(title)
-        .bind(community_id)
-        .bind(kind)
-    )?;
-    exec!(
-        tx,
-        sqlx::query(
-            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
-             SELECT n.account_id, 'notice', n.id, $2, $2 FROM notifications n \
-             WHERE n.assembly_id = $1 AND n.kind = $3 AND n.created_at = $2 \
-             AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)"
-        )
-        .bind(assembly_id)
-        .bind(now)
-        .bind(kind)
-    )?;
-    Ok(())
+        crate::notifications::Link::Assembly(assembly_id),
+        community_id,
+        kind,
+        title,
+        owners_and_staff,
+        now,
+    )
+    .await
 }
 
 /// Appends `link` after `prev` and moves the assembly's chain head to it; returns its id.

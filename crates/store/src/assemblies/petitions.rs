@@ -139,7 +139,8 @@ impl Store {
 
     /// The double bar now, over the register as it stands.
     pub async fn petition_standing(&self, petition: &Petition) -> StoreResult<Standing> {
-        let signed: HashSet<i64> = self.petition_signatures(petition.id).await?.into_iter().map(|s| s.owner_id).collect();
+        let signed: HashSet<i64> =
+            self.petition_signatures(petition.id).await?.into_iter().map(|s| s.owner_id).collect();
         let voters = linli_domain::ownership::voters(&self.holdings(petition.community_id).await?);
         let (signed, whole) = petition_standing(&voters, &signed);
         Ok(Standing { signed, whole, met: petition_met(signed, whole) })
@@ -203,30 +204,10 @@ async fn add_signatures(tx: &mut Tx, petition_id: i64, account_id: i64, owners: 
 }
 
 async fn tell_convener(tx: &mut Tx, petition: &Petition, now: i64) -> StoreResult<()> {
-    exec!(
-        tx,
-        sqlx::query(
-            "INSERT INTO notifications (account_id, petition_id, kind, created_at, detail) \
-             SELECT DISTINCT r.account_id, $1, 'petition_met', $2, $3 FROM ( \
-               SELECT account_id FROM role_assignments WHERE community_id = $4 \
-                 AND role IN ('community_staff', 'owners_committee_member') \
-               UNION SELECT account_id FROM assembly_petition_signatures WHERE petition_id = $1) r"
-        )
-        .bind(petition.id)
-        .bind(now)
-        .bind(&petition.title)
-        .bind(petition.community_id)
-    )?;
-    exec!(
-        tx,
-        sqlx::query(
-            "INSERT INTO outbox (account_id, kind, notification_id, created_at, next_attempt_at) \
-             SELECT n.account_id, 'notice', n.id, $2, $2 FROM notifications n \
-             WHERE n.petition_id = $1 AND n.kind = 'petition_met' \
-             AND NOT EXISTS (SELECT 1 FROM notification_settings s WHERE s.account_id = n.account_id AND s.daily_digest)"
-        )
-        .bind(petition.id)
-        .bind(now)
-    )?;
-    Ok(())
+    let recipients = format!(
+        "{} UNION SELECT account_id FROM assembly_petition_signatures WHERE petition_id = $1",
+        crate::notifications::STAFF_AND_COMMITTEE
+    );
+    let link = crate::notifications::Link::Petition(petition.id);
+    crate::notifications::tell(tx, link, petition.community_id, "petition_met", &petition.title, &recipients, now).await
 }

@@ -225,10 +225,11 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
     use linli_domain::ownership::Holder;
     let mut signers = Vec::new();
     for v in linli_domain::ownership::voters(&store.holdings(community_id).await?) {
-        if let Some(Holder::Owner(o)) = v.holders.first() {
-            if Some(*o) != own && rng.gen_bool(0.14) {
-                signers.push(*o);
-            }
+        if let Some(Holder::Owner(o)) = v.holders.first()
+            && Some(*o) != own
+            && rng.gen_bool(0.14)
+        {
+            signers.push(*o);
         }
     }
     store
@@ -246,7 +247,13 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
 /// The committee election: seven candidates for five seats; about four owners in five vote
 /// online, in three groups that each agree to five candidates, so five are elected, one
 /// passes as an alternate and one does not pass.
-async fn election(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCha8Rng, own: Option<i64>) -> StoreResult<()> {
+async fn election(
+    store: &Store,
+    community_id: i64,
+    desk: &Desk,
+    rng: &mut ChaCha8Rng,
+    own: Option<i64>,
+) -> StoreResult<()> {
     use linli_domain::election::Nomination;
     use linli_domain::ownership::Holder;
     let new = NewAssembly {
@@ -298,8 +305,9 @@ async fn election(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
             x if x < 0.60 => &[1, 2, 3, 4, 6],
             _ => &[1, 2, 3, 5, 6],
         };
-        let marks =
-            Marks::Choices((1..=7).map(|k| Some(if set.contains(&k) { Choice::Agree } else { Choice::Oppose })).collect());
+        let marks = Marks::Choices(
+            (1..=7).map(|k| Some(if set.contains(&k) { Choice::Agree } else { Choice::Oppose })).collect(),
+        );
         let offset = rng.gen_range(0..7);
         let at = start_ms + offset * DAY_MS + rng.gen_range(8 * 3_600_000..21 * 3_600_000);
         store.cast_ballot(&online(id, elector.id, marks, None, day(-40 + offset), at)).await?;
@@ -310,13 +318,7 @@ async fn election(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
 
     // The committee's first duties done: its first meeting, the filing and one decision.
     let committee = store.committees(community_id).await?.remove(0);
-    let members: Vec<i64> = store
-        .committee_members(committee.id)
-        .await?
-        .into_iter()
-        .filter(|m| m.standing == "member")
-        .map(|m| m.candidate_id)
-        .collect();
+    let members = store.member_ids(committee.id).await?;
     store
         .record_first_meeting(
             committee.id,

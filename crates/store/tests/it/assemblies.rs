@@ -540,11 +540,17 @@ dual_backend_test!(a_petition_meets_its_double_bar_once_and_is_answered_by_one_m
     let owners = first_owners(&db.store, c, fifth + 5).await;
 
     assert_eq!(
-        field_of(db.store.start_petition(c, "更换物业服务企业", "物业服务长期不达标，提议召开临时会议", account, &[]).await),
+        field_of(
+            db.store.start_petition(c, "更换物业服务企业", "物业服务长期不达标，提议召开临时会议", account, &[]).await
+        ),
         "petition",
         "someone who owns nothing here cannot petition"
     );
-    let id = db.store.start_petition(c, "更换物业服务企业", "物业服务长期不达标，提议召开临时会议", account, &owners[..1]).await.unwrap();
+    let id = db
+        .store
+        .start_petition(c, "更换物业服务企业", "物业服务长期不达标，提议召开临时会议", account, &owners[..1])
+        .await
+        .unwrap();
     let petition = db.store.petition(id).await.unwrap();
     let s = db.store.petition_standing(&petition).await.unwrap();
     assert_eq!((s.signed.owners, s.whole.owners, s.met), (1, roll.owners as i64, false));
@@ -624,7 +630,11 @@ dual_backend_test!(a_petition_meets_its_double_bar_once_and_is_answered_by_one_m
     assert_eq!(field_of(db.store.withdraw_signature(id, &owners[..1]).await), "petition");
 
     // A petition whose bar is not met answers no meeting.
-    let other = db.store.start_petition(c, "增设充电桩", "地下车库需要增设电动车充电设施，提议讨论", account, &owners[..1]).await.unwrap();
+    let other = db
+        .store
+        .start_petition(c, "增设充电桩", "地下车库需要增设电动车充电设施，提议讨论", account, &owners[..1])
+        .await
+        .unwrap();
     let mut early = new_assembly(c, false);
     early.petition_id = Some(other);
     assert_eq!(field_of(db.store.create_assembly(&early, None).await), "petition");
@@ -666,7 +676,10 @@ dual_backend_test!(a_committee_election_fills_the_seats_from_those_who_pass_and_
     };
     let electors = db.store.assembly_electors(id).await.unwrap();
     let too_many = agree_to(&[1, 2, 3, 4, 5, 6]);
-    assert_eq!(field_of(db.store.cast_ballot(&cast(id, electors[0].id, Channel::Online, too_many.clone())).await), "marks");
+    assert_eq!(
+        field_of(db.store.cast_ballot(&cast(id, electors[0].id, Channel::Online, too_many.clone())).await),
+        "marks"
+    );
     assert_eq!(field_of(db.store.cast_ballot(&cast(id, electors[0].id, Channel::Paper, too_many)).await), "marks");
     for (i, e) in electors.iter().enumerate() {
         let set: &[usize] = match i % 20 {
@@ -679,7 +692,8 @@ dual_backend_test!(a_committee_election_fills_the_seats_from_those_who_pass_and_
     let tally = db.store.assembly_tally(id).await.unwrap();
     let result = linli_store::assemblies::elections::election_result(5, &candidates, &tally);
     let named = |o: Outcome| -> Vec<i64> {
-        let mut v: Vec<i64> = result.with(o).map(|s| candidates.iter().position(|k| k.id == s.candidate).unwrap() as i64 + 1).collect();
+        let mut v: Vec<i64> =
+            result.with(o).map(|s| candidates.iter().position(|k| k.id == s.candidate).unwrap() as i64 + 1).collect();
         v.sort_unstable();
         v
     };
@@ -718,43 +732,92 @@ dual_backend_test!(an_elected_committee_owes_its_duties_and_is_reminded_once_per
     assert_eq!(members.iter().filter(|m| m.standing == "member").count(), 5);
     let ids: Vec<i64> = members.iter().map(|m| m.candidate_id).collect();
     let record = db.store.committee_record(&committee).await.unwrap();
-    let days = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap().signed_duration_since(chrono::NaiveDate::default()).num_days();
+    let days = |d: &str| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .unwrap()
+            .signed_duration_since(chrono::NaiveDate::default())
+            .num_days()
+    };
     let open = linli_domain::committee::open_duties(Default::default(), &record, days(&today()));
     use linli_domain::committee::Duty;
-    assert_eq!(open.iter().map(|d| (d.duty, d.due - days(&today()))).collect::<Vec<_>>(), vec![(Duty::FirstMeeting, 7), (Duty::Filing, 30)]);
+    assert_eq!(
+        open.iter().map(|d| (d.duty, d.due - days(&today()))).collect::<Vec<_>>(),
+        vec![(Duty::FirstMeeting, 7), (Duty::Filing, 30)]
+    );
 
     // Nothing is due soon yet: no reminder. Ten days on the first meeting is overdue.
     assert_eq!(db.store.remind_committees(&today(), linli_store::now_ms()).await.unwrap(), 0);
     let later = in_days(10);
     assert_eq!(db.store.remind_committees(&later, linli_store::now_ms()).await.unwrap(), 1);
     assert_eq!(db.store.remind_committees(&later, linli_store::now_ms()).await.unwrap(), 0, "once per deadline");
-    let told: i64 = read!(db.store, |d| sqlx::query_scalar(
+    let told: i64 = read!(db.store, |d| {
+        sqlx::query_scalar(
         "SELECT COUNT(*) FROM notifications WHERE committee_id = $1 AND kind = 'committee_first_meeting' AND account_id = $2"
     )
     .bind(committee.id)
     .bind(staff)
     .fetch_one(d)
     .await
-    .unwrap());
+    .unwrap()
+    });
     assert_eq!(told, 1);
 
     // The first meeting elects two different members as chair and vice chair.
-    assert_eq!(field_of(db.store.record_first_meeting(committee.id, &today(), ids[0], ids[0], "推选主任", staff).await), "vice_chair");
-    assert_eq!(field_of(db.store.record_meeting(committee.id, &today(), "例会", staff).await), "held_on", "the first meeting first");
+    assert_eq!(
+        field_of(db.store.record_first_meeting(committee.id, &today(), ids[0], ids[0], "推选主任", staff).await),
+        "vice_chair"
+    );
+    assert_eq!(
+        field_of(db.store.record_meeting(committee.id, &today(), "例会", staff).await),
+        "held_on",
+        "the first meeting first"
+    );
     db.store.record_first_meeting(committee.id, &today(), ids[0], ids[1], "推选主任、副主任", staff).await.unwrap();
     db.store.record_filing(committee.id, &today(), staff).await.unwrap();
     assert_eq!(field_of(db.store.record_filing(committee.id, &today(), staff).await), "filed_on");
 
     // A decision stands with more than half of ALL five members: two signatures are not enough.
-    assert_eq!(field_of(db.store.record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &ids[..2], staff).await), "signers");
-    assert_eq!(field_of(db.store.record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &[ids[0], ids[0], ids[1]], staff).await), "signers", "a member signs once");
+    assert_eq!(
+        field_of(
+            db.store.record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &ids[..2], staff).await
+        ),
+        "signers"
+    );
+    assert_eq!(
+        field_of(
+            db.store
+                .record_decision(
+                    committee.id,
+                    "公开公共收益账目",
+                    "每季度公开",
+                    &today(),
+                    &[ids[0], ids[0], ids[1]],
+                    staff
+                )
+                .await
+        ),
+        "signers",
+        "a member signs once"
+    );
     assert!(db.store.committee_decisions(committee.id).await.unwrap().is_empty(), "nothing written");
-    let decision = db.store.record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &ids[..3], staff).await.unwrap();
+    let decision = db
+        .store
+        .record_decision(committee.id, "公开公共收益账目", "每季度公开", &today(), &ids[..3], staff)
+        .await
+        .unwrap();
     let committee = db.store.committee(committee.id).await.unwrap();
-    let open = linli_domain::committee::open_duties(Default::default(), &db.store.committee_record(&committee).await.unwrap(), days(&today()));
+    let open = linli_domain::committee::open_duties(
+        Default::default(),
+        &db.store.committee_record(&committee).await.unwrap(),
+        days(&today()),
+    );
     assert_eq!(open.iter().map(|d| d.duty).collect::<Vec<_>>(), vec![Duty::PublishDecision, Duty::Meeting]);
     db.store.publish_decision(committee.id, decision).await.unwrap();
     assert_eq!(field_of(db.store.publish_decision(committee.id, decision).await), "decision");
-    let open = linli_domain::committee::open_duties(Default::default(), &db.store.committee_record(&committee).await.unwrap(), days(&today()));
+    let open = linli_domain::committee::open_duties(
+        Default::default(),
+        &db.store.committee_record(&committee).await.unwrap(),
+        days(&today()),
+    );
     assert_eq!(open.iter().map(|d| (d.duty, d.due - days(&today()))).collect::<Vec<_>>(), vec![(Duty::Meeting, 61)]);
 });

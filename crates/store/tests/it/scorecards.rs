@@ -57,7 +57,13 @@ dual_backend_test!(a_quarters_scorecard_counts_the_years_records_and_pools_the_s
     let ms = |d: chrono::NaiveDate| linli_domain::worktime::utc_ms(d.and_hms_opt(0, 0, 0).unwrap());
     let direct = db
         .store
-        .case_indicators(&scope, ms(first), ms(last.succ_opt().unwrap()), Default::default(), linli_store::cases::Dimension::Community)
+        .case_indicators(
+            &scope,
+            ms(first),
+            ms(last.succ_opt().unwrap()),
+            Default::default(),
+            linli_store::cases::Dimension::Community,
+        )
         .await
         .unwrap();
     assert_eq!(card.counts, direct.into_iter().map(|(_, c)| c).fold(Default::default(), |a, c| a + c));

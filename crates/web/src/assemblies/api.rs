@@ -199,7 +199,13 @@ pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>
             receipt: b.receipt,
             cast_at: b.cast_at,
         });
-        voices.push(VoiceView { elector_id: elector.id, units: elector.label, area_dm2: elector.area_dm2, as_proxy, ballot });
+        voices.push(VoiceView {
+            elector_id: elector.id,
+            units: elector.label,
+            area_dm2: elector.area_dm2,
+            as_proxy,
+            ballot,
+        });
     }
     let (participation, results) = if assembly.noticed_at.is_some() {
         let t = state.store.assembly_tally(assembly.id).await?;

@@ -93,7 +93,9 @@ pub async fn print(
         .assembly_roll(assembly.id)
         .await?
         .into_iter()
-        .filter(|r| query.pending.is_none() || (r.ballot.is_none() && r.paper == linli_domain::assembly::DoubleEntry::None))
+        .filter(|r| {
+            query.pending.is_none() || (r.ballot.is_none() && r.paper == linli_domain::assembly::DoubleEntry::None)
+        })
         .filter(|r| linli_domain::assembly::units_match(&r.label, &query.q))
         .collect();
     let total = matching.len();

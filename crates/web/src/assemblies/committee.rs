@@ -10,10 +10,10 @@ use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
-use chrono::Datelike;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Datelike;
 use linli_domain::committee::{CommitteeCalendar, DutyState, open_duties};
 use linli_domain::{Action, FieldError};
 use linli_store::StoreError;
@@ -70,7 +70,13 @@ impl CommitteePage {
     }
 }
 
-async fn page(state: &AppState, user: &User, id: i64, status: StatusCode, error: Option<FieldError>) -> AppResult<Response> {
+async fn page(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    status: StatusCode,
+    error: Option<FieldError>,
+) -> AppResult<Response> {
     let (committee, community) = reachable(state, user, id, Action::ViewAssemblies).await?;
     let t = user.0.tr();
     let p = user.principal();
@@ -130,11 +136,7 @@ async fn page(state: &AppState, user: &User, id: i64, status: StatusCode, error:
     let page = CommitteePage {
         chrome: Chrome::new(&user.0, t.get("committee.heading")),
         // Minutes are the committee's working record; owners read the published decisions.
-        meetings: if can_manage {
-            state.store.committee_meetings(committee.id).await?
-        } else {
-            Vec::new()
-        },
+        meetings: if can_manage { state.store.committee_meetings(committee.id).await? } else { Vec::new() },
         error: error.map(|e| t.field_error(e.field, e.key)),
         community,
         committee,
@@ -226,7 +228,9 @@ pub async fn filing(
 ) -> AppResult<Response> {
     let (committee, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
     let done = match day("filed_on", &f.filed_on) {
-        Ok(d) if d > linli_store::today().to_string() => Err(StoreError::Invalid(FieldError::new("filed_on", "error.committee.future"))),
+        Ok(d) if d > linli_store::today().to_string() => {
+            Err(StoreError::Invalid(FieldError::new("filed_on", "error.committee.future")))
+        }
         Ok(d) => state.store.record_filing(committee.id, &d, user.principal().account_id).await,
         Err(e) => Err(StoreError::Invalid(e)),
     };

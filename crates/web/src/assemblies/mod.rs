@@ -16,7 +16,9 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use linli_domain::assembly::{Calendar, Channel, Convener, Choice, Form as MeetingForm, Marks, MatterKind, Tally, Weight};
+use linli_domain::assembly::{
+    Calendar, Channel, Choice, Convener, Form as MeetingForm, Marks, MatterKind, Tally, Weight,
+};
 use linli_domain::{Action, FieldError};
 use linli_store::admin::Community;
 use linli_store::assemblies::{Assembly, Ballot, Cast, CastOutcome, ElectorRow, Matter, NewAssembly, NewMatter};
@@ -34,7 +36,12 @@ pub mod results;
 /// How many matters the form offers.
 const MATTER_ROWS: usize = 5;
 
-pub(crate) async fn community_for(state: &AppState, user: &User, community_id: i64, action: Action) -> AppResult<Community> {
+pub(crate) async fn community_for(
+    state: &AppState,
+    user: &User,
+    community_id: i64,
+    action: Action,
+) -> AppResult<Community> {
     let community = state.store.community(community_id).await?;
     if !user.principal().can_in_community(action, community.id, community.street_id) {
         return Err(AppError::Forbidden);
@@ -187,12 +194,12 @@ pub async fn new_form(
     // A temporary meeting called on a petition starts from the petition's title and reason.
     let mut rows = HashMap::new();
     let (mut title, mut petition) = (String::new(), String::new());
-    if let Some(id) = q.petition {
-        if let Ok(p) = petitions::to_answer(&state, community.id, id).await? {
-            rows.insert("matter_1".to_owned(), p.reason.clone());
-            title = p.title;
-            petition = p.id.to_string();
-        }
+    if let Some(id) = q.petition
+        && let Ok(p) = petitions::to_answer(&state, community.id, id).await?
+    {
+        rows.insert("matter_1".to_owned(), p.reason.clone());
+        title = p.title;
+        petition = p.id.to_string();
     }
     let form = AssemblyForm {
         title,
@@ -211,7 +218,12 @@ fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, FieldError> 
 }
 
 /// Checks the form as a whole: every bad field is named, nothing is written.
-fn read_form(f: &AssemblyForm, community_id: i64, convener: Convener, households: i64) -> Result<NewAssembly, FieldError> {
+fn read_form(
+    f: &AssemblyForm,
+    community_id: i64,
+    convener: Convener,
+    households: i64,
+) -> Result<NewAssembly, FieldError> {
     let title = linli_domain::assembly::TITLE.parse("title", &f.title)?;
     let form = MeetingForm::parse(&f.form)?;
     let (opens, closes) = (day("opens_on", &f.opens_on)?, day("closes_on", &f.closes_on)?);

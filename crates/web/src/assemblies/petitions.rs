@@ -130,7 +130,13 @@ struct PetitionPage {
     error: Option<String>,
 }
 
-async fn page(state: &AppState, user: &User, id: i64, status: StatusCode, error: Option<FieldError>) -> AppResult<Response> {
+async fn page(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    status: StatusCode,
+    error: Option<FieldError>,
+) -> AppResult<Response> {
     let (petition, community) = reachable(state, user, id).await?;
     let p = user.principal();
     let t = user.0.tr();
@@ -191,8 +197,14 @@ pub async fn sign(State(state): State<AppState>, user: User, Path(id): Path<i64>
     let (petition, community) = reachable(&state, &user, id).await?;
     let owners = owners_here(&state, &user, community.id).await?;
     if owners.is_empty() {
-        return page(&state, &user, id, StatusCode::FORBIDDEN, Some(FieldError::new("petition", "error.petition.not_owner")))
-            .await;
+        return page(
+            &state,
+            &user,
+            id,
+            StatusCode::FORBIDDEN,
+            Some(FieldError::new("petition", "error.petition.not_owner")),
+        )
+        .await;
     }
     match state.store.sign_petition(petition.id, user.principal().account_id, &owners).await {
         Ok(_) => Ok(Redirect::to(&format!("/petitions/{id}")).into_response()),
@@ -214,7 +226,11 @@ pub async fn withdraw(State(state): State<AppState>, user: User, Path(id): Path<
 
 /// The petition a new assembly answers, checked: in this community, its bar met now, and
 /// not answered yet.
-pub(crate) async fn to_answer(state: &AppState, community_id: i64, petition_id: i64) -> AppResult<Result<Petition, FieldError>> {
+pub(crate) async fn to_answer(
+    state: &AppState,
+    community_id: i64,
+    petition_id: i64,
+) -> AppResult<Result<Petition, FieldError>> {
     let petition = match state.store.petition(petition_id).await {
         Ok(p) if p.community_id == community_id => p,
         Ok(_) | Err(StoreError::NotFound) => return Ok(Err(FieldError::new("petition", "error.choice"))),

@@ -118,8 +118,11 @@ async fn community_page(
         .collect();
     let organisations = state.store.organisations(community.id).await?;
     let companies: Vec<i64> = organisations.iter().filter(|o| o.kind == "property_company").map(|o| o.id).collect();
-    let scorecards =
-        companies.iter().copied().filter(|&o| p.sees_party_figures(community.id, community.street_id, o, &companies)).collect();
+    let scorecards = companies
+        .iter()
+        .copied()
+        .filter(|&o| p.sees_party_figures(community.id, community.street_id, o, &companies))
+        .collect();
     let page = CommunityPage {
         chrome: Chrome::new(&user.0, community.name.clone()),
         organisations,

@@ -415,7 +415,12 @@ dual_backend_test!(owners_petition_the_committee_calls_the_meeting_and_the_resul
     assert!(r.text.contains(zh("field.petition_reason")) && r.text.contains("更换物业服务企业"));
     assert!(app.db.store.petitions(c).await.unwrap().is_empty(), "nothing written");
     let reason = "安居物业近一年报修响应慢、保洁不到位，提议召开临时业主大会会议，表决解聘并另行选聘物业服务企业";
-    let r = owner.post_form(&format!("/communities/{c}/petitions"), &[("title", "更换物业服务企业"), ("petition_reason", reason)]).await;
+    let r = owner
+        .post_form(
+            &format!("/communities/{c}/petitions"),
+            &[("title", "更换物业服务企业"), ("petition_reason", reason)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let petition = app.db.store.petitions(c).await.unwrap()[0].id;
     let page = owner.get(&format!("/petitions/{petition}")).await.text;
@@ -504,11 +509,14 @@ dual_backend_test!(owners_petition_the_committee_calls_the_meeting_and_the_resul
     let number = format!("#{}", paper_voter.id);
     assert!(printed.contains(&number) && printed.contains(&paper_voter.label));
     assert!(!printed.contains(&format!("#{}<", own.id)), "the owner who voted online gets no sheet");
-    let total = zh_fill("assembly.sheets_shown", &[("from", &1), ("to", &(rest.len().min(100))), ("total", &rest.len())]);
+    let total =
+        zh_fill("assembly.sheets_shown", &[("from", &1), ("to", &(rest.len().min(100))), ("total", &rest.len())]);
     assert!(printed.contains(&total), "{total}");
     assert_eq!(owner.get(&format!("/assemblies/{id}/ballots")).await.status, StatusCode::FORBIDDEN);
     let found = committee.get(&format!("/assemblies/{id}/roll?q=%23{}", paper_voter.id)).await.text;
-    assert!(found.contains(&format!("voters/{}\"", paper_voter.id)) && !found.contains(&format!("voters/{}\"", proxied.id)));
+    assert!(
+        found.contains(&format!("voters/{}\"", paper_voter.id)) && !found.contains(&format!("voters/{}\"", proxied.id))
+    );
     let voter_path = format!("/assemblies/{id}/voters/{}", paper_voter.id);
     let r = committee
         .post_multipart(&format!("{voter_path}/paper"), &[("m_1", "oppose")], &[("photos", "ballot.png", photo_png())])
@@ -581,10 +589,17 @@ dual_backend_test!(owners_petition_the_committee_calls_the_meeting_and_the_resul
     let hash = app.db.store.assembly(id).await.unwrap().tally_hash.unwrap();
     let community = app.db.store.community(c).await.unwrap().name;
     assert!(notice.contains(&zh_fill("assembly.notice_final", &[("community", &community)])) && notice.contains(&hash));
-    assert!(notice.contains(&zh_fill("assembly.notice_signature", &[("community", &community)])), "signed by the convener");
+    assert!(
+        notice.contains(&zh_fill("assembly.notice_signature", &[("community", &community)])),
+        "signed by the convener"
+    );
     // The owner checks with the receipt code that the ballot was counted as cast.
     let check = owner.get(&format!("/assemblies/{id}?receipt={receipt}")).await.text;
-    assert!(check.contains(&receipt) && check.contains(zh("assembly.choice.agree")) && !check.contains(zh("assembly.receipt_unknown")));
+    assert!(
+        check.contains(&receipt)
+            && check.contains(zh("assembly.choice.agree"))
+            && !check.contains(zh("assembly.receipt_unknown"))
+    );
 });
 
 dual_backend_test!(an_owner_votes_through_the_api_with_the_pages_rules, |db| {
@@ -602,7 +617,10 @@ dual_backend_test!(an_owner_votes_through_the_api_with_the_pages_rules, |db| {
     assert_eq!(list.status, StatusCode::OK);
     let listed = list.json();
     assert_eq!(listed[0]["id"], id);
-    assert_eq!((listed[0]["stage"].as_str(), listed[0]["convener"].as_str()), (Some("voting"), Some("owners_committee")));
+    assert_eq!(
+        (listed[0]["stage"].as_str(), listed[0]["convener"].as_str()),
+        (Some("voting"), Some("owners_committee"))
+    );
     let detail = owner.get(&format!("/api/v1/assemblies/{id}")).await.json();
     assert_eq!(detail["matters"][1]["threshold"], "three_quarters");
     assert_eq!(detail["voices"].as_array().unwrap().len(), 1, "the owner's own ballot to cast");
@@ -630,9 +648,8 @@ dual_backend_test!(an_owner_votes_through_the_api_with_the_pages_rules, |db| {
     // A voter the caller does not hold is refused; so is anyone outside the roll.
     let own = detail["voices"][0]["elector_id"].as_i64().unwrap();
     let stranger = app.db.store.assembly_electors(id).await.unwrap().into_iter().find(|e| e.id != own).unwrap();
-    let r = owner
-        .send_json(Method::POST, &ballot, &json!({"elector_id": stranger.id, "marks": ["agree", "agree"]}))
-        .await;
+    let r =
+        owner.send_json(Method::POST, &ballot, &json!({"elector_id": stranger.id, "marks": ["agree", "agree"]})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let mut staff = app.signed_in("shequ").await;
     let r = staff.send_json(Method::POST, &ballot, &json!({"marks": ["agree", "agree"]})).await;
@@ -737,7 +754,8 @@ dual_backend_test!(the_committee_runs_an_election_and_the_page_says_who_is_elect
     .await
     .unwrap());
     for e in app.db.store.assembly_electors(id).await.unwrap().into_iter().filter(|e| e.id != voted) {
-        let marks = Marks::Choices((1..=6).map(|p| Some(if p == 5 { Choice::Oppose } else { Choice::Agree })).collect());
+        let marks =
+            Marks::Choices((1..=6).map(|p| Some(if p == 5 { Choice::Oppose } else { Choice::Agree })).collect());
         let cast = linli_store::assemblies::Cast {
             assembly_id: id,
             elector_id: e.id,
@@ -779,16 +797,24 @@ dual_backend_test!(the_committee_runs_an_election_and_the_page_says_who_is_elect
     let page = committee.get(&path).await.text;
     assert!(page.contains(zh("committee.state.pending")) && page.contains(zh("committee.first_meeting")));
     let member = |i: usize| candidates[[0, 1, 2, 3, 5][i]].id.to_string();
-    let same = [("held_on", in_days(0)), ("chair", member(0)), ("vice_chair", member(0)), ("minutes", "推选主任".to_owned())];
+    let same =
+        [("held_on", in_days(0)), ("chair", member(0)), ("vice_chair", member(0)), ("minutes", "推选主任".to_owned())];
     let same: Vec<(&str, &str)> = same.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = committee.post_form(&format!("{path}/meetings"), &same).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains(zh("field.vice_chair")));
-    let first = [("held_on", in_days(0)), ("chair", member(0)), ("vice_chair", member(1)), ("minutes", "推选主任、副主任".to_owned())];
+    let first = [
+        ("held_on", in_days(0)),
+        ("chair", member(0)),
+        ("vice_chair", member(1)),
+        ("minutes", "推选主任、副主任".to_owned()),
+    ];
     let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(committee.post_form(&format!("{path}/meetings"), &first).await.status, StatusCode::SEE_OTHER);
     let page = owner.get(&path).await.text;
-    assert!(page.contains(&zh_fill("committee.officers", &[("chair", &candidates[0].name), ("vice", &candidates[1].name)])));
+    assert!(
+        page.contains(&zh_fill("committee.officers", &[("chair", &candidates[0].name), ("vice", &candidates[1].name)]))
+    );
     assert!(!page.contains("推选主任、副主任"), "owners read decisions, not the minutes");
     // A decision signed by two of five members does not stand; three of five does.
     let decision = |signers: usize| {

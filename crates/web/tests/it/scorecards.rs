@@ -31,12 +31,18 @@ dual_backend_test!(the_company_the_committee_the_staff_and_the_street_each_do_th
     // The committee records its survey of the quarter.
     let mut committee = app.signed_in("yeweihui").await;
     let r = committee
-        .post_form(&format!("/organisations/{company}/surveys"), &[("quarter", &quarter), ("respondents", "120"), ("satisfied", "130")])
+        .post_form(
+            &format!("/organisations/{company}/surveys"),
+            &[("quarter", &quarter), ("respondents", "120"), ("satisfied", "130")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains(zh("field.satisfied")));
     let r = committee
-        .post_form(&format!("/organisations/{company}/surveys"), &[("quarter", &quarter), ("respondents", "120"), ("satisfied", "96")])
+        .post_form(
+            &format!("/organisations/{company}/surveys"),
+            &[("quarter", &quarter), ("respondents", "120"), ("satisfied", "96")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 
@@ -55,14 +61,22 @@ dual_backend_test!(the_company_the_committee_the_staff_and_the_street_each_do_th
     let r = staff.post_form(&format!("/organisations/{company}/records"), &record("25")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains(zh("field.points")));
-    assert_eq!(staff.post_form(&format!("/organisations/{company}/records"), &record("3")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        staff.post_form(&format!("/organisations/{company}/records"), &record("3")).await.status,
+        StatusCode::SEE_OTHER
+    );
     let card = app.db.store.scorecard(company, &quarter, Default::default()).await.unwrap();
     assert_eq!((card.score.survey, card.score.bad), (80, 30), "96 of 120 satisfied is 8 points; the record 3");
     assert_eq!(card.score.total, before + 80 - 30);
     let page = property.get(&path).await.text;
-    assert!(page.contains("电梯困人 40 分钟未到场") && page.contains(&linli_domain::scorecard::points(card.score.total)));
+    assert!(
+        page.contains("电梯困人 40 分钟未到场") && page.contains(&linli_domain::scorecard::points(card.score.total))
+    );
     // The company cannot enter records about itself.
-    assert_eq!(property.post_form(&format!("/organisations/{company}/records"), &record("3")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        property.post_form(&format!("/organisations/{company}/records"), &record("3")).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // The street sees its companies side by side; another party sees no scorecard.
     let mut street = app.signed_in("jiedao").await;
