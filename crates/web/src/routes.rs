@@ -133,6 +133,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/assemblies", Some(ViewAssemblies), assemblies::list)
         .page(Method::GET, "/communities/{community_id}/assemblies/new", Some(ManageAssemblies), assemblies::new_form)
         .page(Method::POST, "/communities/{community_id}/assemblies", Some(ManageAssemblies), assemblies::create)
+        .page(Method::POST, "/communities/{community_id}/assembly-rule", Some(ManageAssemblies), assemblies::set_rule)
         .page(
             Method::GET,
             "/communities/{community_id}/petitions/new",

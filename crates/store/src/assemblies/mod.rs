@@ -371,6 +371,25 @@ impl Store {
         })
     }
 
+    /// The community's 从众 rule: whether abstainers count with the side that leads.
+    pub async fn follows_majority(&self, community_id: i64) -> StoreResult<bool> {
+        read!(self, |db| sqlx::query_scalar("SELECT follow_majority FROM communities WHERE id = $1")
+            .bind(community_id)
+            .fetch_optional(db)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Records the community's 从众 rule, for the assemblies noticed from now on.
+    pub async fn set_follow_majority(&self, community_id: i64, on: bool) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            exec!(
+                tx,
+                sqlx::query("UPDATE communities SET follow_majority = $1 WHERE id = $2").bind(on).bind(community_id)
+            )?;
+        })
+    }
+
     /// The voter an owner of record votes for in an assembly, if the owner is on its roll.
     pub async fn elector_of_owner(&self, assembly_id: i64, owner_id: i64) -> StoreResult<Option<ElectorRow>> {
         Ok(read!(self, |db| sqlx::query_as(

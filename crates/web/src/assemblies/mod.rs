@@ -77,6 +77,8 @@ struct ListPage {
     petitions: Vec<(linli_store::assemblies::petitions::Petition, Vec<Bar>, bool)>,
     /// The caller stands for an owner here and may start a petition.
     owner: bool,
+    /// The community's 从众 rule.
+    follow_majority: bool,
 }
 
 pub(crate) fn window(t: crate::i18n::Tr, a: &Assembly) -> String {
@@ -107,6 +109,7 @@ pub async fn list(State(state): State<AppState>, user: User, Path(community_id):
             .map(|(petition, standing)| (petition, petitions::petition_bars(&standing), standing.met))
             .collect(),
         owner: !state.store.owners_of_account(community.id, p.account_id).await?.is_empty(),
+        follow_majority: state.store.follows_majority(community.id).await?,
         community,
     };
     Ok(render(StatusCode::OK, &page))
@@ -307,10 +310,32 @@ pub async fn create(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct RuleForm {
+    pub follow_majority: Option<String>,
+}
+
+/// Records the community's rule on non-voters (从众), as its own rules say: abstainers count
+/// with the side that leads, or not (the default). Assemblies already noticed keep theirs.
+pub async fn set_rule(
+    State(state): State<AppState>,
+    user: User,
+    Path(community_id): Path<i64>,
+    Form(form): Form<RuleForm>,
+) -> AppResult<Response> {
+    let community = community_for(&state, &user, community_id, Action::ManageAssemblies).await?;
+    let on = form.follow_majority.is_some();
+    state.store.set_follow_majority(community.id, on).await?;
+    let what = if on { "assembly.follow_majority_on" } else { "assembly.follow_majority_off" };
+    state.store.audit(Some(user.principal().account_id), None, what, &community.id.to_string()).await?;
+    Ok(Redirect::to(&format!("/communities/{}/assemblies", community.id)).into_response())
+}
+
 /// Publishes the notice: the matters and the roll are frozen from now on.
 pub async fn publish(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
-    let follow_majority = false;
+    // The community's 从众 rule as it stands now is frozen with the notice.
+    let follow_majority = state.store.follows_majority(assembly.community_id).await?;
     state.store.publish_assembly(assembly.id, follow_majority).await?;
     state.store.audit(Some(user.principal().account_id), None, "assembly.noticed", &assembly.id.to_string()).await?;
     Ok(Redirect::to(&format!("/assemblies/{id}")).into_response())

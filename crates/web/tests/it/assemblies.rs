@@ -843,3 +843,54 @@ dual_backend_test!(the_committee_runs_an_election_and_the_page_says_who_is_elect
     assert_eq!(committee.post_form(&format!("{path}/decisions/{d}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
     assert!(owner.get(&path).await.text.contains("每季度公开公共收益收支明细"), "published to the owners");
 });
+
+dual_backend_test!(the_estates_counting_rule_is_recorded_and_frozen_with_each_notice, |db| {
+    use linli_domain::assembly::{Form, MatterKind};
+    use linli_store::assemblies::{NewAssembly, NewMatter};
+    let app = TestApp::new(db).await;
+    let c = app.demo.community_id;
+    let draft = || NewAssembly {
+        convener: linli_domain::assembly::Convener::OwnersCommittee,
+        petition_id: None,
+        seats: None,
+        community_id: c,
+        title: "修订管理规约".into(),
+        form: Form::Written,
+        opens_on: in_days(15),
+        closes_on: in_days(25),
+        allow_changes: false,
+        show_running: false,
+        matters: vec![NewMatter {
+            kind: MatterKind::Covenant,
+            title: "修订管理规约第十二条".into(),
+            body: String::new(),
+        }],
+    };
+    let mut committee = app.signed_in("yeweihui").await;
+    let list = committee.get(&format!("/communities/{c}/assemblies")).await.text;
+    assert!(list.contains(zh("assembly.follow_majority_no")), "off by default");
+    let before = app.db.store.create_assembly(&draft(), None).await.unwrap();
+    assert_eq!(committee.post_form(&format!("/assemblies/{before}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+
+    let r = committee.post_form(&format!("/communities/{c}/assembly-rule"), &[("follow_majority", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        committee.get(&format!("/communities/{c}/assemblies")).await.text.contains(zh("assembly.follow_majority_yes"))
+    );
+    let after = app.db.store.create_assembly(&draft(), None).await.unwrap();
+    assert_eq!(committee.post_form(&format!("/assemblies/{after}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(!app.db.store.assembly(before).await.unwrap().follow_majority, "a notice already out keeps its rule");
+    assert!(app.db.store.assembly(after).await.unwrap().follow_majority, "the rule is frozen with the notice");
+    let logged: i64 = read!(app.db.store, |d| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'assembly.follow_majority_on'"
+    )
+    .fetch_one(d)
+    .await
+    .unwrap());
+    assert_eq!(logged, 1);
+    // An owner reads the rule but cannot change it.
+    let mut owner = app.signed_in("13800138000").await;
+    let page = owner.get(&format!("/communities/{c}/assemblies")).await.text;
+    assert!(page.contains(zh("assembly.follow_majority_yes")) && !page.contains("name=\"follow_majority\""));
+    assert_eq!(owner.post_form(&format!("/communities/{c}/assembly-rule"), &[]).await.status, StatusCode::FORBIDDEN);
+});
