@@ -221,8 +221,7 @@ pub async fn add_record(
             .ok_or(FieldError::new("points", "error.scorecard.points"))?;
         let title = RECORD_TITLE.parse("title", &f.title)?;
         let evidence = EVIDENCE.parse("evidence", &f.evidence)?;
-        let day = chrono::NaiveDate::parse_from_str(f.occurred_on.trim(), "%Y-%m-%d")
-            .map_err(|_| FieldError::new("occurred_on", "error.assembly.date"))?;
+        let day = crate::assemblies::day("occurred_on", &f.occurred_on)?;
         if day > linli_store::today() {
             return Err(FieldError::new("occurred_on", "error.committee.future"));
         }

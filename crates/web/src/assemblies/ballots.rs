@@ -64,10 +64,7 @@ impl BallotsPage {
     }
 
     fn threshold_key(&self, m: &Matter) -> &'static str {
-        match m.kind.threshold() {
-            linli_domain::assembly::Threshold::MoreThanHalf => "assembly.threshold.more_than_half",
-            linli_domain::assembly::Threshold::ThreeQuarters => "assembly.threshold.three_quarters",
-        }
+        super::threshold_key(m.kind)
     }
 }
 

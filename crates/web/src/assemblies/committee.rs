@@ -156,9 +156,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>
 }
 
 fn day(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map(|d| d.to_string())
-        .map_err(|_| FieldError::new(field, "error.assembly.date"))
+    super::day(field, raw).map(|d| d.to_string())
 }
 
 /// After a change: back to the page, or the page again with the field's error.

@@ -28,6 +28,19 @@ fn back(id: i64) -> Response {
     Redirect::to(&format!("/assemblies/{id}#election")).into_response()
 }
 
+/// The seats a form asks for: empty for no election, else an odd number the estate's size
+/// allows ([`CommitteeRules`]).
+pub(crate) fn parse_seats(raw: &str, households: i64) -> Result<Option<i64>, FieldError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => {
+            let n = raw.parse::<i64>().map_err(|_| FieldError::new("seats", "error.election.seats"))?;
+            CommitteeRules::default().check_seats(households, n)?;
+            Ok(Some(n))
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct SeatsForm {
     #[serde(default)]
@@ -42,18 +55,10 @@ pub async fn seats(
     Form(form): Form<SeatsForm>,
 ) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
-    let seats = match form.seats.trim() {
-        "" => None,
-        raw => {
-            let households = state.store.electorate(assembly.community_id).await?.units as i64;
-            match raw.parse::<i64>().map_err(|_| FieldError::new("seats", "error.election.seats")).and_then(|n| {
-                CommitteeRules::default().check_seats(households, n)?;
-                Ok(n)
-            }) {
-                Ok(n) => Some(n),
-                Err(e) => return refuse(&state, &user, id, e).await,
-            }
-        }
+    let households = state.store.electorate(assembly.community_id).await?.units as i64;
+    let seats = match parse_seats(&form.seats, households) {
+        Ok(s) => s,
+        Err(e) => return refuse(&state, &user, id, e).await,
     };
     match state.store.set_seats(assembly.id, seats).await {
         Ok(()) => Ok(back(id)),

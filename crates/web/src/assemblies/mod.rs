@@ -216,7 +216,16 @@ pub async fn new_form(
     new_page(&user, community, StatusCode::OK, form, None)
 }
 
-fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
+/// The catalog key of a matter kind's threshold, for the page and the printed ballot.
+pub(crate) fn threshold_key(kind: MatterKind) -> &'static str {
+    match kind.threshold() {
+        linli_domain::assembly::Threshold::MoreThanHalf => "assembly.threshold.more_than_half",
+        linli_domain::assembly::Threshold::ThreeQuarters => "assembly.threshold.three_quarters",
+    }
+}
+
+/// A China date from a form's date field, or the field's error.
+pub(crate) fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, FieldError> {
     chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, "error.assembly.date"))
 }
 
@@ -242,14 +251,7 @@ fn read_form(
         let title = linli_domain::assembly::MATTER_TEXT.parse("matters", text)?;
         matters.push(NewMatter { kind, title, body: String::new() });
     }
-    let seats = match f.seats.trim() {
-        "" => None,
-        raw => {
-            let n = raw.parse::<i64>().map_err(|_| FieldError::new("seats", "error.election.seats"))?;
-            linli_domain::election::CommitteeRules::default().check_seats(households, n)?;
-            Some(n)
-        }
-    };
+    let seats = election::parse_seats(&f.seats, households)?;
     if matters.is_empty() && seats.is_none() {
         return Err(FieldError::new("matters", "error.assembly.no_matters"));
     }
@@ -431,10 +433,7 @@ impl Voice {
 
 impl AssemblyPage {
     fn threshold_key(&self, m: &Matter) -> &'static str {
-        match m.kind.threshold() {
-            linli_domain::assembly::Threshold::MoreThanHalf => "assembly.threshold.more_than_half",
-            linli_domain::assembly::Threshold::ThreeQuarters => "assembly.threshold.three_quarters",
-        }
+        threshold_key(m.kind)
     }
 
     /// Both counts of a side, as the decision reads them: owners and area, each with its
