@@ -85,10 +85,13 @@ pub enum Action {
     HandleAlarms,
     /// Register the community's devices (and receive each one's ingestion token).
     ManageDevices,
+    /// Confirm or refuse an account's request to be linked to an owner or resident of
+    /// record, having seen the person's ID card.
+    VerifyAccounts,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -120,6 +123,7 @@ impl Action {
         Action::ViewMonitoring,
         Action::HandleAlarms,
         Action::ManageDevices,
+        Action::VerifyAccounts,
     ];
 }
 
@@ -187,6 +191,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ViewMonitoring, &[GridWorker, CommunityStaff, CommunityDirector, PropertyStaff, StreetSupervisor]),
     (Action::HandleAlarms, &[GridWorker, CommunityStaff, CommunityDirector, PropertyStaff]),
     (Action::ManageDevices, &[CommunityStaff, CommunityDirector]),
+    (Action::VerifyAccounts, &[CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -406,6 +406,7 @@ async fn serve_forever(settings: Settings, demo: Option<DemoSpec>, worker: bool)
     }
     let webhook =
         settings.webhook_url.clone().map(|url| linli_web::notify::Webhook::new(url, settings.webhook_secret.clone()));
+    web.webhook = webhook.clone();
     let worker = worker.then(|| linli_web::notify::spawn(store.clone(), webhook));
     let (router, state) = linli_web::app(store.clone(), web);
     let clock = worker.is_some().then(|| {

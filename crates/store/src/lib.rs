@@ -37,6 +37,7 @@ pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod tokens;
+pub mod verification;
 
 pub use crypto::SecretKey;
 pub use error::{StoreError, StoreResult};

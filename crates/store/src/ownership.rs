@@ -13,6 +13,11 @@ use linli_domain::person::IdNumber;
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// The join condition of an owner `o` and an account `a` that stands for them: the
+/// account verified as the owner ([`crate::verification`]), or the account of the
+/// resident the owner is.
+pub const ACCOUNT_OF_OWNER: &str = "(a.id = o.account_id OR a.resident_id = o.resident_id)";
+
 /// The kind of the owner row that stands for the developer (its unsold units).
 pub const DEVELOPER: &str = "developer";
 

@@ -75,3 +75,18 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
         Ok(User(ctx, authed))
     }
 }
+
+/// The community `community_id`, if the caller may do `action` in it (else 403: the route
+/// is the caller's, the community is not).
+pub(crate) async fn community_for(
+    state: &crate::state::AppState,
+    user: &User,
+    community_id: i64,
+    action: linli_domain::Action,
+) -> crate::error::AppResult<linli_store::admin::Community> {
+    let community = state.store.community(community_id).await?;
+    if !user.principal().can_in_community(action, community.id, community.street_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(community)
+}

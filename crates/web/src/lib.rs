@@ -29,6 +29,7 @@ pub mod routes;
 pub mod scorecards;
 pub mod spreadsheet;
 pub mod state;
+pub mod webhook;
 
 use crate::context::Ctx;
 use crate::error::AppError;

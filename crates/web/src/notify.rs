@@ -8,41 +8,19 @@
 //! The webhook receives `POST` JSON: `{"id", "type": "notice"|"digest", "kind",
 //! "account_id", "name", "case_id", "text", "path"}` and must answer 2xx; anything else is
 //! retried with a growing wait, up to [`linli_store::notifications::MAX_ATTEMPTS`] times.
-//! It gets no phone number: the gateway maps account ids to its own recipients. With a
+//! It gets no phone number: the gateway maps account ids to its own recipients. The one
+//! exception is an account verification's code, `{"type": "verification_code", "phone",
+//! "text"}`, sent at once to the phone on the community's record. With a
 //! webhook secret, each request carries `X-Linli-Signature: sha256=<hex>`, the HMAC-SHA256
 //! of the body under the secret, so the gateway can tell Linli's requests from others'.
 
 use crate::i18n::{Lang, Tr};
+pub use crate::webhook::Webhook;
 use linli_domain::case::Remark;
 use linli_domain::worktime::china_time;
 use linli_store::Store;
 use linli_store::notifications::OutboxItem;
 use std::time::Duration;
-
-/// Where notices go besides the inbox.
-#[derive(Clone)]
-pub struct Webhook {
-    pub url: String,
-    /// Signs each body (HMAC-SHA256) when set.
-    pub secret: Option<String>,
-    pub client: reqwest::Client,
-}
-
-impl Webhook {
-    pub fn new(url: String, secret: Option<String>) -> Webhook {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Webhook { url, secret: secret.filter(|s| !s.is_empty()), client }
-    }
-
-    /// The `X-Linli-Signature` value of a body.
-    pub fn signature(secret: &str, body: &[u8]) -> String {
-        use hmac::{Hmac, Mac};
-        // HMAC takes a key of any length: this never fails.
-        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()) else { return String::new() };
-        mac.update(body);
-        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-    }
-}
 
 /// What one round of the worker did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -119,17 +97,7 @@ pub async fn run_once(store: &Store, webhook: Option<&Webhook>, now: i64) -> lin
                     "text": text(&item),
                     "path": item.case_id.map(|c| format!("/cases/{c}")).unwrap_or_else(|| "/inbox".into()),
                 });
-                let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                let mut request = hook.client.post(&hook.url).header("content-type", "application/json");
-                if let Some(secret) = &hook.secret {
-                    request = request.header("x-linli-signature", Webhook::signature(secret, &bytes));
-                }
-                let sent = request.body(bytes).send().await;
-                let error = match sent {
-                    Ok(r) if r.status().is_success() => None,
-                    Ok(r) => Some(format!("HTTP {}", r.status())),
-                    Err(e) => Some(e.to_string()),
-                };
+                let error = hook.post(&body).await.err();
                 if error.is_some() {
                     round.failed += 1;
                 } else {

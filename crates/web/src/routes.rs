@@ -129,6 +129,18 @@ pub fn build() -> Routes {
         .page(Method::POST, "/inbox/settings", Some(ManageOwnAccount), inbox::settings)
         .page(Method::POST, "/account/password", Some(ManageOwnAccount), accounts::own::change_password)
         .page(Method::POST, "/account/tokens", Some(ManageOwnAccount), accounts::own::create_token)
+        .page(Method::GET, "/account/verify", Some(ManageOwnAccount), accounts::verify::show)
+        .page(Method::POST, "/account/verify", Some(ManageOwnAccount), accounts::verify::request)
+        .page(Method::POST, "/account/verify/code", Some(ManageOwnAccount), accounts::verify::send_code)
+        .page(Method::POST, "/account/verify/confirm", Some(ManageOwnAccount), accounts::verify::confirm)
+        .page(Method::POST, "/account/verify/withdraw", Some(ManageOwnAccount), accounts::verify::withdraw)
+        .page(Method::GET, "/communities/{community_id}/verifications", Some(VerifyAccounts), accounts::verify::list)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/verifications/{verification_id}",
+            Some(VerifyAccounts),
+            accounts::verify::decide,
+        )
         .page(Method::POST, "/account/tokens/{token_id}/revoke", Some(ManageOwnAccount), accounts::own::revoke_token)
         .page(Method::GET, "/communities/{community_id}/assemblies", Some(ViewAssemblies), assemblies::list)
         .page(Method::GET, "/communities/{community_id}/assemblies/new", Some(ManageAssemblies), assemblies::new_form)

@@ -18,6 +18,9 @@ pub struct WebSettings {
     pub address_policy: ThrottlePolicy,
     /// Shown on the login page when the demo community is loaded.
     pub demo_logins: Vec<(linli_domain::Role, String)>,
+    /// The gateway that also sends account verification codes by SMS; without it only
+    /// the community's staff can confirm an account.
+    pub webhook: Option<crate::webhook::Webhook>,
 }
 
 impl Default for WebSettings {
@@ -28,6 +31,7 @@ impl Default for WebSettings {
             login_policy: ThrottlePolicy { max_failures: 5, window_ms: 15 * 60 * 1000, lockout_ms: 15 * 60 * 1000 },
             address_policy: ThrottlePolicy { max_failures: 50, window_ms: 15 * 60 * 1000, lockout_ms: 15 * 60 * 1000 },
             demo_logins: Vec::new(),
+            webhook: None,
         }
     }
 }

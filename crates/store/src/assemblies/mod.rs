@@ -8,7 +8,7 @@
 //! assembly are written one at a time: the chain has no fork and the check "has this voter
 //! a ballot?" cannot race with another submission of the same voter.
 
-use crate::ownership::DEVELOPER;
+use crate::ownership::{ACCOUNT_OF_OWNER, DEVELOPER};
 use crate::{Store, StoreError, StoreResult, Tx, exec, on, read, transaction};
 use linli_domain::FieldError;
 use linli_domain::assembly::{
@@ -441,16 +441,14 @@ impl Store {
         .await?))
     }
 
-    /// The owners of record an account stands for, through the resident it is linked to.
+    /// The owners of record an account stands for: verified as the owner, or through the
+    /// resident it is linked to.
     pub async fn owners_of_account(&self, community_id: i64, account_id: i64) -> StoreResult<Vec<i64>> {
-        Ok(read!(self, |db| sqlx::query_scalar(
-            "SELECT o.id FROM owners o JOIN accounts a ON a.resident_id = o.resident_id \
+        let sql = format!(
+            "SELECT o.id FROM owners o JOIN accounts a ON {ACCOUNT_OF_OWNER} \
              WHERE a.id = $1 AND o.community_id = $2 ORDER BY o.id"
-        )
-        .bind(account_id)
-        .bind(community_id)
-        .fetch_all(db)
-        .await?))
+        );
+        Ok(read!(self, |db| sqlx::query_scalar(&sql).bind(account_id).bind(community_id).fetch_all(db).await?))
     }
 
     /// Closes the count after the window: the chain is checked whole, its last hash is
@@ -580,16 +578,19 @@ pub(crate) async fn announce(
     kind: &str,
     now: i64,
 ) -> StoreResult<()> {
-    let owners_and_staff = "SELECT a.id AS account_id FROM assembly_elector_owners eo JOIN owners o ON o.id = eo.owner_id \
-         JOIN accounts a ON a.resident_id = o.resident_id WHERE eo.assembly_id = $1 \
-         UNION SELECT account_id FROM role_assignments WHERE community_id = $5 AND role = 'community_staff'";
+    let owners_and_staff = format!(
+        "SELECT a.id AS account_id FROM assembly_elector_owners eo JOIN owners o ON o.id = eo.owner_id \
+         JOIN accounts a ON {ACCOUNT_OF_OWNER} WHERE eo.assembly_id = $1 \
+         UNION {}",
+        crate::notifications::STAFF_AND_COMMITTEE
+    );
     crate::notifications::tell(
         tx,
         crate::notifications::Link::Assembly(assembly_id),
         community_id,
         kind,
         title,
-        owners_and_staff,
+        &owners_and_staff,
         now,
     )
     .await

@@ -13,3 +13,4 @@ mod registry;
 mod remarks;
 mod scorecards;
 mod store;
+mod verification;

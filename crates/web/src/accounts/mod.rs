@@ -9,6 +9,7 @@ pub mod api;
 pub mod me;
 pub mod own;
 pub mod tokens;
+pub mod verify;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

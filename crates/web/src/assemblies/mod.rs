@@ -36,18 +36,7 @@ pub mod results;
 /// How many matters the form offers.
 const MATTER_ROWS: usize = 5;
 
-pub(crate) async fn community_for(
-    state: &AppState,
-    user: &User,
-    community_id: i64,
-    action: Action,
-) -> AppResult<Community> {
-    let community = state.store.community(community_id).await?;
-    if !user.principal().can_in_community(action, community.id, community.street_id) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(community)
-}
+pub(crate) use crate::context::community_for;
 
 /// The assembly and its community, if the caller may `action` there; outside reach it does
 /// not exist.

@@ -209,6 +209,23 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 });
             }
         }
+        // Accounts asking to be linked to an owner or resident of record.
+        if p.can_in_community(Action::VerifyAccounts, community.id, community.street_id) {
+            let n = state.store.pending_verifications(community.id).await?.len();
+            if n > 0 {
+                todos.push(Todo {
+                    text: t.fill("todo.verifications", &[("n", &n)]),
+                    href: format!("/communities/{}/verifications", community.id),
+                });
+            }
+        }
+        // A resident's account that stands for nobody yet is offered verification.
+        if p.has_role(Role::Resident)
+            && state.store.resident_of_account(p.account_id).await?.is_none()
+            && state.store.owners_of_account(community.id, p.account_id).await?.is_empty()
+        {
+            todos.push(Todo { text: t.get("todo.verify").to_owned(), href: "/account/verify".into() });
+        }
         page.community_id = community.id;
         if p.has_role(Role::CommunityDirector)
             && p.reach(Action::ViewIndicators, community.id, community.street_id) == linli_domain::Reach::Community

@@ -137,6 +137,7 @@ async fn community_page(
             (Action::ViewIndicators, "indicators", "nav.indicators"),
             (Action::ViewResidents, "residents", "nav.residents"),
             (Action::ViewAssemblies, "assemblies", "assembly.link"),
+            (Action::VerifyAccounts, "verifications", "verify.queue"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

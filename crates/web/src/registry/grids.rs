@@ -15,19 +15,7 @@ use linli_domain::admin::{AdminCode, Level};
 use linli_domain::geometry::{self, ShapeError};
 use linli_store::admin::Community;
 
-/// The community, if `action` reaches it; else 403.
-pub(crate) async fn community_for(
-    state: &AppState,
-    user: &User,
-    community_id: i64,
-    action: Action,
-) -> AppResult<Community> {
-    let community = state.store.community(community_id).await?;
-    if !user.principal().can_in_community(action, community.id, community.street_id) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(community)
-}
+pub(crate) use crate::context::community_for;
 
 /// The community's grids as a GeoJSON FeatureCollection (properties: code, name).
 pub async fn geojson_text(state: &AppState, user: &User, community_id: i64) -> AppResult<String> {

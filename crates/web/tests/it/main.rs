@@ -20,3 +20,4 @@ mod residents;
 mod scorecards;
 mod security;
 mod settings;
+mod verification;

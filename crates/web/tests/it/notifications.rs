@@ -9,11 +9,11 @@ use linli_web::notify::{Webhook, run_once};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
-const SECRET: &str = "gateway-shared-secret";
+pub(crate) const SECRET: &str = "gateway-shared-secret";
 
 /// A gateway on a free port that records what it is sent (refusing a bad signature) and
 /// answers `status`.
-async fn gateway() -> (String, Arc<Mutex<Vec<serde_json::Value>>>, Arc<AtomicU16>) {
+pub(crate) async fn gateway() -> (String, Arc<Mutex<Vec<serde_json::Value>>>, Arc<AtomicU16>) {
     let got = Arc::new(Mutex::new(Vec::new()));
     let status = Arc::new(AtomicU16::new(200));
     let (g, s) = (got.clone(), status.clone());
