@@ -42,7 +42,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
             let name = field.name().unwrap_or_default().to_owned();
             if field.file_name().is_some() {
                 let bytes = field.bytes().await.map_err(|_| AppError::invalid("photos", "error.photo.size"))?;
-                if name == "photos" && !bytes.is_empty() {
+                if (name == "photos" || name == "document") && !bytes.is_empty() {
                     photos.push(bytes.to_vec());
                 }
             } else {

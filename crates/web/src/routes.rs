@@ -234,6 +234,24 @@ pub fn build() -> Routes {
             assemblies::desk::register_proxy,
             photo::UPLOAD_LIMIT,
         )
+        .upload(
+            "/assemblies/{assembly_id}/documents",
+            Some(ManageAssemblies),
+            assemblies::documents::add,
+            assemblies::documents::UPLOAD_LIMIT,
+        )
+        .page(
+            Method::POST,
+            "/assemblies/{assembly_id}/documents/{document_id}/remove",
+            Some(ManageAssemblies),
+            assemblies::documents::remove,
+        )
+        .page(
+            Method::GET,
+            "/assemblies/{assembly_id}/documents/{document_id}",
+            Some(ViewAssemblies),
+            assemblies::documents::open,
+        )
         .page(
             Method::POST,
             "/assemblies/{assembly_id}/proxies/{proxy_id}/revoke",

@@ -17,6 +17,7 @@ use linli_domain::assembly::{
 use linli_domain::ownership::Holder;
 use sha2::{Digest, Sha256};
 
+pub mod documents;
 pub mod elections;
 pub mod paper;
 pub mod petitions;

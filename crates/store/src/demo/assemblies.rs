@@ -51,6 +51,33 @@ fn paper_photo() -> StoreResult<NewPhoto> {
     Ok(NewPhoto { bytes: encode(&sheet)?, thumbnail: encode(&thumb)? })
 }
 
+/// The site plan of the charging shed: the lawn, building 7 and the shed's place.
+fn site_plan() -> StoreResult<Vec<u8>> {
+    let plan = image::RgbImage::from_fn(640, 420, |x, y| {
+        let building = (60..580).contains(&x) && (40..150).contains(&y);
+        let shed = (380..560).contains(&x) && (250..330).contains(&y);
+        let outline = |(x0, x1, y0, y1): (u32, u32, u32, u32)| {
+            (x0..x1).contains(&x) && (y0..y1).contains(&y) && (x < x0 + 3 || x + 3 >= x1 || y < y0 + 3 || y + 3 >= y1)
+        };
+        if outline((380, 560, 250, 330)) {
+            image::Rgb([200, 40, 40])
+        } else if shed {
+            image::Rgb([250, 225, 200])
+        } else if building {
+            image::Rgb([190, 190, 200])
+        } else if y > 190 {
+            image::Rgb([170, 215, 160])
+        } else {
+            image::Rgb([236, 234, 226])
+        }
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&plan)
+        .map_err(|e| StoreError::Config(format!("demo site plan: {e}")))?;
+    Ok(out)
+}
+
 /// One answer drawn with the given shares of agree and oppose (the rest abstain).
 fn answer(rng: &mut ChaCha8Rng, agree: f64, oppose: f64) -> Choice {
     let x: f64 = rng.r#gen();
@@ -188,6 +215,14 @@ pub async fn seed(store: &Store, community_id: i64, desk: &Desk, rng: &mut ChaCh
         }],
     };
     let id = store.create_assembly(&open, Some(desk.committee)).await?;
+    let matter = store.assembly_matters(id).await?[0].id;
+    let plan = crate::assemblies::documents::NewDocument {
+        matter_id: matter,
+        title: "充电棚位置示意图（7 号楼北侧）".into(),
+        content_type: "image/jpeg",
+        bytes: site_plan()?,
+    };
+    store.add_document(id, &plan, desk.committee).await?;
     store.publish_assembly(id, false).await?;
     let start_ms = crate::now_ms() - 5 * DAY_MS;
     let own_voter = own_elector(store, id, own).await?;

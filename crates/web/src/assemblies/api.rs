@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use linli_domain::Action;
 use linli_domain::assembly::{Threshold, Weight};
+use linli_store::assemblies::documents::Document;
 use linli_store::assemblies::{Assembly, Matter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -83,11 +84,37 @@ pub struct MatterView {
     pub threshold: String,
     pub title: String,
     pub body: String,
+    /// What owners read before voting on it.
+    pub documents: Vec<DocumentView>,
 }
 
-impl From<Matter> for MatterView {
-    fn from(m: Matter) -> Self {
+/// A document of a matter; `url` serves it to anyone who sees the assembly.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentView {
+    pub title: String,
+    /// `application/pdf` or `image/jpeg`.
+    pub content_type: String,
+    pub size: i64,
+    /// Hex SHA-256 of the bytes, as published with the notice.
+    pub sha256: String,
+    pub url: String,
+}
+
+impl MatterView {
+    fn new(m: Matter, assembly_id: i64, documents: &[Document]) -> Self {
+        let documents = documents
+            .iter()
+            .filter(|d| d.matter_id == m.id)
+            .map(|d| DocumentView {
+                title: d.title.clone(),
+                content_type: d.content_type.clone(),
+                size: d.size,
+                sha256: d.sha256.clone(),
+                url: format!("/assemblies/{assembly_id}/documents/{}", d.id),
+            })
+            .collect();
         MatterView {
+            documents,
             position: m.position,
             kind: m.kind.as_str().to_owned(),
             threshold: match m.kind.threshold() {
@@ -191,6 +218,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>
     let (assembly, _) = reachable(&state, &user, id, Action::ViewAssemblies).await?;
     let today = linli_store::today().to_string();
     let matters = state.store.assembly_matters(assembly.id).await?;
+    let documents = state.store.documents(assembly.id).await?;
     let mut voices = Vec::new();
     for (elector, as_proxy) in voices_of(&state, &user, &assembly).await? {
         let ballot = state.store.ballot_of(assembly.id, elector.id).await?.map(|b| BallotView {
@@ -239,7 +267,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>
     };
     Ok(Json(AssemblyDetail {
         assembly: assembly_view(assembly, &today),
-        matters: matters.into_iter().map(MatterView::from).collect(),
+        matters: matters.into_iter().map(|m| MatterView::new(m, id, &documents)).collect(),
         participation,
         results,
         voices,

@@ -29,6 +29,7 @@ pub mod api;
 pub mod ballots;
 pub mod committee;
 pub mod desk;
+pub mod documents;
 pub mod election;
 pub mod petitions;
 pub mod results;
@@ -396,6 +397,8 @@ struct AssemblyPage {
     convened_by: String,
     /// The committee election it holds, with its result once the count is shown.
     election: Option<election::ElectionView>,
+    /// The matters' documents, with each one's size in words.
+    documents: Vec<(linli_store::assemblies::documents::Document, String)>,
 }
 
 /// One ballot the caller may cast: whose, what is in, and what the page says about it.
@@ -442,6 +445,11 @@ impl AssemblyPage {
                 ("area_share", &share(w.area_dm2, base.area_dm2)),
             ],
         )
+    }
+
+    /// The documents of a matter.
+    fn docs(&self, m: &Matter) -> Vec<&(linli_store::assemblies::documents::Document, String)> {
+        self.documents.iter().filter(|(d, _)| d.matter_id == m.id).collect()
     }
 
     /// The candidate a matter stands for, in an election.
@@ -557,7 +565,19 @@ pub(crate) async fn assembly_page(
         }
         None => None,
     };
+    let documents = state
+        .store
+        .documents(assembly.id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let kb = (d.size + 1023) / 1024;
+            let size = t.fill("document.size", &[("kb", &kb)]);
+            (d, size)
+        })
+        .collect();
     let page = AssemblyPage {
+        documents,
         convened_by,
         election,
         chrome: Chrome::new(&user.0, &assembly.title),

@@ -888,3 +888,92 @@ dual_backend_test!(the_estates_counting_rule_is_recorded_and_frozen_with_each_no
     assert!(page.contains(zh("assembly.follow_majority_yes")) && !page.contains("name=\"follow_majority\""));
     assert_eq!(owner.post_form(&format!("/communities/{c}/assembly-rule"), &[]).await.status, StatusCode::FORBIDDEN);
 });
+
+dual_backend_test!(the_committee_attaches_documents_owners_open_them_and_the_notice_freezes_them, |db| {
+    let app = TestApp::new(db).await;
+    let c = app.demo.community_id;
+    let mut committee = app.signed_in("yeweihui").await;
+    let (opens, closes) = (in_days(15), in_days(29));
+    let form = [
+        ("title", "续聘物业服务企业"),
+        ("form", "written"),
+        ("opens_on", opens.as_str()),
+        ("closes_on", closes.as_str()),
+        ("kind_1", "property_company"),
+        ("matter_1", "续聘安居物业服务有限公司，服务期三年"),
+    ];
+    committee.post_form(&format!("/communities/{c}/assemblies"), &form).await;
+    let id = app.db.store.assemblies(c).await.unwrap()[0].id;
+    let matter = app.db.store.assembly_matters(id).await.unwrap()[0].id.to_string();
+    let path = format!("/assemblies/{id}/documents");
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+
+    // Not a PDF nor a picture: refused naming the field, nothing kept.
+    let r = committee
+        .post_multipart(
+            &path,
+            &[("matter_id", &matter), ("document_title", "合同")],
+            &[("document", "contract.pdf", b"MZ not really a pdf".to_vec())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.document")), "{}", r.text);
+    assert!(app.db.store.documents(id).await.unwrap().is_empty());
+
+    let r = committee
+        .post_multipart(
+            &path,
+            &[("matter_id", &matter), ("document_title", "物业服务合同（草案）")],
+            &[("document", "x.bin", pdf.clone())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let r = committee
+        .post_multipart(
+            &path,
+            &[("matter_id", &matter), ("document_title", "报价单照片")],
+            &[("document", "quote.png", photo_png())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let docs = app.db.store.documents(id).await.unwrap();
+    assert_eq!(
+        docs.iter().map(|d| d.content_type.as_str()).collect::<Vec<_>>(),
+        ["application/pdf", "image/jpeg"],
+        "a picture is re-encoded"
+    );
+    let photo_doc = docs[1].id;
+    let r = committee.post_form(&format!("{path}/{photo_doc}/remove"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    committee.post_form(&format!("/assemblies/{id}/publish"), &[]).await;
+
+    // An owner sees the document beside the matter and opens it as it was uploaded.
+    let mut owner = app.signed_in("13800138000").await;
+    let page = owner.get(&format!("/assemblies/{id}")).await;
+    let link = format!("{path}/{}", docs[0].id);
+    assert!(page.text.contains(&link) && page.text.contains("物业服务合同（草案）"));
+    assert!(page.text.contains(&docs[0].sha256[..12]), "the hash is shown");
+    assert!(!page.text.contains("报价单照片"), "the removed one is gone");
+    let opened = owner.get(&link).await;
+    assert_eq!(opened.status, StatusCode::OK);
+    assert_eq!(opened.headers["content-type"], "application/pdf");
+    assert_eq!(opened.body, pdf);
+    let api = owner.get(&format!("/api/v1/assemblies/{id}")).await.json();
+    assert_eq!(api["matters"][0]["documents"][0]["sha256"], docs[0].sha256.as_str());
+    assert_eq!(api["matters"][0]["documents"][0]["url"], link.as_str());
+
+    // After the notice nothing is added or removed.
+    let r = committee
+        .post_multipart(
+            &path,
+            &[("matter_id", &matter), ("document_title", "补充说明")],
+            &[("document", "x.pdf", pdf.clone())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(committee.post_form(&format!("{link}/remove"), &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.db.store.documents(id).await.unwrap().len(), 1);
+    // Someone who cannot see the community's assemblies does not get the file.
+    let mut company = app.signed_in(&app.login_of(linli_domain::Role::PropertyStaff)).await;
+    assert_ne!(company.get(&link).await.status, StatusCode::OK);
+});
