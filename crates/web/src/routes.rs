@@ -323,6 +323,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/organisations/{organisation_id}/scorecard", Some(ViewPartyFigures), scorecards::show)
         .page(Method::POST, "/organisations/{organisation_id}/records", Some(ViewPartyFigures), scorecards::add_record)
         .page(Method::POST, "/organisations/{organisation_id}/surveys", Some(ViewPartyFigures), scorecards::add_survey)
+        .page(Method::GET, "/streets/{street_id}/assemblies", Some(ViewStreet), assemblies::street::show)
         .page(Method::GET, "/streets/{street_id}/scorecards", Some(ViewStreet), scorecards::street)
         .page(Method::GET, "/cases/{case_id}", Some(ViewCases), cases::pages::show)
         .upload("/cases/{case_id}/steps", Some(ActOnCases), cases::pages::step, photo::UPLOAD_LIMIT)

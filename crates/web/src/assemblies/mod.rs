@@ -33,6 +33,7 @@ pub mod documents;
 pub mod election;
 pub mod petitions;
 pub mod results;
+pub mod street;
 
 /// How many matters the form offers.
 const MATTER_ROWS: usize = 5;

@@ -977,3 +977,23 @@ dual_backend_test!(the_committee_attaches_documents_owners_open_them_and_the_not
     let mut company = app.signed_in(&app.login_of(linli_domain::Role::PropertyStaff)).await;
     assert_ne!(company.get(&link).await.status, StatusCode::OK);
 });
+
+dual_backend_test!(the_street_oversees_each_communitys_assemblies_and_committee, |db| {
+    let app = TestApp::new(db).await;
+    let id = open_assembly(&app).await;
+    let street = app.demo.street_id;
+    let path = format!("/streets/{street}/assemblies");
+    let mut supervisor = app.signed_in(&app.login_of(linli_domain::Role::StreetSupervisor)).await;
+    let page = supervisor.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains(&format!("href=\"/assemblies/{id}\"")) && page.text.contains(zh("assembly.stage.voting"))
+    );
+    assert!(page.text.contains("class=\"qbar\""), "participation is drawn");
+    assert!(page.text.contains(zh("assembly.street_no_committee")));
+    assert!(!page.text.contains(zh("assembly.street_unanswered")));
+    // Another street's address is not found; an owner does not get the page.
+    assert_eq!(supervisor.get(&format!("/streets/{}/assemblies", street + 1000)).await.status, StatusCode::NOT_FOUND);
+    let mut owner = app.signed_in("13800138000").await;
+    assert_eq!(owner.get(&path).await.status, StatusCode::FORBIDDEN);
+});
