@@ -88,6 +88,7 @@ pub mod permission;
 pub mod person;
 pub mod privacy;
 pub mod role;
+pub mod rules;
 pub mod scorecard;
 pub mod worktime;
 

@@ -7,7 +7,7 @@
 
 use crate::{Store, StoreError, StoreResult, Tx, exec, on, read, transaction};
 use linli_domain::FieldError;
-use linli_domain::committee::{CommitteeCalendar, DutyState, Record, decision_passes, open_duties};
+use linli_domain::committee::{DutyState, Record, decision_passes, open_duties};
 use linli_domain::election::{ElectionResult, Outcome};
 
 /// A committee as stored.
@@ -342,10 +342,11 @@ impl Store {
             );
             read!(self, |db| sqlx::query_as(&sql).fetch_all(db).await?)
         };
+        let duties = self.self_governance().await?.duties;
         let mut sent = 0;
         for c in current {
             let record = self.committee_record(&c).await?;
-            for duty in open_duties(CommitteeCalendar::default(), &record, days(today)) {
+            for duty in open_duties(duties, &record, days(today)) {
                 if duty.state == DutyState::Pending {
                     continue;
                 }

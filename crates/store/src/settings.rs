@@ -1,16 +1,22 @@
 //! What the operator edits in the app: the holiday calendar (调休 included), the time
 //! limits of case categories, and the few settings of the `settings` table (what an
-//! unanswered rating means). Edits apply to deadlines computed from then on.
+//! unanswered rating means, the rules of owners' self-governance). Edits apply to deadlines computed from then on.
 
 use crate::{Store, StoreError, StoreResult, now_ms, read, transaction};
 use chrono::NaiveDate;
 use linli_domain::FieldError;
 use linli_domain::case::{Event, Remark};
+use linli_domain::rules::SelfGovernance;
 use linli_domain::worktime::LimitKind;
+use std::collections::BTreeMap;
 
 /// A closed case its reporter has not rated in this many days counts as satisfied (0:
 /// it stays unrated).
 pub const SATISFIED_AFTER_DAYS: &str = "rating.satisfied_after_days";
+
+/// The rules of owners' self-governance ([`SelfGovernance`]), as a JSON map of names to
+/// integers.
+pub const SELF_GOVERNANCE: &str = "self_governance.rules";
 
 fn invalid(field: &'static str, key: &'static str) -> StoreError {
     StoreError::Invalid(FieldError::new(field, key))
@@ -97,6 +103,21 @@ impl Store {
                 .bind(now)
             )?;
         })
+    }
+
+    /// The city's rules of owners' self-governance (the law's defaults until set).
+    pub async fn self_governance(&self) -> StoreResult<SelfGovernance> {
+        let stored = self.setting(SELF_GOVERNANCE).await?;
+        let map = stored.and_then(|v| serde_json::from_str::<BTreeMap<String, i64>>(&v).ok()).unwrap_or_default();
+        Ok(SelfGovernance::from_map(&map))
+    }
+
+    /// Keeps checked rules; they apply to what is decided from then on (an assembly
+    /// already noticed keeps its dates).
+    pub async fn set_self_governance(&self, rules: &SelfGovernance) -> StoreResult<()> {
+        rules.check().map_err(StoreError::Invalid)?;
+        let value = serde_json::to_string(&rules.to_map()).map_err(|e| StoreError::Config(e.to_string()))?;
+        self.set_setting(SELF_GOVERNANCE, &value).await
     }
 
     /// Days after which an unanswered rating counts as satisfied (0: never).

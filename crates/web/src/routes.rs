@@ -339,6 +339,7 @@ pub fn build() -> Routes {
         .page(Method::POST, "/admin/settings/calendar", Some(ManageSettings), settings::calendar)
         .page(Method::POST, "/admin/settings/limits", Some(ManageSettings), settings::limit)
         .page(Method::POST, "/admin/settings/rating", Some(ManageSettings), settings::rating)
+        .page(Method::POST, "/admin/settings/self-governance", Some(ManageSettings), settings::self_governance)
         .page(Method::GET, "/admin/accounts", Some(ManageAccounts), accounts::admin::accounts)
         .page(Method::GET, "/admin/accounts/new", Some(ManageAccounts), accounts::admin::new_account)
         .page(Method::POST, "/admin/accounts", Some(ManageAccounts), accounts::admin::create_account)

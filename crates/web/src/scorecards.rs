@@ -137,7 +137,7 @@ async fn page(
 ) -> AppResult<Response> {
     let (company, community) = reachable(state, user, id).await?;
     let q = quarter_asked(raw_quarter).map_err(AppError::Invalid)?;
-    let rules = ScoreRules::default();
+    let rules = state.store.self_governance().await?.score;
     let card = state.store.scorecard(company.id, &q, rules).await?;
     let t = user.0.tr();
     let c = &card.counts;
@@ -322,10 +322,11 @@ pub async fn street(
         return Err(AppError::NotFound);
     }
     let quarter = quarter_asked(&q.quarter).map_err(AppError::Invalid)?;
+    let rules = state.store.self_governance().await?.score;
     let mut rows = Vec::new();
     for company in state.store.street_property_companies(street_id).await? {
         let community = state.store.community(company.community_id).await?.name;
-        let card = state.store.scorecard(company.id, &quarter, ScoreRules::default()).await?;
+        let card = state.store.scorecard(company.id, &quarter, rules).await?;
         rows.push((company, community, card));
     }
     rows.sort_by(|a, b| b.2.score.total.cmp(&a.2.score.total).then(a.0.id.cmp(&b.0.id)));

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Datelike;
-use linli_domain::committee::{CommitteeCalendar, DutyState, open_duties};
+use linli_domain::committee::{DutyState, open_duties};
 use linli_domain::{Action, FieldError};
 use linli_store::StoreError;
 use linli_store::admin::Community;
@@ -93,7 +93,7 @@ async fn page(
     let record = state.store.committee_record(&committee).await?;
     let today_days = linli_store::today().signed_duration_since(chrono::NaiveDate::default()).num_days();
     let decisions = state.store.committee_decisions(committee.id).await?;
-    let duties = open_duties(CommitteeCalendar::default(), &record, today_days)
+    let duties = open_duties(state.store.self_governance().await?.duties, &record, today_days)
         .into_iter()
         .map(|d| {
             let title = d.decision.and_then(|id| decisions.iter().find(|x| x.id == id)).map(|x| x.title.clone());

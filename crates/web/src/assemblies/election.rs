@@ -30,12 +30,12 @@ fn back(id: i64) -> Response {
 
 /// The seats a form asks for: empty for no election, else an odd number the estate's size
 /// allows ([`CommitteeRules`]).
-pub(crate) fn parse_seats(raw: &str, households: i64) -> Result<Option<i64>, FieldError> {
+pub(crate) fn parse_seats(rules: CommitteeRules, raw: &str, households: i64) -> Result<Option<i64>, FieldError> {
     match raw.trim() {
         "" => Ok(None),
         raw => {
             let n = raw.parse::<i64>().map_err(|_| FieldError::new("seats", "error.election.seats"))?;
-            CommitteeRules::default().check_seats(households, n)?;
+            rules.check_seats(households, n)?;
             Ok(Some(n))
         }
     }
@@ -56,7 +56,8 @@ pub async fn seats(
 ) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
     let households = state.store.electorate(assembly.community_id).await?.units as i64;
-    let seats = match parse_seats(&form.seats, households) {
+    let rules = state.store.self_governance().await?.committee;
+    let seats = match parse_seats(rules, &form.seats, households) {
         Ok(s) => s,
         Err(e) => return refuse(&state, &user, id, e).await,
     };

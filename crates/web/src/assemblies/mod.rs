@@ -16,9 +16,8 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use linli_domain::assembly::{
-    Calendar, Channel, Choice, Convener, Form as MeetingForm, Marks, MatterKind, Tally, Weight,
-};
+use linli_domain::assembly::{Channel, Choice, Convener, Form as MeetingForm, Marks, MatterKind, Tally, Weight};
+use linli_domain::rules::SelfGovernance;
 use linli_domain::{Action, FieldError};
 use linli_store::admin::Community;
 use linli_store::assemblies::{Assembly, Ballot, Cast, CastOutcome, ElectorRow, Matter, NewAssembly, NewMatter};
@@ -145,10 +144,12 @@ struct NewPage {
     rows: Vec<(usize, String, String, String)>,
     error: Option<String>,
     notice_hint: String,
+    seats_hint: String,
 }
 
 fn new_page(
     user: &User,
+    rules: SelfGovernance,
     community: Community,
     status: StatusCode,
     form: AssemblyForm,
@@ -167,7 +168,23 @@ fn new_page(
         form,
         rows,
         error,
-        notice_hint: t.fill("assembly.notice_hint", &[("days", &Calendar::default().notice_days)]),
+        notice_hint: t.fill(
+            "assembly.notice_hint",
+            &[
+                ("days", &rules.assembly.notice_days),
+                ("min", &rules.assembly.min_window_days),
+                ("max", &rules.assembly.max_window_days),
+            ],
+        ),
+        seats_hint: t.fill(
+            "election.seats_hint",
+            &[
+                ("min", &rules.committee.min_seats),
+                ("max", &rules.committee.max_seats),
+                ("households", &rules.committee.small_estate_households),
+                ("small", &rules.committee.small_estate_seats),
+            ],
+        ),
     };
     Ok(render(status, &page))
 }
@@ -185,6 +202,8 @@ pub async fn new_form(
 ) -> AppResult<Response> {
     let community = community_for(&state, &user, community_id, Action::ManageAssemblies).await?;
     let today = linli_store::today();
+    let rules = state.store.self_governance().await?;
+    let calendar = rules.assembly;
     // A temporary meeting called on a petition starts from the petition's title and reason.
     let mut rows = HashMap::new();
     let (mut title, mut petition) = (String::new(), String::new());
@@ -199,12 +218,12 @@ pub async fn new_form(
         title,
         petition,
         rows,
-        opens_on: (today + chrono::Duration::days(Calendar::default().notice_days)).to_string(),
-        closes_on: (today + chrono::Duration::days(Calendar::default().notice_days + 14)).to_string(),
+        opens_on: (today + chrono::Duration::days(calendar.notice_days)).to_string(),
+        closes_on: (today + chrono::Duration::days(calendar.notice_days + 14)).to_string(),
         form: MeetingForm::Written.as_str().into(),
         ..AssemblyForm::default()
     };
-    new_page(&user, community, StatusCode::OK, form, None)
+    new_page(&user, rules, community, StatusCode::OK, form, None)
 }
 
 /// The catalog key of a matter kind's threshold, for the page and the printed ballot.
@@ -222,6 +241,7 @@ pub(crate) fn day(field: &'static str, raw: &str) -> Result<chrono::NaiveDate, F
 
 /// Checks the form as a whole: every bad field is named, nothing is written.
 fn read_form(
+    rules: &SelfGovernance,
     f: &AssemblyForm,
     community_id: i64,
     convener: Convener,
@@ -231,7 +251,7 @@ fn read_form(
     let form = MeetingForm::parse(&f.form)?;
     let (opens, closes) = (day("opens_on", &f.opens_on)?, day("closes_on", &f.closes_on)?);
     let days = |d: chrono::NaiveDate| d.signed_duration_since(chrono::NaiveDate::default()).num_days();
-    Calendar::default().check(days(linli_store::today()), days(opens), days(closes))?;
+    rules.assembly.check(days(linli_store::today()), days(opens), days(closes))?;
     let mut matters = Vec::new();
     for i in 1..=MATTER_ROWS {
         let (kind, text) = (f.row("kind", i), f.row("matter", i));
@@ -242,7 +262,7 @@ fn read_form(
         let title = linli_domain::assembly::MATTER_TEXT.parse("matters", text)?;
         matters.push(NewMatter { kind, title, body: String::new() });
     }
-    let seats = election::parse_seats(&f.seats, households)?;
+    let seats = election::parse_seats(rules.committee, &f.seats, households)?;
     if matters.is_empty() && seats.is_none() {
         return Err(FieldError::new("matters", "error.assembly.no_matters"));
     }
@@ -279,7 +299,8 @@ pub async fn create(
         Convener::ResidentsCommittee
     };
     let households = state.store.electorate(community.id).await?.units as i64;
-    let checked = match read_form(&form, community.id, convener, households) {
+    let rules = state.store.self_governance().await?;
+    let checked = match read_form(&rules, &form, community.id, convener, households) {
         Ok(new) => match new.petition_id {
             Some(p) => petitions::to_answer(&state, community.id, p).await?.map(|_| new),
             None => Ok(new),
@@ -298,7 +319,7 @@ pub async fn create(
         Ok(id) => Ok(Redirect::to(&format!("/assemblies/{id}")).into_response()),
         Err(e) => {
             let message = user.0.tr().field_error(e.field, e.key);
-            new_page(&user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message))
+            new_page(&user, rules, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(message))
         }
     }
 }
@@ -673,7 +694,7 @@ pub async fn show(
 pub async fn count(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
     let today = linli_store::today();
-    let until = today + chrono::Duration::days(Calendar::default().objection_days);
+    let until = today + chrono::Duration::days(state.store.self_governance().await?.assembly.objection_days);
     match state.store.count_assembly(assembly.id, &today.to_string(), &until.to_string()).await {
         Ok(hash) => {
             state

@@ -13,7 +13,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use linli_domain::assembly::{Calendar, Tally, masked_units};
+use linli_domain::assembly::{Tally, masked_units};
 use linli_domain::{Action, FieldError};
 use linli_store::StoreError;
 use linli_store::admin::Community;
@@ -42,6 +42,13 @@ pub struct Phase {
     pub objections: Vec<ObjectionLine>,
 }
 
+/// The day the final result is due: `publish_days` after the objection period ends.
+pub(crate) fn final_due(objections_until: &str, publish_days: i64) -> String {
+    chrono::NaiveDate::parse_from_str(objections_until, "%Y-%m-%d")
+        .map(|d| (d + chrono::Duration::days(publish_days)).to_string())
+        .unwrap_or_default()
+}
+
 pub async fn phase(
     state: &AppState,
     user: &User,
@@ -56,9 +63,7 @@ pub async fn phase(
     let t = user.0.tr();
     let me = user.principal().account_id;
     let final_ = assembly.finalised_at.is_some();
-    let due = chrono::NaiveDate::parse_from_str(until, "%Y-%m-%d")
-        .map(|d| (d + chrono::Duration::days(Calendar::default().publish_days)).to_string())
-        .unwrap_or_default();
+    let due = final_due(until, state.store.self_governance().await?.assembly.publish_days);
     let line = match assembly.finalised_at {
         Some(at) => t.fill("assembly.final_line", &[("at", &format_ms(at))]),
         None => t.fill("assembly.preliminary_line", &[("until", &until), ("due", &due)]),

@@ -13,8 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use linli_domain::Action;
-use linli_domain::assembly::Calendar;
-use linli_domain::committee::{CommitteeCalendar, DutyState, open_duties};
+use linli_domain::committee::{DutyState, open_duties};
 use linli_store::admin::Community;
 
 /// One assembly as the street sees it.
@@ -56,6 +55,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(street_id): Pa
     let today_s = today.to_string();
     let today_days = today.signed_duration_since(chrono::NaiveDate::default()).num_days();
     let year_ago = (today - chrono::Duration::days(366)).to_string();
+    let rules = state.store.self_governance().await?;
     let mut cards = Vec::new();
     for community in state.store.communities(Some(street_id)).await? {
         let mut assemblies = Vec::new();
@@ -68,14 +68,12 @@ pub async fn show(State(state): State<AppState>, user: User, Path(street_id): Pa
                 Some(whole) => bars(state.store.assembly_tally(a.id).await?.participation, whole, (2, 3)),
                 None => Vec::new(),
             };
-            let due = chrono::NaiveDate::parse_from_str(&a.closes_on, "%Y-%m-%d")
-                .map(|d| (d + chrono::Duration::days(Calendar::default().publish_days)).to_string())
-                .unwrap_or_default();
+            let due = a.objections_until.as_deref().map(|u| super::results::final_due(u, rules.assembly.publish_days));
             assemblies.push(AssemblyLine {
                 id: a.id,
                 stage: stage_key(&a, &today_s),
                 window: t.fill("assembly.window", &[("opens", &a.opens_on), ("closes", &a.closes_on)]),
-                late: a.finalised_at.is_none() && a.counted_at.is_some() && today_s.as_str() > due.as_str(),
+                late: a.finalised_at.is_none() && due.is_some_and(|due| today_s > due),
                 title: a.title,
                 participation,
             });
@@ -90,7 +88,7 @@ pub async fn show(State(state): State<AppState>, user: User, Path(street_id): Pa
         let committee = match state.store.committees(community.id).await?.into_iter().next() {
             Some(c) => {
                 let record = state.store.committee_record(&c).await?;
-                let overdue = open_duties(CommitteeCalendar::default(), &record, today_days)
+                let overdue = open_duties(rules.duties, &record, today_days)
                     .iter()
                     .filter(|d| d.state == DutyState::Overdue)
                     .count();

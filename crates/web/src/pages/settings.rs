@@ -1,6 +1,8 @@
 //! The platform's settings for its administrator: the holiday calendar (holidays and the
 //! weekend days moved to working days, 调休), each category's time limit, and what a
-//! rating the reporter never gives means. Changes apply to deadlines computed from then on.
+//! rating the reporter never gives means, and the rules of owners' self-governance (the
+//! assembly's calendar, the committee's size and duties, the scorecard's weights). Changes
+//! apply to what is computed from then on.
 
 use crate::context::User;
 use crate::error::{AppError, AppResult};
@@ -13,9 +15,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
 use linli_domain::FieldError;
+use linli_domain::rules::{FIELDS, Group, SelfGovernance};
 use linli_store::cases::Category;
 use linli_store::settings::SATISFIED_AFTER_DAYS;
 use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A group of rules as the form shows it: the group, and each field's name, value, min and max.
+type RuleGroup = (&'static str, Vec<(&'static str, i64, i64, i64)>);
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -25,6 +32,8 @@ struct SettingsPage {
     days: Vec<(String, String, String)>,
     categories: Vec<Category>,
     satisfied_after_days: i64,
+    /// The rules of owners' self-governance by group: each field's name and value as entered.
+    rules: Vec<RuleGroup>,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -50,6 +59,16 @@ async fn page(
         days: state.store.calendar_days(year).await?,
         categories: state.store.case_categories().await?,
         satisfied_after_days: state.store.satisfied_after_days().await?,
+        rules: {
+            let rules = state.store.self_governance().await?;
+            Group::ALL
+                .iter()
+                .map(|g| {
+                    let fields = FIELDS.iter().filter(|f| f.group == *g);
+                    (g.as_str(), fields.map(|f| (f.name, f.shown(&rules), f.min, f.max)).collect())
+                })
+                .collect()
+        },
         error,
         notice,
     };
@@ -137,4 +156,24 @@ pub async fn rating(State(state): State<AppState>, user: User, Form(f): Form<Rat
         _ => Err(FieldError::new("satisfied_after_days", "error.settings.days").into()),
     };
     answer(&state, &user, this_year(), outcome, "rating").await
+}
+
+/// The rules of owners' self-governance, all at once; the change is audited.
+pub async fn self_governance(
+    State(state): State<AppState>,
+    user: User,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let outcome = match SelfGovernance::from_form(&f) {
+        Ok(rules) => match state.store.set_self_governance(&rules).await {
+            Ok(()) => {
+                let detail = serde_json::to_string(&rules.to_map()).unwrap_or_default();
+                state.store.audit(Some(user.principal().account_id), None, "settings.self_governance", &detail).await?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    };
+    answer(&state, &user, this_year(), outcome, "self-governance").await
 }

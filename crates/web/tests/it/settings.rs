@@ -113,3 +113,68 @@ dual_backend_test!(an_unanswered_rating_counts_as_satisfied_only_when_set, |db| 
     assert_eq!(read(linli_web::i18n::Lang::Zh), "★★★★★ 3 日内未评价，默认满意");
     assert_eq!(read(linli_web::i18n::Lang::En), "★★★★★ No rating in 3 days: counted as satisfied");
 });
+
+dual_backend_test!(the_city_sets_its_self_governance_rules_within_the_law_and_the_pages_follow_them, |db| {
+    use linli_domain::rules::{FIELDS, SelfGovernance};
+    let app = TestApp::new(db).await;
+    let c = app.demo.community_id;
+    let mut admin = app.signed_in("admin").await;
+    let page = admin.get("/admin/settings").await;
+    assert!(page.text.contains("name=\"notice_days\"") && page.text.contains("value=\"15\""));
+    let defaults = SelfGovernance::default();
+    let form = |changes: &[(&str, &str)]| -> Vec<(String, String)> {
+        FIELDS
+            .iter()
+            .map(|f| {
+                let v = changes.iter().find(|(n, _)| *n == f.name).map(|(_, v)| v.to_string());
+                (f.name.to_owned(), v.unwrap_or_else(|| f.shown(&defaults).to_string()))
+            })
+            .collect()
+    };
+
+    // Less notice than the law, or an even committee: refused naming the field, nothing kept.
+    let bad = (form(&[("notice_days", "10")]));
+    let r = admin.post_form("/admin/settings/self-governance", &send(&bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.notice_days")));
+    let bad = (form(&[("max_seats", "10")]));
+    assert_eq!(
+        admin.post_form("/admin/settings/self-governance", &send(&bad)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(app.db.store.self_governance().await.unwrap(), defaults);
+
+    let good = (form(&[("notice_days", "20"), ("score_survey", "15")]));
+    let r = admin.post_form("/admin/settings/self-governance", &send(&good)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let rules = app.db.store.self_governance().await.unwrap();
+    assert_eq!((rules.assembly.notice_days, rules.score.survey), (20, 150));
+
+    // The committee's form says 20 days, and a vote 15 days out is now refused.
+    let mut committee = app.signed_in("yeweihui").await;
+    let hint = linli_test_support::zh_fill("assembly.notice_hint", &[("days", &20), ("min", &5), ("max", &60)]);
+    assert!(committee.get(&format!("/communities/{c}/assemblies/new")).await.text.contains(&hint));
+    let (opens, closes) = (linli_test_support::in_days(15), linli_test_support::in_days(29));
+    let fields = [
+        ("title", "续聘物业服务企业"),
+        ("form", "written"),
+        ("opens_on", opens.as_str()),
+        ("closes_on", closes.as_str()),
+        ("kind_1", "property_company"),
+        ("matter_1", "续聘安居物业服务有限公司"),
+    ];
+    let r = committee.post_form(&format!("/communities/{c}/assemblies"), &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.db.store.assemblies(c).await.unwrap().is_empty());
+    let audited: i64 = linli_store::read!(app.db.store, |d| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'settings.self_governance'"
+    )
+    .fetch_one(d)
+    .await
+    .unwrap());
+    assert_eq!(audited, 1);
+});
+
+fn send(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
