@@ -133,18 +133,18 @@ dual_backend_test!(the_city_sets_its_self_governance_rules_within_the_law_and_th
     };
 
     // Less notice than the law, or an even committee: refused naming the field, nothing kept.
-    let bad = (form(&[("notice_days", "10")]));
+    let bad = form(&[("notice_days", "10")]);
     let r = admin.post_form("/admin/settings/self-governance", &send(&bad)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text.contains(zh("field.notice_days")));
-    let bad = (form(&[("max_seats", "10")]));
+    let bad = form(&[("max_seats", "10")]);
     assert_eq!(
         admin.post_form("/admin/settings/self-governance", &send(&bad)).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(app.db.store.self_governance().await.unwrap(), defaults);
 
-    let good = (form(&[("notice_days", "20"), ("score_survey", "15")]));
+    let good = form(&[("notice_days", "20"), ("score_survey", "15")]);
     let r = admin.post_form("/admin/settings/self-governance", &send(&good)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let rules = app.db.store.self_governance().await.unwrap();
