@@ -448,3 +448,38 @@ pub async fn scorecards(store: &Store, company: i64, desk: &Desk) -> StoreResult
     }
     Ok(())
 }
+
+/// An owner living in the estate has opened an account and asked to be verified; the
+/// request waits in the staff's queue.
+pub async fn verification(store: &Store, community_id: i64) -> StoreResult<()> {
+    use linli_domain::identity::{DisplayName, NewPassword, Phone};
+    let found: Option<(String, String)> = crate::read!(store, |db| sqlx::query_as(
+        "SELECT o.name, o.id_number_enc FROM owners o WHERE o.community_id = $1 AND o.kind = 'person' \
+         AND o.resident_id IS NOT NULL AND o.id_number_enc IS NOT NULL AND o.account_id IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.resident_id = o.resident_id) ORDER BY o.id DESC LIMIT 1"
+    )
+    .bind(community_id)
+    .fetch_optional(db)
+    .await?);
+    let Some((name, sealed)) = found else { return Ok(()) };
+    let id = store.key().open(crate::registry::FIELD_ID_NUMBER, &sealed)?;
+    let id = linli_domain::person::IdNumber::parse("id_number", &id, crate::today()).map_err(StoreError::Invalid)?;
+    let bad = |e: linli_domain::FieldError| StoreError::Invalid(e);
+    let account = store
+        .create_account(&crate::accounts::NewAccount {
+            username: None,
+            phone: Some(Phone::parse("phone", "13900139000").map_err(bad)?),
+            display_name: DisplayName::parse("display_name", &name).map_err(bad)?,
+            password: NewPassword::parse("password", super::DEMO_PASSWORD).map_err(bad)?,
+            assignments: vec![crate::accounts::NewAssignment {
+                role: linli_domain::Role::Resident,
+                street_id: None,
+                community_id: Some(community_id),
+                organisation_id: None,
+            }],
+            grid_ids: Vec::new(),
+        })
+        .await?;
+    store.request_verification(account, community_id, &name, &id).await?;
+    Ok(())
+}

@@ -170,6 +170,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                     let desk = assemblies::Desk { committee: committee.0, staff: staff.0, resident: resident.0 };
                     assemblies::seed(store, community.id, &desk, &mut rng).await?;
                     assemblies::scorecards(store, community.property_company, &desk).await?;
+                    assemblies::verification(store, community.id).await?;
                 }
             }
         }

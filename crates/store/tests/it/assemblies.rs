@@ -421,6 +421,10 @@ dual_backend_test!(the_demo_has_a_counted_assembly_with_every_channel_an_electio
     let counted: Vec<_> = all.iter().filter(|a| a.counted_at.is_some() && a.seats.is_none()).collect();
     let open: Vec<_> = all.iter().filter(|a| a.is_open_on(&today)).collect();
     assert_eq!((counted.len(), open.len()), (1, 1));
+    assert_eq!(db.store.documents(open[0].id).await.unwrap().len(), 1, "the open vote's site plan");
+    let waiting = db.store.pending_verifications(demo.community_id).await.unwrap();
+    assert_eq!(waiting.len(), 1, "an owner waits to be verified");
+    assert!(waiting[0].owner_id.is_some() && waiting[0].resident_id.is_some());
 
     // A year of the property company's scorecards: a survey every quarter, records in force.
     let company: i64 = read!(db.store, |d| sqlx::query_scalar(
