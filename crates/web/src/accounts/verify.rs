@@ -45,6 +45,13 @@ struct VerifyPage {
     notice: Option<String>,
 }
 
+impl VerifyPage {
+    /// A request is waiting: the page offers its code or its withdrawal, not a new one.
+    fn pending(&self) -> bool {
+        self.request.as_ref().is_some_and(|v| v.status == "pending")
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct RequestForm {
     #[serde(default)]
