@@ -360,3 +360,26 @@ pub fn zh_fill(key: &'static str, args: &[(&str, &dyn std::fmt::Display)]) -> St
     assert!(t.has(key), "no message {key}");
     t.fill(key, args)
 }
+
+/// A new resident account of `community_id` that signs in as `username` with the demo
+/// password, linked to nobody yet.
+pub async fn resident_account(store: &Store, community_id: i64, username: &str, name: &str) -> i64 {
+    use linli_domain::identity::{DisplayName, NewPassword, Username};
+    use linli_store::accounts::{NewAccount, NewAssignment};
+    store
+        .create_account(&NewAccount {
+            username: Some(Username::parse("username", username).unwrap()),
+            phone: None,
+            display_name: DisplayName::parse("display_name", name).unwrap(),
+            password: NewPassword::parse("password", linli_store::demo::DEMO_PASSWORD).unwrap(),
+            assignments: vec![NewAssignment {
+                role: linli_domain::Role::Resident,
+                street_id: None,
+                community_id: Some(community_id),
+                organisation_id: None,
+            }],
+            grid_ids: Vec::new(),
+        })
+        .await
+        .unwrap()
+}

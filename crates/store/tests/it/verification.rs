@@ -4,9 +4,8 @@
 //! account; staff of another community cannot decide.
 
 use linli_domain::Role;
-use linli_domain::identity::{DisplayName, NewPassword, Phone, Username};
+use linli_domain::identity::Phone;
 use linli_domain::person::IdNumber;
-use linli_store::accounts::{NewAccount, NewAssignment};
 use linli_store::ownership::NewHolder;
 use linli_store::residents::PersonalField;
 use linli_store::{Store, StoreError, exec, read, transaction};
@@ -20,22 +19,7 @@ fn id_number() -> IdNumber {
 }
 
 async fn resident_account(store: &Store, community_id: i64, username: &str) -> i64 {
-    store
-        .create_account(&NewAccount {
-            username: Some(Username::parse("username", username).unwrap()),
-            phone: None,
-            display_name: DisplayName::parse("display_name", "钱新").unwrap(),
-            password: NewPassword::parse("password", "secret123").unwrap(),
-            assignments: vec![NewAssignment {
-                role: Role::Resident,
-                street_id: None,
-                community_id: Some(community_id),
-                organisation_id: None,
-            }],
-            grid_ids: Vec::new(),
-        })
-        .await
-        .unwrap()
+    linli_test_support::resident_account(store, community_id, username, "钱新").await
 }
 
 fn key_of<T: std::fmt::Debug>(r: Result<T, StoreError>) -> (&'static str, &'static str) {

@@ -154,16 +154,7 @@ dual_backend_test!(the_city_sets_its_self_governance_rules_within_the_law_and_th
     let mut committee = app.signed_in("yeweihui").await;
     let hint = linli_test_support::zh_fill("assembly.notice_hint", &[("days", &20), ("min", &5), ("max", &60)]);
     assert!(committee.get(&format!("/communities/{c}/assemblies/new")).await.text.contains(&hint));
-    let (opens, closes) = (linli_test_support::in_days(15), linli_test_support::in_days(29));
-    let fields = [
-        ("title", "续聘物业服务企业"),
-        ("form", "written"),
-        ("opens_on", opens.as_str()),
-        ("closes_on", closes.as_str()),
-        ("kind_1", "property_company"),
-        ("matter_1", "续聘安居物业服务有限公司"),
-    ];
-    let r = committee.post_form(&format!("/communities/{c}/assemblies"), &fields).await;
+    let r = crate::assemblies::prepare_in_15_days(&mut committee, c).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.db.store.assemblies(c).await.unwrap().is_empty());
     let audited: i64 = linli_store::read!(app.db.store, |d| sqlx::query_scalar(

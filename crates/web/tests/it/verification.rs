@@ -6,9 +6,8 @@
 use crate::notifications::{SECRET, gateway};
 use axum::http::StatusCode;
 use linli_domain::Role;
-use linli_domain::identity::{DisplayName, NewPassword, Phone, Username};
+use linli_domain::identity::Phone;
 use linli_domain::person::IdNumber;
-use linli_store::accounts::{NewAccount, NewAssignment};
 use linli_store::ownership::NewHolder;
 use linli_store::read;
 use linli_test_support::{TestApp, dual_backend_test, zh};
@@ -39,22 +38,7 @@ async fn owner_and_account(app: &TestApp) {
         phone: Some(Phone::parse("phone", PHONE).unwrap()),
     };
     store.transfer_unit(unit, &[buyer], linli_store::today()).await.unwrap();
-    store
-        .create_account(&NewAccount {
-            username: Some(Username::parse("username", "qianxin").unwrap()),
-            phone: None,
-            display_name: DisplayName::parse("display_name", "钱新").unwrap(),
-            password: NewPassword::parse("password", linli_store::demo::DEMO_PASSWORD).unwrap(),
-            assignments: vec![NewAssignment {
-                role: Role::Resident,
-                street_id: None,
-                community_id: Some(c),
-                organisation_id: None,
-            }],
-            grid_ids: Vec::new(),
-        })
-        .await
-        .unwrap();
+    linli_test_support::resident_account(store, c, "qianxin", "钱新").await;
 }
 
 fn offered_petition_form(text: &str) -> bool {
