@@ -87,6 +87,7 @@ pub mod ownership;
 pub mod permission;
 pub mod person;
 pub mod privacy;
+pub mod publicity;
 pub mod role;
 pub mod rules;
 pub mod scorecard;

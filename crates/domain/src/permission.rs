@@ -88,10 +88,12 @@ pub enum Action {
     /// Confirm or refuse an account's request to be linked to an owner or resident of
     /// record, having seen the person's ID card.
     VerifyAccounts,
+    /// Enter and publish the community's public record (居务公开) and set how soon it is due.
+    ManagePublicRecord,
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -124,6 +126,7 @@ impl Action {
         Action::HandleAlarms,
         Action::ManageDevices,
         Action::VerifyAccounts,
+        Action::ManagePublicRecord,
     ];
 }
 
@@ -192,6 +195,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::HandleAlarms, &[GridWorker, CommunityStaff, CommunityDirector, PropertyStaff]),
     (Action::ManageDevices, &[CommunityStaff, CommunityDirector]),
     (Action::VerifyAccounts, &[CommunityStaff, CommunityDirector]),
+    (Action::ManagePublicRecord, &[CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -14,6 +14,29 @@ pub struct AuditEvent {
     pub at: i64,
 }
 
+/// Writes an event inside a transaction, so that the change and its record go together.
+pub(crate) async fn in_tx(
+    tx: &mut crate::Tx,
+    account_id: Option<i64>,
+    community_id: Option<i64>,
+    action: &str,
+    detail: &str,
+    at: i64,
+) -> StoreResult<()> {
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO audit_events (community_id, account_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(community_id)
+        .bind(account_id)
+        .bind(action)
+        .bind(detail)
+        .bind(at)
+    )?;
+    Ok(())
+}
+
 impl Store {
     pub async fn audit(
         &self,
@@ -23,14 +46,7 @@ impl Store {
         detail: &str,
     ) -> StoreResult<()> {
         transaction!(self, |tx| {
-            crate::exec!(tx, sqlx::query(
-                "INSERT INTO audit_events (community_id, account_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(community_id)
-            .bind(account_id)
-            .bind(action)
-            .bind(detail)
-            .bind(now_ms()))?;
+            in_tx(tx, account_id, community_id, action, detail, now_ms()).await?;
         })
     }
 

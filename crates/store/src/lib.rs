@@ -30,6 +30,7 @@ pub mod notifications;
 pub mod open311;
 pub mod ownership;
 pub mod photos;
+pub mod publicity;
 pub mod registry;
 pub mod residents;
 pub mod scorecards;

@@ -23,6 +23,7 @@ pub mod open311;
 pub mod ops;
 pub mod pages;
 pub mod photo;
+pub mod publicity;
 pub mod registry;
 pub mod residents;
 pub mod routes;

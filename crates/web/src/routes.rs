@@ -12,7 +12,7 @@ use crate::photo;
 use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
-use crate::{accounts, assemblies, cases, indicators, monitoring, registry, residents, scorecards};
+use crate::{accounts, assemblies, cases, indicators, monitoring, publicity, registry, residents, scorecards};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -135,6 +135,16 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/verify/confirm", Some(ManageOwnAccount), accounts::verify::confirm)
         .page(Method::POST, "/account/verify/withdraw", Some(ManageOwnAccount), accounts::verify::withdraw)
         .page(Method::GET, "/communities/{community_id}/verifications", Some(VerifyAccounts), accounts::verify::list)
+        .page(Method::GET, "/board/{community_id}", None, publicity::board)
+        .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
+        .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)
+        .page(Method::POST, "/communities/{community_id}/board/within", Some(ManagePublicRecord), publicity::within)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/board/{record_id}/publish",
+            Some(ManagePublicRecord),
+            publicity::publish,
+        )
         .page(
             Method::POST,
             "/communities/{community_id}/verifications/{verification_id}",

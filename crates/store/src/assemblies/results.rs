@@ -155,6 +155,7 @@ impl Store {
                     .fetch_one(c)
                     .await)?;
             super::announce(tx, assembly_id, community_id, &title, "assembly_final", now).await?;
+            crate::publicity::post_assembly_result(tx, community_id, assembly_id, &title, today, now).await?;
             if let Some(result) = &election {
                 crate::committees::form(tx, community_id, assembly_id, today, result).await?;
             }

@@ -403,6 +403,16 @@ async fn backdate(store: &Store, id: i64, [noticed, counted, finalised]: [i64; 3
                     .bind(kind)
             )?;
         }
+        let finalised_on = (crate::today() + chrono::Duration::days(finalised)).to_string();
+        crate::exec!(
+            tx,
+            sqlx::query(
+                "UPDATE public_records SET published_at = $1, created_at = $1, arose_on = $2 WHERE assembly_id = $3"
+            )
+            .bind(at(finalised))
+            .bind(finalised_on)
+            .bind(id)
+        )?;
     })
 }
 

@@ -8,6 +8,7 @@ mod devices;
 mod disputes;
 pub use cases::bulk as bulk_cases;
 mod names;
+mod publicity;
 
 use crate::accounts::{NewAccount, NewAssignment};
 use crate::{Store, StoreResult, read, transaction};
@@ -171,6 +172,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                     assemblies::seed(store, community.id, &desk, &mut rng).await?;
                     assemblies::scorecards(store, community.property_company, &desk).await?;
                     assemblies::verification(store, community.id).await?;
+                    publicity::seed(store, community.id, staff.0).await?;
                 }
             }
         }

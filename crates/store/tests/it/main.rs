@@ -9,6 +9,7 @@ mod disputes;
 mod full_disk;
 mod monitoring;
 mod notifications;
+mod publicity;
 mod registry;
 mod remarks;
 mod scorecards;

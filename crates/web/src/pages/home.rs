@@ -219,6 +219,16 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 });
             }
         }
+        // Public record drafts past the community's deadline.
+        if p.can_in_community(Action::ManagePublicRecord, community.id, community.street_id) {
+            let late = crate::publicity::drafts_with_due(&state, community.id).await?.iter().filter(|d| d.2).count();
+            if late > 0 {
+                todos.push(Todo {
+                    text: t.fill("todo.board_late", &[("n", &late)]),
+                    href: format!("/communities/{}/board", community.id),
+                });
+            }
+        }
         // A resident's account that stands for nobody yet is offered verification.
         if p.has_role(Role::Resident)
             && state.store.resident_of_account(p.account_id).await?.is_none()

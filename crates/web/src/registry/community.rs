@@ -138,6 +138,7 @@ async fn community_page(
             (Action::ViewResidents, "residents", "nav.residents"),
             (Action::ViewAssemblies, "assemblies", "assembly.link"),
             (Action::VerifyAccounts, "verifications", "verify.queue"),
+            (Action::ManagePublicRecord, "board", "board.manage"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

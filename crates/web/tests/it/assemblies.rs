@@ -893,16 +893,8 @@ dual_backend_test!(the_committee_attaches_documents_owners_open_them_and_the_not
     let app = TestApp::new(db).await;
     let c = app.demo.community_id;
     let mut committee = app.signed_in("yeweihui").await;
-    let (opens, closes) = (in_days(15), in_days(29));
-    let form = [
-        ("title", "续聘物业服务企业"),
-        ("form", "written"),
-        ("opens_on", opens.as_str()),
-        ("closes_on", closes.as_str()),
-        ("kind_1", "property_company"),
-        ("matter_1", "续聘安居物业服务有限公司，服务期三年"),
-    ];
-    committee.post_form(&format!("/communities/{c}/assemblies"), &form).await;
+    let r = prepare_in_15_days(&mut committee, c).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     let id = app.db.store.assemblies(c).await.unwrap()[0].id;
     let matter = app.db.store.assembly_matters(id).await.unwrap()[0].id.to_string();
     let path = format!("/assemblies/{id}/documents");
@@ -997,3 +989,20 @@ dual_backend_test!(the_street_oversees_each_communitys_assemblies_and_committee,
     let mut owner = app.signed_in("13800138000").await;
     assert_eq!(owner.get(&path).await.status, StatusCode::FORBIDDEN);
 });
+
+/// The committee's form for one matter, voting opening in 15 days (the law's least notice).
+pub(crate) async fn prepare_in_15_days(
+    committee: &mut linli_test_support::Browser,
+    c: i64,
+) -> linli_test_support::Reply {
+    let (opens, closes) = (in_days(15), in_days(29));
+    let fields = [
+        ("title", "续聘物业服务企业"),
+        ("form", "written"),
+        ("opens_on", opens.as_str()),
+        ("closes_on", closes.as_str()),
+        ("kind_1", "property_company"),
+        ("matter_1", "续聘安居物业服务有限公司，服务期三年"),
+    ];
+    committee.post_form(&format!("/communities/{c}/assemblies"), &fields).await
+}

@@ -14,6 +14,7 @@ mod monitoring;
 mod notifications;
 mod open311;
 mod photos;
+mod publicity;
 mod registry;
 mod reporting;
 mod residents;
