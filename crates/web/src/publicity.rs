@@ -27,6 +27,8 @@ pub struct BoardItem {
     pub published: String,
     /// An assembly's matters and whether each passed.
     pub matters: Vec<(String, bool)>,
+    /// An election's outcome in words (elected, alternates, not passed), as its notice says.
+    pub election: Vec<String>,
 }
 
 #[derive(Template)]
@@ -41,15 +43,23 @@ pub async fn board(State(state): State<AppState>, ctx: Ctx, Path(community_id): 
     let community = state.store.community(community_id).await?;
     let mut items = Vec::new();
     for item in state.store.public_board(community.id, 200).await? {
-        let matters = match item.assembly_id {
-            Some(a) => {
-                let tally = state.store.assembly_tally(a).await?;
-                let matters = state.store.assembly_matters(a).await?;
-                matters.into_iter().zip(tally.matters).map(|(m, r)| (m.title, r.passed)).collect()
+        let (mut matters, mut election) = (Vec::new(), Vec::new());
+        if let Some(a) = item.assembly_id {
+            let assembly = state.store.assembly(a).await?;
+            let tally = state.store.assembly_tally(a).await?;
+            match assembly.seats {
+                Some(seats) => {
+                    let candidates = state.store.candidates(a).await?;
+                    let result = linli_store::assemblies::elections::election_result(seats, &candidates, &tally);
+                    election = crate::assemblies::election::view(ctx.tr(), seats, candidates, Some(&result)).result;
+                }
+                None => {
+                    let titles = state.store.assembly_matters(a).await?.into_iter().map(|m| m.title);
+                    matters = titles.zip(tally.matters).map(|(m, r)| (m, r.passed)).collect();
+                }
             }
-            None => Vec::new(),
-        };
-        items.push(BoardItem { published: format_ms(item.published_at.unwrap_or_default()), item, matters });
+        }
+        items.push(BoardItem { published: format_ms(item.published_at.unwrap_or_default()), item, matters, election });
     }
     let title = ctx.tr().fill("board.title", &[("community", &community.name)]);
     let page = BoardPage { chrome: Chrome::new(&ctx, &title), items };

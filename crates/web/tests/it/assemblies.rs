@@ -786,6 +786,11 @@ dual_backend_test!(the_committee_runs_an_election_and_the_page_says_who_is_elect
     })
     .unwrap();
     assert_eq!(committee.post_form(&format!("/assemblies/{id}/finalise"), &[]).await.status, StatusCode::SEE_OTHER);
+    // The final result is on the public board, read without signing in, with who was elected.
+    let board = app.browser().get(&format!("/board/{c}")).await.text;
+    let board_line = board.split(&line_start).nth(1).expect("the elected line on the board").split('<').next().unwrap();
+    assert_eq!(board_line, line, "the board says what the page says");
+    assert!(board.contains(&not_passed));
     let r = committee.get(&format!("/communities/{c}/committee")).await;
     let path = r.location().expect("the committee in office").to_owned();
     let page = committee.get(&path).await.text;
