@@ -35,6 +35,14 @@ codes!(
     }
 );
 
+impl MediationAction {
+    /// What may still be recorded once the case is closed: only the follow-up visit, which
+    /// by its nature comes after the settlement.
+    pub fn on_closed_case(self) -> bool {
+        matches!(self, MediationAction::FollowUp)
+    }
+}
+
 impl Risk {
     /// A dispute at this risk goes straight to the community, above the grid.
     pub fn escalates(self) -> bool {

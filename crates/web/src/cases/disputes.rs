@@ -112,6 +112,8 @@ pub async fn record(
         Err(e.clone().into())
     } else if !may_mediate(user.principal(), &community, &case) {
         return Err(AppError::Forbidden);
+    } else if case.state == linli_domain::case::State::Closed && action.as_ref().is_ok_and(|a| !a.on_closed_case()) {
+        Err(FieldError::new("action", "error.mediation.closed").into())
     } else {
         apply(&state, case.id, Some(user.principal().account_id), &form).await
     };

@@ -38,10 +38,10 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
 
     let page = resident.get(&format!("/cases/{case}")).await.text;
     assert!(
-        page.contains(zh("dispute.heading"))
-            && page.contains(zh("dispute.risk.high"))
-            && page.contains("钱先生（302 室）")
+        page.contains(zh("dispute.heading")) && page.contains("钱先生（302 室）"),
+        "the reporter sees the dispute and the party they named"
     );
+    assert!(!page.contains(zh("dispute.risk.high")), "the risk rating is the mediators' own");
     assert!(!page.contains(zh("mediation.session")), "the reporter does not mediate");
     let r = mediate(
         &mut resident,
@@ -131,6 +131,32 @@ dual_backend_test!(a_dispute_is_reported_mediated_settled_and_followed_up_by_its
         "notes stay with mediators"
     );
     assert!(seen_by_reporter.contains(zh("dispute.settlement.agreement")));
+
+    // Once the case is closed only a follow-up can be recorded: no form, and a session is refused.
+    let state: String =
+        linli_store::read!(app.db.store, |d| sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
+            .bind(case)
+            .fetch_one(d)
+            .await
+            .unwrap());
+    linli_store::transaction!(app.db.store, |tx| {
+        linli_store::exec!(tx, sqlx::query("UPDATE cases SET state = 'closed' WHERE id = $1").bind(case))?;
+    })
+    .unwrap();
+    let page = staff.get(&format!("/cases/{case}")).await.text;
+    assert!(!page.contains(zh("mediation.session")) && !page.contains(zh("mediation.risk")));
+    let r = mediate(
+        &mut staff,
+        case,
+        &[("action", "session"), ("on", &today), ("mediators", "李娜"), ("outcome", "continue")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("error.mediation.closed")));
+    linli_store::transaction!(app.db.store, |tx| {
+        linli_store::exec!(tx, sqlx::query("UPDATE cases SET state = $1 WHERE id = $2").bind(&state).bind(case))?;
+    })
+    .unwrap();
 
     // A threat of violence escalates the case to the community at once.
     let r = mediate(&mut staff, case, &[("action", "risk"), ("risk", "violence")]).await;
