@@ -383,3 +383,28 @@ pub async fn resident_account(store: &Store, community_id: i64, username: &str, 
         .await
         .unwrap()
 }
+
+/// Sells the community's first unit to a person who lives elsewhere (on the property
+/// register, not among the residents) with this name, ID number and phone; returns the new
+/// owner of record.
+pub async fn absentee_owner(store: &Store, community_id: i64, name: &str, id_number: &str, phone: &str) -> i64 {
+    use linli_domain::identity::Phone;
+    use linli_domain::person::IdNumber;
+    use linli_store::ownership::NewHolder;
+    let unit: i64 = linli_store::read!(store, |d| {
+        sqlx::query_scalar(
+            "SELECT household_id FROM ownerships WHERE community_id = $1 AND until IS NULL ORDER BY household_id LIMIT 1",
+        )
+        .bind(community_id)
+        .fetch_one(d)
+        .await
+        .unwrap()
+    });
+    let buyer = NewHolder::Person {
+        name: name.into(),
+        id_number: IdNumber::parse("id_number", id_number, linli_store::today()).unwrap(),
+        phone: Some(Phone::parse("phone", phone).unwrap()),
+    };
+    store.transfer_unit(unit, &[buyer], linli_store::today()).await.unwrap();
+    store.unit_owners(unit).await.unwrap().into_iter().find(|o| o.until.is_none()).unwrap().owner_id
+}

@@ -4,9 +4,7 @@
 //! account; staff of another community cannot decide.
 
 use linli_domain::Role;
-use linli_domain::identity::Phone;
 use linli_domain::person::IdNumber;
-use linli_store::ownership::NewHolder;
 use linli_store::residents::PersonalField;
 use linli_store::{Store, StoreError, exec, read, transaction};
 use linli_test_support::{dual_backend_test, small_demo};
@@ -37,22 +35,7 @@ dual_backend_test!(an_account_stands_for_an_owner_only_once_the_code_or_the_staf
     let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
     let c = demo.community_id;
     // An owner who lives elsewhere: on the property register, not among the residents.
-    let unit: i64 = read!(db.store, |d| {
-        sqlx::query_scalar(
-        "SELECT household_id FROM ownerships WHERE community_id = $1 AND until IS NULL ORDER BY household_id LIMIT 1"
-    )
-    .bind(c)
-    .fetch_one(d)
-    .await
-    .unwrap()
-    });
-    let buyer = NewHolder::Person {
-        name: "钱新".into(),
-        id_number: id_number(),
-        phone: Some(Phone::parse("phone", PHONE).unwrap()),
-    };
-    db.store.transfer_unit(unit, &[buyer], linli_store::today()).await.unwrap();
-    let owner = db.store.unit_owners(unit).await.unwrap().into_iter().find(|o| o.until.is_none()).unwrap().owner_id;
+    let owner = linli_test_support::absentee_owner(&db.store, c, "钱新", ID, PHONE).await;
     let account = resident_account(&db.store, c, "qianxin").await;
 
     // The wrong name with the right number finds nothing, and nothing is written.

@@ -6,9 +6,7 @@
 use crate::notifications::{SECRET, gateway};
 use axum::http::StatusCode;
 use linli_domain::Role;
-use linli_domain::identity::Phone;
 use linli_domain::person::IdNumber;
-use linli_store::ownership::NewHolder;
 use linli_store::read;
 use linli_test_support::{TestApp, dual_backend_test, zh};
 use linli_web::i18n::{Lang, Tr};
@@ -21,23 +19,8 @@ const PHONE: &str = "13912345678";
 /// An owner of record who lives elsewhere, and a fresh resident account for them that
 /// signs in as `qianxin`.
 async fn owner_and_account(app: &TestApp) {
-    let c = app.demo.community_id;
-    let store = &app.db.store;
-    let unit: i64 = read!(store, |d| {
-        sqlx::query_scalar(
-        "SELECT household_id FROM ownerships WHERE community_id = $1 AND until IS NULL ORDER BY household_id LIMIT 1"
-    )
-    .bind(c)
-    .fetch_one(d)
-    .await
-    .unwrap()
-    });
-    let buyer = NewHolder::Person {
-        name: "钱新".into(),
-        id_number: IdNumber::parse("id_number", ID, linli_store::today()).unwrap(),
-        phone: Some(Phone::parse("phone", PHONE).unwrap()),
-    };
-    store.transfer_unit(unit, &[buyer], linli_store::today()).await.unwrap();
+    let (c, store) = (app.demo.community_id, &app.db.store);
+    linli_test_support::absentee_owner(store, c, "钱新", ID, PHONE).await;
     linli_test_support::resident_account(store, c, "qianxin", "钱新").await;
 }
 
