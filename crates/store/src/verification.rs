@@ -18,6 +18,9 @@ const CODE_PURPOSE: &str = "verification.code";
 pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 /// How soon another code may be sent.
 pub const CODE_RESEND_MS: i64 = 60 * 1000;
+/// Codes sent to one record's phone in a day, whoever asks: a stranger who knows a name and
+/// ID number cannot flood the holder's phone.
+pub const MAX_CODES_PER_DAY: i64 = 5;
 /// Wrong codes before the request needs a new code.
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 
@@ -260,6 +263,22 @@ impl Store {
             let v = lock_pending(tx, id, Some(account_id), None).await?;
             if v.code_sent_at.is_some_and(|at| now - at < CODE_RESEND_MS) {
                 return Err(invalid("sms_code", "error.verify.code_wait"));
+            }
+            let sent_today: i64 = on!(tx, |c| {
+                sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_events e JOIN account_verifications v ON e.detail = '#' || CAST(v.id AS TEXT) \
+                 WHERE e.action = 'verification.code_sent' AND e.community_id = $1 AND e.at > $2 \
+                 AND (v.owner_id = $3 OR v.resident_id = $4)"
+            )
+            .bind(v.community_id)
+            .bind(now - 24 * 3600 * 1000)
+            .bind(v.owner_id)
+            .bind(v.resident_id)
+            .fetch_one(c)
+            .await
+            })?;
+            if sent_today >= MAX_CODES_PER_DAY {
+                return Err(invalid("sms_code", "error.verify.code_limit"));
             }
             exec!(
                 tx,
