@@ -13,14 +13,15 @@ pub struct Done {
     pub done: Option<String>,
 }
 
-/// A form sent urlencoded or as multipart (when it carries photos): its fields, and the
-/// files of its `photos` inputs (an empty file input sends nothing).
-pub struct WithPhotos<T> {
+/// A form sent urlencoded or as multipart (when it carries files: photos, a document): its
+/// fields, and the files of its file inputs (an empty file input sends nothing). Each form
+/// that takes files has one file input, so its files need no name.
+pub struct WithFiles<T> {
     pub form: T,
-    pub photos: Vec<Vec<u8>>,
+    pub files: Vec<Vec<u8>>,
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
@@ -33,17 +34,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
             .starts_with("multipart/");
         if !multipart {
             let axum::Form(form) = axum::Form::<T>::from_request(req, state).await.map_err(|_| bad())?;
-            return Ok(WithPhotos { form, photos: Vec::new() });
+            return Ok(WithFiles { form, files: Vec::new() });
         }
         let mut parts = Multipart::from_request(req, state).await.map_err(|_| bad())?;
         let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut photos = Vec::new();
+        let mut files = Vec::new();
         while let Some(field) = parts.next_field().await.map_err(|_| AppError::invalid("photos", "error.photo.size"))? {
             let name = field.name().unwrap_or_default().to_owned();
             if field.file_name().is_some() {
                 let bytes = field.bytes().await.map_err(|_| AppError::invalid("photos", "error.photo.size"))?;
-                if (name == "photos" || name == "document") && !bytes.is_empty() {
-                    photos.push(bytes.to_vec());
+                if !bytes.is_empty() {
+                    files.push(bytes.to_vec());
                 }
             } else {
                 pairs.push((name, field.text().await.map_err(|_| bad())?));
@@ -51,7 +52,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithPhotos<T> {
         }
         let encoded = serde_urlencoded::to_string(&pairs).map_err(|_| bad())?;
         let form = serde_urlencoded::from_str(&encoded).map_err(|_| bad())?;
-        Ok(WithPhotos { form, photos })
+        Ok(WithFiles { form, files })
     }
 }
 

@@ -7,7 +7,7 @@
 use super::reachable;
 use crate::context::User;
 use crate::error::{AppError, AppResult};
-use crate::form::WithPhotos;
+use crate::form::WithFiles;
 use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
@@ -353,7 +353,7 @@ pub async fn enter_paper(
     State(state): State<AppState>,
     user: User,
     Path((id, elector_id)): Path<(i64, i64)>,
-    WithPhotos { form, photos }: WithPhotos<HashMap<String, String>>,
+    WithFiles { form, files: photos }: WithFiles<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let (assembly, _, elector) = voter(&state, &user, id, elector_id).await?;
     let matters = state.store.assembly_matters(assembly.id).await?;
@@ -411,7 +411,7 @@ pub async fn register_proxy(
     State(state): State<AppState>,
     user: User,
     Path((id, elector_id)): Path<(i64, i64)>,
-    WithPhotos { form, photos }: WithPhotos<ProxyForm>,
+    WithFiles { form, files: photos }: WithFiles<ProxyForm>,
 ) -> AppResult<Response> {
     let (assembly, community, elector) = voter(&state, &user, id, elector_id).await?;
     let ids = (id, elector_id);

@@ -6,7 +6,7 @@
 use super::{View, assembly_page, reachable};
 use crate::context::User;
 use crate::error::AppResult;
-use crate::form::WithPhotos;
+use crate::form::WithFiles;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -56,7 +56,7 @@ pub async fn add(
     State(state): State<AppState>,
     user: User,
     Path(id): Path<i64>,
-    WithPhotos { form, photos }: WithPhotos<DocumentForm>,
+    WithFiles { form, files: photos }: WithFiles<DocumentForm>,
 ) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
     let new = match checked(&form, photos).await {

@@ -7,7 +7,7 @@ use crate::cases::{reachable_case, steps_for, take_step};
 use crate::context::User;
 use crate::error::{AppError, AppResult};
 use crate::export_log::ExportRecord;
-use crate::form::WithPhotos;
+use crate::form::WithFiles;
 use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
 use askama::Template;
@@ -465,7 +465,7 @@ pub async fn create(
     State(state): State<AppState>,
     user: User,
     Path(community_id): Path<i64>,
-    WithPhotos { form, photos }: WithPhotos<ReportForm>,
+    WithFiles { form, files: photos }: WithFiles<ReportForm>,
 ) -> AppResult<Response> {
     let community = reporting_community(&state, &user, community_id).await?;
     let read = async {
@@ -661,7 +661,7 @@ pub async fn step(
     State(state): State<AppState>,
     user: User,
     Path(case_id): Path<i64>,
-    WithPhotos { form, photos }: WithPhotos<StepForm>,
+    WithFiles { form, files: photos }: WithFiles<StepForm>,
 ) -> AppResult<Response> {
     let taken = async {
         if form.step == "reopen" && form.confirm_reopen.is_none() {
