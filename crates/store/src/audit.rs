@@ -14,25 +14,29 @@ pub struct AuditEvent {
     pub at: i64,
 }
 
+/// One event: who did what, where, and (for personal data) about which resident.
+pub(crate) struct Event<'a> {
+    pub account_id: Option<i64>,
+    pub community_id: Option<i64>,
+    pub action: &'a str,
+    pub detail: &'a str,
+    pub subject_resident_id: Option<i64>,
+}
+
 /// Writes an event inside a transaction, so that the change and its record go together.
-pub(crate) async fn in_tx(
-    tx: &mut crate::Tx,
-    account_id: Option<i64>,
-    community_id: Option<i64>,
-    action: &str,
-    detail: &str,
-    at: i64,
-) -> StoreResult<()> {
+pub(crate) async fn in_tx(tx: &mut crate::Tx, e: Event<'_>, at: i64) -> StoreResult<()> {
     crate::exec!(
         tx,
         sqlx::query(
-            "INSERT INTO audit_events (community_id, account_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO audit_events (community_id, account_id, action, detail, at, subject_resident_id) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(community_id)
-        .bind(account_id)
-        .bind(action)
-        .bind(detail)
+        .bind(e.community_id)
+        .bind(e.account_id)
+        .bind(e.action)
+        .bind(e.detail)
         .bind(at)
+        .bind(e.subject_resident_id)
     )?;
     Ok(())
 }
@@ -46,7 +50,7 @@ impl Store {
         detail: &str,
     ) -> StoreResult<()> {
         transaction!(self, |tx| {
-            in_tx(tx, account_id, community_id, action, detail, now_ms()).await?;
+            in_tx(tx, Event { account_id, community_id, action, detail, subject_resident_id: None }, now_ms()).await?;
         })
     }
 

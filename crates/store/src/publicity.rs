@@ -60,6 +60,17 @@ pub(crate) async fn post_assembly_result(
     Ok(())
 }
 
+async fn audit(tx: &mut Tx, by: i64, community_id: i64, action: &str, detail: &str, now: i64) -> StoreResult<()> {
+    let event = crate::audit::Event {
+        account_id: Some(by),
+        community_id: Some(community_id),
+        action,
+        detail,
+        subject_resident_id: None,
+    };
+    crate::audit::in_tx(tx, event, now).await
+}
+
 impl Store {
     /// Enters an item, published at once or as a draft; both are audited.
     pub async fn add_public_item(&self, new: &NewPublicItem) -> StoreResult<i64> {
@@ -82,7 +93,8 @@ impl Store {
             .await
             })?;
             let action = if new.publish { "publicity.published" } else { "publicity.drafted" };
-            crate::audit::in_tx(tx, Some(new.by), Some(new.community_id), action, &format!("#{id}"), now).await?;
+            let detail = format!("#{id}");
+            audit(tx, new.by, new.community_id, action, &detail, now).await?;
             id
         })
     }
@@ -103,8 +115,7 @@ impl Store {
             if done == 0 {
                 return Err(StoreError::NotFound);
             }
-            crate::audit::in_tx(tx, Some(by), Some(community_id), "publicity.published", &format!("#{id}"), now)
-                .await?;
+            audit(tx, by, community_id, "publicity.published", &format!("#{id}"), now).await?;
         })
     }
 
@@ -147,7 +158,7 @@ impl Store {
                     .bind(days)
                     .bind(community_id)
             )?;
-            crate::audit::in_tx(tx, Some(by), Some(community_id), "publicity.within", &days.to_string(), now).await?;
+            audit(tx, by, community_id, "publicity.within", &days.to_string(), now).await?;
         })
     }
 }

@@ -22,6 +22,20 @@ fn invalid(field: &'static str, key: &'static str) -> StoreError {
     StoreError::Invalid(FieldError::new(field, key))
 }
 
+async fn put_setting(tx: &mut crate::Tx, key: &str, value: &str, now: i64) -> StoreResult<()> {
+    crate::exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now)
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// The calendar's special days in a year: (day, holiday|workday, name).
     pub async fn calendar_days(&self, year: i32) -> StoreResult<Vec<(String, String, String)>> {
@@ -92,16 +106,7 @@ impl Store {
     pub async fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
         let now = now_ms();
         transaction!(self, |tx| {
-            crate::exec!(
-                tx,
-                sqlx::query(
-                    "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                )
-                .bind(key)
-                .bind(value)
-                .bind(now)
-            )?;
+            put_setting(tx, key, value, now).await?;
         })
     }
 
@@ -114,10 +119,22 @@ impl Store {
 
     /// Keeps checked rules; they apply to what is decided from then on (an assembly
     /// already noticed keeps its dates).
-    pub async fn set_self_governance(&self, rules: &SelfGovernance) -> StoreResult<()> {
+    /// The change is audited (with the rules as kept) in the same transaction.
+    pub async fn set_self_governance(&self, rules: &SelfGovernance, by: i64) -> StoreResult<()> {
         rules.check().map_err(StoreError::Invalid)?;
         let value = serde_json::to_string(&rules.to_map()).map_err(|e| StoreError::Config(e.to_string()))?;
-        self.set_setting(SELF_GOVERNANCE, &value).await
+        let now = now_ms();
+        transaction!(self, |tx| {
+            put_setting(tx, SELF_GOVERNANCE, &value, now).await?;
+            let event = crate::audit::Event {
+                account_id: Some(by),
+                community_id: None,
+                action: "settings.self_governance",
+                detail: &value,
+                subject_resident_id: None,
+            };
+            crate::audit::in_tx(tx, event, now).await?;
+        })
     }
 
     /// Days after which an unanswered rating counts as satisfied (0: never).

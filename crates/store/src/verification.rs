@@ -96,21 +96,17 @@ async fn lock_pending(tx: &mut Tx, id: i64, account: Option<i64>, community: Opt
     row.ok_or(StoreError::NotFound)
 }
 
+/// The request's step in the audit log, with the resident it concerns.
 async fn log(tx: &mut Tx, v: &Verification, actor: i64, action: &str, now: i64) -> StoreResult<()> {
-    exec!(
-        tx,
-        sqlx::query(
-            "INSERT INTO audit_events (community_id, account_id, action, detail, at, subject_resident_id) \
-             VALUES ($1, $2, $3, $4, $5, $6)"
-        )
-        .bind(v.community_id)
-        .bind(actor)
-        .bind(action)
-        .bind(format!("#{}", v.id))
-        .bind(now)
-        .bind(v.resident_id)
-    )?;
-    Ok(())
+    let detail = format!("#{}", v.id);
+    let event = crate::audit::Event {
+        account_id: Some(actor),
+        community_id: Some(v.community_id),
+        action,
+        detail: &detail,
+        subject_resident_id: v.resident_id,
+    };
+    crate::audit::in_tx(tx, event, now).await
 }
 
 /// Makes the link of a pending request and marks it confirmed. A record already linked to

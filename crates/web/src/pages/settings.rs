@@ -165,14 +165,7 @@ pub async fn self_governance(
     Form(f): Form<BTreeMap<String, String>>,
 ) -> AppResult<Response> {
     let outcome = match SelfGovernance::from_form(&f) {
-        Ok(rules) => match state.store.set_self_governance(&rules).await {
-            Ok(()) => {
-                let detail = serde_json::to_string(&rules.to_map()).unwrap_or_default();
-                state.store.audit(Some(user.principal().account_id), None, "settings.self_governance", &detail).await?;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        },
+        Ok(rules) => state.store.set_self_governance(&rules, user.principal().account_id).await.map_err(AppError::from),
         Err(e) => Err(e.into()),
     };
     answer(&state, &user, this_year(), outcome, "self-governance").await
