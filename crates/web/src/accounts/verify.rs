@@ -78,11 +78,11 @@ async fn communities(state: &AppState, user: &User) -> AppResult<Vec<Community>>
         .iter()
         .filter_map(|a| a.community_id.map(|c| (a.role != Role::Resident, c)))
         .collect();
+    // A resident's community first, then the others, each once.
     ids.sort();
-    ids.dedup_by_key(|(_, c)| *c);
-    let mut out = Vec::with_capacity(ids.len());
+    let mut out: Vec<Community> = Vec::with_capacity(ids.len());
     for (_, id) in ids {
-        if !out.iter().any(|c: &Community| c.id == id) {
+        if !out.iter().any(|c| c.id == id) {
             out.push(state.store.community(id).await?);
         }
     }
