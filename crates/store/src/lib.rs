@@ -287,6 +287,10 @@ pub(crate) struct Caches {
     pub(crate) overdue: std::sync::Arc<cache::VersionedCache<Vec<care::OverdueVisit>>>,
     /// The registry's names, to mask in public text.
     pub(crate) names: std::sync::Arc<cache::VersionedCache<std::sync::Arc<linli_domain::privacy::Names>>>,
+    /// The tallies of counted assemblies: once the count is closed no ballot is taken, so
+    /// the tally never changes and the pages that show results (the public board, the
+    /// street's oversight, the notice) need not count again.
+    pub(crate) counted_tallies: std::sync::Mutex<std::collections::HashMap<i64, linli_domain::assembly::Tally>>,
 }
 
 /// A snapshot of the pool for `/metrics`.

@@ -501,9 +501,17 @@ impl Store {
         .await?))
     }
 
-    /// Counts an assembly's ballots as they stand.
+    /// Counts an assembly's ballots as they stand; a counted assembly's tally is counted once
+    /// per process (see [`crate::Caches`]).
     pub async fn assembly_tally(&self, assembly_id: i64) -> StoreResult<Tally> {
         let assembly = self.assembly(assembly_id).await?;
+        let counted = assembly.counted_at.is_some();
+        let cached = |caches: &crate::Caches| {
+            caches.counted_tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&assembly_id).cloned()
+        };
+        if counted && let Some(tally) = cached(&self.caches) {
+            return Ok(tally);
+        }
         let kinds: Vec<MatterKind> = self.assembly_matters(assembly_id).await?.into_iter().map(|m| m.kind).collect();
         let rows: Vec<(i64, i64, String, String)> = read!(self, |db| sqlx::query_as(
             "SELECT e.id, e.area_dm2, b.channel, b.marks FROM assembly_ballots b \
@@ -524,7 +532,12 @@ impl Store {
             .collect::<Result<Vec<_>, FieldError>>()
             .map_err(StoreError::Invalid)?;
         let electorate = assembly.electorate().unwrap_or_default();
-        Ok(linli_domain::assembly::tally(&kinds, electorate, &ballots, assembly.follow_majority))
+        let tally = linli_domain::assembly::tally(&kinds, electorate, &ballots, assembly.follow_majority);
+        if counted {
+            let mut map = self.caches.counted_tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.insert(assembly_id, tally.clone());
+        }
+        Ok(tally)
     }
 
     /// Walks an assembly's ballot chain from the start and returns its last hash, or the
