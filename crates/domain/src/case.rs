@@ -324,6 +324,8 @@ codes!(
         Api => "api",
         /// A device's alarm (domain guide §5).
         Alarm => "alarm",
+        /// A joint meeting's resolution that needs work in the field (domain guide §7).
+        Meeting => "meeting",
     }
 );
 

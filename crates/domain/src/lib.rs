@@ -82,6 +82,7 @@ pub mod field;
 pub mod geometry;
 pub mod identity;
 pub mod indicators;
+pub mod joint;
 pub mod monitoring;
 pub mod ownership;
 pub mod permission;

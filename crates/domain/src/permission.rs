@@ -90,10 +90,23 @@ pub enum Action {
     VerifyAccounts,
     /// Enter and publish the community's public record (居务公开) and set how soon it is due.
     ManagePublicRecord,
+    /// The joint meetings (联席会议) of a community, their minutes and resolutions, and the
+    /// issues ledger: the parties that sit at the table, and the street.
+    ViewJointMeetings,
+    /// Raise an item on the issues ledger: staff from cases and disputes, a grid worker from
+    /// a visit, the owners' committee a motion, a property company or social organisation
+    /// its request ([`crate::joint::sources_for`]).
+    RaiseLedgerItems,
+    /// Convene joint meetings (the Party secretary, with the staff who prepare them): the
+    /// agenda, attendance, minutes, resolutions, follow-ups, striking off, dropping items.
+    ConveneMeetings,
+    /// Report progress on a resolution one's own party is responsible for
+    /// ([`crate::joint::acts_for`]), or open its case.
+    UpdateResolutions,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 37] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -127,6 +140,10 @@ impl Action {
         Action::ManageDevices,
         Action::VerifyAccounts,
         Action::ManagePublicRecord,
+        Action::ViewJointMeetings,
+        Action::RaiseLedgerItems,
+        Action::ConveneMeetings,
+        Action::UpdateResolutions,
     ];
 }
 
@@ -196,6 +213,27 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ManageDevices, &[CommunityStaff, CommunityDirector]),
     (Action::VerifyAccounts, &[CommunityStaff, CommunityDirector]),
     (Action::ManagePublicRecord, &[CommunityStaff, CommunityDirector]),
+    (
+        Action::ViewJointMeetings,
+        &[
+            GridWorker,
+            CommunityStaff,
+            CommunityDirector,
+            OwnersCommitteeMember,
+            PropertyStaff,
+            SocialOrgStaff,
+            StreetSupervisor,
+        ],
+    ),
+    (
+        Action::RaiseLedgerItems,
+        &[GridWorker, CommunityStaff, CommunityDirector, OwnersCommitteeMember, PropertyStaff, SocialOrgStaff],
+    ),
+    (Action::ConveneMeetings, &[CommunityStaff, CommunityDirector]),
+    (
+        Action::UpdateResolutions,
+        &[CommunityStaff, CommunityDirector, OwnersCommitteeMember, PropertyStaff, SocialOrgStaff],
+    ),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -24,6 +24,7 @@ pub mod demo;
 pub mod disputes;
 mod error;
 pub mod import;
+pub mod joint;
 pub mod monitoring;
 pub mod moves;
 pub mod notifications;

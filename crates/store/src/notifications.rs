@@ -48,12 +48,16 @@ pub(crate) struct Notice<'a> {
     pub remark: Option<&'a Remark>,
 }
 
-/// What a governance notice links to from the inbox: an assembly, a petition or a committee.
+/// What a governance notice links to from the inbox.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Link {
     Assembly(i64),
     Petition(i64),
     Committee(i64),
+    /// A joint meeting.
+    Meeting(i64),
+    /// A joint meeting's resolution.
+    Resolution(i64),
 }
 
 impl Link {
@@ -62,6 +66,8 @@ impl Link {
             Link::Assembly(id) => ("assembly_id", id),
             Link::Petition(id) => ("petition_id", id),
             Link::Committee(id) => ("committee_id", id),
+            Link::Meeting(id) => ("meeting_id", id),
+            Link::Resolution(id) => ("resolution_id", id),
         }
     }
 }
@@ -189,6 +195,10 @@ pub struct InboxItem {
     pub petition_id: Option<i64>,
     /// The owners' committee whose duty a notice is about.
     pub committee_id: Option<i64>,
+    /// The joint meeting a notice is about.
+    pub meeting_id: Option<i64>,
+    /// The joint meeting's resolution a notice is about.
+    pub resolution_id: Option<i64>,
     pub kind: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
@@ -238,7 +248,7 @@ impl Store {
     pub async fn inbox(&self, account_id: i64, limit: i64) -> StoreResult<Vec<InboxItem>> {
         Ok(read!(self, |db| {
             sqlx::query_as(
-            "SELECT n.id, n.case_id, n.assembly_id, n.petition_id, n.committee_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
+            "SELECT n.id, n.case_id, n.assembly_id, n.petition_id, n.committee_id, n.meeting_id, n.resolution_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
              c.description, n.detail, n.remark FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
              LEFT JOIN case_categories k ON k.id = c.category_id \
              WHERE n.account_id = $1 ORDER BY n.id DESC LIMIT $2"

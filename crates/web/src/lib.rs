@@ -16,6 +16,7 @@ pub mod form;
 pub mod frame;
 pub mod i18n;
 pub mod indicators;
+pub mod joint;
 pub mod metrics;
 pub mod monitoring;
 pub mod notify;

@@ -5,6 +5,7 @@
 use crate::api;
 use crate::assets;
 use crate::auth::{self, login};
+use crate::joint::{ledger, meetings, resolutions};
 use crate::open311;
 use crate::ops;
 use crate::pages::{home, inbox, settings};
@@ -135,6 +136,27 @@ pub fn build() -> Routes {
         .page(Method::POST, "/account/verify/confirm", Some(ManageOwnAccount), accounts::verify::confirm)
         .page(Method::POST, "/account/verify/withdraw", Some(ManageOwnAccount), accounts::verify::withdraw)
         .page(Method::GET, "/communities/{community_id}/verifications", Some(VerifyAccounts), accounts::verify::list)
+        .page(Method::GET, "/communities/{community_id}/ledger", Some(ViewJointMeetings), ledger::show)
+        .page(Method::POST, "/communities/{community_id}/ledger", Some(RaiseLedgerItems), ledger::raise)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/ledger/{item_id}/drop",
+            Some(ConveneMeetings),
+            ledger::drop_item,
+        )
+        .page(Method::GET, "/communities/{community_id}/meetings", Some(ViewJointMeetings), meetings::list)
+        .page(Method::POST, "/communities/{community_id}/meetings", Some(ConveneMeetings), meetings::schedule)
+        .page(Method::GET, "/communities/{community_id}/meetings.ics", Some(ViewJointMeetings), meetings::calendar)
+        .page(Method::GET, "/meetings/{meeting_id}", Some(ViewJointMeetings), meetings::show)
+        .page(Method::POST, "/meetings/{meeting_id}/agenda", Some(ConveneMeetings), meetings::agenda)
+        .page(Method::POST, "/meetings/{meeting_id}/minutes", Some(ConveneMeetings), meetings::minutes)
+        .page(Method::POST, "/meetings/{meeting_id}/resolutions", Some(ConveneMeetings), meetings::resolve)
+        .page(Method::GET, "/communities/{community_id}/resolutions", Some(ViewJointMeetings), resolutions::open)
+        .page(Method::GET, "/resolutions/{resolution_id}", Some(ViewJointMeetings), resolutions::show)
+        .page(Method::POST, "/resolutions/{resolution_id}/progress", Some(UpdateResolutions), resolutions::progress)
+        .page(Method::POST, "/resolutions/{resolution_id}/urge", Some(ConveneMeetings), resolutions::urge)
+        .page(Method::POST, "/resolutions/{resolution_id}/case", Some(UpdateResolutions), resolutions::open_case)
+        .page(Method::POST, "/resolutions/{resolution_id}/strike", Some(ConveneMeetings), resolutions::strike_off)
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

@@ -229,6 +229,16 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 });
             }
         }
+        // Joint meeting resolutions: the conveners see the overdue ones, a party its own.
+        if p.can_in_community(Action::ViewJointMeetings, community.id, community.street_id) {
+            let (key, n) = crate::joint::resolutions::to_do(&state, p, &community).await?;
+            if n > 0 {
+                todos.push(Todo {
+                    text: t.fill(key, &[("n", &n)]),
+                    href: format!("/communities/{}/resolutions", community.id),
+                });
+            }
+        }
         // A resident's account that stands for nobody yet is offered verification.
         if p.has_role(Role::Resident)
             && state.store.resident_of_account(p.account_id).await?.is_none()

@@ -55,8 +55,12 @@ pub async fn show(
                 Some(format!("/assemblies/{a}"))
             } else if let Some(p) = n.petition_id {
                 Some(format!("/petitions/{p}"))
+            } else if let Some(c) = n.committee_id {
+                Some(format!("/committees/{c}"))
+            } else if let Some(m) = n.meeting_id {
+                Some(format!("/meetings/{m}"))
             } else {
-                n.committee_id.map(|c| format!("/committees/{c}"))
+                n.resolution_id.map(|r| format!("/resolutions/{r}"))
             };
             let category =
                 n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());

@@ -139,6 +139,7 @@ async fn community_page(
             (Action::ViewAssemblies, "assemblies", "assembly.link"),
             (Action::VerifyAccounts, "verifications", "verify.queue"),
             (Action::ManagePublicRecord, "board", "board.manage"),
+            (Action::ViewJointMeetings, "meetings", "joint.link"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

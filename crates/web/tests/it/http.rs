@@ -28,6 +28,9 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{alarm_id}", "999999")
         .replace("{device_id}", "999999")
         .replace("{file}", "app.css")
+        .replace("{item_id}", "999999")
+        .replace("{meeting_id}", "999999")
+        .replace("{resolution_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

@@ -9,6 +9,7 @@ mod disputes;
 mod grid_worker;
 mod grids;
 mod http;
+mod joint;
 mod layout;
 mod monitoring;
 mod notifications;
