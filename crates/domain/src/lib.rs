@@ -88,6 +88,7 @@ pub mod ownership;
 pub mod permission;
 pub mod person;
 pub mod privacy;
+pub mod proposal;
 pub mod publicity;
 pub mod role;
 pub mod rules;

@@ -103,10 +103,18 @@ pub enum Action {
     /// Report progress on a resolution one's own party is responsible for
     /// ([`crate::joint::acts_for`]), or open its case.
     UpdateResolutions,
+    /// Residents' proposals of a community, their supports and answers; report one.
+    ViewProposals,
+    /// Propose a topic, support others' (a verified resident, once each), edit one's own
+    /// before its first support, withdraw it.
+    Propose,
+    /// Triage proposals (the Party organisation and residents' committee): accept for the
+    /// joint meeting, answer, reject or hide with a reason; set the threshold's share.
+    TriageProposals,
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 40] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -144,6 +152,9 @@ impl Action {
         Action::RaiseLedgerItems,
         Action::ConveneMeetings,
         Action::UpdateResolutions,
+        Action::ViewProposals,
+        Action::Propose,
+        Action::TriageProposals,
     ];
 }
 
@@ -234,6 +245,21 @@ const TABLE: &[(Action, &[Role])] = &[
         Action::UpdateResolutions,
         &[CommunityStaff, CommunityDirector, OwnersCommitteeMember, PropertyStaff, SocialOrgStaff],
     ),
+    (
+        Action::ViewProposals,
+        &[
+            Resident,
+            GridWorker,
+            CommunityStaff,
+            CommunityDirector,
+            OwnersCommitteeMember,
+            PropertyStaff,
+            SocialOrgStaff,
+            StreetSupervisor,
+        ],
+    ),
+    (Action::Propose, &[Resident]),
+    (Action::TriageProposals, &[CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

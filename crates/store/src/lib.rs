@@ -31,6 +31,7 @@ pub mod notifications;
 pub mod open311;
 pub mod ownership;
 pub mod photos;
+pub mod proposals;
 pub mod publicity;
 pub mod registry;
 pub mod residents;

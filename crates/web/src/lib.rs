@@ -24,6 +24,7 @@ pub mod open311;
 pub mod ops;
 pub mod pages;
 pub mod photo;
+pub mod proposals;
 pub mod publicity;
 pub mod registry;
 pub mod residents;

@@ -13,7 +13,9 @@ use crate::photo;
 use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
-use crate::{accounts, assemblies, cases, indicators, monitoring, publicity, registry, residents, scorecards};
+use crate::{
+    accounts, assemblies, cases, indicators, monitoring, proposals, publicity, registry, residents, scorecards,
+};
 use axum::Router;
 use axum::handler::Handler;
 use axum::http::Method;
@@ -157,6 +159,17 @@ pub fn build() -> Routes {
         .page(Method::POST, "/resolutions/{resolution_id}/urge", Some(ConveneMeetings), resolutions::urge)
         .page(Method::POST, "/resolutions/{resolution_id}/case", Some(UpdateResolutions), resolutions::open_case)
         .page(Method::POST, "/resolutions/{resolution_id}/strike", Some(ConveneMeetings), resolutions::strike_off)
+        .page(Method::GET, "/communities/{community_id}/proposals", Some(ViewProposals), proposals::list)
+        .page(Method::POST, "/communities/{community_id}/proposals", Some(Propose), proposals::create)
+        .page(Method::GET, "/communities/{community_id}/proposals/new", Some(Propose), proposals::new)
+        .page(Method::POST, "/communities/{community_id}/proposals/share", Some(TriageProposals), proposals::share)
+        .page(Method::GET, "/proposals/{proposal_id}", Some(ViewProposals), proposals::show)
+        .page(Method::POST, "/proposals/{proposal_id}/support", Some(Propose), proposals::support)
+        .page(Method::POST, "/proposals/{proposal_id}/edit", Some(Propose), proposals::edit)
+        .page(Method::POST, "/proposals/{proposal_id}/withdraw", Some(Propose), proposals::withdraw)
+        .page(Method::POST, "/proposals/{proposal_id}/report", Some(ViewProposals), proposals::report)
+        .page(Method::POST, "/proposals/{proposal_id}/decide", Some(TriageProposals), proposals::decide)
+        .page(Method::GET, "/proposals/{proposal_id}/photos/{photo_id}", Some(ViewProposals), proposals::photo)
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

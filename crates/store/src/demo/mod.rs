@@ -6,6 +6,7 @@ mod assemblies;
 mod cases;
 mod devices;
 mod disputes;
+mod joint;
 pub use cases::bulk as bulk_cases;
 mod names;
 mod publicity;
@@ -138,6 +139,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
             }
             let account = |role: Role| report.account(role).map(|a| (a.account_id, a.display_name.clone()));
             let committee = account(Role::OwnersCommitteeMember);
+            let director = account(Role::CommunityDirector);
             if let (Some(staff), Some(resident), Some(property), Some(social)) = (
                 account(Role::CommunityStaff),
                 account(Role::Resident),
@@ -173,6 +175,20 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                     assemblies::scorecards(store, community.property_company, &desk).await?;
                     assemblies::verification(store, community.id).await?;
                     publicity::seed(store, community.id, staff.0).await?;
+                    if let Some(director) = director
+                        && let Some(&(grid_id, grid_worker)) = cast.grid_workers.first()
+                    {
+                        let table = joint::Table {
+                            director: director.0,
+                            staff: staff.0,
+                            committee: committee.0,
+                            property: property.0,
+                            social: social.0,
+                            grid_worker,
+                            grid_id,
+                        };
+                        joint::seed(store, community.id, &table).await?;
+                    }
                 }
             }
         }

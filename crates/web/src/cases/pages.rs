@@ -518,6 +518,8 @@ struct CasePage {
     /// Whom a dispatch may go to: the form's value, the name, and whether it is the
     /// category's default (preselected).
     dispatch: Option<Vec<(String, String, bool)>>,
+    /// The viewer may take the case to the joint meeting's issues ledger.
+    to_ledger: bool,
 }
 
 impl CasePage {
@@ -618,8 +620,14 @@ pub(crate) async fn case_page(
             party.phone_masked = None;
         }
     }
+    let to_ledger = !plain
+        && user.principal().assignments.iter().any(|a| {
+            a.community_id == Some(community.id)
+                && linli_domain::joint::sources_for(a.role).contains(&linli_domain::joint::Source::Case)
+        });
     let page = CasePage {
         chrome: Chrome::new(&user.0, t.fill("cases.case_title", &[("id", &case.id)])),
+        to_ledger,
         dispute,
         can_mediate,
         today: linli_store::today().to_string(),

@@ -59,8 +59,10 @@ pub async fn show(
                 Some(format!("/committees/{c}"))
             } else if let Some(m) = n.meeting_id {
                 Some(format!("/meetings/{m}"))
+            } else if let Some(r) = n.resolution_id {
+                Some(format!("/resolutions/{r}"))
             } else {
-                n.resolution_id.map(|r| format!("/resolutions/{r}"))
+                n.proposal_id.map(|p| format!("/proposals/{p}"))
             };
             let category =
                 n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());

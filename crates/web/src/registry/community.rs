@@ -140,6 +140,7 @@ async fn community_page(
             (Action::VerifyAccounts, "verifications", "verify.queue"),
             (Action::ManagePublicRecord, "board", "board.manage"),
             (Action::ViewJointMeetings, "meetings", "joint.link"),
+            (Action::ViewProposals, "proposals", "proposal.list"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

@@ -31,6 +31,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{item_id}", "999999")
         .replace("{meeting_id}", "999999")
         .replace("{resolution_id}", "999999")
+        .replace("{proposal_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

@@ -66,8 +66,11 @@ dual_backend_test!(a_ledger_item_goes_to_a_meeting_a_resolution_a_case_and_is_st
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(app.db.store.ledger(c).await.unwrap().is_empty(), "nothing half-written");
-    // Raised from the case's page: the form comes filled in.
+    // Raised from the case's page (not offered to its reporter): the form comes filled in.
     let case = app.demo.case_id.to_string();
+    let link = format!("/communities/{c}/ledger?case={case}");
+    assert!(staff.get(&format!("/cases/{case}")).await.text.contains(&link));
+    assert!(!resident.get(&format!("/cases/{case}")).await.text.contains(&link));
     let form = staff.get(&format!("{ledger}?case={case}")).await;
     assert!(form.text.contains(&format!("value=\"{case}\"")));
     let fields = [

@@ -15,6 +15,7 @@ mod monitoring;
 mod notifications;
 mod open311;
 mod photos;
+mod proposals;
 mod publicity;
 mod registry;
 mod reporting;
