@@ -9,6 +9,7 @@ mod disputes;
 mod joint;
 pub use cases::bulk as bulk_cases;
 mod names;
+mod proposals;
 mod publicity;
 
 use crate::accounts::{NewAccount, NewAssignment};
@@ -189,6 +190,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                         };
                         joint::seed(store, community.id, &table).await?;
                     }
+                    proposals::seed(store, community.id, (resident.0, report.resident_id), staff.0).await?;
                 }
             }
         }

@@ -239,6 +239,24 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 });
             }
         }
+        // Residents' proposals: residents see those collecting supports, staff those waiting
+        // for the community's answer.
+        if p.can_in_community(Action::ViewProposals, community.id, community.street_id) {
+            let proposals = state.store.proposals(community.id).await?;
+            let triage = p.can_in_community(Action::TriageProposals, community.id, community.street_id);
+            let (key, status) = if triage {
+                ("todo.proposals_triage", linli_domain::proposal::Status::Triage)
+            } else {
+                ("todo.proposals_open", linli_domain::proposal::Status::Open)
+            };
+            let n = proposals.iter().filter(|x| x.status == status).count();
+            if n > 0 && (triage || p.can_in_community(Action::Propose, community.id, community.street_id)) {
+                todos.push(Todo {
+                    text: t.fill(key, &[("n", &n)]),
+                    href: format!("/communities/{}/proposals", community.id),
+                });
+            }
+        }
         // A resident's account that stands for nobody yet is offered verification.
         if p.has_role(Role::Resident)
             && state.store.resident_of_account(p.account_id).await?.is_none()

@@ -128,6 +128,7 @@ dual_backend_test!(a_proposal_is_supported_to_its_threshold_and_taken_to_the_joi
     assert_eq!((p.supports, p.status.as_str()), (10, "triage"));
     assert_eq!(app.db.store.counted_supports(id).await.unwrap(), 10);
     assert!(staff.get("/inbox").await.text.contains("居民议题附议已达门槛，请研究答复：3 号楼加装电梯"));
+    assert!(staff.get("/").await.text.contains(&linli_test_support::zh_fill("todo.proposals_triage", &[("n", &1)])));
 
     // Accepted: onto the ledger, and the proposer is told.
     let r = staff.post_form(&format!("{page}/decide"), &[("decision", "accept"), ("answer", "")]).await;
