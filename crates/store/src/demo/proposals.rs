@@ -50,6 +50,10 @@ async fn neighbours(store: &Store, community_id: i64, except: i64, like: i64, n:
     })
 }
 
+/// A demo proposal: its author (account, resident), title, text, how many support it, and
+/// the community's decision (none: hidden) with its words.
+type Plan<'a> = ((i64, i64), &'a str, &'a str, usize, Option<(Option<Decision>, &'a str)>);
+
 pub async fn seed(store: &Store, community_id: i64, resident: (i64, i64), staff: i64) -> StoreResult<()> {
     // Half a per cent of adults: the threshold a neighbourhood can reach in the demo.
     store.set_proposal_permille(community_id, 5, staff).await?;
@@ -64,7 +68,7 @@ pub async fn seed(store: &Store, community_id: i64, resident: (i64, i64), staff:
         body: body.into(),
         photos: Vec::new(),
     };
-    let plans: [((i64, i64), &str, &str, usize, Option<(Option<Decision>, &str)>); 9] = [
+    let plans: [Plan; 9] = [
         (
             resident,
             "北门增设一处快递柜",
