@@ -72,6 +72,7 @@ macro_rules! codes {
 }
 
 pub mod admin;
+pub mod announcement;
 pub mod assembly;
 pub mod care;
 pub mod case;

@@ -111,10 +111,17 @@ pub enum Action {
     /// Triage proposals (the Party organisation and residents' committee): accept for the
     /// joint meeting, answer, reject or hide with a reason; set the threshold's share.
     TriageProposals,
+    /// A community's announcements: everyone's, and those addressed to one.
+    ViewAnnouncements,
+    /// Publish announcements to the community, grids, buildings or roles; every receipt.
+    PublishAnnouncements,
+    /// Who has not read an important announcement, and marking residents told in person: a
+    /// grid worker for own grids, staff for all.
+    FollowReceipts,
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 43] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -155,6 +162,9 @@ impl Action {
         Action::ViewProposals,
         Action::Propose,
         Action::TriageProposals,
+        Action::ViewAnnouncements,
+        Action::PublishAnnouncements,
+        Action::FollowReceipts,
     ];
 }
 
@@ -260,6 +270,21 @@ const TABLE: &[(Action, &[Role])] = &[
     ),
     (Action::Propose, &[Resident]),
     (Action::TriageProposals, &[CommunityStaff, CommunityDirector]),
+    (
+        Action::ViewAnnouncements,
+        &[
+            Resident,
+            GridWorker,
+            CommunityStaff,
+            CommunityDirector,
+            OwnersCommitteeMember,
+            PropertyStaff,
+            SocialOrgStaff,
+            StreetSupervisor,
+        ],
+    ),
+    (Action::PublishAnnouncements, &[CommunityStaff, CommunityDirector]),
+    (Action::FollowReceipts, &[GridWorker, CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

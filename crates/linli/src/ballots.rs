@@ -63,7 +63,7 @@ fn cast(assembly_id: i64, elector_id: i64, choice: Choice) -> Cast {
 }
 
 /// Runs `jobs` with `concurrency` workers; returns the wall time and each job's latency (ms).
-async fn run<F, Fut>(jobs: usize, concurrency: usize, job: F) -> Result<(f64, Vec<f64>)>
+pub(crate) async fn run<F, Fut>(jobs: usize, concurrency: usize, job: F) -> Result<(f64, Vec<f64>)>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<()>> + Send,
@@ -96,7 +96,7 @@ where
     Ok((wall, all))
 }
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 

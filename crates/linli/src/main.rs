@@ -2,6 +2,7 @@
 //! `generate-key` and `print-config` are the operator's tools.
 
 mod ballots;
+mod cogovernance;
 mod config;
 mod server;
 mod simulate;
@@ -130,6 +131,28 @@ enum Command {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
         #[arg(long, default_value_t = 100)]
+        rounds: usize,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Benchmark aid: RESIDENTS residents of the first community support one proposal at
+    /// once, then again (see bench/cogovernance.sh).
+    #[command(hide = true)]
+    BenchSupports {
+        #[arg(long, default_value_t = 2000)]
+        residents: i64,
+        #[arg(long, default_value_t = 2000)]
+        concurrency: usize,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Benchmark aid: an announcement to about FIRST adult residents, then to the whole first
+    /// community, and the receipts page's queries ROUNDS times (see bench/cogovernance.sh).
+    #[command(hide = true)]
+    BenchAnnouncement {
+        #[arg(long, default_value_t = 5000)]
+        first: i64,
+        #[arg(long, default_value_t = 200)]
         rounds: usize,
         #[command(flatten)]
         db: DbArgs,
@@ -285,6 +308,14 @@ async fn run(cli: Cli) -> Result<()> {
         Command::BenchBallots { concurrency, rounds, db } => {
             let settings = Settings::resolve(&db, &ServeArgs::default())?;
             ballots::bench(open(&settings).await?, concurrency, rounds).await
+        }
+        Command::BenchSupports { residents, concurrency, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            cogovernance::supports(open(&settings).await?, residents, concurrency).await
+        }
+        Command::BenchAnnouncement { first, rounds, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            cogovernance::announcement(open(&settings).await?, first, rounds).await
         }
         Command::TimeIndicators { repeat, db } => {
             use linli_store::cases::{Dimension, IndicatorScope};

@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod announcements;
 pub mod assemblies;
 pub mod audit;
 mod cache;

@@ -14,7 +14,8 @@ use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
 use crate::{
-    accounts, assemblies, cases, indicators, monitoring, proposals, publicity, registry, residents, scorecards,
+    accounts, announcements, assemblies, cases, indicators, monitoring, proposals, publicity, registry, residents,
+    scorecards,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -170,6 +171,21 @@ pub fn build() -> Routes {
         .page(Method::POST, "/proposals/{proposal_id}/report", Some(ViewProposals), proposals::report)
         .page(Method::POST, "/proposals/{proposal_id}/decide", Some(TriageProposals), proposals::decide)
         .page(Method::GET, "/proposals/{proposal_id}/photos/{photo_id}", Some(ViewProposals), proposals::photo)
+        .page(Method::GET, "/communities/{community_id}/announcements", Some(ViewAnnouncements), announcements::list)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/announcements",
+            Some(PublishAnnouncements),
+            announcements::publish,
+        )
+        .page(Method::GET, "/announcements/{announcement_id}", Some(ViewAnnouncements), announcements::show)
+        .page(Method::GET, "/announcements/{announcement_id}/receipts", Some(FollowReceipts), announcements::receipts)
+        .page(
+            Method::POST,
+            "/announcements/{announcement_id}/receipts/{receipt_id}/told",
+            Some(FollowReceipts),
+            announcements::told,
+        )
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

@@ -2,6 +2,7 @@
 //! generated deterministically from a seed: the same seed always gives the same names,
 //! buildings, households and residents.
 
+mod announcements;
 mod assemblies;
 mod cases;
 mod devices;
@@ -191,6 +192,9 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                         joint::seed(store, community.id, &table).await?;
                     }
                     proposals::seed(store, community.id, (resident.0, report.resident_id), staff.0).await?;
+                    if let Some(&first) = cast.grid_workers.first() {
+                        announcements::seed(store, community.id, staff.0, first).await?;
+                    }
                 }
             }
         }

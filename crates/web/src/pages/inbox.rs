@@ -61,8 +61,10 @@ pub async fn show(
                 Some(format!("/meetings/{m}"))
             } else if let Some(r) = n.resolution_id {
                 Some(format!("/resolutions/{r}"))
+            } else if let Some(p) = n.proposal_id {
+                Some(format!("/proposals/{p}"))
             } else {
-                n.proposal_id.map(|p| format!("/proposals/{p}"))
+                n.announcement_id.map(|a| format!("/announcements/{a}"))
             };
             let category =
                 n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());

@@ -141,6 +141,7 @@ async fn community_page(
             (Action::ManagePublicRecord, "board", "board.manage"),
             (Action::ViewJointMeetings, "meetings", "joint.link"),
             (Action::ViewProposals, "proposals", "proposal.list"),
+            (Action::ViewAnnouncements, "announcements", "announcement.list"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

@@ -32,6 +32,8 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{meeting_id}", "999999")
         .replace("{resolution_id}", "999999")
         .replace("{proposal_id}", "999999")
+        .replace("{announcement_id}", "999999")
+        .replace("{receipt_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

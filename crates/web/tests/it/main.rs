@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod announcements;
 mod assemblies;
 mod cases;
 mod disputes;
