@@ -77,6 +77,7 @@ pub mod assembly;
 pub mod care;
 pub mod case;
 pub mod committee;
+pub mod consultation;
 pub mod dispute;
 pub mod election;
 pub mod field;

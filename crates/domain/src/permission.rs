@@ -118,10 +118,15 @@ pub enum Action {
     /// Who has not read an important announcement, and marking residents told in person: a
     /// grid worker for own grids, staff for all.
     FollowReceipts,
+    /// The community's consultations and 四议两公开 procedures, step by step.
+    ViewConsultations,
+    /// Start a consultation and record its steps (the Party organisation and the residents'
+    /// committee, through their staff).
+    RunConsultations,
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 45] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -165,6 +170,8 @@ impl Action {
         Action::ViewAnnouncements,
         Action::PublishAnnouncements,
         Action::FollowReceipts,
+        Action::ViewConsultations,
+        Action::RunConsultations,
     ];
 }
 
@@ -285,6 +292,20 @@ const TABLE: &[(Action, &[Role])] = &[
     ),
     (Action::PublishAnnouncements, &[CommunityStaff, CommunityDirector]),
     (Action::FollowReceipts, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (
+        Action::ViewConsultations,
+        &[
+            Resident,
+            GridWorker,
+            CommunityStaff,
+            CommunityDirector,
+            OwnersCommitteeMember,
+            PropertyStaff,
+            SocialOrgStaff,
+            StreetSupervisor,
+        ],
+    ),
+    (Action::RunConsultations, &[CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

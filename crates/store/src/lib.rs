@@ -20,6 +20,7 @@ mod cache;
 pub mod care;
 pub mod cases;
 pub mod committees;
+pub mod consultations;
 pub mod crypto;
 pub mod demo;
 pub mod disputes;

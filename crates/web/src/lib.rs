@@ -10,6 +10,7 @@ pub mod assets;
 pub mod auth;
 pub mod cases;
 pub mod chart;
+pub mod consultations;
 pub mod context;
 pub mod error;
 pub mod export_log;

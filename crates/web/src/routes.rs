@@ -14,8 +14,8 @@ use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
 use crate::{
-    accounts, announcements, assemblies, cases, indicators, monitoring, proposals, publicity, registry, residents,
-    scorecards,
+    accounts, announcements, assemblies, cases, consultations, indicators, monitoring, proposals, publicity, registry,
+    residents, scorecards,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -186,6 +186,10 @@ pub fn build() -> Routes {
             Some(FollowReceipts),
             announcements::told,
         )
+        .page(Method::GET, "/communities/{community_id}/consultations", Some(ViewConsultations), consultations::list)
+        .page(Method::POST, "/communities/{community_id}/consultations", Some(RunConsultations), consultations::start)
+        .page(Method::GET, "/consultations/{consultation_id}", Some(ViewConsultations), consultations::show)
+        .page(Method::POST, "/consultations/{consultation_id}/steps", Some(RunConsultations), consultations::record)
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

@@ -5,6 +5,7 @@
 mod announcements;
 mod assemblies;
 mod cases;
+mod consultations;
 mod devices;
 mod disputes;
 mod joint;
@@ -195,6 +196,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                     if let Some(&first) = cast.grid_workers.first() {
                         announcements::seed(store, community.id, staff.0, first).await?;
                     }
+                    consultations::seed(store, community.id, staff.0).await?;
                 }
             }
         }

@@ -142,6 +142,7 @@ async fn community_page(
             (Action::ViewJointMeetings, "meetings", "joint.link"),
             (Action::ViewProposals, "proposals", "proposal.list"),
             (Action::ViewAnnouncements, "announcements", "announcement.list"),
+            (Action::ViewConsultations, "consultations", "consultation.list"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

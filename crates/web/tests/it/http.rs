@@ -34,6 +34,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{proposal_id}", "999999")
         .replace("{announcement_id}", "999999")
         .replace("{receipt_id}", "999999")
+        .replace("{consultation_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

@@ -6,6 +6,7 @@
 mod announcements;
 mod assemblies;
 mod cases;
+mod consultations;
 mod disputes;
 mod grid_worker;
 mod grids;
