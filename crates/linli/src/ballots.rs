@@ -96,6 +96,37 @@ where
     Ok((wall, all))
 }
 
+/// The baseline every write figure stands beside: `n` one-row transactions into a plain
+/// table, `concurrency` at a time, on the same database; prints them with the ratio of
+/// `rate` (the figure's own, per second) to theirs.
+pub(crate) async fn one_row_baseline(store: &Store, n: usize, concurrency: usize, rate: f64) -> Result<()> {
+    transaction!(store, |tx| {
+        exec!(tx, sqlx::query("CREATE TABLE bench_one_row (id BIGINT PRIMARY KEY, v TEXT NOT NULL)"))?;
+    })?;
+    let s = store.clone();
+    let (raw_wall, raw_times) = run(n, concurrency, move |i| {
+        let s = s.clone();
+        async move {
+            transaction!(s, |tx| {
+                exec!(tx, sqlx::query("INSERT INTO bench_one_row (id, v) VALUES ($1, 'agree')").bind(i as i64))?;
+            })?;
+            Ok(())
+        }
+    })
+    .await?;
+    transaction!(store, |tx| {
+        exec!(tx, sqlx::query("DROP TABLE bench_one_row"))?;
+    })?;
+    let raw_rate = n as f64 / raw_wall;
+    println!(
+        "baseline, one-row transactions: {raw_rate:.0}/s, p50 {:.1} ms, p99 {:.1} ms; ratio Linli/baseline {:.2}",
+        pct(&raw_times, 0.5),
+        pct(&raw_times, 0.99),
+        rate / raw_rate
+    );
+    Ok(())
+}
+
 pub(crate) fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -128,36 +159,7 @@ pub async fn bench(store: Store, concurrency: usize, rounds: usize) -> Result<()
     let linli_rate = n as f64 / wall;
     println!("ballots: {linli_rate:.0}/s, p50 {:.1} ms, p99 {:.1} ms", pct(&times, 0.5), pct(&times, 0.99));
 
-    // The baseline: one-row transactions into a plain table, same count, same concurrency.
-    transaction!(store, |tx| {
-        exec!(tx, sqlx::query("CREATE TABLE bench_raw_ballots (elector_id BIGINT PRIMARY KEY, marks TEXT NOT NULL)"))?;
-    })?;
-    let s = store.clone();
-    let (raw_wall, raw_times) = run(n, concurrency, move |i| {
-        let s = s.clone();
-        async move {
-            transaction!(s, |tx| {
-                exec!(
-                    tx,
-                    sqlx::query("INSERT INTO bench_raw_ballots (elector_id, marks) VALUES ($1, $2)")
-                        .bind(i as i64)
-                        .bind(choice(i).as_str())
-                )?;
-            })?;
-            Ok(())
-        }
-    })
-    .await?;
-    transaction!(store, |tx| {
-        exec!(tx, sqlx::query("DROP TABLE bench_raw_ballots"))?;
-    })?;
-    let raw_rate = n as f64 / raw_wall;
-    println!(
-        "baseline, one-row transactions: {raw_rate:.0}/s, p50 {:.1} ms, p99 {:.1} ms; ratio Linli/baseline {:.2}",
-        pct(&raw_times, 0.5),
-        pct(&raw_times, 0.99),
-        linli_rate / raw_rate
-    );
+    one_row_baseline(&store, n, concurrency, linli_rate).await?;
 
     // The tally against an independent count, straight from the rows.
     let tally = store.assembly_tally(id).await?;

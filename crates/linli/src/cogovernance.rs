@@ -9,7 +9,7 @@
 //! equals the rows, equals the supporters, and triage was reached once. Beside it, the same
 //! number of one-row transactions into a plain table with the same concurrency.
 
-use crate::ballots::{pct, run};
+use crate::ballots::{one_row_baseline, pct, run};
 use anyhow::{Result, bail};
 use linli_domain::announcement::Audience;
 use linli_store::announcements::NewAnnouncement;
@@ -99,40 +99,13 @@ pub async fn supports(store: Store, residents: i64, concurrency: usize) -> Resul
         "counted exactly: {rows} supports = {rows} rows = {n} supporters; triage reached once; {n} repeats refused"
     );
 
-    transaction!(store, |tx| {
-        exec!(tx, sqlx::query("CREATE TABLE bench_raw_supports (resident_id BIGINT PRIMARY KEY, at BIGINT NOT NULL)"))?;
-    })?;
-    let s = store.clone();
-    let (raw_wall, raw_times) = run(n, concurrency, move |i| {
-        let s = s.clone();
-        async move {
-            transaction!(s, |tx| {
-                exec!(
-                    tx,
-                    sqlx::query("INSERT INTO bench_raw_supports (resident_id, at) VALUES ($1, $2)")
-                        .bind(i as i64)
-                        .bind(0i64)
-                )?;
-            })?;
-            Ok(())
-        }
-    })
-    .await?;
-    transaction!(store, |tx| {
-        exec!(tx, sqlx::query("DROP TABLE bench_raw_supports"))?;
-    })?;
-    let raw_rate = n as f64 / raw_wall;
-    println!(
-        "baseline, one-row transactions: {raw_rate:.0}/s, p50 {:.1} ms, p99 {:.1} ms; ratio Linli/baseline {:.2}",
-        pct(&raw_times, 0.5),
-        pct(&raw_times, 0.99),
-        rate / raw_rate
-    );
-    Ok(())
+    one_row_baseline(&store, n, concurrency, rate).await
 }
 
 /// `linli bench-announcement`: an announcement to the buildings holding about `first`
-/// adult residents (each building whole), then one to the whole first community. For each:
+/// adult residents (each building whole; every one of them given a verified account first,
+/// so each gets an inbox row and an outbox row), then one to the whole first community (where
+/// only those have accounts). For each:
 /// the time until every receipt, inbox row and outbox row is written, beside a plain
 /// `INSERT … SELECT` of the same number of rows into three bare tables in one transaction.
 /// Then the read-receipt page's queries (receipts by grid and the first page of one grid's
@@ -159,6 +132,25 @@ pub async fn announcement(store: Store, first: i64, rounds: usize) -> Result<()>
         buildings.push(b);
         adults += n;
     }
+    // Bench aid: every adult of those buildings has a verified account (the demo's password).
+    let list = buildings.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let now = linli_store::now_ms();
+    transaction!(store, |tx| {
+        exec!(
+            tx,
+            sqlx::query(&format!(
+                "INSERT INTO accounts (username, display_name, password_hash, password_changed_at, created_at, resident_id) \
+                 SELECT 'bench' || CAST(r.id AS TEXT), r.name, (SELECT password_hash FROM accounts WHERE id = $1), $2, $2, r.id \
+                 FROM residents r JOIN households h ON h.id = r.household_id \
+                 WHERE r.community_id = $3 AND r.birth_date <= $4 AND h.building_id IN ({list}) \
+                 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.resident_id = r.id)"
+            ))
+            .bind(by)
+            .bind(now)
+            .bind(community_id)
+            .bind(&born_by)
+        )?;
+    })?;
     let notice = |audience: Audience, places: Vec<i64>, title: &str| NewAnnouncement {
         community_id,
         title: title.into(),

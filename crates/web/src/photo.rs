@@ -76,6 +76,18 @@ fn jpeg(img: &image::DynamicImage, quality: u8) -> image::ImageResult<Vec<u8>> {
     Ok(out)
 }
 
+/// Which size of a stored photo a page asks for: `?size=thumb` for the thumbnail.
+#[derive(serde::Deserialize)]
+pub struct PhotoQuery {
+    pub size: Option<String>,
+}
+
+impl PhotoQuery {
+    pub fn thumbnail(&self) -> bool {
+        self.size.as_deref() == Some("thumb")
+    }
+}
+
 /// A stored photo as a page serves it: JPEG, cached privately (it is never public).
 pub fn jpeg_response(bytes: Vec<u8>) -> axum::response::Response {
     use axum::http::header;

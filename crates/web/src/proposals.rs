@@ -396,20 +396,14 @@ pub async fn decide(
     answer(&state, &user, found, outcome, None).await
 }
 
-#[derive(Deserialize)]
-pub struct PhotoQuery {
-    /// `thumb` for the thumbnail.
-    pub size: Option<String>,
-}
-
 pub async fn photo(
     State(state): State<AppState>,
     user: User,
     Path((id, photo_id)): Path<(i64, i64)>,
-    Query(q): Query<PhotoQuery>,
+    Query(q): Query<crate::photo::PhotoQuery>,
 ) -> AppResult<Response> {
     let (p, _) = proposal_for(&state, &user, id, Action::ViewProposals).await?;
-    let thumb = q.size.as_deref() == Some("thumb");
+    let thumb = q.thumbnail();
     let bytes = state.store.proposal_photo(p.id, photo_id, thumb).await?.ok_or(AppError::NotFound)?;
     Ok(crate::photo::jpeg_response(bytes))
 }

@@ -481,20 +481,15 @@ pub async fn revoke_proxy(
     }
 }
 
-#[derive(Deserialize)]
-pub struct PhotoQuery {
-    pub size: Option<String>,
-}
-
 /// The photo of a keyed-in paper ballot.
 pub async fn paper_photo(
     State(state): State<AppState>,
     user: User,
     Path((id, entry_id)): Path<(i64, i64)>,
-    Query(q): Query<PhotoQuery>,
+    Query(q): Query<crate::photo::PhotoQuery>,
 ) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ManageAssemblies).await?;
-    let thumb = q.size.as_deref() == Some("thumb");
+    let thumb = q.thumbnail();
     Ok(crate::photo::jpeg_response(
         state.store.paper_photo(assembly.id, entry_id, thumb).await?.ok_or(AppError::NotFound)?,
     ))

@@ -697,21 +697,15 @@ pub async fn step(
     }
 }
 
-#[derive(Deserialize)]
-pub struct PhotoQuery {
-    /// `thumb` for the thumbnail.
-    pub size: Option<String>,
-}
-
 /// One photo of a case within reach, as JPEG.
 pub async fn photo(
     State(state): State<AppState>,
     user: User,
     Path((case_id, photo_id)): Path<(i64, i64)>,
-    Query(q): Query<PhotoQuery>,
+    Query(q): Query<crate::photo::PhotoQuery>,
 ) -> AppResult<Response> {
     let (case, _) = reachable_case(&state, &user, case_id).await?;
-    let thumb = q.size.as_deref() == Some("thumb");
+    let thumb = q.thumbnail();
     let bytes = state.store.case_photo(case.id, photo_id, thumb).await?.ok_or(AppError::NotFound)?;
     Ok(crate::photo::jpeg_response(bytes))
 }
