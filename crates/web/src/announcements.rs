@@ -160,8 +160,8 @@ pub async fn publish(
     Ok(Redirect::to(&format!("/announcements/{id}")).into_response())
 }
 
-/// An announcement the user may open: everyone's, one addressed to them, or any for those
-/// who publish or follow receipts in its community.
+/// An announcement the user may open: everyone's, one addressed to them, any for those who
+/// publish, and any to residents for those who follow receipts.
 async fn announcement_for(
     state: &AppState,
     user: &User,
@@ -174,9 +174,11 @@ async fn announcement_for(
     if !p.can_in_community(action, community.id, community.street_id) {
         return Err(AppError::NotFound);
     }
-    let staff = p.can_in_community(Action::PublishAnnouncements, community.id, community.street_id)
-        || p.can_in_community(Action::FollowReceipts, community.id, community.street_id);
-    if !staff && a.audience != Audience::Community && !state.store.addressed_to(a.id, p.account_id).await? {
+    // Staff read every one; grid workers every one to residents (they follow them up).
+    let staff = p.can_in_community(Action::PublishAnnouncements, community.id, community.street_id);
+    let follows =
+        a.audience != Audience::Roles && p.can_in_community(Action::FollowReceipts, community.id, community.street_id);
+    if !staff && !follows && a.audience != Audience::Community && !state.store.addressed_to(a.id, p.account_id).await? {
         return Err(AppError::NotFound);
     }
     Ok((a, community))
