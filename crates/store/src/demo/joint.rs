@@ -186,9 +186,15 @@ pub async fn seed(store: &Store, community_id: i64, t: &Table) -> StoreResult<()
     let r = store.add_resolution(&meeting, &resolve("疏通车库排水沟并加装挡水板", company, 10, Some(item))).await?;
     let category = store.case_categories().await?.into_iter().find(|c| c.code == "0103").map(|c| c.id);
     if let Some(category_id) = category {
+        // At the garage's building: the first of the grid.
+        let building = store.buildings_in_grid(t.grid_id).await?.into_iter().min_by_key(|b| b.id);
         let new = NewCase {
             community_id,
             grid_id: Some(t.grid_id),
+            building_id: building.as_ref().map(|b| b.id),
+            lon: building.as_ref().map(|b| b.lon),
+            lat: building.as_ref().map(|b| b.lat),
+            address: building.as_ref().map(|b| format!("{}地下车库", b.name)).unwrap_or_default(),
             category_id,
             source: CaseSource::Meeting,
             description: "7 号楼车库排水沟疏通，入口加装挡水板".into(),
