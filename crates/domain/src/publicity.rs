@@ -20,6 +20,8 @@ codes!(
         Donation => "donation",
         /// Posted by the system when an owners' assembly's final result is published.
         AssemblyResult => "assembly_result",
+        /// A joint meeting's resolutions and how far each has gone, posted by its conveners.
+        Resolutions => "resolutions",
     }
 );
 

@@ -154,6 +154,7 @@ pub fn build() -> Routes {
         .page(Method::POST, "/meetings/{meeting_id}/agenda", Some(ConveneMeetings), meetings::agenda)
         .page(Method::POST, "/meetings/{meeting_id}/minutes", Some(ConveneMeetings), meetings::minutes)
         .page(Method::POST, "/meetings/{meeting_id}/resolutions", Some(ConveneMeetings), meetings::resolve)
+        .page(Method::POST, "/meetings/{meeting_id}/post", Some(ConveneMeetings), meetings::post)
         .page(Method::GET, "/communities/{community_id}/resolutions", Some(ViewJointMeetings), resolutions::open)
         .page(Method::GET, "/resolutions/{resolution_id}", Some(ViewJointMeetings), resolutions::show)
         .page(Method::POST, "/resolutions/{resolution_id}/progress", Some(UpdateResolutions), resolutions::progress)

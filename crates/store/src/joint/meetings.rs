@@ -128,6 +128,31 @@ impl Store {
         })
     }
 
+    /// Posts a meeting's resolutions and their progress on the community's public board, as
+    /// of now: a new item each time (an item on the board is never changed).
+    pub async fn post_resolutions(&self, meeting: &Meeting, title: &str, body: &str, by: i64) -> StoreResult<i64> {
+        let now = crate::now_ms();
+        let today = crate::today().to_string();
+        transaction!(self, |tx| {
+            let id: i64 = on!(tx, |c| {
+                sqlx::query_scalar(
+                    "INSERT INTO public_records (community_id, kind, title, body, arose_on, published_at, created_by, created_at) \
+                     VALUES ($1, 'resolutions', $2, $3, $4, $5, $6, $5) RETURNING id",
+                )
+                .bind(meeting.community_id)
+                .bind(title)
+                .bind(body)
+                .bind(&today)
+                .bind(now)
+                .bind(by)
+                .fetch_one(c)
+                .await
+            })?;
+            audit(tx, Some(by), meeting.community_id, "meeting.posted", &format!("#{} {id}", meeting.id), now).await?;
+            id
+        })
+    }
+
     /// Records (or corrects) the minutes and who came; the first minutes mark the meeting
     /// held and tell everyone at the table. A meeting that has not begun has no minutes.
     pub async fn record_minutes(&self, meeting: &Meeting, minutes: &str, present: &[i64], by: i64) -> StoreResult<()> {

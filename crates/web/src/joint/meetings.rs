@@ -362,3 +362,42 @@ pub async fn resolve(
     };
     answer(&state, &user, found, outcome, Forms { minutes: None, resolution: f }).await
 }
+
+/// Posts the meeting's resolutions and how far each has gone on the public board: one line
+/// each (its party, deadline, progress, struck off or not). The text is refused, naming the
+/// resolutions, if a title carries a phone or ID number.
+pub async fn post(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
+    let found = meeting_for(&state, &user, id, Action::ConveneMeetings).await?;
+    let t = user.0.tr();
+    let list = state.store.meeting_resolutions(found.0.id).await?;
+    let outcome = if list.is_empty() {
+        Err(StoreError::Invalid(FieldError::new("resolutions", "error.joint.nothing_to_post")))
+    } else {
+        let lines: Vec<String> = list
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let state_words =
+                    if r.is_done() { t.get("resolution.standing.done").to_owned() } else { format!("{}%", r.progress) };
+                format!(
+                    "{}. {}（{}，{} {}）{}",
+                    i + 1,
+                    r.title,
+                    r.organisation_name,
+                    t.get("field.due_on"),
+                    r.due_on,
+                    state_words
+                )
+            })
+            .collect();
+        let body = lines.join("\n");
+        match linli_domain::publicity::check_public_text("resolutions", &body) {
+            Ok(()) => {
+                let title = t.fill("meeting.posted_title", &[("meeting", &found.0.title)]);
+                state.store.post_resolutions(&found.0, &title, &body, user.principal().account_id).await.map(|_| ())
+            }
+            Err(e) => Err(StoreError::Invalid(e)),
+        }
+    };
+    answer(&state, &user, found, outcome, blank()).await
+}

@@ -182,6 +182,14 @@ dual_backend_test!(a_ledger_item_goes_to_a_meeting_a_resolution_a_case_and_is_st
     let r = property.post_form(&format!("/resolutions/{res}/progress"), &[("progress", "50")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "nothing more on a struck-off resolution");
 
+    // The secretary posts the resolutions and their progress on the public board.
+    assert_eq!(property.post_form(&format!("/meetings/{meeting}/post"), &[]).await.status, StatusCode::FORBIDDEN);
+    let r = director.post_form(&format!("/meetings/{meeting}/post"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let board = app.browser().get(&format!("/board/{c}")).await.text;
+    assert!(board.contains("12月社区联席会议决议落实情况"));
+    assert!(board.contains("1. 疏通车库排水沟并加装挡水板（安居物业服务有限公司") && board.contains("）已销号"));
+
     // A dropped item says why to whoever raised it.
     let request = request.id;
     let r = director.post_form(&format!("{ledger}/{request}/drop"), &[("drop_reason", "已由物业自行解决")]).await;
