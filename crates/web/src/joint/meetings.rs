@@ -379,8 +379,10 @@ pub async fn post(State(state): State<AppState>, user: User, Path(id): Path<i64>
             .map(|(i, r)| {
                 let state_words =
                     if r.is_done() { t.get("resolution.standing.done").to_owned() } else { format!("{}%", r.progress) };
+                // Commas, not brackets, beside the date: a bracket joins digits into what
+                // reads as a long number on the public board.
                 format!(
-                    "{}. {}（{}，{} {}）{}",
+                    "{}. {}：{}，{} {}，{}",
                     i + 1,
                     r.title,
                     r.organisation_name,

@@ -188,7 +188,7 @@ dual_backend_test!(a_ledger_item_goes_to_a_meeting_a_resolution_a_case_and_is_st
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let board = app.browser().get(&format!("/board/{c}")).await.text;
     assert!(board.contains("12月社区联席会议决议落实情况"));
-    assert!(board.contains("1. 疏通车库排水沟并加装挡水板（安居物业服务有限公司") && board.contains("）已销号"));
+    assert!(board.contains("1. 疏通车库排水沟并加装挡水板：安居物业服务有限公司") && board.contains("，已销号"));
 
     // A dropped item says why to whoever raised it.
     let request = request.id;
@@ -246,6 +246,11 @@ dual_backend_test!(an_overdue_resolution_is_escalated_and_opens_the_next_agenda,
     let r = director.post_form(&format!("/resolutions/{res}/urge"), &[("note", "请本周内报完工时间")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(property.get("/inbox").await.text.contains("决议督办：请本周内报完工时间"));
+    // Open resolutions go on the board with their progress beside their deadline.
+    let r = director.post_form(&format!("/meetings/{earlier}/post"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let board = app.browser().get(&format!("/board/{c}")).await.text;
+    assert!(board.contains(&format!("更换5号楼单元门禁：安居物业服务有限公司，完成期限 {late}，0%")), "{board}");
     // The calendar lists both meetings.
     let ics = director.get(&format!("/communities/{c}/meetings.ics")).await;
     assert!(ics.headers["content-type"].to_str().unwrap().starts_with("text/calendar"));
