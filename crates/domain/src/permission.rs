@@ -177,6 +177,19 @@ impl Action {
 
 use Role::*;
 
+/// Everyone who lives or works in a community, and the street that oversees it: who reads
+/// its cases, proposals, announcements and consultations (each within their reach).
+const IN_COMMUNITY: &[Role] = &[
+    Resident,
+    OwnersCommitteeMember,
+    GridWorker,
+    CommunityStaff,
+    CommunityDirector,
+    PropertyStaff,
+    SocialOrgStaff,
+    StreetSupervisor,
+];
+
 /// Which roles may perform each action. Scope is checked separately.
 const TABLE: &[(Action, &[Role])] = &[
     (Action::ViewHome, &Role::ALL),
@@ -202,32 +215,8 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ViewAssemblies, &[Resident, OwnersCommitteeMember, CommunityStaff, CommunityDirector, StreetSupervisor]),
     (Action::ManageAssemblies, &[OwnersCommitteeMember, CommunityStaff, CommunityDirector]),
     (Action::ReportCase, &[Resident, OwnersCommitteeMember, GridWorker, CommunityStaff, CommunityDirector]),
-    (
-        Action::ViewCases,
-        &[
-            Resident,
-            OwnersCommitteeMember,
-            GridWorker,
-            CommunityStaff,
-            CommunityDirector,
-            PropertyStaff,
-            SocialOrgStaff,
-            StreetSupervisor,
-        ],
-    ),
-    (
-        Action::ActOnCases,
-        &[
-            Resident,
-            OwnersCommitteeMember,
-            GridWorker,
-            CommunityStaff,
-            CommunityDirector,
-            PropertyStaff,
-            SocialOrgStaff,
-            StreetSupervisor,
-        ],
-    ),
+    (Action::ViewCases, IN_COMMUNITY),
+    (Action::ActOnCases, IN_COMMUNITY),
     (Action::ViewIndicators, &[GridWorker, CommunityStaff, CommunityDirector, StreetSupervisor]),
     (
         Action::ViewPartyFigures,
@@ -262,49 +251,13 @@ const TABLE: &[(Action, &[Role])] = &[
         Action::UpdateResolutions,
         &[CommunityStaff, CommunityDirector, OwnersCommitteeMember, PropertyStaff, SocialOrgStaff],
     ),
-    (
-        Action::ViewProposals,
-        &[
-            Resident,
-            GridWorker,
-            CommunityStaff,
-            CommunityDirector,
-            OwnersCommitteeMember,
-            PropertyStaff,
-            SocialOrgStaff,
-            StreetSupervisor,
-        ],
-    ),
+    (Action::ViewProposals, IN_COMMUNITY),
     (Action::Propose, &[Resident]),
     (Action::TriageProposals, &[CommunityStaff, CommunityDirector]),
-    (
-        Action::ViewAnnouncements,
-        &[
-            Resident,
-            GridWorker,
-            CommunityStaff,
-            CommunityDirector,
-            OwnersCommitteeMember,
-            PropertyStaff,
-            SocialOrgStaff,
-            StreetSupervisor,
-        ],
-    ),
+    (Action::ViewAnnouncements, IN_COMMUNITY),
     (Action::PublishAnnouncements, &[CommunityStaff, CommunityDirector]),
     (Action::FollowReceipts, &[GridWorker, CommunityStaff, CommunityDirector]),
-    (
-        Action::ViewConsultations,
-        &[
-            Resident,
-            GridWorker,
-            CommunityStaff,
-            CommunityDirector,
-            OwnersCommitteeMember,
-            PropertyStaff,
-            SocialOrgStaff,
-            StreetSupervisor,
-        ],
-    ),
+    (Action::ViewConsultations, IN_COMMUNITY),
     (Action::RunConsultations, &[CommunityStaff, CommunityDirector]),
 ];
 
