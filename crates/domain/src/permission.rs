@@ -123,10 +123,15 @@ pub enum Action {
     /// Start a consultation and record its steps (the Party organisation and the residents'
     /// committee, through their staff).
     RunConsultations,
+    /// The community's surveys: those sent to one, answered once.
+    ViewSurveys,
+    /// Write surveys, send them, close them, read their results and export them (staff,
+    /// and the owners' committee for the owners' surveys such as the property company's).
+    RunSurveys,
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 47] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -172,13 +177,15 @@ impl Action {
         Action::FollowReceipts,
         Action::ViewConsultations,
         Action::RunConsultations,
+        Action::ViewSurveys,
+        Action::RunSurveys,
     ];
 }
 
 use Role::*;
 
 /// Everyone who lives or works in a community, and the street that oversees it: who reads
-/// its cases, proposals, announcements and consultations (each within their reach).
+/// its cases, proposals, announcements, consultations and surveys (each within their reach).
 const IN_COMMUNITY: &[Role] = &[
     Resident,
     OwnersCommitteeMember,
@@ -259,6 +266,8 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::FollowReceipts, &[GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ViewConsultations, IN_COMMUNITY),
     (Action::RunConsultations, &[CommunityStaff, CommunityDirector]),
+    (Action::ViewSurveys, IN_COMMUNITY),
+    (Action::RunSurveys, &[CommunityStaff, CommunityDirector, OwnersCommitteeMember]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -67,21 +67,13 @@ pub struct Unread {
 
 const COLUMNS: &str = "a.id, a.community_id, a.title, a.body, a.important, a.pinned, a.expires_on, a.audience, a.recipients, a.published_at";
 
-/// A comma list of ids for the `',' || $n || ','` membership test both backends read.
-fn list<T: ToString>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-}
-
 impl Store {
     /// Publishes an announcement and writes everyone's receipt, inbox row and outbox row in
     /// one transaction; returns its id and how many people it reaches.
     pub async fn publish_announcement(&self, new: &NewAnnouncement) -> StoreResult<(i64, i64)> {
         let now = crate::now_ms();
-        let adult_born_by = (crate::today() - chrono::Months::new(18 * 12)).to_string();
-        let targets = match new.audience {
-            Audience::Roles => list(&new.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
-            _ => list(&new.places),
-        };
+        let adult_born_by = crate::audience::adult_born_by();
+        let targets = crate::audience::targets(new.audience, &new.places, &new.roles);
         transaction!(self, |tx| {
             let id: i64 = on!(tx, |c| {
                 sqlx::query_scalar(
@@ -101,39 +93,18 @@ impl Store {
                 .fetch_one(c)
                 .await
             })?;
-            let place = match new.audience {
-                Audience::Community => "TRUE",
-                Audience::Grids => "(',' || $4 || ',') LIKE ('%,' || CAST(b.grid_id AS TEXT) || ',%')",
-                Audience::Buildings => "(',' || $4 || ',') LIKE ('%,' || CAST(b.id AS TEXT) || ',%')",
-                Audience::Roles => "FALSE",
-            };
-            if new.audience != Audience::Roles {
-                exec!(
-                    tx,
-                    sqlx::query(&format!(
-                        "INSERT INTO announcement_receipts (announcement_id, resident_id, account_id, grid_id) \
-                         SELECT $1, r.id, (SELECT MIN(x.id) FROM accounts x WHERE x.resident_id = r.id), b.grid_id \
-                         FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id \
-                         WHERE r.community_id = $2 AND r.birth_date <= $3 AND {place}"
-                    ))
-                    .bind(id)
-                    .bind(new.community_id)
-                    .bind(&adult_born_by)
-                    .bind(&targets)
-                )?;
-            } else {
-                exec!(
-                    tx,
-                    sqlx::query(
-                        "INSERT INTO announcement_receipts (announcement_id, account_id) \
-                         SELECT DISTINCT $1, account_id FROM role_assignments WHERE community_id = $2 \
-                         AND (',' || $3 || ',') LIKE ('%,' || role || ',%')"
-                    )
-                    .bind(id)
-                    .bind(new.community_id)
-                    .bind(&targets)
-                )?;
-            }
+            let reached = crate::audience::reached(new.audience);
+            exec!(
+                tx,
+                sqlx::query(&format!(
+                    "INSERT INTO announcement_receipts (announcement_id, resident_id, account_id, grid_id) \
+                     SELECT $1, p.resident_id, p.account_id, p.grid_id FROM ({reached}) p"
+                ))
+                .bind(id)
+                .bind(new.community_id)
+                .bind(&adult_born_by)
+                .bind(&targets)
+            )?;
             let reached: i64 = on!(tx, |c| {
                 sqlx::query_scalar(
                     "UPDATE announcements SET recipients = (SELECT COUNT(*) FROM announcement_receipts WHERE announcement_id = $1) \

@@ -103,40 +103,8 @@ impl Store {
         satisfied: i64,
         by: i64,
     ) -> StoreResult<()> {
-        if respondents <= 0 {
-            return Err(StoreError::Invalid(FieldError::new("respondents", "error.range")));
-        }
-        if !(0..=respondents).contains(&satisfied) {
-            return Err(StoreError::Invalid(FieldError::new("satisfied", "error.range")));
-        }
-        let now = crate::now_ms();
-        transaction!(self, |tx| {
-            let taken: Option<i64> = on!(tx, |c| sqlx::query_scalar(
-                "SELECT id FROM property_surveys WHERE organisation_id = $1 AND quarter = $2 AND run_by = $3"
-            )
-            .bind(organisation_id)
-            .bind(quarter)
-            .bind(run_by)
-            .fetch_optional(c)
-            .await)?;
-            if taken.is_some() {
-                return Err(StoreError::Invalid(FieldError::new("quarter", "error.scorecard.survey_taken")));
-            }
-            exec!(
-                tx,
-                sqlx::query(
-                    "INSERT INTO property_surveys (organisation_id, quarter, run_by, respondents, satisfied, recorded_by, \
-                     recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                )
-                .bind(organisation_id)
-                .bind(quarter)
-                .bind(run_by)
-                .bind(respondents)
-                .bind(satisfied)
-                .bind(by)
-                .bind(now)
-            )?;
-        })
+        let tally = SurveyTally { organisation_id, quarter, run_by, respondents, satisfied };
+        transaction!(self, |tx| record_survey_in(tx, &tally, by, crate::now_ms()).await?)
     }
 
     pub async fn property_surveys(&self, organisation_id: i64, quarter: &str) -> StoreResult<Vec<Survey>> {
@@ -207,4 +175,50 @@ impl Store {
         .fetch_all(db)
         .await?))
     }
+}
+
+/// A quarter's satisfaction survey of a company, as counted.
+pub(crate) struct SurveyTally<'a> {
+    pub organisation_id: i64,
+    pub quarter: &'a str,
+    pub run_by: &'a str,
+    pub respondents: i64,
+    pub satisfied: i64,
+}
+
+/// Records a survey's tally in a transaction: entered by hand, or counted from a survey of
+/// the community's own when it closes ([`crate::surveys`]).
+pub(crate) async fn record_survey_in(tx: &mut crate::Tx, s: &SurveyTally<'_>, by: i64, now: i64) -> StoreResult<()> {
+    if s.respondents <= 0 {
+        return Err(StoreError::Invalid(FieldError::new("respondents", "error.range")));
+    }
+    if !(0..=s.respondents).contains(&s.satisfied) {
+        return Err(StoreError::Invalid(FieldError::new("satisfied", "error.range")));
+    }
+    let taken: Option<i64> = on!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM property_surveys WHERE organisation_id = $1 AND quarter = $2 AND run_by = $3"
+    )
+    .bind(s.organisation_id)
+    .bind(s.quarter)
+    .bind(s.run_by)
+    .fetch_optional(c)
+    .await)?;
+    if taken.is_some() {
+        return Err(StoreError::Invalid(FieldError::new("quarter", "error.scorecard.survey_taken")));
+    }
+    exec!(
+        tx,
+        sqlx::query(
+            "INSERT INTO property_surveys (organisation_id, quarter, run_by, respondents, satisfied, recorded_by, \
+             recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(s.organisation_id)
+        .bind(s.quarter)
+        .bind(s.run_by)
+        .bind(s.respondents)
+        .bind(s.satisfied)
+        .bind(by)
+        .bind(now)
+    )?;
+    Ok(())
 }

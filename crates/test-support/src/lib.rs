@@ -384,6 +384,28 @@ pub async fn resident_account(store: &Store, community_id: i64, username: &str, 
         .unwrap()
 }
 
+/// A new resident account of `community_id` verified as the registry's `resident` (as staff
+/// confirming it would leave it).
+pub async fn verified_account(store: &Store, community_id: i64, username: &str, resident: i64) -> i64 {
+    let account = resident_account(store, community_id, username, "邻居").await;
+    crate::sql(store, "UPDATE accounts SET resident_id = $1 WHERE id = $2", &[resident, account]).await;
+    account
+}
+
+/// Runs one statement that changes rows, its `$n` bound to `args` in order.
+pub async fn sql(store: &Store, statement: &str, args: &[i64]) -> u64 {
+    linli_store::transaction!(store, |tx| {
+        linli_store::on!(tx, |c| {
+            let mut q = sqlx::query(statement);
+            for a in args {
+                q = q.bind(*a);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?
+    })
+    .unwrap()
+}
+
 /// Sells the community's first unit to a person who lives elsewhere (on the property
 /// register, not among the residents) with this name, ID number and phone; returns the new
 /// owner of record.

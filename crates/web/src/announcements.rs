@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::announcement::{Audience, BODY, ROLES, TITLE, parse_ids, parse_roles};
-use linli_domain::{Action, FieldError, Reach};
+use linli_domain::{Action, FieldError, Reach, Role};
 use linli_store::admin::{Community, Grid};
 use linli_store::announcements::{Announcement, GridReceipts, NewAnnouncement, Unread};
 use linli_store::registry::BuildingSummary;
@@ -96,16 +96,54 @@ pub async fn list(State(state): State<AppState>, user: User, Path(community_id):
     list_page(&state, &user, community, StatusCode::OK, form, None).await
 }
 
-fn checked(community: &Community, by: i64, f: &AnnouncementForm) -> Result<NewAnnouncement, FieldError> {
+/// An audience as a form chose it.
+pub(crate) struct Chosen {
+    pub audience: Audience,
+    pub places: Vec<i64>,
+    pub roles: Vec<Role>,
+}
+
+/// The audience fields of a form (`audience`, `target_grids`, `target_buildings`,
+/// `target_roles`) checked, the grids or buildings among the community's own.
+pub(crate) async fn chosen_audience(
+    state: &AppState,
+    community_id: i64,
+    audience: &str,
+    grids: &[String],
+    buildings: &[String],
+    roles: &[String],
+) -> AppResult<Result<Chosen, FieldError>> {
+    let audience = match Audience::parse(audience) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let parsed = match audience {
+        Audience::Community => Ok((Vec::new(), Vec::new())),
+        Audience::Grids => parse_ids("target_grids", grids).map(|g| (g, Vec::new())),
+        Audience::Buildings => parse_ids("target_buildings", buildings).map(|b| (b, Vec::new())),
+        Audience::Roles => parse_roles("target_roles", roles).map(|r| (Vec::new(), r)),
+    };
+    let (mut places, roles) = match parsed {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let known: Vec<i64> = match audience {
+        Audience::Grids => state.store.grids(community_id).await?.iter().map(|g| g.id).collect(),
+        Audience::Buildings => state.store.buildings_in_community(community_id).await?.iter().map(|b| b.id).collect(),
+        _ => Vec::new(),
+    };
+    if !places.iter().all(|p| known.contains(p)) {
+        let field = if audience == Audience::Grids { "target_grids" } else { "target_buildings" };
+        return Ok(Err(FieldError::new(field, "error.choice")));
+    }
+    places.sort_unstable();
+    places.dedup();
+    Ok(Ok(Chosen { audience, places, roles }))
+}
+
+fn checked(community: &Community, by: i64, f: &AnnouncementForm, to: Chosen) -> Result<NewAnnouncement, FieldError> {
     let title = TITLE.parse("title", &f.title)?;
     let body = BODY.parse("announcement_text", &f.announcement_text)?;
-    let audience = Audience::parse(&f.audience)?;
-    let (places, roles) = match audience {
-        Audience::Community => (Vec::new(), Vec::new()),
-        Audience::Grids => (parse_ids("target_grids", &f.target_grids)?, Vec::new()),
-        Audience::Buildings => (parse_ids("target_buildings", &f.target_buildings)?, Vec::new()),
-        Audience::Roles => (Vec::new(), parse_roles("target_roles", &f.target_roles)?),
-    };
     let expires_on = match f.expires_on.trim() {
         "" => None,
         raw => {
@@ -123,9 +161,9 @@ fn checked(community: &Community, by: i64, f: &AnnouncementForm) -> Result<NewAn
         important: f.important.is_some(),
         pinned: f.pinned.is_some(),
         expires_on,
-        audience,
-        places,
-        roles,
+        audience: to.audience,
+        places: to.places,
+        roles: to.roles,
         by,
     })
 }
@@ -137,25 +175,19 @@ pub async fn publish(
     axum_extra::extract::Form(form): axum_extra::extract::Form<AnnouncementForm>,
 ) -> AppResult<Response> {
     let community = community_for(&state, &user, community_id, Action::PublishAnnouncements).await?;
-    let mut new = match checked(&community, user.principal().account_id, &form) {
+    let to = chosen_audience(
+        &state,
+        community.id,
+        &form.audience,
+        &form.target_grids,
+        &form.target_buildings,
+        &form.target_roles,
+    )
+    .await?;
+    let new = match to.and_then(|to| checked(&community, user.principal().account_id, &form, to)) {
         Ok(n) => n,
         Err(e) => return list_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(e)).await,
     };
-    // Places of this community only.
-    let grids: Vec<i64> = state.store.grids(community.id).await?.iter().map(|g| g.id).collect();
-    let buildings: Vec<i64> = state.store.buildings_in_community(community.id).await?.iter().map(|b| b.id).collect();
-    let known = match new.audience {
-        Audience::Grids => new.places.iter().all(|g| grids.contains(g)),
-        Audience::Buildings => new.places.iter().all(|b| buildings.contains(b)),
-        _ => true,
-    };
-    if !known {
-        let field = if new.audience == Audience::Grids { "target_grids" } else { "target_buildings" };
-        let e = FieldError::new(field, "error.choice");
-        return list_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, form, Some(e)).await;
-    }
-    new.places.sort_unstable();
-    new.places.dedup();
     let (id, _) = state.store.publish_announcement(&new).await?;
     Ok(Redirect::to(&format!("/announcements/{id}")).into_response())
 }

@@ -34,6 +34,7 @@ pub mod routes;
 pub mod scorecards;
 pub mod spreadsheet;
 pub mod state;
+pub mod surveys;
 pub mod webhook;
 
 use crate::context::Ctx;

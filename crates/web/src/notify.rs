@@ -35,6 +35,8 @@ pub struct Round {
     pub committee_reminders: usize,
     /// Joint meeting resolutions due soon (their party reminded) or overdue (escalated).
     pub resolutions: linli_store::joint::resolutions::ResolutionSweep,
+    /// Satisfaction surveys whose window ended, now in their company's scorecard.
+    pub surveys_scored: usize,
 }
 
 /// The words of a notice, in the recipient's language.
@@ -81,6 +83,7 @@ pub async fn run_once(store: &Store, webhook: Option<&Webhook>, now: i64) -> lin
     let local = china_time(now);
     round.committee_reminders = store.remind_committees(&local.date().to_string(), now).await?;
     round.resolutions = store.sweep_resolutions(local.date(), now).await?;
+    round.surveys_scored = store.score_ended_surveys().await?;
     if local.time() >= chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default() {
         round.digests = store.queue_digests(&local.date().to_string(), now).await?;
     }

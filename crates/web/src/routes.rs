@@ -15,7 +15,7 @@ use crate::residents::import;
 use crate::state::AppState;
 use crate::{
     accounts, announcements, assemblies, cases, consultations, indicators, monitoring, proposals, publicity, registry,
-    residents, scorecards,
+    residents, scorecards, surveys,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -191,6 +191,26 @@ pub fn build() -> Routes {
         .page(Method::POST, "/communities/{community_id}/consultations", Some(RunConsultations), consultations::start)
         .page(Method::GET, "/consultations/{consultation_id}", Some(ViewConsultations), consultations::show)
         .page(Method::POST, "/consultations/{consultation_id}/steps", Some(RunConsultations), consultations::record)
+        .page(Method::GET, "/communities/{community_id}/surveys", Some(ViewSurveys), surveys::list)
+        .page(Method::POST, "/communities/{community_id}/surveys", Some(RunSurveys), surveys::create)
+        .page(Method::GET, "/surveys/{survey_id}", Some(ViewSurveys), surveys::show)
+        .page(Method::POST, "/surveys/{survey_id}/answers", Some(ViewSurveys), surveys::answer)
+        .page(Method::POST, "/surveys/{survey_id}/questions", Some(RunSurveys), surveys::add_question)
+        .page(
+            Method::POST,
+            "/surveys/{survey_id}/questions/{question_id}/delete",
+            Some(RunSurveys),
+            surveys::remove_question,
+        )
+        .page(Method::POST, "/surveys/{survey_id}/send", Some(RunSurveys), surveys::send)
+        .page(Method::POST, "/surveys/{survey_id}/close", Some(RunSurveys), surveys::close)
+        .page(Method::GET, "/surveys/{survey_id}/results", Some(RunSurveys), surveys::results)
+        .page(
+            Method::POST,
+            "/organisations/{organisation_id}/satisfaction-survey",
+            Some(RunSurveys),
+            surveys::satisfaction,
+        )
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

@@ -50,7 +50,7 @@ fn recent_quarters(q: &str) -> Vec<String> {
 }
 
 /// The company and its community, if the caller sees its figures (else it does not exist).
-async fn reachable(state: &AppState, user: &User, id: i64) -> AppResult<(Organisation, Community)> {
+pub(crate) async fn reachable(state: &AppState, user: &User, id: i64) -> AppResult<(Organisation, Community)> {
     let company = state.store.organisation(id).await?;
     let community = state.store.community(company.community_id).await?;
     let companies = crate::cases::property_companies(state, community.id).await?;
@@ -69,7 +69,7 @@ fn enters_records(user: &User, community: &Community) -> bool {
 }
 
 /// Who may enter a survey, and as which convener.
-fn runs_survey(user: &User, community: &Community) -> Option<&'static str> {
+pub(crate) fn runs_survey(user: &User, community: &Community) -> Option<&'static str> {
     let p = user.principal();
     if !p.can_in_community(Action::ManageAssemblies, community.id, community.street_id) {
         return None;

@@ -3,7 +3,9 @@
 // - on a phone, scrolls the one-line navigation to the current page's item;
 // - shows a fieldset marked data-for-kind="K" only while the select named by its
 //   data-kind-of attribute has an option of that kind chosen (the dispute fields of the
-//   report form appear for dispute categories only).
+//   report form appear for dispute categories only);
+// - shows a survey question marked data-show-if="O" only while option O is chosen in a
+//   question that is itself shown (the server ignores a hidden question's answer).
 document.addEventListener("submit", function (event) {
   var form = event.target;
   var question = form.getAttribute && form.getAttribute("data-confirm");
@@ -23,6 +25,17 @@ function syncKindFields() {
 }
 document.addEventListener("change", syncKindFields);
 document.addEventListener("DOMContentLoaded", syncKindFields);
+
+function syncConditions() {
+  // In page order, so a question's condition is settled before the questions it opens.
+  document.querySelectorAll("fieldset[data-show-if]").forEach(function (block) {
+    var option = document.querySelector('input[data-option="' + block.getAttribute("data-show-if") + '"]');
+    var owner = option && option.closest("fieldset");
+    block.hidden = !(option && option.checked && owner && !owner.hidden);
+  });
+}
+document.addEventListener("change", syncConditions);
+document.addEventListener("DOMContentLoaded", syncConditions);
 
 // A map marked as a picker chooses the building that is clicked, or else sets the form's
 // lon/lat inputs where it is clicked.

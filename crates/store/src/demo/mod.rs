@@ -13,6 +13,7 @@ pub use cases::bulk as bulk_cases;
 mod names;
 mod proposals;
 mod publicity;
+mod surveys;
 
 use crate::accounts::{NewAccount, NewAssignment};
 use crate::{Store, StoreResult, read, transaction};
@@ -197,6 +198,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                         announcements::seed(store, community.id, staff.0, first).await?;
                     }
                     consultations::seed(store, community.id, staff.0).await?;
+                    surveys::seed(store, community.id, staff.0, community.property_company, &mut rng).await?;
                 }
             }
         }

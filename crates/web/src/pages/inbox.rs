@@ -63,8 +63,10 @@ pub async fn show(
                 Some(format!("/resolutions/{r}"))
             } else if let Some(p) = n.proposal_id {
                 Some(format!("/proposals/{p}"))
+            } else if let Some(a) = n.announcement_id {
+                Some(format!("/announcements/{a}"))
             } else {
-                n.announcement_id.map(|a| format!("/announcements/{a}"))
+                n.survey_id.map(|s| format!("/surveys/{s}"))
             };
             let category =
                 n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());

@@ -143,6 +143,7 @@ async fn community_page(
             (Action::ViewProposals, "proposals", "proposal.list"),
             (Action::ViewAnnouncements, "announcements", "announcement.list"),
             (Action::ViewConsultations, "consultations", "consultation.list"),
+            (Action::ViewSurveys, "surveys", "survey.list"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

@@ -35,6 +35,8 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{announcement_id}", "999999")
         .replace("{receipt_id}", "999999")
         .replace("{consultation_id}", "999999")
+        .replace("{survey_id}", "999999")
+        .replace("{question_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

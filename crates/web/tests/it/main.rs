@@ -25,4 +25,5 @@ mod residents;
 mod scorecards;
 mod security;
 mod settings;
+mod surveys;
 mod verification;

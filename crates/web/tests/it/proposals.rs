@@ -7,7 +7,7 @@
 
 use axum::http::StatusCode;
 use linli_domain::Role;
-use linli_test_support::{TestApp, dual_backend_test, resident_account, zh};
+use linli_test_support::{TestApp, dual_backend_test, resident_account, verified_account, zh};
 use linli_web::i18n::{Lang, Tr};
 
 fn refusal(field: &str, key: &str) -> String {
@@ -32,18 +32,8 @@ async fn other_residents(app: &TestApp, n: i64) -> Vec<i64> {
     .unwrap()
 }
 
-/// A resident's account verified as `resident` (as staff confirming it would leave it).
 async fn verified(app: &TestApp, username: &str, resident: i64) -> i64 {
-    let account = resident_account(&app.db.store, app.demo.community_id, username, "邻居").await;
-    let store = &app.db.store;
-    linli_store::transaction!(store, |tx| {
-        linli_store::exec!(
-            tx,
-            sqlx::query("UPDATE accounts SET resident_id = $1 WHERE id = $2").bind(resident).bind(account)
-        )?;
-    })
-    .unwrap();
-    account
+    verified_account(&app.db.store, app.demo.community_id, username, resident).await
 }
 
 dual_backend_test!(a_proposal_is_supported_to_its_threshold_and_taken_to_the_joint_meeting, |db| {
