@@ -12,6 +12,10 @@
 #     row is written, beside an INSERT … SELECT of as many bare rows into three tables.
 #  3. The read-receipt page's queries at ~50,000 receipts, 200 times: p50 and p99, beside a
 #     plain COUNT(*) of the same receipts.
+#  4. A 20-question anonymous survey to the same community, answered by 10,000 residents
+#     (16 at once; answers/s printed), then the results page's queries 50 times for the
+#     whole community and for one grid: p50 and p99, beside a plain scan of every stored
+#     answer of the survey.
 #
 #   bench/cogovernance.sh                                                     # SQLite
 #   DATABASE_URL=postgres://postgres@127.0.0.1/bench bench/cogovernance.sh    # PostgreSQL (emptied first)
@@ -45,3 +49,4 @@ fresh "$HOUSEHOLDS"
 "$BIN" bench-supports "${DB_ARGS[@]}" --residents "$RESIDENTS" --concurrency "$CONCURRENCY"
 fresh "$BIG_HOUSEHOLDS"
 "$BIN" bench-announcement "${DB_ARGS[@]}" --first 5000 --rounds 200
+"$BIN" bench-survey "${DB_ARGS[@]}" --answers "${ANSWERS:-10000}" --rounds 50

@@ -246,3 +246,151 @@ pub async fn announcement(store: Store, first: i64, rounds: usize) -> Result<()>
     );
     Ok(())
 }
+
+/// `linli bench-survey`: a 20-question anonymous survey (eight single choices, four
+/// multiple choices of up to three, six ratings, two optional texts) sent to the whole first
+/// community, answered by `answers` of its residents through [`Store::answer_survey`] with
+/// `concurrency` at once (the rate is printed). Then the results page's queries (the counts
+/// of every option and rating, the rate by grid, the shown texts) `rounds` times over, for
+/// the whole community and for one grid: p50 and p99, beside a plain scan that reads every
+/// stored answer of the survey once.
+pub async fn survey(store: Store, answers: usize, concurrency: usize, rounds: usize) -> Result<()> {
+    use linli_domain::survey::{Draft, Given, Kind};
+    use linli_store::surveys::NewSurvey;
+    let community_id = store.communities(None).await?.first().map(|c| c.id).unwrap_or_default();
+    let by: i64 = read!(store, |db| sqlx::query_scalar("SELECT MIN(id) FROM accounts").fetch_one(db).await?);
+    let today = linli_store::today();
+    let draft = |i: usize| {
+        let kind = match i {
+            0..8 => Kind::Single,
+            8..12 => Kind::Multiple,
+            12..18 => Kind::Rating,
+            _ => Kind::Text,
+        };
+        let options = match kind {
+            Kind::Single => (1..=4).map(|o| format!("选项{o}")).collect(),
+            Kind::Multiple => (1..=5).map(|o| format!("选项{o}")).collect(),
+            _ => Vec::new(),
+        };
+        Draft {
+            kind,
+            prompt: format!("第{}题", i + 1),
+            required: kind != Kind::Text,
+            options,
+            min_choices: i64::from(kind == Kind::Multiple),
+            max_choices: if kind == Kind::Multiple { 3 } else { 0 },
+            scale: if kind == Kind::Rating { 5 } else { 0 },
+            show_if: None,
+        }
+    };
+    let questions: Vec<Draft> = (0..20).map(draft).collect();
+    let new = NewSurvey {
+        community_id,
+        title: "基准：20 题问卷".into(),
+        intro: String::new(),
+        anonymous: true,
+        audience: Audience::Community,
+        places: Vec::new(),
+        roles: Vec::new(),
+        opens_on: today.to_string(),
+        closes_on: today.to_string(),
+        scorecard: None,
+        by,
+    };
+    let id = store.create_survey(&new, &questions).await?;
+    let start = Instant::now();
+    let invited = store.send_survey(id, by).await?;
+    println!(
+        "== a 20-question survey in a community ({} cores): sent to {invited} residents in {:.0} ms",
+        std::thread::available_parallelism()?,
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    let s = Arc::new(store.survey(id).await?);
+    let qs = Arc::new(store.questions(id).await?);
+    let people: Arc<Vec<i64>> = Arc::new(read!(store, |db| sqlx::query_scalar(
+        "SELECT resident_id FROM survey_invitations WHERE survey_id = $1 ORDER BY resident_id LIMIT $2"
+    )
+    .bind(id)
+    .bind(answers as i64)
+    .fetch_all(db)
+    .await?));
+    if people.len() < answers {
+        bail!("only {} residents to answer", people.len());
+    }
+    let text_questions: Vec<i64> = qs.iter().filter(|q| q.kind == Kind::Text).map(|q| q.id).collect();
+    let writer = store.clone();
+    let (wall, times) = run(answers, concurrency, move |i| {
+        let (store, s, qs, resident) = (writer.clone(), s.clone(), qs.clone(), people[i]);
+        async move {
+            let given: Vec<(i64, Given)> = qs
+                .iter()
+                .enumerate()
+                .filter_map(|(k, q)| {
+                    let pick = (i * 7 + k * 3) % 5;
+                    let g = match q.kind {
+                        Kind::Single => Given::Choices(vec![q.options[pick % 4].0]),
+                        Kind::Multiple => {
+                            Given::Choices(q.options.iter().skip(pick % 3).take(1 + pick % 3).map(|o| o.0).collect())
+                        }
+                        Kind::Rating => Given::Rating(1 + (pick as i64 + k as i64) % 5),
+                        Kind::Text if i % 5 == 0 => Given::Text(format!("意见{i}")),
+                        Kind::Text => return None,
+                    };
+                    Some((q.id, g))
+                })
+                .collect();
+            store.answer_survey(&s, None, Some(resident), &given).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let rows: i64 = read!(store, |db| sqlx::query_scalar("SELECT COUNT(*) FROM survey_answers WHERE survey_id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await?);
+    println!(
+        "{answers} answers ({rows} answer rows) at {concurrency} at once: {:.0} answers/s, p50 {:.1} ms, p99 {:.1} ms",
+        answers as f64 / wall,
+        pct(&times, 0.5),
+        pct(&times, 0.99)
+    );
+    store.analyze().await?;
+    let rates = store.survey_rates(id).await?;
+    let grid = rates.iter().filter_map(|r| r.grid_id.map(|g| (g, r.answered))).max_by_key(|r| r.1);
+    for (label, grid) in [("the whole community", None), ("one grid", grid.map(|g| g.0))] {
+        let (mut page, mut plain) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let start = Instant::now();
+            let results = store.survey_results(id, grid).await?;
+            let _ = store.survey_rates(id).await?;
+            for q in &text_questions {
+                let _ = store.text_answers(*q, grid, 50).await?;
+            }
+            page.push(start.elapsed().as_secs_f64() * 1000.0);
+            if results.responses == 0 {
+                bail!("no responses counted");
+            }
+            let start = Instant::now();
+            let _: (i64, Option<i64>) = read!(store, |db| {
+                sqlx::query_as(
+                "SELECT COUNT(*), CAST(SUM(COALESCE(option_id, 0) + COALESCE(value, 0)) AS BIGINT) FROM survey_answers WHERE survey_id = $1"
+            )
+            .bind(id)
+            .fetch_one(db)
+            .await?
+            });
+            plain.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        page.sort_by(f64::total_cmp);
+        plain.sort_by(f64::total_cmp);
+        println!(
+            "results of {label} at {answers} answers: p50 {:.1} ms, p99 {:.1} ms; baseline plain scan of the {rows} answer rows: p50 {:.1} ms, p99 {:.1} ms; ratio p99 {:.2}",
+            pct(&page, 0.5),
+            pct(&page, 0.99),
+            pct(&plain, 0.5),
+            pct(&plain, 0.99),
+            pct(&page, 0.99) / pct(&plain, 0.99)
+        );
+    }
+    Ok(())
+}

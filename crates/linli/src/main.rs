@@ -157,6 +157,19 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Benchmark aid: a 20-question survey to the first community answered ANSWERS times,
+    /// then its results ROUNDS times (see bench/cogovernance.sh).
+    #[command(hide = true)]
+    BenchSurvey {
+        #[arg(long, default_value_t = 10_000)]
+        answers: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print the effective configuration (defaults, file, environment and flags).
     PrintConfig {
         #[command(flatten)]
@@ -316,6 +329,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::BenchAnnouncement { first, rounds, db } => {
             let settings = Settings::resolve(&db, &ServeArgs::default())?;
             cogovernance::announcement(open(&settings).await?, first, rounds).await
+        }
+        Command::BenchSurvey { answers, concurrency, rounds, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            cogovernance::survey(open(&settings).await?, answers, concurrency, rounds).await
         }
         Command::TimeIndicators { repeat, db } => {
             use linli_store::cases::{Dimension, IndicatorScope};

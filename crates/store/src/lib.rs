@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod admin;
 pub mod announcements;
 pub mod assemblies;
+pub mod attachments;
 mod audience;
 pub mod audit;
 mod cache;

@@ -175,9 +175,8 @@ impl Store {
         };
         let now = crate::now_ms();
         transaction!(self, |tx| {
-            let id: i64 =
-                on!(tx, |c| {
-                    sqlx::query_scalar(
+            let id: i64 = on!(tx, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO surveys (community_id, title, intro, anonymous, audience, targets, opens_on, closes_on, \
                  organisation_id, quarter, run_by, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
@@ -197,7 +196,7 @@ impl Store {
             .bind(now)
             .fetch_one(c)
             .await
-                })?;
+            })?;
             for q in questions {
                 insert_question(tx, id, q).await?;
             }
@@ -362,26 +361,24 @@ impl Store {
     /// A survey's questions in order, with their options.
     pub async fn questions(&self, survey_id: i64) -> StoreResult<Vec<Question>> {
         type Row = (i64, String, String, bool, i64, i64, i64, Option<i64>);
-        let rows: Vec<Row> =
-            read!(self, |db| {
-                sqlx::query_as(
+        let rows: Vec<Row> = read!(self, |db| {
+            sqlx::query_as(
             "SELECT id, kind, prompt, required, min_choices, max_choices, scale, show_if_option FROM survey_questions \
              WHERE survey_id = $1 ORDER BY position"
         )
         .bind(survey_id)
         .fetch_all(db)
         .await?
-            });
-        let options: Vec<(i64, i64, String)> =
-            read!(self, |db| {
-                sqlx::query_as(
+        });
+        let options: Vec<(i64, i64, String)> = read!(self, |db| {
+            sqlx::query_as(
             "SELECT o.question_id, o.id, o.label FROM survey_options o JOIN survey_questions q ON q.id = o.question_id \
              WHERE q.survey_id = $1 ORDER BY o.question_id, o.position"
         )
         .bind(survey_id)
         .fetch_all(db)
         .await?
-            });
+        });
         rows.into_iter()
             .map(|(id, kind, prompt, required, min_choices, max_choices, scale, show_if)| {
                 Ok(Question {
@@ -481,33 +478,46 @@ impl Store {
         })
     }
 
-    /// The counts of a survey, of one grid's responses when `grid_id` is given.
+    /// The counts of a survey, of one grid's responses when `grid_id` is given: one pass
+    /// over the answers' index for every option, rating and text count; the responses that
+    /// answered each multiple choice (several rows each) counted apart.
     pub async fn survey_results(&self, survey_id: i64, grid_id: Option<i64>) -> StoreResult<Results> {
-        let tallies: Vec<Tally> = read!(self, |db| sqlx::query_as(
+        // Without a grid the condition is left out, so each count reads one covering index.
+        let (grid, in_grid) = match grid_id {
+            Some(g) => (g, "grid_id = $2"),
+            None => (0, "$2 = 0"),
+        };
+        let tallies: Vec<Tally> = read!(self, |db| sqlx::query_as(&format!(
             "SELECT question_id, option_id, value, COUNT(*) AS n FROM survey_answers \
-             WHERE survey_id = $1 AND ($2 = 0 OR grid_id = $2) AND text IS NULL \
-             GROUP BY question_id, option_id, value"
-        )
+             WHERE survey_id = $1 AND {in_grid} GROUP BY question_id, option_id, value"
+        ))
         .bind(survey_id)
-        .bind(grid_id.unwrap_or(0))
+        .bind(grid)
         .fetch_all(db)
         .await?);
-        let answered: Vec<(i64, i64)> = read!(self, |db| sqlx::query_as(
+        let multiple: Vec<(i64, i64)> = read!(self, |db| sqlx::query_as(&format!(
             "SELECT question_id, COUNT(DISTINCT response_id) FROM survey_answers \
-             WHERE survey_id = $1 AND ($2 = 0 OR grid_id = $2) GROUP BY question_id"
-        )
+             WHERE question_id IN (SELECT id FROM survey_questions WHERE survey_id = $1 AND kind = 'multiple') \
+             AND {in_grid} GROUP BY question_id"
+        ))
         .bind(survey_id)
-        .bind(grid_id.unwrap_or(0))
+        .bind(grid)
         .fetch_all(db)
         .await?);
-        let responses: i64 = read!(self, |db| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1 AND ($2 = 0 OR grid_id = $2)"
-        )
+        let responses: i64 = read!(self, |db| sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1 AND {in_grid}"
+        ))
         .bind(survey_id)
-        .bind(grid_id.unwrap_or(0))
+        .bind(grid)
         .fetch_one(db)
         .await?);
-        Ok(Results { tallies, answered: answered.into_iter().collect(), responses })
+        // One row per response for the other kinds: their tallies add up to who answered.
+        let mut answered: HashMap<i64, i64> = HashMap::new();
+        for t in &tallies {
+            *answered.entry(t.question_id).or_default() += t.n;
+        }
+        answered.extend(multiple);
+        Ok(Results { tallies, answered, responses })
     }
 
     /// Invitations and answers by grid (people reached by role last).

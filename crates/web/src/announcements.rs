@@ -194,7 +194,7 @@ pub async fn publish(
 
 /// An announcement the user may open: everyone's, one addressed to them, any for those who
 /// publish, and any to residents for those who follow receipts.
-async fn announcement_for(
+pub(crate) async fn announcement_for(
     state: &AppState,
     user: &User,
     id: i64,
@@ -224,6 +224,8 @@ struct ShowPage {
     a: Announcement,
     at: String,
     follows: bool,
+    files: Vec<linli_store::attachments::Attachment>,
+    can_publish: bool,
 }
 
 pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
@@ -233,6 +235,8 @@ pub async fn show(State(state): State<AppState>, user: User, Path(id): Path<i64>
     let page = ShowPage {
         chrome: Chrome::new(&user.0, a.title.clone()),
         follows: p.can_in_community(Action::FollowReceipts, community.id, community.street_id),
+        can_publish: p.can_in_community(Action::PublishAnnouncements, community.id, community.street_id),
+        files: state.store.attachments(linli_store::attachments::Owner::Announcement(a.id)).await?,
         at: format_ms(a.published_at),
         a,
         community,

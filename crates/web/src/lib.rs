@@ -7,6 +7,7 @@ pub mod announcements;
 pub mod api;
 pub mod assemblies;
 pub mod assets;
+pub mod attachments;
 pub mod auth;
 pub mod cases;
 pub mod chart;

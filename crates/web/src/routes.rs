@@ -14,8 +14,8 @@ use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
 use crate::{
-    accounts, announcements, assemblies, cases, consultations, indicators, monitoring, proposals, publicity, registry,
-    residents, scorecards, surveys,
+    accounts, announcements, assemblies, attachments, cases, consultations, indicators, monitoring, proposals,
+    publicity, registry, residents, scorecards, surveys,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -191,6 +191,42 @@ pub fn build() -> Routes {
         .page(Method::POST, "/communities/{community_id}/consultations", Some(RunConsultations), consultations::start)
         .page(Method::GET, "/consultations/{consultation_id}", Some(ViewConsultations), consultations::show)
         .page(Method::POST, "/consultations/{consultation_id}/steps", Some(RunConsultations), consultations::record)
+        .upload(
+            "/announcements/{announcement_id}/attachments",
+            Some(PublishAnnouncements),
+            attachments::add_to_announcement,
+            assemblies::documents::UPLOAD_LIMIT,
+        )
+        .page(
+            Method::GET,
+            "/announcements/{announcement_id}/attachments/{attachment_id}",
+            Some(ViewAnnouncements),
+            attachments::open_on_announcement,
+        )
+        .page(
+            Method::POST,
+            "/announcements/{announcement_id}/attachments/{attachment_id}/remove",
+            Some(PublishAnnouncements),
+            attachments::remove_from_announcement,
+        )
+        .upload(
+            "/meetings/{meeting_id}/attachments",
+            Some(ConveneMeetings),
+            attachments::add_to_meeting,
+            assemblies::documents::UPLOAD_LIMIT,
+        )
+        .page(
+            Method::GET,
+            "/meetings/{meeting_id}/attachments/{attachment_id}",
+            Some(ViewJointMeetings),
+            attachments::open_on_meeting,
+        )
+        .page(
+            Method::POST,
+            "/meetings/{meeting_id}/attachments/{attachment_id}/remove",
+            Some(ConveneMeetings),
+            attachments::remove_from_meeting,
+        )
         .page(Method::GET, "/communities/{community_id}/surveys", Some(ViewSurveys), surveys::list)
         .page(Method::POST, "/communities/{community_id}/surveys", Some(RunSurveys), surveys::create)
         .page(Method::GET, "/surveys/{survey_id}", Some(ViewSurveys), surveys::show)

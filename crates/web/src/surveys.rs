@@ -443,6 +443,8 @@ struct Shows {
     chart: Option<String>,
     /// A rating's mean, `4.2 / 5`.
     mean: Option<String>,
+    /// The share satisfied (4 or 5 of 5), for the rating a satisfaction survey counts.
+    satisfied: Option<String>,
     texts: Vec<TextAnswer>,
 }
 
@@ -508,7 +510,11 @@ fn question_results(t: Tr, number: usize, q: &Question, results: &Results) -> Sh
     };
     let chart = (!rows.is_empty())
         .then(|| BarChart::new(format!("{number}. {}", q.prompt), &[t.get("survey.share").to_owned()], &rows).svg());
-    Shows { number, prompt: q.prompt.clone(), kind: q.kind, answered, chart, mean, texts: Vec::new() }
+    let satisfied = (q.kind == Kind::Rating).then(|| {
+        let n: i64 = (1..=q.scale).filter(|v| survey::satisfied(*v, q.scale)).map(|v| count(None, Some(v))).sum();
+        Rate { num: n as u64, den: answered as u64 }.percent()
+    });
+    Shows { number, prompt: q.prompt.clone(), kind: q.kind, answered, chart, mean, satisfied, texts: Vec::new() }
 }
 
 pub async fn results(
@@ -527,8 +533,14 @@ pub async fn results(
     }
     let results = state.store.survey_results(s.id, grid).await?;
     let mut shows = Vec::new();
+    // The rating a satisfaction survey counts is its first.
+    let counted =
+        questions.iter().find(|q| q.kind == Kind::Rating).map(|q| q.id).filter(|_| s.organisation_id.is_some());
     for (i, question) in questions.iter().enumerate() {
         let mut shown = question_results(t, i + 1, question, &results);
+        if Some(question.id) != counted {
+            shown.satisfied = None;
+        }
         if question.kind == Kind::Text {
             shown.texts = state.store.text_answers(question.id, grid, TEXTS).await?;
         }

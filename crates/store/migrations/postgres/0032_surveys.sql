@@ -82,7 +82,7 @@ CREATE TABLE survey_answers (
     text TEXT
 );
 CREATE INDEX survey_answers_tally ON survey_answers (survey_id, question_id, option_id, value);
-CREATE INDEX survey_answers_grid ON survey_answers (survey_id, grid_id, question_id);
-CREATE INDEX survey_answers_response ON survey_answers (response_id);
+CREATE INDEX survey_answers_grid ON survey_answers (survey_id, grid_id, question_id, option_id, value);
+CREATE INDEX survey_answers_question ON survey_answers (question_id, response_id);
 
 ALTER TABLE notifications ADD COLUMN survey_id BIGINT REFERENCES surveys (id);

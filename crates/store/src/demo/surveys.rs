@@ -93,14 +93,16 @@ pub async fn seed(
     for (n, resident) in people.into_iter().take(160).enumerate() {
         // Mostly content, a tail unhappy with repairs.
         let mood: i64 = rng.gen_range(2..=5).max(rng.gen_range(1..=5));
-        let mut answers: Vec<(i64, Given)> = qs[..4]
-            .iter()
-            .enumerate()
-            .map(|(i, q)| {
-                let v = if i == 3 { (mood - 1).max(1) } else { mood };
-                (q.id, Given::Rating(v))
-            })
-            .collect();
+        let mut answers: Vec<(i64, Given)> = Vec::new();
+        for (i, q) in qs[..4].iter().enumerate() {
+            // Each aspect near the overall mood; repairs a point lower.
+            let v = match i {
+                0 => mood,
+                3 => mood - 1,
+                _ => mood + rng.gen_range(-1..=1),
+            };
+            answers.push((q.id, Given::Rating(v.clamp(1, 5))));
+        }
         let options = &qs[4].options;
         let mut picked: Vec<i64> = options.choose_multiple(rng, 1 + n % 3).map(|o| o.0).collect();
         picked.sort_unstable();

@@ -29,21 +29,41 @@ pub struct DocumentForm {
     pub document_title: String,
 }
 
-/// A checked document: a PDF as sent, or a picture re-encoded as JPEG.
-async fn checked(form: &DocumentForm, files: Vec<Vec<u8>>) -> Result<NewDocument, FieldError> {
-    let title = linli_domain::assembly::TITLE.parse("document_title", &form.document_title)?;
+/// One uploaded file as kept: a PDF as sent (known by its content, not its name), or a
+/// picture re-encoded as JPEG so no metadata survives; at most [`MAX_DOCUMENT_BYTES`].
+/// Matters' documents, announcements' and meetings' attachments all take files so.
+pub(crate) async fn taken_file(files: Vec<Vec<u8>>) -> Result<(&'static str, Vec<u8>), FieldError> {
     let [bytes]: [Vec<u8>; 1] = files.try_into().map_err(|_| FieldError::new("document", "error.document.one"))?;
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(FieldError::new("document", "error.document.size"));
     }
-    let (content_type, bytes) = if bytes.starts_with(b"%PDF-") {
-        ("application/pdf", bytes)
-    } else {
-        let photo = crate::photo::process_all("document", vec![bytes])
-            .await
-            .map_err(|_| FieldError::new("document", "error.document.type"))?;
-        ("image/jpeg", photo.into_iter().next().map(|p| p.bytes).unwrap_or_default())
-    };
+    if bytes.starts_with(b"%PDF-") {
+        return Ok(("application/pdf", bytes));
+    }
+    let photo = crate::photo::process_all("document", vec![bytes])
+        .await
+        .map_err(|_| FieldError::new("document", "error.document.type"))?;
+    Ok(("image/jpeg", photo.into_iter().next().map(|p| p.bytes).unwrap_or_default()))
+}
+
+/// A stored file, shown in the browser (never sniffed as anything else).
+pub(crate) fn inline(content_type: &str, bytes: Vec<u8>) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    response
+}
+
+/// A checked document: its title and file.
+async fn checked(form: &DocumentForm, files: Vec<Vec<u8>>) -> Result<NewDocument, FieldError> {
+    let title = linli_domain::assembly::TITLE.parse("document_title", &form.document_title)?;
+    let (content_type, bytes) = taken_file(files).await?;
     Ok(NewDocument { matter_id: form.matter_id, title, content_type, bytes })
 }
 
@@ -91,14 +111,5 @@ pub async fn open(
 ) -> AppResult<Response> {
     let (assembly, _) = reachable(&state, &user, id, Action::ViewAssemblies).await?;
     let (content_type, bytes) = state.store.document(assembly.id, document_id).await?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    Ok(response)
+    Ok(inline(&content_type, bytes))
 }

@@ -198,12 +198,19 @@ struct MeetingPage {
     parties: Vec<Organisation>,
     can_convene: bool,
     minutes: String,
+    /// The minutes' documents.
+    files: Vec<linli_store::attachments::Attachment>,
     resolution: ResolutionForm,
     error: Option<String>,
 }
 
 /// A meeting within the user's reach for `action`, with its community.
-async fn meeting_for(state: &AppState, user: &User, id: i64, action: Action) -> AppResult<(Meeting, Community)> {
+pub(crate) async fn meeting_for(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    action: Action,
+) -> AppResult<(Meeting, Community)> {
     let meeting = state.store.meeting(id).await?;
     let community = state.store.community(meeting.community_id).await?;
     if !user.principal().can_in_community(action, community.id, community.street_id) {
@@ -256,6 +263,7 @@ async fn meeting_page(
         parties: state.store.organisations(community.id).await?,
         can_convene: user.principal().can_in_community(Action::ConveneMeetings, community.id, community.street_id),
         minutes: forms.minutes.unwrap_or_else(|| meeting.minutes.clone()),
+        files: state.store.attachments(linli_store::attachments::Owner::Meeting(meeting.id)).await?,
         resolution: forms.resolution,
         error: error.map(|e| t.field_error(e.field, e.key)),
         community,

@@ -6,7 +6,7 @@
 
 use axum::http::StatusCode;
 use linli_domain::Role;
-use linli_test_support::{TestApp, dual_backend_test};
+use linli_test_support::{TestApp, dual_backend_test, zh};
 use linli_web::i18n::{Lang, Tr};
 
 fn refusal(field: &str, key: &str) -> String {
@@ -104,4 +104,50 @@ dual_backend_test!(an_announcement_to_a_grid_reaches_its_residents_and_is_follow
     assert!(worker.get("/inbox").await.text.contains("通知：网格员例会"));
     assert!(!resident.get(&list).await.text.contains("网格员例会"), "not addressed to residents");
     assert_eq!(resident.get(&format!("/announcements/{id}")).await.status, StatusCode::NOT_FOUND);
+});
+
+dual_backend_test!(an_announcement_carries_files_its_readers_open_and_others_cannot, |db| {
+    let app = TestApp::new(db).await;
+    let c = app.demo.community_id;
+    let mut staff = app.signed_in(&app.login_of(Role::CommunityStaff)).await;
+    let grid = app.demo.grid_ids[1].to_string();
+    let fields = [
+        ("title", "第二网格管道改造"),
+        ("announcement_text", "改造方案见附件。"),
+        ("audience", "grids"),
+        ("target_grids", grid.as_str()),
+    ];
+    let r = staff.post_form(&format!("/communities/{c}/announcements"), &fields).await;
+    let id: i64 = r.location().unwrap().trim_start_matches("/announcements/").parse().unwrap();
+    let path = format!("/announcements/{id}/attachments");
+    // Not a PDF nor a picture: refused naming the field, nothing kept.
+    let r = staff
+        .post_multipart(&path, &[("document_title", "改造方案")], &[("document", "plan.pdf", b"MZ".to_vec())])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text.contains(zh("field.document")), "{}", r.text);
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let r =
+        staff.post_multipart(&path, &[("document_title", "改造方案")], &[("document", "plan.pdf", pdf.clone())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let files = app.db.store.attachments(linli_store::attachments::Owner::Announcement(id)).await.unwrap();
+    assert_eq!(files.len(), 1);
+    let file = format!("{path}/{}", files[0].id);
+    assert!(staff.get(&format!("/announcements/{id}")).await.text.contains("改造方案"));
+
+    // The grid's worker reads it and its file; the demo resident (grid 1) is not addressed.
+    let mut worker = app.signed_in("wangge2").await;
+    let r = worker.get(&file).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text.as_bytes(), pdf.as_slice());
+    let mut resident = app.signed_in(&app.login_of(Role::Resident)).await;
+    assert_eq!(resident.get(&file).await.status, StatusCode::NOT_FOUND);
+    // Nor can a reader add or remove one.
+    assert_eq!(
+        worker.post_multipart(&path, &[("document_title", "x")], &[("document", "a.pdf", pdf)]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_ne!(worker.post_form(&format!("{file}/remove"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(staff.post_form(&format!("{file}/remove"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(worker.get(&file).await.status, StatusCode::NOT_FOUND, "removed");
 });

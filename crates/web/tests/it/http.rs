@@ -36,6 +36,7 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{receipt_id}", "999999")
         .replace("{consultation_id}", "999999")
         .replace("{survey_id}", "999999")
+        .replace("{attachment_id}", "999999")
         .replace("{question_id}", "999999")
 }
 

@@ -313,3 +313,31 @@ dual_backend_test!(a_resolution_in_parts_takes_their_weighted_progress, |db| {
     let r = director.post_form(&format!("/resolutions/{parent}/strike"), &[("evidence", "电梯已投入使用")]).await;
     assert!(r.text.contains(&refusal("evidence", "error.joint.children_open")), "the parts first");
 });
+
+dual_backend_test!(the_minutes_carry_documents_the_table_reads, |db| {
+    let app = TestApp::new(db).await;
+    let mut director = app.signed_in(&app.login_of(Role::CommunityDirector)).await;
+    let meeting = schedule(&app, &mut director, "十二月联席会议", -1).await;
+    let path = format!("/meetings/{meeting}/attachments");
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let r = director
+        .post_multipart(&path, &[("document_title", "会议签到表")], &[("document", "sign.pdf", pdf.clone())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let files = app.db.store.attachments(linli_store::attachments::Owner::Meeting(meeting)).await.unwrap();
+    let file = format!("{path}/{}", files[0].id);
+    // A party at the table reads it; a resident does not sit there; another meeting's path
+    // does not reach it.
+    let mut property = app.signed_in("wuye").await;
+    assert!(property.get(&format!("/meetings/{meeting}")).await.text.contains("会议签到表"));
+    assert_eq!(property.get(&file).await.text.as_bytes(), pdf.as_slice());
+    let other = schedule(&app, &mut director, "一月联席会议", 24 * 30).await;
+    assert_eq!(
+        property.get(&format!("/meetings/{other}/attachments/{}", files[0].id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut resident = app.signed_in(&app.login_of(Role::Resident)).await;
+    assert_eq!(resident.get(&file).await.status, StatusCode::FORBIDDEN);
+    let r = property.post_multipart(&path, &[("document_title", "x")], &[("document", "a.pdf", pdf)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only the conveners add documents");
+});
