@@ -108,7 +108,7 @@ pub struct StoredAnswer {
 }
 
 const COLUMNS: &str = "s.id, s.community_id, s.title, s.intro, s.anonymous, s.audience, s.opens_on, s.closes_on, \
-     s.status, s.invited, (SELECT COUNT(*) FROM survey_invitations i WHERE i.survey_id = s.id AND i.answered) AS answered, \
+     s.status, s.invited, (SELECT COUNT(*) FROM survey_responses r WHERE r.survey_id = s.id) AS answered, \
      s.organisation_id, s.quarter, s.scored_at, s.created_at";
 
 /// The invitation `$2` (an account) or `$3` (its resident, or 0) answers by, in survey `$1`.
@@ -234,7 +234,15 @@ impl Store {
             if depended > 0 {
                 return Err(invalid("question", "error.survey.depended_on"));
             }
-            exec!(tx, sqlx::query("DELETE FROM survey_options WHERE question_id = $1").bind(question_id))?;
+            exec!(
+                tx,
+                sqlx::query(
+                    "DELETE FROM survey_options WHERE question_id IN \
+                     (SELECT id FROM survey_questions WHERE id = $1 AND survey_id = $2)"
+                )
+                .bind(question_id)
+                .bind(survey_id)
+            )?;
             let gone = exec!(
                 tx,
                 sqlx::query("DELETE FROM survey_questions WHERE id = $1 AND survey_id = $2")

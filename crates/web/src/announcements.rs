@@ -65,11 +65,7 @@ async fn list_page(
     let p = user.principal();
     let can_publish = p.can_in_community(Action::PublishAnnouncements, community.id, community.street_id);
     let items = state.store.announcements(community.id, p.account_id, can_publish).await?;
-    let (grids, buildings) = if can_publish {
-        (state.store.grids(community.id).await?, state.store.buildings_in_community(community.id).await?)
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (grids, buildings) = audience_places(state, community.id, can_publish).await?;
     let page = ListPage {
         chrome: Chrome::new(&user.0, t.get("announcement.list")),
         items: items
@@ -94,6 +90,18 @@ pub async fn list(State(state): State<AppState>, user: User, Path(community_id):
     let community = community_for(&state, &user, community_id, Action::ViewAnnouncements).await?;
     let form = AnnouncementForm { audience: "community".into(), ..AnnouncementForm::default() };
     list_page(&state, &user, community, StatusCode::OK, form, None).await
+}
+
+/// The grids and buildings an audience form offers, when the form is shown (`wanted`).
+pub(crate) async fn audience_places(
+    state: &AppState,
+    community_id: i64,
+    wanted: bool,
+) -> AppResult<(Vec<Grid>, Vec<BuildingSummary>)> {
+    if !wanted {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    Ok((state.store.grids(community_id).await?, state.store.buildings_in_community(community_id).await?))
 }
 
 /// An audience as a form chose it.
@@ -201,11 +209,8 @@ pub(crate) async fn announcement_for(
     action: Action,
 ) -> AppResult<(Announcement, Community)> {
     let a = state.store.announcement(id).await?;
-    let community = state.store.community(a.community_id).await?;
+    let community = crate::context::community_of(state, user, a.community_id, action).await?;
     let p = user.principal();
-    if !p.can_in_community(action, community.id, community.street_id) {
-        return Err(AppError::NotFound);
-    }
     // Staff read every one; grid workers every one to residents (they follow them up).
     let staff = p.can_in_community(Action::PublishAnnouncements, community.id, community.street_id);
     let follows =

@@ -5,7 +5,7 @@
 //! is refused, naming the attendance). Steps that publish go to the public board; their text
 //! may not carry a phone or ID number.
 
-use crate::context::{User, community_for};
+use crate::context::{User, community_for, community_of};
 use crate::error::{AppError, AppResult};
 use crate::frame::{Chrome, format_ms, render};
 use crate::state::AppState;
@@ -150,10 +150,7 @@ async fn consultation_for(
     action: Action,
 ) -> AppResult<(Consultation, Community)> {
     let c = state.store.consultation(id).await?;
-    let community = state.store.community(c.community_id).await?;
-    if !user.principal().can_in_community(action, community.id, community.street_id) {
-        return Err(AppError::NotFound);
-    }
+    let community = community_of(state, user, c.community_id, action).await?;
     Ok((c, community))
 }
 

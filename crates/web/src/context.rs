@@ -76,6 +76,20 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
     }
 }
 
+/// The community of an object the caller opened by its id (a meeting, a survey, …), if the
+/// caller may do `action` in it; else 404, as if the object did not exist.
+pub(crate) async fn community_of(
+    state: &crate::state::AppState,
+    user: &User,
+    community_id: i64,
+    action: linli_domain::Action,
+) -> crate::error::AppResult<linli_store::admin::Community> {
+    community_for(state, user, community_id, action).await.map_err(|e| match e {
+        AppError::Forbidden => AppError::NotFound,
+        e => e,
+    })
+}
+
 /// The community `community_id`, if the caller may do `action` in it (else 403: the route
 /// is the caller's, the community is not).
 pub(crate) async fn community_for(

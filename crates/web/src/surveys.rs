@@ -8,9 +8,9 @@
 //! In an anonymous survey a grid's answers are shown apart only from [`MIN_CELL`] answers
 //! up, and the export leaves smaller grids unnamed, so a small grid cannot single anyone out.
 
-use crate::announcements::chosen_audience;
+use crate::announcements::{audience_places, chosen_audience};
 use crate::chart::{BarChart, BarRow};
-use crate::context::{User, community_for};
+use crate::context::{User, community_for, community_of};
 use crate::error::{AppError, AppResult};
 use crate::export_log::ExportRecord;
 use crate::frame::{Chrome, render};
@@ -85,11 +85,7 @@ async fn list_page(
     let can_run = p.can_in_community(Action::RunSurveys, community.id, community.street_id);
     let resident = state.store.verified_resident(p.account_id, community.id).await?;
     let items = state.store.surveys(community.id, p.account_id, resident, can_run).await?;
-    let (grids, buildings) = if can_run {
-        (state.store.grids(community.id).await?, state.store.buildings_in_community(community.id).await?)
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (grids, buildings) = audience_places(state, community.id, can_run).await?;
     let page = ListPage {
         chrome: Chrome::new(&user.0, t.get("survey.list")),
         items: items.into_iter().map(|s| (s.clone(), s.phase())).collect(),
@@ -169,23 +165,31 @@ pub async fn create(
     }
 }
 
-/// A survey the user may open, its community, and whether they run its surveys: those who
-/// run them open any; anyone else only a sent one that was sent to them.
-async fn survey_for(state: &AppState, user: &User, id: i64, action: Action) -> AppResult<(Survey, Community, bool)> {
+/// A survey the user opened, as far as it concerns them.
+struct Reached {
+    s: Survey,
+    community: Community,
+    /// They run the community's surveys.
+    runs: bool,
+    /// Their resident of record in the community, if verified.
+    resident: Option<i64>,
+    /// It was sent to them: whether they have answered.
+    invited: Option<bool>,
+}
+
+/// A survey the user may open: those who run surveys open any of the community's; anyone
+/// else only a sent one that was sent to them.
+async fn survey_for(state: &AppState, user: &User, id: i64, action: Action) -> AppResult<Reached> {
     let s = state.store.survey(id).await?;
-    let community = state.store.community(s.community_id).await?;
+    let community = community_of(state, user, s.community_id, action).await?;
     let p = user.principal();
-    if !p.can_in_community(action, community.id, community.street_id) {
+    let runs = p.can_in_community(Action::RunSurveys, community.id, community.street_id);
+    let resident = state.store.verified_resident(p.account_id, community.id).await?;
+    let invited = state.store.invitation(s.id, p.account_id, resident).await?;
+    if !runs && (s.phase() == Phase::Draft || invited.is_none()) {
         return Err(AppError::NotFound);
     }
-    let runs = p.can_in_community(Action::RunSurveys, community.id, community.street_id);
-    if !runs {
-        let resident = state.store.verified_resident(p.account_id, community.id).await?;
-        if s.phase() == Phase::Draft || state.store.invitation(s.id, p.account_id, resident).await?.is_none() {
-            return Err(AppError::NotFound);
-        }
-    }
-    Ok((s, community, runs))
+    Ok(Reached { s, community, runs, resident, invited })
 }
 
 #[derive(Deserialize, Default)]
@@ -272,10 +276,8 @@ struct Shown {
 }
 
 async fn show_page(state: &AppState, user: &User, id: i64, shown: Shown) -> AppResult<Response> {
-    let (s, community, runs) = survey_for(state, user, id, Action::ViewSurveys).await?;
+    let Reached { s, community, runs, invited, .. } = survey_for(state, user, id, Action::ViewSurveys).await?;
     let t = user.0.tr();
-    let p = user.principal();
-    let resident = state.store.verified_resident(p.account_id, community.id).await?;
     let questions = state.store.questions(s.id).await?;
     let page = ShowPage {
         chrome: Chrome::new(&user.0, s.title.clone()),
@@ -283,7 +285,7 @@ async fn show_page(state: &AppState, user: &User, id: i64, shown: Shown) -> AppR
         conditions: conditions(&questions),
         questions,
         runs,
-        invited: state.store.invitation(s.id, p.account_id, resident).await?,
+        invited,
         given: shown.given,
         question: shown.question,
         error: shown.error,
@@ -314,7 +316,7 @@ pub async fn add_question(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<QuestionForm>,
 ) -> AppResult<Response> {
-    let (s, ..) = survey_for(&state, &user, id, Action::RunSurveys).await?;
+    let Reached { s, .. } = survey_for(&state, &user, id, Action::RunSurveys).await?;
     let earlier: Vec<i64> = conditions(&state.store.questions(s.id).await?).iter().map(|c| c.0).collect();
     let raw = RawQuestion {
         kind: &f.kind,
@@ -363,19 +365,19 @@ pub async fn remove_question(
     user: User,
     Path((id, question_id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let (s, ..) = survey_for(&state, &user, id, Action::RunSurveys).await?;
+    let Reached { s, .. } = survey_for(&state, &user, id, Action::RunSurveys).await?;
     let done = state.store.remove_question(s.id, question_id).await;
     change(&state, &user, id, done, format!("/surveys/{id}")).await
 }
 
 pub async fn send(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
-    let (s, ..) = survey_for(&state, &user, id, Action::RunSurveys).await?;
+    let Reached { s, .. } = survey_for(&state, &user, id, Action::RunSurveys).await?;
     let done = state.store.send_survey(s.id, user.principal().account_id).await.map(|_| ());
     change(&state, &user, id, done, format!("/surveys/{id}")).await
 }
 
 pub async fn close(State(state): State<AppState>, user: User, Path(id): Path<i64>) -> AppResult<Response> {
-    let (s, community, _) = survey_for(&state, &user, id, Action::RunSurveys).await?;
+    let Reached { s, community, .. } = survey_for(&state, &user, id, Action::RunSurveys).await?;
     let done = state.store.close_survey(s.id, user.principal().account_id).await;
     if done.is_ok() {
         state
@@ -393,7 +395,7 @@ pub async fn answer(
     Path(id): Path<i64>,
     axum_extra::extract::Form(pairs): axum_extra::extract::Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let (s, community, _) = survey_for(&state, &user, id, Action::ViewSurveys).await?;
+    let Reached { s, resident, .. } = survey_for(&state, &user, id, Action::ViewSurveys).await?;
     let t = user.0.tr();
     let mut given: HashMap<i64, Vec<String>> = HashMap::new();
     for (k, v) in pairs {
@@ -403,7 +405,6 @@ pub async fn answer(
     }
     let questions = state.store.questions(s.id).await?;
     let p = user.principal();
-    let resident = state.store.verified_resident(p.account_id, community.id).await?;
     let done = match survey::check(&questions, &given) {
         Ok(kept) => state.store.answer_survey(&s, Some(p.account_id), resident, &kept).await.map_err(|e| match e {
             StoreError::Invalid(e) => t.field_error(e.field, e.key),
@@ -523,7 +524,7 @@ pub async fn results(
     Path(id): Path<i64>,
     Query(q): Query<ResultsQuery>,
 ) -> AppResult<Response> {
-    let (s, community, _) = survey_for(&state, &user, id, Action::RunSurveys).await?;
+    let Reached { s, community, .. } = survey_for(&state, &user, id, Action::RunSurveys).await?;
     let t = user.0.tr();
     let rates = state.store.survey_rates(s.id).await?;
     let grid = q.grid.filter(|g| rates.iter().any(|r| r.grid_id == Some(*g) && shown_apart(&s, r)));

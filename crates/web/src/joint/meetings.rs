@@ -212,10 +212,7 @@ pub(crate) async fn meeting_for(
     action: Action,
 ) -> AppResult<(Meeting, Community)> {
     let meeting = state.store.meeting(id).await?;
-    let community = state.store.community(meeting.community_id).await?;
-    if !user.principal().can_in_community(action, community.id, community.street_id) {
-        return Err(AppError::NotFound);
-    }
+    let community = crate::context::community_of(state, user, meeting.community_id, action).await?;
     Ok((meeting, community))
 }
 

@@ -387,6 +387,35 @@ dual_backend_test!(the_property_satisfaction_survey_is_scored_into_its_quarter, 
     );
     let card = staff.get(&format!("/organisations/{company}/scorecard")).await;
     assert!(card.text.contains("2 / 3"), "the scorecard shows the survey's count");
-    // Scored once: the sweep leaves it.
-    assert_eq!(app.db.store.score_ended_surveys().await.unwrap(), 0);
+
+    // The owners' committee's survey of the same quarter is scored by the notification
+    // worker once its window has ended, and once only.
+    let mut committee = app.signed_in("yeweihui").await;
+    let r = committee.post_form(&format!("/organisations/{company}/satisfaction-survey"), &[]).await;
+    let theirs: i64 = r.location().unwrap().trim_start_matches("/surveys/").parse().unwrap();
+    assert_eq!(committee.post_form(&format!("/surveys/{theirs}/send"), &[]).await.status, StatusCode::SEE_OTHER);
+    let q = questions(&app, theirs).await;
+    let mut b = app.signed_in("manyi0").await;
+    let fields = [(format!("q{}", q[0].0), "5".to_owned())]
+        .into_iter()
+        .chain(q[1..4].iter().map(|x| (format!("q{}", x.0), "4".to_owned())))
+        .chain(std::iter::once((format!("q{}", q[4].0), q[4].1[1].to_string())))
+        .collect::<Vec<_>>();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(b.post_form(&format!("/surveys/{theirs}/answers"), &fields).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.db.store.score_ended_surveys().await.unwrap(), 0, "still open");
+    let yesterday = (linli_store::today() - chrono::Days::new(1)).to_string();
+    let store = &app.db.store;
+    linli_store::transaction!(store, |tx| {
+        linli_store::exec!(
+            tx,
+            sqlx::query("UPDATE surveys SET opens_on = $1, closes_on = $1 WHERE id = $2").bind(&yesterday).bind(theirs)
+        )?;
+    })
+    .unwrap();
+    assert_eq!(app.db.store.score_ended_surveys().await.unwrap(), 1);
+    assert_eq!(app.db.store.score_ended_surveys().await.unwrap(), 0, "scored once");
+    let surveys = app.db.store.property_surveys(company, &quarter).await.unwrap();
+    let owners = surveys.iter().find(|s| s.run_by == "owners_committee").expect("the committee's count");
+    assert_eq!((owners.respondents, owners.satisfied), (1, 1));
 });
