@@ -133,7 +133,10 @@ dual_backend_test!(an_announcement_carries_files_its_readers_open_and_others_can
     let files = app.db.store.attachments(linli_store::attachments::Owner::Announcement(id)).await.unwrap();
     assert_eq!(files.len(), 1);
     let file = format!("{path}/{}", files[0].id);
-    assert!(staff.get(&format!("/announcements/{id}")).await.text.contains("改造方案"));
+    let page = staff.get(&format!("/announcements/{id}")).await.text;
+    assert!(page.contains("改造方案"));
+    // A browser sends a file form's token in its address, where the body is not read.
+    assert!(page.contains(&format!("action=\"{path}?_csrf=")), "the upload form carries its token");
 
     // The grid's worker reads it and its file; the demo resident (grid 1) is not addressed.
     let mut worker = app.signed_in("wangge2").await;

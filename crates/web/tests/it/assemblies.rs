@@ -940,6 +940,8 @@ dual_backend_test!(the_committee_attaches_documents_owners_open_them_and_the_not
         "a picture is re-encoded"
     );
     let photo_doc = docs[1].id;
+    let page = committee.get(&format!("/assemblies/{id}")).await.text;
+    assert!(page.contains(&format!("action=\"{path}?_csrf=")), "a browser sends the file form's token in its address");
     let r = committee.post_form(&format!("{path}/{photo_doc}/remove"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     committee.post_form(&format!("/assemblies/{id}/publish"), &[]).await;

@@ -330,6 +330,8 @@ dual_backend_test!(the_minutes_carry_documents_the_table_reads, |db| {
     // does not reach it.
     let mut property = app.signed_in("wuye").await;
     assert!(property.get(&format!("/meetings/{meeting}")).await.text.contains("会议签到表"));
+    let page = director.get(&format!("/meetings/{meeting}")).await.text;
+    assert!(page.contains(&format!("action=\"{path}?_csrf=")), "the upload form carries its token");
     assert_eq!(property.get(&file).await.text.as_bytes(), pdf.as_slice());
     let other = schedule(&app, &mut director, "一月联席会议", 24 * 30).await;
     assert_eq!(
