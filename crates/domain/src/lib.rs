@@ -95,6 +95,7 @@ pub mod publicity;
 pub mod role;
 pub mod rules;
 pub mod scorecard;
+pub mod service;
 pub mod survey;
 pub mod worktime;
 

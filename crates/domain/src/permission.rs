@@ -128,10 +128,22 @@ pub enum Action {
     /// Write surveys, send them, close them, read their results and export them (staff,
     /// and the owners' committee for the owners' surveys such as the property company's).
     RunSurveys,
+    /// The community's services directory: what its social organisations offer, to whom,
+    /// with the slots and places left; one's own bookings.
+    ViewServices,
+    /// Book a slot: a resident for themself, a grid worker for a resident of own grids
+    /// (an elderly neighbour without a phone), staff for any resident of the community.
+    BookServices,
+    /// Run one's own organisation's services: publish them and their slots, see who
+    /// booked, record service (with sealed notes) or a missed appointment, answer referrals.
+    ProvideServices,
+    /// Refer a resident to a service from a case, a dispute or a care visit, and follow the
+    /// referral's status (never its content): the grid's worker, the community's staff.
+    ReferToServices,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 51] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -179,6 +191,10 @@ impl Action {
         Action::RunConsultations,
         Action::ViewSurveys,
         Action::RunSurveys,
+        Action::ViewServices,
+        Action::BookServices,
+        Action::ProvideServices,
+        Action::ReferToServices,
     ];
 }
 
@@ -268,6 +284,10 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::RunConsultations, &[CommunityStaff, CommunityDirector]),
     (Action::ViewSurveys, IN_COMMUNITY),
     (Action::RunSurveys, &[CommunityStaff, CommunityDirector, OwnersCommitteeMember]),
+    (Action::ViewServices, IN_COMMUNITY),
+    (Action::BookServices, &[Resident, GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::ProvideServices, &[SocialOrgStaff]),
+    (Action::ReferToServices, &[GridWorker, CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -40,6 +40,7 @@ pub mod publicity;
 pub mod registry;
 pub mod residents;
 pub mod scorecards;
+pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod surveys;

@@ -33,6 +33,7 @@ pub mod registry;
 pub mod residents;
 pub mod routes;
 pub mod scorecards;
+pub mod services;
 pub mod spreadsheet;
 pub mod state;
 pub mod surveys;

@@ -37,6 +37,8 @@ pub struct Round {
     pub resolutions: linli_store::joint::resolutions::ResolutionSweep,
     /// Satisfaction surveys whose window ended, now in their company's scorecard.
     pub surveys_scored: usize,
+    /// Residents reminded of a service booked for the next day.
+    pub bookings_reminded: usize,
 }
 
 /// The words of a notice, in the recipient's language.
@@ -84,6 +86,7 @@ pub async fn run_once(store: &Store, webhook: Option<&Webhook>, now: i64) -> lin
     round.committee_reminders = store.remind_committees(&local.date().to_string(), now).await?;
     round.resolutions = store.sweep_resolutions(local.date(), now).await?;
     round.surveys_scored = store.score_ended_surveys().await?;
+    round.bookings_reminded = store.remind_bookings().await?;
     if local.time() >= chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default() {
         round.digests = store.queue_digests(&local.date().to_string(), now).await?;
     }

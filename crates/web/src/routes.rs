@@ -15,7 +15,7 @@ use crate::residents::import;
 use crate::state::AppState;
 use crate::{
     accounts, announcements, assemblies, attachments, cases, consultations, indicators, monitoring, proposals,
-    publicity, registry, residents, scorecards, surveys,
+    publicity, registry, residents, scorecards, services, surveys,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -247,6 +247,28 @@ pub fn build() -> Routes {
             Some(RunSurveys),
             surveys::satisfaction,
         )
+        .page(Method::GET, "/communities/{community_id}/services", Some(ViewServices), services::directory::list)
+        .page(Method::GET, "/services/{service_id}", Some(ViewServices), services::directory::show)
+        .page(Method::POST, "/services/{service_id}/bookings", Some(ViewServices), services::directory::book)
+        .page(Method::GET, "/bookings/{booking_id}", Some(ViewServices), services::directory::show_booking)
+        .page(Method::POST, "/bookings/{booking_id}/cancel", Some(ViewServices), services::directory::cancel)
+        .page(Method::GET, "/bookings/{booking_id}/notes", Some(ViewServices), services::desk::notes)
+        .page(Method::POST, "/bookings/{booking_id}/outcome", Some(ProvideServices), services::desk::record)
+        .page(Method::GET, "/organisations/{organisation_id}/services", Some(ProvideServices), services::desk::desk)
+        .page(Method::POST, "/organisations/{organisation_id}/services", Some(ProvideServices), services::desk::create)
+        .page(Method::POST, "/services/{service_id}/slots", Some(ProvideServices), services::desk::add_slot)
+        .page(Method::POST, "/services/{service_id}/active", Some(ProvideServices), services::desk::set_active)
+        .page(Method::GET, "/slots/{slot_id}", Some(ProvideServices), services::desk::roster)
+        .page(
+            Method::GET,
+            "/residents/{resident_id}/services",
+            Some(ReferToServices),
+            services::referrals::resident_services,
+        )
+        .page(Method::POST, "/residents/{resident_id}/referrals", Some(ReferToServices), services::referrals::refer)
+        .page(Method::GET, "/communities/{community_id}/referrals", Some(ReferToServices), services::referrals::list)
+        .page(Method::GET, "/referrals/{referral_id}", Some(ViewServices), services::referrals::show)
+        .page(Method::POST, "/referrals/{referral_id}/decide", Some(ProvideServices), services::referrals::decide)
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

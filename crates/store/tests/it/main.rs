@@ -14,5 +14,6 @@ mod publicity;
 mod registry;
 mod remarks;
 mod scorecards;
+mod services;
 mod store;
 mod verification;

@@ -65,8 +65,12 @@ pub async fn show(
                 Some(format!("/proposals/{p}"))
             } else if let Some(a) = n.announcement_id {
                 Some(format!("/announcements/{a}"))
+            } else if let Some(s) = n.survey_id {
+                Some(format!("/surveys/{s}"))
+            } else if let Some(b) = n.booking_id {
+                Some(format!("/bookings/{b}"))
             } else {
-                n.survey_id.map(|s| format!("/surveys/{s}"))
+                n.referral_id.map(|f| format!("/referrals/{f}"))
             };
             let category =
                 n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());

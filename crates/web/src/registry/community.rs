@@ -144,6 +144,7 @@ async fn community_page(
             (Action::ViewAnnouncements, "announcements", "announcement.list"),
             (Action::ViewConsultations, "consultations", "consultation.list"),
             (Action::ViewSurveys, "surveys", "survey.list"),
+            (Action::ViewServices, "services", "service.directory"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

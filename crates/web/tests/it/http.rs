@@ -38,6 +38,10 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{survey_id}", "999999")
         .replace("{attachment_id}", "999999")
         .replace("{question_id}", "999999")
+        .replace("{service_id}", "999999")
+        .replace("{booking_id}", "999999")
+        .replace("{slot_id}", "999999")
+        .replace("{referral_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

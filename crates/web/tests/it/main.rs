@@ -24,6 +24,7 @@ mod reporting;
 mod residents;
 mod scorecards;
 mod security;
+mod services;
 mod settings;
 mod surveys;
 mod verification;
