@@ -71,6 +71,7 @@ macro_rules! codes {
     };
 }
 
+pub mod activity;
 pub mod admin;
 pub mod announcement;
 pub mod assembly;

@@ -140,10 +140,21 @@ pub enum Action {
     /// Refer a resident to a service from a case, a dispute or a care visit, and follow the
     /// referral's status (never its content): the grid's worker, the community's staff.
     ReferToServices,
+    /// The community's activities (festivals, classes, clinics, talks): those approved, one's
+    /// own proposals and registrations; the calendar.
+    ViewActivities,
+    /// Register for an activity, cancel, show one's check-in code (a resident of record).
+    JoinActivities,
+    /// Propose an activity residents organise themselves, for staff to approve.
+    ProposeActivities,
+    /// Organise activities: the community's staff for the community's and residents' (and
+    /// approving residents' proposals), a social organisation's staff for its own; check-in,
+    /// attendance, the report.
+    RunActivities,
 }
 
 impl Action {
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 55] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -195,6 +206,10 @@ impl Action {
         Action::BookServices,
         Action::ProvideServices,
         Action::ReferToServices,
+        Action::ViewActivities,
+        Action::JoinActivities,
+        Action::ProposeActivities,
+        Action::RunActivities,
     ];
 }
 
@@ -288,6 +303,10 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::BookServices, &[Resident, GridWorker, CommunityStaff, CommunityDirector]),
     (Action::ProvideServices, &[SocialOrgStaff]),
     (Action::ReferToServices, &[GridWorker, CommunityStaff, CommunityDirector]),
+    (Action::ViewActivities, IN_COMMUNITY),
+    (Action::JoinActivities, &[Resident]),
+    (Action::ProposeActivities, &[Resident]),
+    (Action::RunActivities, &[CommunityStaff, CommunityDirector, SocialOrgStaff]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -12,6 +12,7 @@
 //! `SQLITE_BUSY`. Timestamps are UTC milliseconds in an integer column on both backends.
 
 pub mod accounts;
+pub mod activities;
 pub mod admin;
 pub mod announcements;
 pub mod assemblies;
@@ -35,6 +36,7 @@ pub mod notifications;
 pub mod open311;
 pub mod ownership;
 pub mod photos;
+mod places;
 pub mod proposals;
 pub mod publicity;
 pub mod registry;

@@ -68,6 +68,8 @@ pub(crate) enum Link {
     Booking(i64),
     /// A referral to a service.
     Referral(i64),
+    /// A community activity.
+    Activity(i64),
 }
 
 impl Link {
@@ -83,6 +85,7 @@ impl Link {
             Link::Survey(id) => ("survey_id", id),
             Link::Booking(id) => ("booking_id", id),
             Link::Referral(id) => ("referral_id", id),
+            Link::Activity(id) => ("activity_id", id),
         }
     }
 }
@@ -222,6 +225,7 @@ pub struct InboxItem {
     pub survey_id: Option<i64>,
     pub booking_id: Option<i64>,
     pub referral_id: Option<i64>,
+    pub activity_id: Option<i64>,
     pub kind: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
@@ -271,7 +275,7 @@ impl Store {
     pub async fn inbox(&self, account_id: i64, limit: i64) -> StoreResult<Vec<InboxItem>> {
         Ok(read!(self, |db| {
             sqlx::query_as(
-            "SELECT n.id, n.case_id, n.assembly_id, n.petition_id, n.committee_id, n.meeting_id, n.resolution_id, n.proposal_id, n.announcement_id, n.survey_id, n.booking_id, n.referral_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
+            "SELECT n.id, n.case_id, n.assembly_id, n.petition_id, n.committee_id, n.meeting_id, n.resolution_id, n.proposal_id, n.announcement_id, n.survey_id, n.booking_id, n.referral_id, n.activity_id, n.kind, n.created_at, n.read_at, k.name_zh AS category_zh, k.name_en AS category_en, \
              c.description, n.detail, n.remark FROM notifications n LEFT JOIN cases c ON c.id = n.case_id \
              LEFT JOIN case_categories k ON k.id = c.category_id \
              WHERE n.account_id = $1 ORDER BY n.id DESC LIMIT $2"

@@ -3,6 +3,7 @@
 //! one list of routes.
 
 pub mod accounts;
+pub mod activities;
 pub mod announcements;
 pub mod api;
 pub mod assemblies;

@@ -14,8 +14,8 @@ use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
 use crate::{
-    accounts, announcements, assemblies, attachments, cases, consultations, indicators, monitoring, proposals,
-    publicity, registry, residents, scorecards, services, surveys,
+    accounts, activities, announcements, assemblies, attachments, cases, consultations, indicators, monitoring,
+    proposals, publicity, registry, residents, scorecards, services, surveys,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -269,6 +269,23 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/referrals", Some(ReferToServices), services::referrals::list)
         .page(Method::GET, "/referrals/{referral_id}", Some(ViewServices), services::referrals::show)
         .page(Method::POST, "/referrals/{referral_id}/decide", Some(ProvideServices), services::referrals::decide)
+        .page(Method::GET, "/communities/{community_id}/activities", Some(ViewActivities), activities::list)
+        .page(Method::POST, "/communities/{community_id}/activities", Some(RunActivities), activities::create)
+        .page(
+            Method::POST,
+            "/communities/{community_id}/activity-proposals",
+            Some(ProposeActivities),
+            activities::propose,
+        )
+        .page(Method::GET, "/communities/{community_id}/activities.ics", Some(ViewActivities), activities::calendar)
+        .page(Method::GET, "/activities/{activity_id}", Some(ViewActivities), activities::show)
+        .page(Method::POST, "/activities/{activity_id}/registrations", Some(JoinActivities), activities::register)
+        .page(Method::POST, "/registrations/{registration_id}/cancel", Some(JoinActivities), activities::cancel)
+        .page(Method::POST, "/activities/{activity_id}/decide", Some(RunActivities), activities::decide)
+        .page(Method::GET, "/activities/{activity_id}/checkin", Some(RunActivities), activities::checkin_desk)
+        .page(Method::POST, "/activities/{activity_id}/checkin", Some(RunActivities), activities::check_in)
+        .page(Method::POST, "/activities/{activity_id}/report", Some(RunActivities), activities::report)
+        .page(Method::GET, "/activities/{activity_id}/photos/{photo_id}", Some(ViewActivities), activities::photo)
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

@@ -13,6 +13,7 @@ pub use cases::bulk as bulk_cases;
 mod names;
 mod proposals;
 mod publicity;
+mod services;
 mod surveys;
 
 use crate::accounts::{NewAccount, NewAssignment};
@@ -199,6 +200,14 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                     }
                     consultations::seed(store, community.id, staff.0).await?;
                     surveys::seed(store, community.id, staff.0, community.property_company, &mut rng).await?;
+                    if let Some(&(_, grid_worker)) = cast.grid_workers.first() {
+                        let services = services::Cast {
+                            social_staff: social.0,
+                            grid_worker,
+                            demo_resident: (resident.0, report.resident_id),
+                        };
+                        services::seed(store, community.id, community.social_orgs, &services, &mut rng).await?;
+                    }
                 }
             }
         }
@@ -271,6 +280,8 @@ struct GeneratedCommunity {
     grid_ids: Vec<i64>,
     property_company: i64,
     social_org: i64,
+    /// The three social organisations: counselling, legal aid, education.
+    social_orgs: [i64; 3],
 }
 
 async fn generate_community(
@@ -447,6 +458,7 @@ async fn generate_community(
         grid_ids: grid_cells.iter().map(|c| c.0).collect(),
         property_company: org_ids[3],
         social_org: org_ids[4],
+        social_orgs: [org_ids[4], org_ids[5], org_ids[6]],
     })
 }
 

@@ -5,10 +5,11 @@
 
 use super::{invalid, lock_slot, now_local};
 use crate::notifications::{Link, tell};
+use crate::places::SLOTS;
 use crate::{Store, StoreError, StoreResult, exec, on, read, transaction};
 use linli_domain::service::{BookingStatus, Kind, placement};
 
-const NOTES_FIELD: &str = "booking.notes";
+pub(crate) const NOTES_FIELD: &str = "booking.notes";
 
 /// A booking as its resident, the organisation and the community see it (never its notes).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -63,10 +64,6 @@ const COLUMNS: &str = "b.id, b.slot_id, b.service_id, s.title AS service, s.orga
 const RESIDENT: &str =
     "SELECT id AS account_id FROM accounts WHERE resident_id = (SELECT resident_id FROM bookings WHERE id = $1)";
 
-/// Those in line before booking `$1`.
-const AHEAD: &str = "SELECT COUNT(*) FROM bookings w JOIN bookings b ON b.slot_id = w.slot_id \
-     WHERE b.id = $1 AND w.status = 'waiting' AND w.line < b.line";
-
 impl Store {
     /// Books `resident_id` into a slot, by the resident's own account or a grid worker's or
     /// staff's (`by`). A full slot puts the booking in line if `wait`, else refuses it. The
@@ -102,16 +99,7 @@ impl Store {
             .fetch_optional(c)
             .await)?;
             let Some((grid_id,)) = grid else { return Err(StoreError::NotFound) };
-            let twice: i64 = on!(tx, |c| {
-                sqlx::query_scalar(
-                "SELECT COUNT(*) FROM bookings WHERE slot_id = $1 AND resident_id = $2 AND status IN ('booked', 'waiting')"
-            )
-            .bind(slot_id)
-            .bind(resident_id)
-            .fetch_one(c)
-            .await
-            })?;
-            if twice > 0 {
+            if crate::places::holds(tx, SLOTS, slot_id, resident_id).await? {
                 return Err(invalid("slot", "error.service.booked_twice"));
             }
             let status = placement(slot.taken, slot.capacity);
@@ -133,25 +121,24 @@ impl Store {
                     return Err(invalid("referral_id", "error.service.referral_state"));
                 }
             }
-            let id: i64 = on!(tx, |c| {
-                sqlx::query_scalar(
+            let insert = format!(
                 "INSERT INTO bookings (slot_id, service_id, community_id, resident_id, grid_id, booked_by, referral_id, \
-                 status, line, created_at, updated_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, \
-                 COALESCE(MAX(line), 0) + 1, $9, $9 FROM bookings WHERE slot_id = $1 RETURNING id"
-            )
-            .bind(slot_id)
-            .bind(slot.service_id)
-            .bind(slot.community_id)
-            .bind(resident_id)
-            .bind(grid_id)
-            .bind(by)
-            .bind(referral)
-            .bind(status.as_str())
-            .bind(now)
-            .fetch_one(c)
-            .await
-            })?;
-            let ahead: i64 = on!(tx, |c| sqlx::query_scalar(AHEAD).bind(id).fetch_one(c).await)?;
+                 status, line, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, {}, $9, $9) RETURNING id",
+                crate::places::next_line(SLOTS)
+            );
+            let id: i64 = on!(tx, |c| sqlx::query_scalar(&insert)
+                .bind(slot_id)
+                .bind(slot.service_id)
+                .bind(slot.community_id)
+                .bind(resident_id)
+                .bind(grid_id)
+                .bind(by)
+                .bind(referral)
+                .bind(status.as_str())
+                .bind(now)
+                .fetch_one(c)
+                .await)?;
+            let ahead = crate::places::ahead(tx, SLOTS, id).await?;
             let kind = if status == BookingStatus::Booked { "booking.booked" } else { "booking.waiting" };
             tell(tx, Link::Booking(id), slot.community_id, kind, &slot.said(), RESIDENT, now).await?;
             Placed { id, status, ahead }
@@ -168,32 +155,8 @@ impl Store {
             if slot.starts_at <= now_local() {
                 return Err(invalid("booking", "error.service.too_late"));
             }
-            let was = status_of(tx, booking_id).await?;
-            if !was.pending() {
-                return Err(invalid("booking", "error.service.not_pending"));
-            }
-            exec!(
-                tx,
-                sqlx::query("UPDATE bookings SET status = 'cancelled', updated_at = $2 WHERE id = $1")
-                    .bind(booking_id)
-                    .bind(now)
-            )?;
-            if was != BookingStatus::Booked {
-                return Ok(None);
-            }
-            let first: Option<i64> = on!(tx, |c| sqlx::query_scalar(
-                "SELECT id FROM bookings WHERE slot_id = $1 AND status = 'waiting' ORDER BY line LIMIT 1"
-            )
-            .bind(slot_id)
-            .fetch_optional(c)
-            .await)?;
+            let first = crate::places::give_up(tx, SLOTS, slot_id, booking_id, now).await?;
             if let Some(next) = first {
-                exec!(
-                    tx,
-                    sqlx::query("UPDATE bookings SET status = 'booked', updated_at = $2 WHERE id = $1")
-                        .bind(next)
-                        .bind(now)
-                )?;
                 tell(tx, Link::Booking(next), slot.community_id, "booking.promoted", &slot.said(), RESIDENT, now)
                     .await?;
             }
@@ -225,7 +188,7 @@ impl Store {
             if slot.starts_at.get(..10).unwrap_or_default() > crate::today().to_string().as_str() {
                 return Err(invalid("outcome", "error.service.not_yet"));
             }
-            if status_of(tx, booking_id).await? != BookingStatus::Booked {
+            if crate::places::status_of(tx, SLOTS, booking_id).await? != BookingStatus::Booked {
                 return Err(invalid("outcome", "error.service.not_booked"));
             }
             exec!(
@@ -318,13 +281,4 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} WHERE b.slot_id = $1 ORDER BY b.line");
         Ok(read!(self, |db| sqlx::query_as(&sql).bind(slot_id).fetch_all(db).await?))
     }
-}
-
-async fn status_of(tx: &mut crate::Tx, booking_id: i64) -> StoreResult<BookingStatus> {
-    let status: String = on!(tx, |c| sqlx::query_scalar("SELECT status FROM bookings WHERE id = $1")
-        .bind(booking_id)
-        .fetch_optional(c)
-        .await)?
-    .ok_or(StoreError::NotFound)?;
-    BookingStatus::try_from(status).map_err(StoreError::Invalid)
 }

@@ -4,7 +4,7 @@
 //! ([`lock_slot`]), so places are counted and the line numbered one change at a time: a
 //! rush never overbooks and never loses a place in line, on either backend.
 
-mod bookings;
+pub(crate) mod bookings;
 mod referrals;
 
 pub use bookings::{Booking, Placed};
@@ -85,7 +85,7 @@ pub fn now_local() -> String {
 }
 
 /// Places a slot holds: booked, served, missed (a missed place was still given).
-const HELD: &str = "('booked', 'served', 'no_show')";
+pub(crate) const HELD: &str = "('booked', 'served', 'no_show')";
 
 /// A service's columns for the directory; `$now` is the parameter holding local time now.
 fn service_columns(now: usize) -> String {
@@ -126,21 +126,14 @@ impl Locked {
 }
 
 /// Takes the slot's row for this transaction (every booking change on it waits for the
-/// one before) and counts its held places.
+/// one before, see [`crate::places`]) and counts its held places.
 pub(crate) async fn lock_slot(tx: &mut crate::Tx, slot_id: i64) -> StoreResult<Locked> {
-    let row: Option<(i64, i64, String)> = on!(tx, |c| sqlx::query_as(
-        "UPDATE service_slots SET version = version + 1 WHERE id = $1 RETURNING service_id, capacity, starts_at"
+    let (capacity, taken) = crate::places::lock(tx, crate::places::SLOTS, slot_id).await?;
+    let (service_id, starts_at, community_id, title): (i64, String, i64, String) = on!(tx, |c| sqlx::query_as(
+        "SELECT t.service_id, t.starts_at, s.community_id, s.title FROM service_slots t \
+         JOIN services s ON s.id = t.service_id WHERE t.id = $1"
     )
     .bind(slot_id)
-    .fetch_optional(c)
-    .await)?;
-    let (service_id, capacity, starts_at) = row.ok_or(StoreError::NotFound)?;
-    let (community_id, title, taken): (i64, String, i64) = on!(tx, |c| sqlx::query_as(&format!(
-        "SELECT s.community_id, s.title, \
-         (SELECT COUNT(*) FROM bookings WHERE slot_id = $1 AND status IN {HELD}) FROM services s WHERE s.id = $2"
-    ))
-    .bind(slot_id)
-    .bind(service_id)
     .fetch_one(c)
     .await)?;
     Ok(Locked { service_id, community_id, title, capacity, starts_at, taken })

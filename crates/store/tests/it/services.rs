@@ -112,3 +112,53 @@ dual_backend_test!(a_rush_on_one_slot_fills_its_places_exactly_and_lines_up_the_
     assert_eq!(held, [4, 5, 6, 7, 8]);
     assert_eq!(db.store.slot(slot).await.unwrap().taken, 5);
 });
+
+dual_backend_test!(a_rush_on_an_activity_registers_exactly_its_places_with_distinct_codes, |db| {
+    use linli_domain::activity::{Kind as ActivityKind, Organiser, Status};
+    let demo = linli_store::demo::load(&db.store, &small_demo()).await.unwrap();
+    let staff = demo.account(Role::CommunityStaff).unwrap().account_id;
+    let day = linli_store::today() + chrono::Days::new(3);
+    let activity = db
+        .store
+        .create_activity(&linli_store::activities::NewActivity {
+            community_id: demo.community_id,
+            kind: ActivityKind::Festival,
+            title: "中秋游园会".into(),
+            description: String::new(),
+            venue: "中心广场".into(),
+            starts_at: format!("{day} 18:30"),
+            ends_at: format!("{day} 21:00"),
+            capacity: 10,
+            eligibility: Eligibility::default(),
+            grids: Vec::new(),
+            organiser: Organiser::Community,
+            organisation_id: None,
+            status: Status::Approved,
+            by: staff,
+        })
+        .await
+        .unwrap();
+    let people = residents(&db.store, demo.community_id, 60).await;
+    let tries = people.iter().map(|&r| {
+        let store = db.store.clone();
+        tokio::spawn(async move { store.register(activity, r, staff, true).await.unwrap() })
+    });
+    for t in tries {
+        t.await.unwrap();
+    }
+    let rows: Vec<(i64, String, String)> = read!(db.store, |d| sqlx::query_as(
+        "SELECT line, status, code FROM registrations WHERE activity_id = $1 ORDER BY line"
+    )
+    .bind(activity)
+    .fetch_all(d)
+    .await
+    .unwrap());
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), (1..=60).collect::<Vec<_>>());
+    assert!(rows[..10].iter().all(|r| r.1 == "booked") && rows[10..].iter().all(|r| r.1 == "waiting"));
+    let mut codes: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 60, "a code each");
+    let a = db.store.activity(activity).await.unwrap();
+    assert_eq!((a.taken, a.waiting), (10, 50));
+});

@@ -69,8 +69,10 @@ pub async fn show(
                 Some(format!("/surveys/{s}"))
             } else if let Some(b) = n.booking_id {
                 Some(format!("/bookings/{b}"))
+            } else if let Some(f) = n.referral_id {
+                Some(format!("/referrals/{f}"))
             } else {
-                n.referral_id.map(|f| format!("/referrals/{f}"))
+                n.activity_id.map(|a| format!("/activities/{a}"))
             };
             let category =
                 n.category_zh.as_deref().map(|zh| t.pick(zh, n.category_en.as_deref().unwrap_or(zh)).to_owned());

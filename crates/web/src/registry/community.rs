@@ -145,6 +145,7 @@ async fn community_page(
             (Action::ViewConsultations, "consultations", "consultation.list"),
             (Action::ViewSurveys, "surveys", "survey.list"),
             (Action::ViewServices, "services", "service.directory"),
+            (Action::ViewActivities, "activities", "activity.list"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

@@ -42,6 +42,8 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{booking_id}", "999999")
         .replace("{slot_id}", "999999")
         .replace("{referral_id}", "999999")
+        .replace("{activity_id}", "999999")
+        .replace("{registration_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

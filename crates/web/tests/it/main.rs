@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod activities;
 mod announcements;
 mod assemblies;
 mod cases;
