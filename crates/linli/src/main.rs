@@ -4,6 +4,7 @@
 mod ballots;
 mod cogovernance;
 mod config;
+mod culture;
 mod server;
 mod simulate;
 
@@ -170,6 +171,19 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Benchmark aid: RESIDENTS residents register for one activity of CAPACITY places at
+    /// once (see bench/culture.sh).
+    #[command(hide = true)]
+    BenchRegistrations {
+        #[arg(long, default_value_t = 2000)]
+        residents: i64,
+        #[arg(long, default_value_t = 100)]
+        capacity: i64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print the effective configuration (defaults, file, environment and flags).
     PrintConfig {
         #[command(flatten)]
@@ -333,6 +347,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::BenchSurvey { answers, concurrency, rounds, db } => {
             let settings = Settings::resolve(&db, &ServeArgs::default())?;
             cogovernance::survey(open(&settings).await?, answers, concurrency, rounds).await
+        }
+        Command::BenchRegistrations { residents, capacity, concurrency, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            culture::registrations(open(&settings).await?, residents, capacity, concurrency).await
         }
         Command::TimeIndicators { repeat, db } => {
             use linli_store::cases::{Dimension, IndicatorScope};

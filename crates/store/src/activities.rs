@@ -138,6 +138,10 @@ fn resident_of(registration_id: i64) -> String {
 /// The community's staff (`$5` is the community).
 const STAFF: &str = "SELECT account_id FROM role_assignments WHERE community_id = $5 AND role = 'community_staff'";
 
+/// An activity's community, status and start, and the resident's id and grid if they live
+/// in that community.
+type Opening = (i64, String, String, Option<i64>, Option<i64>);
+
 impl Store {
     pub async fn create_activity(&self, new: &NewActivity) -> StoreResult<i64> {
         if new.ends_at <= new.starts_at {
@@ -148,9 +152,8 @@ impl Store {
         }
         let now = crate::now_ms();
         transaction!(self, |tx| {
-            let id: i64 =
-                on!(tx, |c| {
-                    sqlx::query_scalar(
+            let id: i64 = on!(tx, |c| {
+                sqlx::query_scalar(
                 "INSERT INTO activities (community_id, kind, title, description, venue, starts_at, ends_at, capacity, \
                  min_age, max_age, care_tags, grid_ids, organiser, organisation_id, status, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id"
@@ -174,7 +177,7 @@ impl Store {
             .bind(now)
             .fetch_one(c)
             .await
-                })?;
+            })?;
             if new.status == Status::Proposed {
                 tell(tx, Link::Activity(id), new.community_id, "activity.proposed", &new.title, STAFF, now).await?;
             }
@@ -231,49 +234,50 @@ impl Store {
     }
 
     /// Registers a resident (of the community, admitted, checked by the caller): a place,
-    /// or the line if full and `wait`; a check-in code unique within the activity.
+    /// or the line if full and `wait`; a check-in code unique within the activity (a clash
+    /// of the random code, one in a million per registration, is met by the unique index and
+    /// the registration is tried again with another).
     pub async fn register(&self, activity_id: i64, resident_id: i64, by: i64, wait: bool) -> StoreResult<Placed> {
+        let mut tries = 0;
+        loop {
+            match self.register_once(activity_id, resident_id, by, wait).await {
+                Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() && tries < 5 => {
+                    tries += 1
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn register_once(&self, activity_id: i64, resident_id: i64, by: i64, wait: bool) -> StoreResult<Placed> {
         let now = crate::now_ms();
         let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
         transaction!(self, |tx| {
-            let (capacity, taken) = crate::places::lock(tx, ACTIVITIES, activity_id).await?;
-            let (community_id, status, starts_at): (i64, String, String) =
-                on!(tx, |c| sqlx::query_as("SELECT community_id, status, starts_at FROM activities WHERE id = $1")
-                    .bind(activity_id)
-                    .fetch_one(c)
-                    .await)?;
+            // Before the lock: what does not change under it.
+            let found: Option<Opening> = on!(tx, |c| sqlx::query_as(
+                "SELECT a.community_id, a.status, a.starts_at, r.id, r.grid_id FROM activities a \
+                 LEFT JOIN residents r ON r.id = $2 AND r.community_id = a.community_id AND r.moved_out_on IS NULL \
+                 WHERE a.id = $1"
+            )
+            .bind(activity_id)
+            .bind(resident_id)
+            .fetch_optional(c)
+            .await)?;
+            let (community_id, status, starts_at, resident, grid_id) = found.ok_or(StoreError::NotFound)?;
             if status != Status::Approved.as_str() || starts_at <= now_local() {
                 return Err(invalid("activity", "error.activity.closed"));
             }
-            let grid: Option<(Option<i64>,)> = on!(tx, |c| sqlx::query_as(
-                "SELECT grid_id FROM residents WHERE id = $1 AND community_id = $2 AND moved_out_on IS NULL"
-            )
-            .bind(resident_id)
-            .bind(community_id)
-            .fetch_optional(c)
-            .await)?;
-            let Some((grid_id,)) = grid else { return Err(StoreError::NotFound) };
-            if crate::places::holds(tx, ACTIVITIES, activity_id, resident_id).await? {
+            if resident.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            // The critical section: the lock, one count, the insert.
+            let held = crate::places::lock(tx, ACTIVITIES, activity_id, resident_id).await?;
+            if held.holds {
                 return Err(invalid("activity", "error.activity.twice"));
             }
-            let placed = placement(taken, capacity);
+            let placed = placement(held.taken, held.capacity);
             if placed == BookingStatus::Waiting && !wait {
                 return Err(invalid("activity", "error.activity.full"));
-            }
-            // A code not yet used in this activity (a million codes; drawn again on a clash).
-            let mut code = code.clone();
-            loop {
-                let used: i64 = on!(tx, |c| sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM registrations WHERE activity_id = $1 AND code = $2"
-                )
-                .bind(activity_id)
-                .bind(&code)
-                .fetch_one(c)
-                .await)?;
-                if used == 0 {
-                    break;
-                }
-                code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
             }
             let insert = format!(
                 "INSERT INTO registrations (activity_id, community_id, resident_id, grid_id, registered_by, status, line, \
@@ -291,7 +295,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(c)
                 .await)?;
-            let ahead = crate::places::ahead(tx, ACTIVITIES, id).await?;
+            let ahead = if placed == BookingStatus::Waiting { held.waiting } else { 0 };
             Placed { id, status: placed, ahead }
         })
     }
@@ -302,7 +306,7 @@ impl Store {
         let r = self.registration(registration_id).await?;
         let now = crate::now_ms();
         transaction!(self, |tx| {
-            crate::places::lock(tx, ACTIVITIES, r.activity_id).await?;
+            crate::places::lock(tx, ACTIVITIES, r.activity_id, 0).await?;
             if r.starts_at <= now_local() {
                 return Err(invalid("registration", "error.service.too_late"));
             }

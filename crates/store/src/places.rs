@@ -23,9 +23,23 @@ pub(crate) struct Line {
 pub(crate) const SLOTS: Line = Line { holder: "service_slots", table: "bookings", parent: "slot_id" };
 pub(crate) const ACTIVITIES: Line = Line { holder: "activities", table: "registrations", parent: "activity_id" };
 
-/// Takes the holder's row for this transaction and returns its capacity and the places
-/// held (booked, served or missed: a missed place was still given).
-pub(crate) async fn lock(tx: &mut crate::Tx, line: Line, id: i64) -> StoreResult<(i64, i64)> {
+/// What a holder held when its row was taken.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Held {
+    pub capacity: i64,
+    /// Places held: booked, served or missed (a missed place was still given).
+    pub taken: i64,
+    /// Places in line.
+    pub waiting: i64,
+    /// The resident asked about holds a place or waits for one already.
+    pub holds: bool,
+}
+
+/// Takes the holder's row for this transaction and counts, in one statement after the
+/// lock, its places, its line and whether `resident_id` (0: nobody) is in either. The
+/// statements between the lock and the commit are the critical section every taking of a
+/// place waits for, so they are kept to this one and the insert.
+pub(crate) async fn lock(tx: &mut crate::Tx, line: Line, id: i64, resident_id: i64) -> StoreResult<Held> {
     let capacity: Option<i64> = on!(tx, |c| sqlx::query_scalar(&format!(
         "UPDATE {} SET version = version + 1 WHERE id = $1 RETURNING capacity",
         line.holder
@@ -34,27 +48,18 @@ pub(crate) async fn lock(tx: &mut crate::Tx, line: Line, id: i64) -> StoreResult
     .fetch_optional(c)
     .await)?;
     let capacity = capacity.ok_or(StoreError::NotFound)?;
-    let taken: i64 = on!(tx, |c| sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM {} WHERE {} = $1 AND status IN ('booked', 'served', 'no_show')",
-        line.table, line.parent
-    ))
-    .bind(id)
-    .fetch_one(c)
-    .await)?;
-    Ok((capacity, taken))
-}
-
-/// Whether the resident already holds a place or waits for one.
-pub(crate) async fn holds(tx: &mut crate::Tx, line: Line, id: i64, resident_id: i64) -> StoreResult<bool> {
-    let n: i64 = on!(tx, |c| sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM {} WHERE {} = $1 AND resident_id = $2 AND status IN ('booked', 'waiting')",
+    let (taken, waiting, holds): (i64, i64, i64) = on!(tx, |c| sqlx::query_as(&format!(
+        "SELECT COUNT(*) FILTER (WHERE status IN ('booked', 'served', 'no_show')), \
+         COUNT(*) FILTER (WHERE status = 'waiting'), \
+         COUNT(*) FILTER (WHERE resident_id = $2 AND status IN ('booked', 'waiting')) \
+         FROM {} WHERE {} = $1",
         line.table, line.parent
     ))
     .bind(id)
     .bind(resident_id)
     .fetch_one(c)
     .await)?;
-    Ok(n > 0)
+    Ok(Held { capacity, taken, waiting, holds: holds > 0 })
 }
 
 /// The next line number of a holder (its places' `line` column), read under the lock.
@@ -110,20 +115,6 @@ pub(crate) async fn give_up(
         )?;
     }
     Ok(first)
-}
-
-/// Those in line before a place.
-pub(crate) async fn ahead(tx: &mut crate::Tx, line: Line, place_id: i64) -> StoreResult<i64> {
-    Ok(on!(tx, |c| {
-        sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM {t} w JOIN {t} b ON b.{p} = w.{p} WHERE b.id = $1 AND w.status = 'waiting' AND w.line < b.line",
-        t = line.table,
-        p = line.parent
-    ))
-    .bind(place_id)
-    .fetch_one(c)
-    .await
-    })?)
 }
 
 /// The field a refusal about one place names.

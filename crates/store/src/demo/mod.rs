@@ -2,6 +2,7 @@
 //! generated deterministically from a seed: the same seed always gives the same names,
 //! buildings, households and residents.
 
+mod activities;
 mod announcements;
 mod assemblies;
 mod cases;
@@ -208,6 +209,7 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                         };
                         services::seed(store, community.id, community.social_orgs, &services, &mut rng).await?;
                     }
+                    activities::seed(store, community.id, staff.0, (resident.0, report.resident_id), &mut rng).await?;
                 }
             }
         }

@@ -80,29 +80,31 @@ impl Store {
     ) -> StoreResult<Placed> {
         let now = crate::now_ms();
         transaction!(self, |tx| {
-            let slot = lock_slot(tx, slot_id).await?;
+            // Before the lock: what does not change under it.
+            let found: Option<(bool, Option<i64>, Option<i64>)> = on!(tx, |c| sqlx::query_as(
+                "SELECT s.active, r.id, r.grid_id FROM service_slots t JOIN services s ON s.id = t.service_id \
+                 LEFT JOIN residents r ON r.id = $2 AND r.community_id = s.community_id AND r.moved_out_on IS NULL \
+                 WHERE t.id = $1"
+            )
+            .bind(slot_id)
+            .bind(resident_id)
+            .fetch_optional(c)
+            .await)?;
+            let (active, resident, grid_id) = found.ok_or(StoreError::NotFound)?;
+            if !active {
+                return Err(invalid("slot", "error.service.inactive"));
+            }
+            if resident.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let slot = lock_slot(tx, slot_id, resident_id).await?;
             if slot.starts_at <= now_local() {
                 return Err(invalid("slot", "error.service.slot_past"));
             }
-            let active: Option<bool> = on!(tx, |c| sqlx::query_scalar("SELECT active FROM services WHERE id = $1")
-                .bind(slot.service_id)
-                .fetch_optional(c)
-                .await)?;
-            if active != Some(true) {
-                return Err(invalid("slot", "error.service.inactive"));
-            }
-            let grid: Option<(Option<i64>,)> = on!(tx, |c| sqlx::query_as(
-                "SELECT grid_id FROM residents WHERE id = $1 AND community_id = $2 AND moved_out_on IS NULL"
-            )
-            .bind(resident_id)
-            .bind(slot.community_id)
-            .fetch_optional(c)
-            .await)?;
-            let Some((grid_id,)) = grid else { return Err(StoreError::NotFound) };
-            if crate::places::holds(tx, SLOTS, slot_id, resident_id).await? {
+            if slot.held.holds {
                 return Err(invalid("slot", "error.service.booked_twice"));
             }
-            let status = placement(slot.taken, slot.capacity);
+            let status = placement(slot.held.taken, slot.capacity);
             if status == BookingStatus::Waiting && !wait {
                 return Err(invalid("slot", "error.service.full"));
             }
@@ -138,7 +140,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(c)
                 .await)?;
-            let ahead = crate::places::ahead(tx, SLOTS, id).await?;
+            let ahead = if status == BookingStatus::Waiting { slot.held.waiting } else { 0 };
             let kind = if status == BookingStatus::Booked { "booking.booked" } else { "booking.waiting" };
             tell(tx, Link::Booking(id), slot.community_id, kind, &slot.said(), RESIDENT, now).await?;
             Placed { id, status, ahead }
@@ -151,7 +153,7 @@ impl Store {
         let slot_id = self.booking(booking_id).await?.slot_id;
         let now = crate::now_ms();
         transaction!(self, |tx| {
-            let slot = lock_slot(tx, slot_id).await?;
+            let slot = lock_slot(tx, slot_id, 0).await?;
             if slot.starts_at <= now_local() {
                 return Err(invalid("booking", "error.service.too_late"));
             }
@@ -184,7 +186,7 @@ impl Store {
         };
         let now = crate::now_ms();
         transaction!(self, |tx| {
-            let slot = lock_slot(tx, booking.slot_id).await?;
+            let slot = lock_slot(tx, booking.slot_id, 0).await?;
             if slot.starts_at.get(..10).unwrap_or_default() > crate::today().to_string().as_str() {
                 return Err(invalid("outcome", "error.service.not_yet"));
             }

@@ -115,7 +115,7 @@ pub(crate) struct Locked {
     pub title: String,
     pub capacity: i64,
     pub starts_at: String,
-    pub taken: i64,
+    pub held: crate::places::Held,
 }
 
 impl Locked {
@@ -126,9 +126,10 @@ impl Locked {
 }
 
 /// Takes the slot's row for this transaction (every booking change on it waits for the
-/// one before, see [`crate::places`]) and counts its held places.
-pub(crate) async fn lock_slot(tx: &mut crate::Tx, slot_id: i64) -> StoreResult<Locked> {
-    let (capacity, taken) = crate::places::lock(tx, crate::places::SLOTS, slot_id).await?;
+/// one before, see [`crate::places`]) and counts its places, its line and whether
+/// `resident_id` (0: nobody) holds one.
+pub(crate) async fn lock_slot(tx: &mut crate::Tx, slot_id: i64, resident_id: i64) -> StoreResult<Locked> {
+    let held = crate::places::lock(tx, crate::places::SLOTS, slot_id, resident_id).await?;
     let (service_id, starts_at, community_id, title): (i64, String, i64, String) = on!(tx, |c| sqlx::query_as(
         "SELECT t.service_id, t.starts_at, s.community_id, s.title FROM service_slots t \
          JOIN services s ON s.id = t.service_id WHERE t.id = $1"
@@ -136,7 +137,7 @@ pub(crate) async fn lock_slot(tx: &mut crate::Tx, slot_id: i64) -> StoreResult<L
     .bind(slot_id)
     .fetch_one(c)
     .await)?;
-    Ok(Locked { service_id, community_id, title, capacity, starts_at, taken })
+    Ok(Locked { service_id, community_id, title, capacity: held.capacity, starts_at, held })
 }
 
 impl Store {

@@ -175,10 +175,15 @@ async fn service_page(
 ) -> AppResult<Response> {
     let (service, community, provides) = service_for(state, user, service_id).await?;
     let who = booker(state, user, &service, &community, provides, q.for_resident, q.referral).await?;
-    let from = if provides { None } else { Some(linli_store::services::now_local()) };
+    // The organisation sees the last two weeks' slots (to record them) and those ahead.
+    let from = if provides {
+        format!("{}", linli_store::today() - chrono::Days::new(14))
+    } else {
+        linli_store::services::now_local()
+    };
     let page = ServicePage {
         chrome: Chrome::new(&user.0, service.title.clone()),
-        slots: state.store.slots(service.id, from.as_deref()).await?,
+        slots: state.store.slots(service.id, Some(&from)).await?,
         tags: service.eligibility().tags.iter().map(|t| t.as_str()).collect(),
         community,
         service,
