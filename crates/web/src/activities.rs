@@ -16,7 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::activity::{self, Kind, Organiser, Status};
 use linli_domain::care::CareTag;
-use linli_domain::service::{BookingStatus, Eligibility};
+use linli_domain::service::BookingStatus;
 use linli_domain::{Action, FieldError, Principal};
 use linli_store::StoreError;
 use linli_store::activities::{Activity, NewActivity, Registration};
@@ -133,21 +133,6 @@ pub async fn list(State(state): State<AppState>, user: User, Path(community_id):
     .await
 }
 
-/// A local time from a `datetime-local` input, as stored.
-fn local_time(field: &'static str, raw: &str) -> Result<String, FieldError> {
-    chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%d %H:%M"))
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .map_err(|_| FieldError::new(field, "error.service.slot_start"))
-}
-
-fn age(field: &'static str, raw: &str) -> Result<Option<i64>, FieldError> {
-    match raw.trim() {
-        "" => Ok(None),
-        n => n.parse().map(Some).map_err(|_| FieldError::new(field, "error.service.age")),
-    }
-}
-
 fn checked(
     form: &ActivityForm,
     community: &Community,
@@ -160,8 +145,8 @@ fn checked(
     let description = activity::DESCRIPTION.parse("description", &form.description)?;
     linli_domain::publicity::check_public_text("description", &description)?;
     let venue = activity::VENUE.parse("activity_venue", &form.activity_venue)?;
-    let starts_at = local_time("starts_at_local", &form.starts_at_local)?;
-    let ends_at = local_time("ends_at", &form.ends_at)?;
+    let starts_at = crate::services::local_time("starts_at_local", &form.starts_at_local)?;
+    let ends_at = crate::services::local_time("ends_at", &form.ends_at)?;
     let capacity = form
         .capacity
         .trim()
@@ -169,12 +154,7 @@ fn checked(
         .ok()
         .filter(|n| (1..=activity::MAX_CAPACITY).contains(n))
         .ok_or_else(|| FieldError::new("capacity", "error.service.number"))?;
-    let tags = form
-        .care_tags
-        .iter()
-        .map(|t| CareTag::parse(t).ok_or_else(|| FieldError::new("care_tags", "error.choice")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let eligibility = Eligibility::new(age("min_age", &form.min_age)?, age("max_age", &form.max_age)?, tags)?;
+    let eligibility = crate::services::eligibility(&form.min_age, &form.max_age, &form.care_tags)?;
     let chosen = form
         .target_grids
         .iter()

@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use linli_domain::service::{BookingStatus, ReferralStatus};
 use linli_domain::{Action, Role};
 use linli_store::admin::{Community, Organisation};
 use linli_store::registry::GridSummary;
@@ -216,6 +217,51 @@ pub async fn show(State(state): State<AppState>, user: User) -> AppResult<Respon
                 todos.push(Todo {
                     text: t.fill("todo.verifications", &[("n", &n)]),
                     href: format!("/communities/{}/verifications", community.id),
+                });
+            }
+        }
+        // A social organisation's staff: its desk, with the referrals waiting for an answer.
+        for o in p.organisations().collect::<Vec<_>>() {
+            if crate::services::provides(p, o, &community) {
+                let sent =
+                    state.store.referrals_to(o).await?.iter().filter(|f| f.status == ReferralStatus::Sent).count();
+                todos.push(Todo {
+                    text: if sent > 0 {
+                        t.fill("todo.referrals", &[("n", &sent)])
+                    } else {
+                        t.get("todo.service_desk").to_owned()
+                    },
+                    href: format!("/organisations/{o}/services"),
+                });
+            }
+        }
+        // A resident's next booked service and next activity.
+        if let Some(r) = state.store.verified_resident(p.account_id, community.id).await? {
+            let now = linli_store::services::now_local();
+            if let Some(b) = state
+                .store
+                .bookings_of(r)
+                .await?
+                .into_iter()
+                .filter(|b| b.status == BookingStatus::Booked && b.starts_at > now)
+                .min_by(|x, y| x.starts_at.cmp(&y.starts_at))
+            {
+                todos.push(Todo {
+                    text: t.fill("todo.next_booking", &[("when", &b.starts_at), ("service", &b.service)]),
+                    href: format!("/bookings/{}", b.id),
+                });
+            }
+            if let Some(g) = state
+                .store
+                .registrations_of(r)
+                .await?
+                .into_iter()
+                .filter(|g| g.status == BookingStatus::Booked && g.starts_at > now)
+                .min_by(|x, y| x.starts_at.cmp(&y.starts_at))
+            {
+                todos.push(Todo {
+                    text: t.fill("todo.next_activity", &[("when", &g.starts_at), ("title", &g.title)]),
+                    href: format!("/activities/{}", g.activity_id),
                 });
             }
         }

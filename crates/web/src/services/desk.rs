@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use linli_domain::care::CareTag;
-use linli_domain::service::{self, BookingStatus, Eligibility, Kind, ReferralStatus};
+use linli_domain::service::{self, BookingStatus, Kind, ReferralStatus};
 use linli_domain::{Action, FieldError};
 use linli_store::admin::{Community, Organisation};
 use linli_store::services::{Booking, NewService, Referral, Service, Slot};
@@ -94,24 +94,12 @@ pub async fn desk(State(state): State<AppState>, user: User, Path(organisation_i
     desk_page(&state, &user, organisation_id, StatusCode::OK, ServiceForm::default(), None).await
 }
 
-fn age(field: &'static str, raw: &str) -> Result<Option<i64>, FieldError> {
-    match raw.trim() {
-        "" => Ok(None),
-        n => n.parse().map(Some).map_err(|_| FieldError::new(field, "error.service.age")),
-    }
-}
-
 fn checked(form: &ServiceForm, community_id: i64, organisation_id: i64, by: i64) -> Result<NewService, FieldError> {
     let kind = Kind::parse(&form.kind)?;
     let title = service::TITLE.parse("title", &form.title)?;
     let description = service::DESCRIPTION.parse("description", &form.description)?;
     let place = service::PLACE.parse("service_place", &form.service_place)?;
-    let tags = form
-        .care_tags
-        .iter()
-        .map(|t| CareTag::parse(t).ok_or_else(|| FieldError::new("care_tags", "error.choice")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let eligibility = Eligibility::new(age("min_age", &form.min_age)?, age("max_age", &form.max_age)?, tags)?;
+    let eligibility = super::eligibility(&form.min_age, &form.max_age, &form.care_tags)?;
     Ok(NewService { community_id, organisation_id, kind, title, description, place, eligibility, by })
 }
 
@@ -160,14 +148,6 @@ pub struct SlotForm {
     pub capacity: String,
 }
 
-/// A slot's start from a `datetime-local` input (`YYYY-MM-DDTHH:MM`), as stored.
-fn start(raw: &str) -> Result<String, FieldError> {
-    chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%d %H:%M"))
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .map_err(|_| FieldError::new("slot_start", "error.service.slot_start"))
-}
-
 fn within(field: &'static str, raw: &str, max: i64) -> Result<i64, FieldError> {
     raw.trim()
         .parse::<i64>()
@@ -186,7 +166,7 @@ pub async fn add_slot(
     if !provides {
         return Err(AppError::NotFound);
     }
-    let starts_at = start(&form.slot_start)?;
+    let starts_at = super::local_time("slot_start", &form.slot_start)?;
     let minutes = within("duration", &form.duration, service::MAX_MINUTES)?;
     let capacity = within("capacity", &form.capacity, service::MAX_CAPACITY)?;
     state.store.add_slot(service.id, &starts_at, minutes, capacity).await?;

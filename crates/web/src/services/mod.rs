@@ -16,9 +16,33 @@ pub mod referrals;
 use crate::context::{User, community_of};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use linli_domain::{Action, Principal, Reach};
+use linli_domain::care::CareTag;
+use linli_domain::service::Eligibility;
+use linli_domain::{Action, FieldError, Principal, Reach};
 use linli_store::admin::Community;
 use linli_store::services::{Booking, Service};
+
+/// Who may use a service or join an activity, from a form's ages and ticked care tags.
+pub(crate) fn eligibility(min_age: &str, max_age: &str, tags: &[String]) -> Result<Eligibility, FieldError> {
+    let age = |field: &'static str, raw: &str| match raw.trim() {
+        "" => Ok(None),
+        n => n.parse().map(Some).map_err(|_| FieldError::new(field, "error.service.age")),
+    };
+    let tags = tags
+        .iter()
+        .map(|t| CareTag::parse(t).ok_or_else(|| FieldError::new("care_tags", "error.choice")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Eligibility::new(age("min_age", min_age)?, age("max_age", max_age)?, tags)
+}
+
+/// A local time from a `datetime-local` input (`YYYY-MM-DDTHH:MM`), as slots and
+/// activities store it (`YYYY-MM-DD HH:MM`).
+pub(crate) fn local_time(field: &'static str, raw: &str) -> Result<String, FieldError> {
+    chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%d %H:%M"))
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .map_err(|_| FieldError::new(field, "error.service.slot_start"))
+}
 
 /// A stored time as pages show it (for templates, which pass references).
 pub fn at(ms: &i64) -> String {

@@ -309,6 +309,8 @@ dual_backend_test!(a_referral_is_accepted_booked_and_served_and_its_referrer_fol
     let mut far = app.signed_in("wangge3").await;
     assert_eq!(far.get(&format!("/referrals/{referral}")).await.status, StatusCode::NOT_FOUND);
     assert!(org.get("/inbox").await.text.contains(&format!("/referrals/{referral}")));
+    let home = org.get("/").await.text;
+    assert!(home.contains(&zh_fill("todo.referrals", &[("n", &1)])), "{home}");
     let page = org.get(&format!("/referrals/{referral}")).await.text;
     assert!(page.contains(reason) && page.contains(zh("referral.to.accepted")));
     // The referrer cannot answer it.
