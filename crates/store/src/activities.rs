@@ -127,8 +127,8 @@ const REGISTRATION: &str = "g.id, g.activity_id, a.title, a.starts_at, a.venue, 
      g.code, g.checked_in_at \
      FROM registrations g JOIN activities a ON a.id = g.activity_id JOIN residents p ON p.id = g.resident_id";
 
-/// The accounts of the registration's resident (`$1` is the activity, told by `Link`; the
-/// resident is `$4`'s detail… so the query names the resident by the registration).
+/// The accounts of a registration's resident: the recipients of a notice linked to its
+/// activity (whose id is `$1` there), so the registration is named in the query itself.
 fn resident_of(registration_id: i64) -> String {
     format!(
         "SELECT id AS account_id FROM accounts WHERE resident_id = (SELECT resident_id FROM registrations WHERE id = {registration_id})"

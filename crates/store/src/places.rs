@@ -49,11 +49,13 @@ pub(crate) async fn lock(tx: &mut crate::Tx, line: Line, id: i64, resident_id: i
     .await)?;
     let capacity = capacity.ok_or(StoreError::NotFound)?;
     let (taken, waiting, holds): (i64, i64, i64) = on!(tx, |c| sqlx::query_as(&format!(
-        "SELECT COUNT(*) FILTER (WHERE status IN ('booked', 'served', 'no_show')), \
+        "SELECT COUNT(*) FILTER (WHERE status IN {}), \
          COUNT(*) FILTER (WHERE status = 'waiting'), \
          COUNT(*) FILTER (WHERE resident_id = $2 AND status IN ('booked', 'waiting')) \
          FROM {} WHERE {} = $1",
-        line.table, line.parent
+        crate::services::HELD,
+        line.table,
+        line.parent
     ))
     .bind(id)
     .bind(resident_id)

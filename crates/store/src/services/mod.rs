@@ -197,27 +197,25 @@ impl Store {
         read!(self, |db| sqlx::query_as(&sql).bind(id).bind(&now).fetch_optional(db).await?).ok_or(StoreError::NotFound)
     }
 
-    /// The community's services in the directory (active ones, or all of them), of one kind
-    /// or every kind, one organisation's or all; by kind and title.
+    /// The community's services in the directory (active ones, or all of them), one
+    /// organisation's or all; by kind and title.
     pub async fn services(
         &self,
         community_id: i64,
-        kind: Option<Kind>,
         organisation_id: Option<i64>,
         with_inactive: bool,
     ) -> StoreResult<Vec<Service>> {
         let sql = format!(
             "SELECT {} FROM services s JOIN organisations o ON o.id = s.organisation_id \
              WHERE s.community_id = $1 AND (s.active OR $2) AND ($3 = 0 OR s.organisation_id = $3) \
-             AND ($4 = '' OR s.kind = $4) ORDER BY s.kind, s.title",
-            service_columns(5)
+             ORDER BY s.kind, s.title",
+            service_columns(4)
         );
         let now = now_local();
         Ok(read!(self, |db| sqlx::query_as(&sql)
             .bind(community_id)
             .bind(with_inactive)
             .bind(organisation_id.unwrap_or(0))
-            .bind(kind.map(|k| k.as_str()).unwrap_or(""))
             .bind(&now)
             .fetch_all(db)
             .await?))

@@ -78,7 +78,7 @@ async fn desk_page(
     let t = user.0.tr();
     let page = DeskPage {
         chrome: Chrome::new(&user.0, t.get("service.desk")),
-        services: state.store.services(community.id, None, Some(organisation.id), true).await?,
+        services: state.store.services(community.id, Some(organisation.id), true).await?,
         referrals: state.store.referrals_to(organisation.id).await?,
         kinds: Kind::ALL.iter().map(|k| k.as_str()).collect(),
         tags: CareTag::ALL.iter().map(|k| k.as_str()).collect(),

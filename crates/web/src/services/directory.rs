@@ -48,16 +48,18 @@ pub async fn list(
     let t = user.0.tr();
     let p = user.principal();
     let kind = if q.kind.is_empty() { None } else { Some(Kind::parse(&q.kind)?) };
-    let services = state.store.services(community.id, kind, None, false).await?;
+    // Every service, read once: the suggestions are drawn from all, the list is of the kind.
+    let all = state.store.services(community.id, None, false).await?;
     let resident = state.store.verified_resident(p.account_id, community.id).await?;
     let (fits, mine) = match resident {
         Some(r) => {
             let (age, tags) = state.store.age_and_tags(r).await?;
-            let all = state.store.services(community.id, None, None, false).await?;
-            (all.into_iter().filter(|s| s.eligibility().fits(age, &tags)).collect(), state.store.bookings_of(r).await?)
+            let fits = all.iter().filter(|s| s.eligibility().fits(age, &tags)).cloned().collect();
+            (fits, state.store.bookings_of(r).await?)
         }
         None => (Vec::new(), Vec::new()),
     };
+    let services = all.into_iter().filter(|s| kind.is_none_or(|k| s.kind == k)).collect();
     let mut desks = Vec::new();
     for o in p.organisations().collect::<Vec<_>>() {
         if super::provides(p, o, &community) {

@@ -67,7 +67,7 @@ async fn resident_page(
     let (age, tags) = state.store.age_and_tags(resident.id).await?;
     let mut services: Vec<(Service, bool)> = state
         .store
-        .services(community.id, None, None, false)
+        .services(community.id, None, false)
         .await?
         .into_iter()
         .filter(|s| s.eligibility().admits(age, &tags))
