@@ -65,7 +65,15 @@ dual_backend_test!(the_loop_closes_a_case_with_a_complete_timeline_and_routes_it
     let staff = Some(demo.accounts[0].account_id);
     let row = db.store.apply_case_step(case, staff, &Event::Register, "").await.unwrap();
     let deadline = row.deadline.unwrap();
-    assert!(deadline - row.registered_at.unwrap() >= 3 * 86_400_000, "three working days is at least three days");
+    // Three working days of seven working hours each (09:00–12:00, 13:30–17:30): at least
+    // 21 hours away, whenever the case is registered. (Measured in calendar days, a case
+    // registered on a Sunday evening is due on Wednesday at 17:30, under three days later.)
+    let calendar = linli_domain::worktime::Calendar::default();
+    let worked = calendar.working_between(
+        linli_domain::worktime::china_time(row.registered_at.unwrap()),
+        linli_domain::worktime::china_time(deadline),
+    );
+    assert!(worked >= chrono::Duration::hours(21), "three working days of working time, got {worked}");
     let row = db.store.apply_case_step(case, staff, &Event::Dispatch, "").await.unwrap();
     let property: i64 = read!(db.store, |pool| sqlx::query_scalar(
         "SELECT id FROM organisations WHERE community_id = $1 AND kind = 'property_company'"
