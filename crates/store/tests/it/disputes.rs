@@ -166,7 +166,7 @@ dual_backend_test!(mediation_goes_on_the_timeline_ends_once_and_is_followed_up, 
             .fetch_one(pool)
             .await
             .unwrap());
-    assert!(!sealed.contains("800"), "the agreement is sealed at rest");
+    assert!(!sealed.contains("赔偿") && !sealed.contains("800 元"), "the agreement is sealed at rest");
     let timeline = db.store.case_timeline(id).await.unwrap();
     let k: Vec<_> = timeline.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(k, ["report", "register", "mediation", "mediation", "settlement", "follow_up"]);
