@@ -98,6 +98,7 @@ pub mod rules;
 pub mod scorecard;
 pub mod service;
 pub mod survey;
+pub mod volunteer;
 pub mod worktime;
 
 pub use field::{FieldError, TextRule, clean_text};

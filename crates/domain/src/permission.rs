@@ -149,12 +149,21 @@ pub enum Action {
     ProposeActivities,
     /// Organise activities: the community's staff for the community's and residents' (and
     /// approving residents' proposals), a social organisation's staff for its own; check-in,
-    /// attendance, the report.
+    /// attendance, the report; shifts for volunteers and their hours (who organises
+    /// records), the community's volunteer teams and record entries, corrections asked.
     RunActivities,
+    /// Register as a volunteer (with consent), join teams and projects, sign up for an
+    /// activity's shifts, read one's record, ask for a correction, print a certificate.
+    Volunteer,
+    /// One's points: the ledger of what earned and spent them; redeem in the points shop.
+    RedeemPoints,
+    /// The community's points: the earning rules, the shop and its stock, every ledger,
+    /// corrections by entries with a reason, handing over and reversing redemptions.
+    ManagePoints,
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 58] = [
         Action::ViewHome,
         Action::ManageOwnAccount,
         Action::ViewCommunity,
@@ -210,6 +219,9 @@ impl Action {
         Action::JoinActivities,
         Action::ProposeActivities,
         Action::RunActivities,
+        Action::Volunteer,
+        Action::RedeemPoints,
+        Action::ManagePoints,
     ];
 }
 
@@ -307,6 +319,9 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::JoinActivities, &[Resident]),
     (Action::ProposeActivities, &[Resident]),
     (Action::RunActivities, &[CommunityStaff, CommunityDirector, SocialOrgStaff]),
+    (Action::Volunteer, &[Resident]),
+    (Action::RedeemPoints, &[Resident]),
+    (Action::ManagePoints, &[CommunityStaff, CommunityDirector]),
 ];
 
 /// Whether `role` may perform `action` anywhere in its scope.

@@ -1,15 +1,18 @@
 //! Community activities: published by staff or a social organisation, or proposed by
 //! residents and approved by staff; registration with a waiting line (the places of
 //! [`crate::places`]), each with a check-in code; check-in on the day by code or by the
-//! organiser's tick; a report with photos afterwards.
+//! organiser's tick (which earns the resident the points the community sets for it); a
+//! report with photos afterwards. Volunteers' shifts are in [`crate::volunteers`].
 
 use crate::notifications::{Link, tell};
 use crate::photos::NewPhoto;
 use crate::places::ACTIVITIES;
+use crate::points::Post;
 use crate::services::{Placed, invalid, now_local};
 use crate::{Store, StoreError, StoreResult, exec, on, read, transaction};
 use linli_domain::activity::{Kind, Organiser, Status};
 use linli_domain::service::{BookingStatus, Eligibility, placement};
+use linli_domain::volunteer::Action;
 use rand::Rng;
 
 /// A checked activity to write.
@@ -373,6 +376,11 @@ impl Store {
             if n == 0 {
                 return Err(invalid("checkin_code", "error.activity.checked_in"));
             }
+            let points = crate::points::rule(tx, r.community_id, Action::ActivityAttended).await?;
+            let source = format!("registration:{}", r.id);
+            let earned =
+                Post::earned((r.community_id, r.resident_id), Action::ActivityAttended, points, &a.title, source, by);
+            crate::points::earn(tx, &earned, now).await?;
         })?;
         self.registration(r.id).await
     }

@@ -37,6 +37,7 @@ pub mod open311;
 pub mod ownership;
 pub mod photos;
 mod places;
+pub mod points;
 pub mod proposals;
 pub mod publicity;
 pub mod registry;
@@ -49,6 +50,7 @@ pub mod surveys;
 pub mod throttle;
 pub mod tokens;
 pub mod verification;
+pub mod volunteers;
 
 pub use crypto::SecretKey;
 pub use error::{StoreError, StoreResult};

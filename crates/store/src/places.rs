@@ -1,6 +1,7 @@
-//! Places and their waiting line, shared by a service's slots (`bookings`) and activities
-//! (`registrations`). A holder row (a slot, an activity) has a capacity; each taking of a
-//! place or joining of the line is a row with a `line` number, its arrival order. Every
+//! Places and their waiting line, shared by a service's slots (`bookings`), activities
+//! (`registrations`) and activities' volunteer shifts (`shift_signups`). A holder row (a
+//! slot, an activity, a shift) has a capacity; each taking of a place or joining of the
+//! line is a row with a `line` number, its arrival order. Every
 //! change first takes the holder's row ([`lock`]): on PostgreSQL the `UPDATE` holds the row
 //! until commit, on SQLite the single writer already orders them, so the places counted and
 //! the line numbered under the lock are the truth, and a rush never overbooks nor loses a
@@ -22,6 +23,7 @@ pub(crate) struct Line {
 
 pub(crate) const SLOTS: Line = Line { holder: "service_slots", table: "bookings", parent: "slot_id" };
 pub(crate) const ACTIVITIES: Line = Line { holder: "activities", table: "registrations", parent: "activity_id" };
+pub(crate) const SHIFTS: Line = Line { holder: "shifts", table: "shift_signups", parent: "shift_id" };
 
 /// What a holder held when its row was taken.
 #[derive(Debug, Clone, Copy)]
@@ -121,5 +123,9 @@ pub(crate) async fn give_up(
 
 /// The field a refusal about one place names.
 fn line_field(line: Line) -> &'static str {
-    if line.table == "bookings" { "booking" } else { "registration" }
+    match line.table {
+        "bookings" => "booking",
+        "shift_signups" => "signup",
+        _ => "registration",
+    }
 }

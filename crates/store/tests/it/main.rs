@@ -9,6 +9,7 @@ mod disputes;
 mod full_disk;
 mod monitoring;
 mod notifications;
+mod points;
 mod proposals;
 mod publicity;
 mod registry;
