@@ -367,6 +367,15 @@ impl Store {
         })
     }
 
+    /// The activity a shift belongs to.
+    pub async fn shift_activity(&self, shift_id: i64) -> StoreResult<i64> {
+        read!(self, |db| sqlx::query_scalar("SELECT activity_id FROM shifts WHERE id = $1")
+            .bind(shift_id)
+            .fetch_optional(db)
+            .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
     pub async fn shifts(&self, activity_id: i64) -> StoreResult<Vec<Shift>> {
         let sql = format!("SELECT {SHIFT} WHERE s.activity_id = $1 ORDER BY s.starts_at, s.id");
         Ok(read!(self, |db| sqlx::query_as(&sql).bind(activity_id).fetch_all(db).await?))
@@ -458,7 +467,8 @@ impl Store {
         if !(1..=linli_domain::volunteer::MAX_MINUTES).contains(&new.minutes) {
             return Err(invalid("minutes", "error.volunteer.minutes"));
         }
-        if new.served_on.as_str() > crate::today().to_string().as_str() {
+        // A sign-up's hours wait for its shift to begin (checked below); others for their day.
+        if new.signup_id.is_none() && new.served_on.as_str() > crate::today().to_string().as_str() {
             return Err(invalid("served_on", "error.volunteer.future"));
         }
         let now = crate::now_ms();

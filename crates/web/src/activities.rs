@@ -21,6 +21,7 @@ use linli_domain::{Action, FieldError, Principal};
 use linli_store::StoreError;
 use linli_store::activities::{Activity, NewActivity, Registration};
 use linli_store::admin::{Community, Grid};
+use linli_store::volunteers::{Shift, Signup};
 use serde::Deserialize;
 
 /// Whether the caller organises this activity: the community's staff for any of the
@@ -293,11 +294,30 @@ struct ActivityPage {
     mine: Option<Registration>,
     tags: Vec<&'static str>,
     photos: Vec<i64>,
+    /// Volunteer shifts; the organiser's roster of sign-ups (with hours to record after
+    /// the start), a volunteer's own sign-ups, and whether the caller is a volunteer.
+    shifts: Vec<Shift>,
+    roster: Vec<Signup>,
+    signed: Vec<Signup>,
+    volunteer: Option<bool>,
     error: Option<String>,
     notice: Option<String>,
 }
 
-async fn activity_page(
+impl ActivityPage {
+    /// The caller's own sign-up for a shift, if any.
+    fn signed_for(&self, shift_id: &i64) -> Option<&Signup> {
+        self.signed.iter().find(|s| s.shift_id == *shift_id)
+    }
+
+    /// A shift's length in hours, the default hours recorded.
+    fn shift_hours(&self, shift_id: &i64) -> String {
+        let minutes = self.shifts.iter().find(|s| s.id == *shift_id).map_or(0, Shift::minutes);
+        linli_domain::volunteer::hours(minutes)
+    }
+}
+
+pub(crate) async fn activity_page(
     state: &AppState,
     user: &User,
     id: i64,
@@ -313,6 +333,16 @@ async fn activity_page(
     } else {
         None
     };
+    let volunteer_here = p.can_in_community(Action::Volunteer, community.id, community.street_id);
+    let (volunteer, signed) = match resident {
+        Some(r) if volunteer_here => match state.store.volunteer_of(r).await? {
+            Some(_) => {
+                (Some(true), state.store.signups_of(r).await?.into_iter().filter(|s| s.activity_id == a.id).collect())
+            }
+            None => (Some(false), Vec::new()),
+        },
+        _ => (None, Vec::new()),
+    };
     let (joins, mine) = match resident {
         Some(r) => {
             let (age, tags) = state.store.age_and_tags(r).await?;
@@ -327,6 +357,10 @@ async fn activity_page(
         chrome: Chrome::new(&user.0, a.title.clone()),
         tags: a.eligibility().tags.iter().map(|t| t.as_str()).collect(),
         photos: state.store.activity_photos(a.id).await?,
+        shifts: state.store.shifts(a.id).await?,
+        roster: if runs { state.store.signups(a.id).await? } else { Vec::new() },
+        signed,
+        volunteer,
         runs,
         staff: p.is_staff_of(community.id),
         joins,

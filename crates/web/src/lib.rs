@@ -28,6 +28,7 @@ pub mod open311;
 pub mod ops;
 pub mod pages;
 pub mod photo;
+pub mod points;
 pub mod proposals;
 pub mod publicity;
 pub mod registry;
@@ -38,6 +39,7 @@ pub mod services;
 pub mod spreadsheet;
 pub mod state;
 pub mod surveys;
+pub mod volunteers;
 pub mod webhook;
 
 use crate::context::Ctx;

@@ -14,8 +14,8 @@ use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
 use crate::{
-    accounts, activities, announcements, assemblies, attachments, cases, consultations, indicators, monitoring,
-    proposals, publicity, registry, residents, scorecards, services, surveys,
+    accounts, activities, announcements, assemblies, attachments, cases, consultations, indicators, monitoring, points,
+    proposals, publicity, registry, residents, scorecards, services, surveys, volunteers,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -286,6 +286,32 @@ pub fn build() -> Routes {
         .page(Method::POST, "/activities/{activity_id}/checkin", Some(RunActivities), activities::check_in)
         .page(Method::POST, "/activities/{activity_id}/report", Some(RunActivities), activities::report)
         .page(Method::GET, "/activities/{activity_id}/photos/{photo_id}", Some(ViewActivities), activities::photo)
+        .page(Method::POST, "/activities/{activity_id}/shifts", Some(RunActivities), volunteers::add_shift)
+        .page(Method::POST, "/shifts/{shift_id}/signups", Some(Volunteer), volunteers::sign_up)
+        .page(Method::POST, "/signups/{signup_id}/cancel", Some(Volunteer), volunteers::cancel_signup)
+        .page(Method::POST, "/signups/{signup_id}/hours", Some(RunActivities), volunteers::record_hours)
+        .page(Method::GET, "/communities/{community_id}/volunteers", Some(ViewActivities), volunteers::hub)
+        .page(Method::POST, "/communities/{community_id}/volunteers", Some(Volunteer), volunteers::join)
+        .page(Method::POST, "/communities/{community_id}/volunteers/me", Some(Volunteer), volunteers::update)
+        .page(Method::POST, "/communities/{community_id}/volunteer-teams", Some(RunActivities), volunteers::create_team)
+        .page(Method::POST, "/volunteer-teams/{team_id}/membership", Some(Volunteer), volunteers::membership)
+        .page(Method::GET, "/volunteers/{volunteer_id}", Some(ViewActivities), volunteers::record)
+        .page(Method::GET, "/volunteers/{volunteer_id}/certificate", Some(ViewActivities), volunteers::certificate)
+        .page(Method::POST, "/volunteers/{volunteer_id}/entries", Some(RunActivities), volunteers::add_entry)
+        .page(Method::POST, "/volunteer-hours/{hours_id}/corrections", Some(Volunteer), volunteers::ask_correction)
+        .page(
+            Method::POST,
+            "/volunteer-corrections/{correction_id}/decide",
+            Some(RunActivities),
+            volunteers::decide_correction,
+        )
+        .page(Method::GET, "/communities/{community_id}/points", Some(ViewActivities), points::show)
+        .page(Method::POST, "/communities/{community_id}/points/rules", Some(ManagePoints), points::set_rules)
+        .page(Method::POST, "/communities/{community_id}/points/corrections", Some(ManagePoints), points::correct)
+        .page(Method::POST, "/communities/{community_id}/shop-items", Some(ManagePoints), points::create_item)
+        .page(Method::POST, "/shop-items/{item_id}/redeem", Some(RedeemPoints), points::redeem)
+        .page(Method::POST, "/shop-items/{item_id}/restock", Some(ManagePoints), points::restock)
+        .page(Method::POST, "/redemptions/{redemption_id}", Some(ManagePoints), points::settle)
         .page(Method::GET, "/board/{community_id}", None, publicity::board)
         .page(Method::GET, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::manage)
         .page(Method::POST, "/communities/{community_id}/board", Some(ManagePublicRecord), publicity::add)

@@ -10,6 +10,14 @@ use linli_domain::service::Eligibility;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
+/// The activities the volunteers' demo adds shifts to.
+pub struct Seeded {
+    pub festival: i64,
+    pub festival_day: String,
+    pub talk: i64,
+    pub class: i64,
+}
+
 /// Mid-Autumn days (农历八月十五) of recent years.
 const MID_AUTUMN: &[&str] = &["2024-09-17", "2025-10-06", "2026-09-25", "2027-09-15", "2028-10-03", "2029-09-22"];
 
@@ -47,7 +55,7 @@ pub async fn seed(
     staff: i64,
     resident: (i64, i64),
     rng: &mut rand_chacha::ChaCha8Rng,
-) -> StoreResult<()> {
+) -> StoreResult<Seeded> {
     let today = crate::today();
     let now = crate::now_ms();
     let people: Vec<(i64, Option<i64>)> = read!(store, |db| {
@@ -166,5 +174,5 @@ pub async fn seed(
     market.status = Status::Proposed;
     market.description = "孩子们把不用的玩具和书拿来交换，家长志愿者负责摊位，不收费。".into();
     store.create_activity(&market).await?;
-    Ok(())
+    Ok(Seeded { festival, festival_day: day.to_string(), talk, class })
 }

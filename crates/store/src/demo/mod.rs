@@ -16,6 +16,7 @@ mod proposals;
 mod publicity;
 mod services;
 mod surveys;
+mod volunteers;
 
 use crate::accounts::{NewAccount, NewAssignment};
 use crate::{Store, StoreResult, read, transaction};
@@ -209,7 +210,15 @@ pub async fn load(store: &Store, spec: &DemoSpec) -> StoreResult<DemoReport> {
                         };
                         services::seed(store, community.id, community.social_orgs, &services, &mut rng).await?;
                     }
-                    activities::seed(store, community.id, staff.0, (resident.0, report.resident_id), &mut rng).await?;
+                    let held =
+                        activities::seed(store, community.id, staff.0, (resident.0, report.resident_id), &mut rng)
+                            .await?;
+                    let cast = volunteers::Cast {
+                        staff: staff.0,
+                        demo_resident: (resident.0, report.resident_id),
+                        organisation: (community.social_orgs[0], social.0),
+                    };
+                    volunteers::seed(store, community.id, &cast, &held, &mut rng).await?;
                 }
             }
         }

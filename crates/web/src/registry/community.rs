@@ -146,6 +146,9 @@ async fn community_page(
             (Action::ViewSurveys, "surveys", "survey.list"),
             (Action::ViewServices, "services", "service.directory"),
             (Action::ViewActivities, "activities", "activity.list"),
+            (Action::ViewActivities, "volunteers", "community.volunteers"),
+            (Action::RedeemPoints, "points", "community.points"),
+            (Action::ManagePoints, "points", "community.points"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

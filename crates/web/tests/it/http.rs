@@ -44,6 +44,13 @@ fn example_path(app: &TestApp, route: &RouteInfo) -> String {
         .replace("{referral_id}", "999999")
         .replace("{activity_id}", "999999")
         .replace("{registration_id}", "999999")
+        .replace("{shift_id}", "999999")
+        .replace("{signup_id}", "999999")
+        .replace("{team_id}", "999999")
+        .replace("{volunteer_id}", "999999")
+        .replace("{hours_id}", "999999")
+        .replace("{correction_id}", "999999")
+        .replace("{redemption_id}", "999999")
 }
 
 async fn call(b: &mut Browser, method: &Method, path: &str) -> linli_test_support::Reply {

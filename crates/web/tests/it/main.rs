@@ -29,3 +29,4 @@ mod services;
 mod settings;
 mod surveys;
 mod verification;
+mod volunteers;
