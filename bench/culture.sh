@@ -9,6 +9,11 @@
 #     lines, the other 1,900 wait in arrival order each told its place, and the codes are
 #     distinct. Baseline: the same number of one-row transactions into a plain table, same
 #     concurrency.
+#  2. 1,000 redemptions in the points shop at once (100 residents × 10 tries, 64 at a time)
+#     against balances that allow 5 each (Store::redeem: the balance's guarded update, the
+#     stock's, the redemption and its ledger entry, one transaction). The run fails unless
+#     exactly 500 succeed and 500 are refused for the balance, every balance ends at zero,
+#     the ledger's sums equal the balances, and the stock fell by 500. Baseline as above.
 #
 #   bench/culture.sh                                                     # SQLite
 #   DATABASE_URL=postgres://postgres@127.0.0.1/bench bench/culture.sh    # PostgreSQL (emptied first)
@@ -36,3 +41,4 @@ else
 fi
 "$BIN" demo "${DB_ARGS[@]}" --households "$HOUSEHOLDS" | tail -1
 "$BIN" bench-registrations "${DB_ARGS[@]}" --residents "$RESIDENTS" --capacity "$CAPACITY" --concurrency "$CONCURRENCY"
+"$BIN" bench-redemptions "${DB_ARGS[@]}" --residents 100 --allowed 5 --tries 10 --concurrency "$CONCURRENCY"

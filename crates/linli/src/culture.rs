@@ -1,5 +1,5 @@
 //! Services and community culture figures (issue 17), each beside a baseline measured in
-//! the same run.
+//! the same run: registrations for an activity, and redemptions of points.
 //!
 //! `linli bench-registrations`: `residents` residents of the first community register for
 //! one activity of `capacity` places at once, `concurrency` at a time, through
@@ -15,7 +15,8 @@ use anyhow::{Result, bail};
 use linli_domain::activity::{Kind, Organiser, Status};
 use linli_domain::service::{BookingStatus, Eligibility};
 use linli_store::activities::NewActivity;
-use linli_store::{Store, read};
+use linli_store::points::NewItem;
+use linli_store::{Store, StoreError, read};
 use std::sync::{Arc, Mutex};
 
 pub async fn registrations(store: Store, residents: i64, capacity: i64, concurrency: usize) -> Result<()> {
@@ -102,6 +103,96 @@ pub async fn registrations(store: Store, residents: i64, capacity: i64, concurre
     println!(
         "exactly {capacity} places held, by the first {capacity} arrivals; {} in line in arrival order, each told its place; {n} distinct codes",
         n as i64 - capacity
+    );
+    one_row_baseline(&store, n, concurrency, rate).await
+}
+
+/// `linli bench-redemptions`: `residents` residents of the first community, each given by
+/// a staff correction exactly what `allowed` redemptions cost, try `tries` redemptions
+/// each, all at once, `concurrency` at a time, through [`Store::redeem`] (the balance's
+/// guarded update, the stock's, the redemption and its ledger entry, one transaction). The
+/// run fails unless exactly `residents × allowed` succeed and the rest are refused for the
+/// balance, every balance ends at zero (never below), the ledger's sums equal the balances,
+/// and the stock fell by the redemptions. Beside it, the same number of one-row
+/// transactions with the same concurrency.
+pub async fn redemptions(store: Store, residents: i64, allowed: i64, tries: i64, concurrency: usize) -> Result<()> {
+    let community_id = store.communities(None).await?.first().map(|c| c.id).unwrap_or_default();
+    let people: Vec<i64> = read!(store, |db| sqlx::query_scalar(
+        "SELECT id FROM residents WHERE community_id = $1 AND moved_out_on IS NULL \
+         AND id NOT IN (SELECT resident_id FROM points_balances) ORDER BY id LIMIT $2"
+    )
+    .bind(community_id)
+    .bind(residents)
+    .fetch_all(db)
+    .await?);
+    let account: i64 = read!(store, |db| sqlx::query_scalar("SELECT MIN(id) FROM accounts").fetch_one(db).await?);
+    let cost = 10;
+    for &r in &people {
+        store.correct_points(community_id, r, cost * allowed, "基准：补录积分", account).await?;
+    }
+    let stock = people.len() as i64 * tries;
+    let item = store
+        .create_item(&NewItem {
+            community_id,
+            organisation_id: None,
+            title: "基准：餐券".into(),
+            description: String::new(),
+            cost,
+            stock,
+            by: account,
+        })
+        .await?;
+    let n = people.len() * tries as usize;
+    println!(
+        "== {n} redemptions at once ({} residents × {tries}, balances allow {allowed} each), {concurrency} at a time ({} cores)",
+        people.len(),
+        std::thread::available_parallelism()?
+    );
+    let ids = Arc::new(people.clone());
+    let outcomes: Arc<Mutex<(usize, usize)>> = Arc::new(Mutex::new((0, 0)));
+    let (s, ids2, out2) = (store.clone(), ids.clone(), outcomes.clone());
+    let (wall, times) = run(n, concurrency, move |i| {
+        let (s, ids, out) = (s.clone(), ids2.clone(), out2.clone());
+        async move {
+            let resident = ids[i % ids.len()];
+            let result = s.redeem(item, resident, account).await;
+            let mut o = out.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            match result {
+                Ok(_) => o.0 += 1,
+                Err(StoreError::Invalid(f)) if f.key == "error.points.balance" => o.1 += 1,
+                Err(e) => return Err(e.into()),
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let rate = n as f64 / wall;
+    println!(
+        "redemptions: {rate:.0}/s, p50 {:.1} ms, p99 {:.1} ms, all {n} in {wall:.2} s",
+        pct(&times, 0.5),
+        pct(&times, 0.99)
+    );
+    let (ok, refused) = *outcomes.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let expected = people.len() * allowed as usize;
+    if ok != expected || refused != n - expected {
+        bail!("{ok} redeemed and {refused} refused; expected {expected} and {}", n - expected);
+    }
+    for &r in &people {
+        let b = store.points_balance(r).await?;
+        if b != 0 {
+            bail!("resident {r} ends with {b} points");
+        }
+    }
+    let mismatches = store.points_mismatches(community_id).await?;
+    if mismatches != 0 {
+        bail!("{mismatches} balances differ from their ledger's sum");
+    }
+    let left = store.item(item).await?.stock;
+    if left != stock - ok as i64 {
+        bail!("stock {left}, expected {}", stock - ok as i64);
+    }
+    println!(
+        "exactly {ok} redeemed, {refused} refused for the balance; every balance 0, none below; ledger sums equal balances; stock {stock} → {left}"
     );
     one_row_baseline(&store, n, concurrency, rate).await
 }

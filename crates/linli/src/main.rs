@@ -184,6 +184,21 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Benchmark aid: RESIDENTS residents, each with points for ALLOWED redemptions, try
+    /// TRIES each at once (see bench/culture.sh).
+    #[command(hide = true)]
+    BenchRedemptions {
+        #[arg(long, default_value_t = 100)]
+        residents: i64,
+        #[arg(long, default_value_t = 5)]
+        allowed: i64,
+        #[arg(long, default_value_t = 10)]
+        tries: i64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print the effective configuration (defaults, file, environment and flags).
     PrintConfig {
         #[command(flatten)]
@@ -351,6 +366,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::BenchRegistrations { residents, capacity, concurrency, db } => {
             let settings = Settings::resolve(&db, &ServeArgs::default())?;
             culture::registrations(open(&settings).await?, residents, capacity, concurrency).await
+        }
+        Command::BenchRedemptions { residents, allowed, tries, concurrency, db } => {
+            let settings = Settings::resolve(&db, &ServeArgs::default())?;
+            culture::redemptions(open(&settings).await?, residents, allowed, tries, concurrency).await
         }
         Command::TimeIndicators { repeat, db } => {
             use linli_store::cases::{Dimension, IndicatorScope};

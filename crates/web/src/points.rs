@@ -350,7 +350,7 @@ pub async fn correct(
         Ok((delta, note)) => {
             match state.store.correct_points(community.id, resident, delta, &note, user.principal().account_id).await {
                 Ok(_) => {
-                    let to = format!("/communities/{}/points?resident={resident}&done=corrected", community.id);
+                    let to = format!("/communities/{}/points?resident={resident}&done=corrected#account", community.id);
                     return Ok(Redirect::to(&to).into_response());
                 }
                 Err(StoreError::Invalid(e)) => e,

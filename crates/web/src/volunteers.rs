@@ -256,8 +256,10 @@ pub async fn membership(
         let e = FieldError::new("team", "error.volunteer.not_volunteer");
         return hub_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, Some(e), None).await;
     };
-    state.store.set_membership(team.id, me.id, form.leave.is_none()).await?;
-    Ok(Redirect::to(&format!("/communities/{}/volunteers", community.id)).into_response())
+    let join = form.leave.is_none();
+    state.store.set_membership(team.id, me.id, join).await?;
+    let done = if join { "joined_team" } else { "left_team" };
+    Ok(Redirect::to(&format!("/communities/{}/volunteers?done={done}", community.id)).into_response())
 }
 
 /// A volunteer and the community it belongs to, if the caller may read its record: the
@@ -267,7 +269,8 @@ async fn record_for(state: &AppState, user: &User, id: i64) -> AppResult<(Volunt
     let community = community_of(state, user, v.community_id, Action::ViewActivities).await?;
     let p = user.principal();
     let own = own_volunteer(state, user, &community).await?.is_some_and(|me| me.id == v.id);
-    if !own && !(organises(p, &community) && p.is_staff_of(community.id)) {
+    let staff = organises(p, &community) && p.is_staff_of(community.id);
+    if !(own || staff) {
         return Err(AppError::NotFound);
     }
     Ok((v, community, own))
