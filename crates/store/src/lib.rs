@@ -34,6 +34,7 @@ pub mod monitoring;
 pub mod moves;
 pub mod notifications;
 pub mod open311;
+pub mod outcomes;
 pub mod ownership;
 pub mod photos;
 mod places;

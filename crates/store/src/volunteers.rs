@@ -39,11 +39,12 @@ pub struct Team {
     pub kind: TeamKind,
     pub name: String,
     pub description: String,
+    pub organisation_id: Option<i64>,
     pub organisation: Option<String>,
     pub members: i64,
 }
 
-const TEAM: &str = "t.id, t.community_id, t.kind, t.name, t.description, o.name AS organisation, \
+const TEAM: &str = "t.id, t.community_id, t.kind, t.name, t.description, t.organisation_id, o.name AS organisation, \
      (SELECT COUNT(*) FROM volunteer_members m WHERE m.team_id = t.id) AS members \
      FROM volunteer_teams t LEFT JOIN organisations o ON o.id = t.organisation_id";
 
@@ -461,7 +462,8 @@ impl Store {
     }
 
     /// Records hours and credits the points they earn. For a sign-up: only one holding a
-    /// place on a shift of that activity, once, after the shift began.
+    /// place on a shift of that activity, once, after the shift began; for a team's or
+    /// project's work, only a member of it.
     pub async fn record_hours(&self, new: &NewHours) -> StoreResult<i64> {
         let v = self.volunteer(new.volunteer_id).await?;
         if !(1..=linli_domain::volunteer::MAX_MINUTES).contains(&new.minutes) {
@@ -498,6 +500,18 @@ impl Store {
                 )?;
                 if n == 0 {
                     return Err(invalid("signup", "error.volunteer.recorded"));
+                }
+            }
+            if let (None, Some(team)) = (new.signup_id, new.team_id) {
+                let member: Option<i64> = on!(tx, |c| sqlx::query_scalar(
+                    "SELECT team_id FROM volunteer_members WHERE team_id = $1 AND volunteer_id = $2"
+                )
+                .bind(team)
+                .bind(v.id)
+                .fetch_optional(c)
+                .await)?;
+                if member.is_none() {
+                    return Err(invalid("volunteer_id", "error.volunteer.not_member"));
                 }
             }
             let id: i64 = on!(tx, |c| {

@@ -26,6 +26,7 @@ pub mod monitoring;
 pub mod notify;
 pub mod open311;
 pub mod ops;
+pub mod outcomes;
 pub mod pages;
 pub mod photo;
 pub mod points;

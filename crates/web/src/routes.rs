@@ -14,8 +14,8 @@ use crate::registry::{building_import, buildings, community, grids};
 use crate::residents::import;
 use crate::state::AppState;
 use crate::{
-    accounts, activities, announcements, assemblies, attachments, cases, consultations, indicators, monitoring, points,
-    proposals, publicity, registry, residents, scorecards, services, surveys, volunteers,
+    accounts, activities, announcements, assemblies, attachments, cases, consultations, indicators, monitoring,
+    outcomes, points, proposals, publicity, registry, residents, scorecards, services, surveys, volunteers,
 };
 use axum::Router;
 use axum::handler::Handler;
@@ -127,6 +127,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/streets", Some(ViewStreet), community::list_streets)
         .page(Method::GET, "/streets/{street_id}", Some(ViewStreet), community::show_street)
         .page(Method::GET, "/streets/{street_id}/indicators", Some(ViewIndicators), indicators::show_street)
+        .page(Method::GET, "/streets/{street_id}/outcomes", Some(ViewIndicators), outcomes::street)
         .page(Method::GET, "/account", Some(ManageOwnAccount), accounts::own::show)
         .page(Method::GET, "/inbox", Some(ViewHome), inbox::show)
         .page(Method::POST, "/inbox/read", Some(ViewHome), inbox::mark_read)
@@ -295,6 +296,7 @@ pub fn build() -> Routes {
         .page(Method::POST, "/communities/{community_id}/volunteers/me", Some(Volunteer), volunteers::update)
         .page(Method::POST, "/communities/{community_id}/volunteer-teams", Some(RunActivities), volunteers::create_team)
         .page(Method::POST, "/volunteer-teams/{team_id}/membership", Some(Volunteer), volunteers::membership)
+        .page(Method::POST, "/volunteer-teams/{team_id}/hours", Some(RunActivities), volunteers::record_team_hours)
         .page(Method::GET, "/volunteers/{volunteer_id}", Some(ViewActivities), volunteers::record)
         .page(Method::GET, "/volunteers/{volunteer_id}/certificate", Some(ViewActivities), volunteers::certificate)
         .page(Method::POST, "/volunteers/{volunteer_id}/entries", Some(RunActivities), volunteers::add_entry)
@@ -501,6 +503,7 @@ pub fn build() -> Routes {
         .page(Method::GET, "/communities/{community_id}/cases/new", Some(ReportCase), cases::pages::new_form)
         .upload("/communities/{community_id}/cases", Some(ReportCase), cases::pages::create, photo::UPLOAD_LIMIT)
         .page(Method::GET, "/communities/{community_id}/indicators", Some(ViewIndicators), indicators::show)
+        .page(Method::GET, "/communities/{community_id}/outcomes", Some(ViewIndicators), outcomes::community)
         .page(
             Method::GET,
             "/organisations/{organisation_id}/indicators",

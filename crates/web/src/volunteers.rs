@@ -58,6 +58,9 @@ pub struct TeamView {
     pub named: Vec<Member>,
     pub others: usize,
     pub mine: bool,
+    /// The caller organises it (the community's staff, or its organisation) and records
+    /// its members' hours.
+    pub records: bool,
 }
 
 #[derive(Template)]
@@ -76,6 +79,7 @@ struct HubPage {
     volunteers: Vec<Volunteer>,
     corrections: Vec<Correction>,
     kinds: Vec<&'static str>,
+    today: String,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -105,8 +109,11 @@ async fn hub_page(
     let mut teams = Vec::new();
     for team in state.store.teams(community.id).await? {
         let members = state.store.team_members(team.id).await?;
-        let (named, hidden): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.named || staff);
-        teams.push(TeamView { mine: mine.contains(&team.id), others: hidden.len(), named, team });
+        // Its organisers see every member; other residents those who agreed to be named.
+        let organises_it = staff || team.organisation_id.is_some_and(|o| provides(p, o, &community));
+        let (named, hidden): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.named || organises_it);
+        let records = organiser && organises_it;
+        teams.push(TeamView { mine: mine.contains(&team.id), others: hidden.len(), named, records, team });
     }
     let corrections = if organiser {
         let org = if staff { None } else { p.organisations().find(|&o| provides(p, o, &community)) };
@@ -125,6 +132,7 @@ async fn hub_page(
         volunteers: if staff { state.store.volunteers(community.id).await? } else { Vec::new() },
         corrections,
         kinds: TeamKind::ALL.iter().map(|k| k.as_str()).collect(),
+        today: linli_store::today().to_string(),
         community,
         error: error.map(|e| t.field_error(e.field, e.key)),
         notice: done.filter(|d| t.has(&format!("volunteer.done.{d}"))).map(|d| t.label("volunteer.done", &d)),
@@ -260,6 +268,71 @@ pub async fn membership(
     state.store.set_membership(team.id, me.id, join).await?;
     let done = if join { "joined_team" } else { "left_team" };
     Ok(Redirect::to(&format!("/communities/{}/volunteers?done={done}", community.id)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct TeamHoursForm {
+    #[serde(default, deserialize_with = "crate::form::optional_id")]
+    pub volunteer_id: Option<i64>,
+    #[serde(default)]
+    pub served_on: String,
+    #[serde(default)]
+    pub served_hours: String,
+    #[serde(default)]
+    pub content: String,
+}
+
+/// Whoever organises a team or project records its members' hours, naming itself issuer.
+pub async fn record_team_hours(
+    State(state): State<AppState>,
+    user: User,
+    Path(team_id): Path<i64>,
+    axum::Form(form): axum::Form<TeamHoursForm>,
+) -> AppResult<Response> {
+    let team = state.store.team(team_id).await?;
+    let community = community_of(&state, &user, team.community_id, Action::RunActivities).await?;
+    let p = user.principal();
+    if !certifies(p, &community, team.organisation_id) {
+        return Err(AppError::NotFound);
+    }
+    let checked = (|| {
+        let volunteer_id = form.volunteer_id.ok_or_else(|| FieldError::new("volunteer_id", "error.required"))?;
+        let served_on = chrono::NaiveDate::parse_from_str(form.served_on.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(|d| *d <= linli_store::today())
+            .ok_or_else(|| FieldError::new("served_on", "error.volunteer.date"))?;
+        let minutes = minutes_of("served_hours", &form.served_hours)?;
+        let content = volunteer::CONTENT.parse("content", &form.content)?;
+        Ok::<_, FieldError>((volunteer_id, served_on, minutes, content))
+    })();
+    let refused = match checked {
+        Ok((volunteer_id, served_on, minutes, content)) => {
+            let new = NewHours {
+                volunteer_id,
+                signup_id: None,
+                activity_id: None,
+                team_id: Some(team.id),
+                project: team.name.clone(),
+                served_on: served_on.to_string(),
+                minutes,
+                content,
+                issuer: team.organisation.clone().unwrap_or_else(|| committee_of(&community)),
+                organisation_id: team.organisation_id,
+                by: p.account_id,
+            };
+            match state.store.record_hours(&new).await {
+                Ok(_) => {
+                    let to = format!("/communities/{}/volunteers?done=hours", community.id);
+                    return Ok(Redirect::to(&to).into_response());
+                }
+                Err(StoreError::NotFound) => FieldError::new("volunteer_id", "error.volunteer.not_member"),
+                Err(StoreError::Invalid(e)) => e,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(e) => e,
+    };
+    hub_page(&state, &user, community, StatusCode::UNPROCESSABLE_ENTITY, Some(refused), None).await
 }
 
 /// A volunteer and the community it belongs to, if the caller may read its record: the

@@ -149,6 +149,7 @@ async fn community_page(
             (Action::ViewActivities, "volunteers", "community.volunteers"),
             (Action::RedeemPoints, "points", "community.points"),
             (Action::ManagePoints, "points", "community.points"),
+            (Action::ViewIndicators, "outcomes", "outcome.link"),
         ]
         .into_iter()
         .filter(|(a, ..)| p.can_in_community(*a, community.id, community.street_id))

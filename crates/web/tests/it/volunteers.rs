@@ -157,3 +157,67 @@ dual_backend_test!(a_volunteer_is_recorded_by_the_organiser_and_spends_the_point
     assert!(r.text.contains(&refusal("delta", "error.points.below_zero")));
     assert_eq!(app.db.store.points_mismatches(c).await.unwrap(), 0);
 });
+
+dual_backend_test!(outcomes_count_a_month_per_grid_against_the_month_before_for_those_who_oversee, |db| {
+    let app = TestApp::new(db).await;
+    let c = app.demo.community_id;
+    let store = &app.db.store;
+    let (grid, resident): (i64, i64) = read!(store, |d| {
+        sqlx::query_as(
+        "SELECT grid_id, id FROM residents WHERE community_id = $1 AND grid_id IS NOT NULL AND moved_out_on IS NULL \
+         ORDER BY id LIMIT 1"
+    )
+    .bind(c)
+    .fetch_one(d)
+    .await
+    .unwrap()
+    });
+    let staff = app.demo.account(linli_domain::Role::CommunityStaff).unwrap().account_id;
+    let volunteer = store.join_volunteers(resident, "", false, staff).await.unwrap();
+    let (this, _) = linli_store::outcomes::month_bounds(linli_store::today());
+    let month = this - chrono::Months::new(1);
+    let before = month - chrono::Months::new(1);
+    for (day, minutes) in [(month, 90), (month + chrono::Days::new(3), 90), (before, 120)] {
+        let hours = linli_store::volunteers::NewHours {
+            volunteer_id: volunteer,
+            signup_id: None,
+            activity_id: None,
+            team_id: None,
+            project: "楼道清洁行动".into(),
+            served_on: day.to_string(),
+            minutes,
+            content: "清理楼道".into(),
+            issuer: "社区居民委员会".into(),
+            organisation_id: None,
+            by: staff,
+        };
+        store.record_hours(&hours).await.unwrap();
+    }
+    let residents = one(&app, "SELECT COUNT(*) FROM residents WHERE grid_id = $1 AND moved_out_on IS NULL", grid).await;
+
+    let mut director = app.signed_in("shuji").await;
+    let page = director.get(&format!("/communities/{c}/outcomes?month={}", month.format("%Y-%m"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Three hours this month against two the month before: +50%, and the grid's row says 3.
+    assert!(page.text.contains("<b>3</b>") && page.text.contains("+50.0%"), "the month's hours and 环比");
+    let grid_row = page.text.split(&format!("/grids/{grid}\"")).nth(1).unwrap();
+    assert!(grid_row.split("</tr>").next().unwrap().contains(">3<"), "{residents} residents in the grid");
+    let home = director.get("/").await.text;
+    assert!(home.contains(&format!("/communities/{c}/outcomes")), "linked from the director's home");
+
+    let mut supervisor = app.signed_in("jiedao").await;
+    let street =
+        supervisor.get(&format!("/streets/{}/outcomes?month={}", app.demo.street_id, month.format("%Y-%m"))).await;
+    assert_eq!(street.status, StatusCode::OK);
+    assert!(street.text.contains(&format!("/communities/{c}/outcomes")) && street.text.contains("+50.0%"));
+    // A grid worker sees their own grids only.
+    let worker = app.signed_in("wangge1").await.get(&format!("/communities/{c}/outcomes")).await.text;
+    let (theirs, deputy) = (app.demo.grid_ids[0], app.demo.grid_ids[1]);
+    assert!(worker.contains(&format!("/grids/{theirs}\"")), "a grid worker sees their grid");
+    let other = app.demo.grid_ids.iter().find(|g| **g != theirs && **g != deputy).unwrap();
+    assert!(!worker.contains(&format!("/grids/{other}\"")), "and not another's");
+    assert_eq!(
+        app.signed_in("13800138000").await.get(&format!("/communities/{c}/outcomes")).await.status,
+        StatusCode::FORBIDDEN
+    );
+});
