@@ -339,6 +339,16 @@ impl Store {
     /// resident's balance is taken before the item's stock (and so in a reversal), so two
     /// writers never wait on each other in opposite orders.
     pub async fn redeem(&self, item_id: i64, resident_id: i64, by: i64) -> StoreResult<i64> {
+        // What the balance or the stock refuses already is answered by reads: a write
+        // transaction that ends in a refusal costs SQLite its writer connection (see
+        // [`crate::Tx`]). The transaction below decides; this only spares it the hopeless.
+        let item = self.item(item_id).await?;
+        if item.stock == 0 {
+            return Err(invalid("item", "error.points.out_of_stock"));
+        }
+        if item.active && self.points_balance(resident_id).await? < item.cost {
+            return Err(invalid("item", "error.points.balance"));
+        }
         let now = crate::now_ms();
         transaction!(self, |tx| {
             let found: Option<(i64, i64, String, bool)> = on!(tx, |c| sqlx::query_as(

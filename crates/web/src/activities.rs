@@ -148,13 +148,7 @@ fn checked(
     let venue = activity::VENUE.parse("activity_venue", &form.activity_venue)?;
     let starts_at = crate::services::local_time("starts_at_local", &form.starts_at_local)?;
     let ends_at = crate::services::local_time("ends_at", &form.ends_at)?;
-    let capacity = form
-        .capacity
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| (1..=activity::MAX_CAPACITY).contains(n))
-        .ok_or_else(|| FieldError::new("capacity", "error.service.number"))?;
+    let capacity = crate::form::number("capacity", &form.capacity, 1..=activity::MAX_CAPACITY)?;
     let eligibility = crate::services::eligibility(&form.min_age, &form.max_age, &form.care_tags)?;
     let chosen = form
         .target_grids
@@ -382,6 +376,7 @@ pub async fn show(
     activity_page(&state, &user, id, StatusCode::OK, None, q.done).await
 }
 
+/// Take a place, or (`wait`) a place in line when none is left: an activity or a shift.
 #[derive(Deserialize, Default)]
 pub struct RegisterForm {
     pub wait: Option<String>,

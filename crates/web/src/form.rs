@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
+use linli_domain::FieldError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
@@ -61,6 +62,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for WithFiles<T> {
 pub fn optional_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let raw: Option<String> = Option::deserialize(d)?;
     Ok(raw.and_then(|s| s.trim().parse().ok()))
+}
+
+/// A whole number typed into `field`, within `range`; else the field's range error.
+pub fn number(field: &'static str, raw: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64, FieldError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| FieldError::new(field, "error.service.number"))
 }
 
 #[cfg(test)]

@@ -217,14 +217,6 @@ pub struct ItemForm {
     pub stock: String,
 }
 
-fn count(field: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, FieldError> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| FieldError::new(field, "error.service.number"))
-}
-
 /// Staff put an item in the shop.
 pub async fn create_item(
     State(state): State<AppState>,
@@ -235,9 +227,11 @@ pub async fn create_item(
     let community = community_for(&state, &user, community_id, Action::ManagePoints).await?;
     let checked = (|| {
         let title = volunteer::ITEM_TITLE.parse("title", &form.title)?;
+        linli_domain::publicity::check_public_text("title", &title)?;
         let description = volunteer::ITEM_DESCRIPTION.parse("description", &form.description)?;
-        let cost = count("cost", &form.cost, 1, volunteer::MAX_POINTS)?;
-        let stock = count("stock", &form.stock, 0, 100_000)?;
+        linli_domain::publicity::check_public_text("description", &description)?;
+        let cost = crate::form::number("cost", &form.cost, 1..=volunteer::MAX_POINTS)?;
+        let stock = crate::form::number("stock", &form.stock, 0..=100_000)?;
         Ok::<_, FieldError>((title, description, cost, stock))
     })();
     match checked {
@@ -277,7 +271,7 @@ pub async fn restock(
 ) -> AppResult<Response> {
     let item = state.store.item(item_id).await?;
     let community = community_of(&state, &user, item.community_id, Action::ManagePoints).await?;
-    let add = if form.stock.trim().is_empty() { 0 } else { count("stock", &form.stock, 0, 100_000)? };
+    let add = if form.stock.trim().is_empty() { 0 } else { crate::form::number("stock", &form.stock, 0..=100_000)? };
     state.store.restock_item(item.id, add, form.withdraw.is_none()).await?;
     Ok(back(&community, "item"))
 }

@@ -233,6 +233,7 @@ pub async fn create_team(
     let checked = (|| {
         let kind = TeamKind::parse(&form.team_kind)?;
         let name = volunteer::TEAM_NAME.parse("name", &form.name)?;
+        linli_domain::publicity::check_public_text("name", &name)?;
         let description = volunteer::TEAM_DESCRIPTION.parse("description", &form.description)?;
         linli_domain::publicity::check_public_text("description", &description)?;
         Ok((kind, name, description))
@@ -603,15 +604,10 @@ pub async fn add_shift(
     }
     let checked = (|| {
         let role = volunteer::SHIFT_ROLE.parse("shift_role", &form.shift_role)?;
+        linli_domain::publicity::check_public_text("shift_role", &role)?;
         let starts = crate::services::local_time("shift_start", &form.shift_start)?;
         let ends = crate::services::local_time("shift_end", &form.shift_end)?;
-        let capacity = form
-            .capacity
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| FieldError::new("capacity", "error.service.number"))?;
+        let capacity = crate::form::number("capacity", &form.capacity, 1..=500)?;
         Ok((role, starts, ends, capacity))
     })();
     let refused = match checked {
@@ -627,17 +623,12 @@ pub async fn add_shift(
     activity_page(&state, &user, a.id, StatusCode::UNPROCESSABLE_ENTITY, Some(refused), None).await
 }
 
-#[derive(Deserialize, Default)]
-pub struct SignUpForm {
-    pub wait: Option<String>,
-}
-
 /// A volunteer signs up for a shift (or its line).
 pub async fn sign_up(
     State(state): State<AppState>,
     user: User,
     Path(shift_id): Path<i64>,
-    axum::Form(form): axum::Form<SignUpForm>,
+    axum::Form(form): axum::Form<crate::activities::RegisterForm>,
 ) -> AppResult<Response> {
     let activity_id = state.store.shift_activity(shift_id).await?;
     let a = state.store.activity(activity_id).await?;

@@ -149,11 +149,7 @@ pub struct SlotForm {
 }
 
 fn within(field: &'static str, raw: &str, max: i64) -> Result<i64, FieldError> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| (1..=max).contains(n))
-        .ok_or_else(|| FieldError::new(field, "error.service.number"))
+    crate::form::number(field, raw, 1..=max)
 }
 
 pub async fn add_slot(
