@@ -109,8 +109,11 @@ fn figures(now: &Outcome, before: &Outcome, year_ago: &Outcome) -> Vec<Figure> {
 struct OutcomesPage {
     chrome: Chrome,
     heading: String,
-    back: String,
+    /// Where the page belongs (the community's or street's page) and its name.
+    back: (String, String),
     month: String,
+    /// The month is still running: its figures, and their changes, are partial.
+    partial: bool,
     prev: String,
     next: Option<String>,
     place_label: &'static str,
@@ -134,7 +137,7 @@ async fn three(
 fn page(
     user: &User,
     heading: String,
-    back: String,
+    back: (String, String),
     month: chrono::NaiveDate,
     place_label: &'static str,
     [now, before, year_ago]: &[BTreeMap<i64, Outcome>; 3],
@@ -146,6 +149,7 @@ fn page(
         heading,
         back,
         month: month.format("%Y-%m").to_string(),
+        partial: month_bounds(linli_store::today()).0 == month,
         prev: (month - chrono::Months::new(1)).format("%Y-%m").to_string(),
         next: (next <= linli_store::today()).then(|| next.format("%Y-%m").to_string()),
         place_label,
@@ -194,7 +198,7 @@ pub async fn community(
         rows.push(Row { name: t.get("outcome.no_grid").to_owned(), href: None, o: o.clone() });
     }
     let heading = t.fill("outcome.heading", &[("place", &community.name)]);
-    let back = format!("/communities/{}", community.id);
+    let back = (format!("/communities/{}", community.id), community.name.clone());
     Ok(page(&user, heading, back, month, "field.grid", &all, rows))
 }
 
@@ -224,7 +228,7 @@ pub async fn street(
         .collect();
     let t = user.0.tr();
     let heading = t.fill("outcome.heading", &[("place", &street.name)]);
-    let back = format!("/streets/{}", street.id);
+    let back = (format!("/streets/{}", street.id), street.name.clone());
     Ok(page(&user, heading, back, month, "field.community", &all, rows))
 }
 

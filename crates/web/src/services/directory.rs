@@ -240,7 +240,7 @@ pub async fn book(
         }
     };
     match placed {
-        Ok(placed) => Ok(Redirect::to(&format!("/bookings/{}", placed.id)).into_response()),
+        Ok(placed) => Ok(Redirect::to(&format!("/bookings/{}?done=booked", placed.id)).into_response()),
         Err(StoreError::Invalid(e)) => {
             let said = user.0.tr().field_error(e.field, e.key);
             service_page(&state, &user, service.id, &q, StatusCode::UNPROCESSABLE_ENTITY, Some((slot.id, said))).await

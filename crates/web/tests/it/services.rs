@@ -72,7 +72,7 @@ async fn published(app: &TestApp, org: &mut Browser, kind: &str, places: &str) -
 
 fn booking_of(r: &linli_test_support::Reply) -> i64 {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    r.location().unwrap().trim_start_matches("/bookings/").parse().unwrap()
+    r.location().unwrap().trim_start_matches("/bookings/").split('?').next().unwrap().parse().unwrap()
 }
 
 dual_backend_test!(residents_book_wait_and_move_up_when_a_place_is_given_up, |db| {
