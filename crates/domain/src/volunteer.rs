@@ -3,7 +3,7 @@
 //! Under the Volunteer Service Regulation (2017, Art. 19) and the Ministry of Civil Affairs'
 //! record rules (order 67, 2021): "who organises records, who records certifies" — the
 //! organiser of an activity records its volunteers' hours and is the issuer named on them.
-//! A volunteer's record holds five categories ([`Category`]): personal details, service
+//! A volunteer's record holds five categories: personal details, service
 //! (project, date, hours, content), training, awards and evaluation; it is true, accurate,
 //! complete, free of charge and timely, and the volunteer may ask for a correction. Personal
 //! data is not shown to others without consent. Hours, and other actions a community
@@ -23,17 +23,6 @@ codes!(
 codes!(
     /// The record's categories besides personal details and service hours.
     EntryKind, "entry_kind" {
-        Training => "training",
-        Award => "award",
-        Evaluation => "evaluation",
-    }
-);
-
-codes!(
-    /// The five categories of a volunteer's record (民政部令 67, Art. 7).
-    Category, "category" {
-        Personal => "personal",
-        Service => "service",
         Training => "training",
         Award => "award",
         Evaluation => "evaluation",
